@@ -85,18 +85,20 @@ def _append_only_triggers(table: str) -> list[str]:
 class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
-    chain_table_name = CHAIN_TABLE
+    # Fixed names: ledger.integrity verifies exactly these tables.
+    insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
+    select_head_statement = f"SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
         statements.append(
-            f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} ("
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
             "position INTEGER PRIMARY KEY, "
             "leaf BLOB NOT NULL, "
             "head BLOB NOT NULL)"
         )
         statements += _append_only_triggers(self.events_table_name)
-        statements += _append_only_triggers(self.chain_table_name)
+        statements += _append_only_triggers(CHAIN_TABLE)
         return statements
 
     def _insert_events(
@@ -111,10 +113,11 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs)
         if not positions:
             return positions
-        c.execute(f"SELECT head FROM {self.chain_table_name} ORDER BY position DESC LIMIT 1")
+        c.execute(self.select_head_statement)
         row = c.fetchone()
         head: bytes = row[0] if row is not None else GENESIS_HEAD
         links = []
+        append = links.append  # a hot loop on batched saves: keep lookups local
         for position, s in zip(positions, stored_events, strict=True):
             oid = s.originator_id
             leaf, head = chain_link(
@@ -125,6 +128,6 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 s.topic,
                 s.state,
             )
-            links.append((position, leaf, head))
-        c.executemany(f"INSERT INTO {self.chain_table_name} VALUES (?,?,?)", links)
+            append((position, leaf, head))
+        c.executemany(self.insert_chain_statement, links)
         return positions

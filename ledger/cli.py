@@ -1,0 +1,194 @@
+"""The `govledger` command line: a thin click layer over the library APIs.
+
+Each command parses options, makes one library call and turns the outcome into text
+and an exit status. Commands reach the data directory through the `LedgerContext` on
+the click context (`@click.pass_obj`), so `--data-dir` / $GOVLEDGER_DATA_DIR is
+resolved in one place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from ledger import integrity
+from ledger.config import DATA_DIR_ENV, EVENTS_DB, PROJECTIONS_DB, resolve_data_dir
+
+# Below this many events verification takes well under a second: no progress bar.
+PROGRESS_THRESHOLD = 50_000
+
+EXIT_TAMPERED = 1
+EXIT_NO_STORE = 2
+
+
+@dataclass(frozen=True)
+class LedgerContext:
+    """What every command needs to find the ledger's files."""
+
+    data_dir: Path
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / EVENTS_DB
+
+    @property
+    def projections_db(self) -> Path:
+        return self.data_dir / PROJECTIONS_DB
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=DATA_DIR_ENV,
+    show_envvar=True,
+    help="Directory holding events.db and projections.db  [default: ./govledger-data]",
+)
+@click.version_option(package_name="governance-ledger")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Governance Ledger: a tamper-evident record of RAG ratings, updates, risks and
+    indicators for public-sector programme reporting.
+
+    Every change is appended to a hash-chained event log (events.db); nothing is ever
+    updated or deleted. Run `govledger COMMAND --help` for each command.
+    """
+    ctx.obj = LedgerContext(data_dir=resolve_data_dir(data_dir))
+
+
+@contextmanager
+def _event_store_errors(ctx: click.Context, events_db: Path) -> Iterator[None]:
+    """Turn 'no usable event store' into exit status 2 and a sentence, not a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        click.echo(
+            f"No event store at {events_db}.\n"
+            f"Point --data-dir (or ${DATA_DIR_ENV}) at the directory that holds {EVENTS_DB}.",
+            err=True,
+        )
+        ctx.exit(EXIT_NO_STORE)
+    except sqlite3.DatabaseError as e:
+        click.echo(f"Cannot read {events_db} as an SQLite event store: {e}", err=True)
+        ctx.exit(EXIT_NO_STORE)
+
+
+@contextmanager
+def _progress_reporter(label: str) -> Iterator[integrity.Progress]:
+    """A progress callback that shows a rich bar on stderr, only for large logs."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bars: list[Progress] = []  # started lazily: the total is known on the first report
+
+    def report(done: int, total: int) -> None:
+        if total <= PROGRESS_THRESHOLD:
+            return
+        if not bars:
+            bar = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            bar.add_task(label, total=total)
+            bar.start()
+            bars.append(bar)
+        bars[0].update(bars[0].task_ids[0], completed=min(done, total))
+
+    try:
+        yield report
+    finally:
+        for bar in bars:
+            bar.stop()
+
+
+@main.command()
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint written earlier by `govledger checkpoint`: also check that the "
+    "log still extends it unchanged.",
+)
+@click.pass_context
+def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
+    """Check that the event log has not been altered.
+
+    Recomputes the hash chain over every stored event, in order, and compares it with
+    the chain recorded when each event was written. Any edited byte, deleted, inserted
+    or reordered event is reported with the first position where the log goes wrong.
+    The database is opened read-only.
+
+    Without a checkpoint, cutting events off the end of the log, or rewriting all of
+    it with a freshly computed chain, cannot be told apart from an intact log; keep
+    checkpoints somewhere the database's administrators cannot change them.
+
+    Exit status: 0 intact, 1 altered (or not a ledger), 2 no event store.
+    """
+    obj: LedgerContext = ctx.obj
+    checkpoint: integrity.Checkpoint | None = None
+    if checkpoint_file is not None:
+        try:
+            checkpoint = integrity.Checkpoint.load(checkpoint_file)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--checkpoint") from e
+    with (
+        _event_store_errors(ctx, obj.events_db),
+        _progress_reporter("Verifying") as progress,
+    ):
+        result = integrity.verify(obj.events_db, checkpoint, progress=progress)
+    if result.ok:
+        click.echo(f"Intact: {result.events} events, head {result.head_hex}")
+        if checkpoint is not None:
+            click.echo(
+                f"Extends the checkpoint of {checkpoint.events} events "
+                f"taken at {checkpoint.taken_at or 'an unknown time'}."
+            )
+        return
+    if result.first_bad_position is not None:
+        click.echo(f"NOT INTACT: first bad position {result.first_bad_position}")
+        click.echo(f"{result.problem}.")
+        click.echo(f"The {result.events} events before it verify (head {result.head_hex}).")
+    else:
+        click.echo(f"NOT INTACT: {result.problem}.")
+    ctx.exit(EXIT_TAMPERED)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the checkpoint (JSON).",
+)
+@click.pass_context
+def checkpoint(ctx: click.Context, out_file: Path) -> None:
+    """Record the log's current length and chain head in a JSON file.
+
+    Verifies the whole log first and refuses if it is not intact. Later,
+    `govledger verify --checkpoint FILE` proves the log still begins with exactly the
+    events this checkpoint covers. Store the file outside the ledger's own machine,
+    for example with the published committee pack.
+
+    Exit status: 0 written, 1 log not intact (nothing written), 2 no event store.
+    """
+    obj: LedgerContext = ctx.obj
+    try:
+        with (
+            _event_store_errors(ctx, obj.events_db),
+            _progress_reporter("Verifying before checkpoint") as progress,
+        ):
+            written = integrity.write_checkpoint(obj.events_db, out_file, progress=progress)
+    except integrity.ChainBroken as e:
+        click.echo(str(e), err=True)
+        ctx.exit(EXIT_TAMPERED)
+    click.echo(f"Checkpoint written to {out_file}: {written.events} events, head {written.head}")
