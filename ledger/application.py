@@ -244,7 +244,11 @@ class Ledger(Application[UUID]):
         with self._changes(batch) as b:
             owner = b.programme(programme)
             if parent_ref.strip():
-                b.item(owner, parent_ref.strip())  # the parent must exist
+                try:
+                    b.item(owner, parent_ref.strip())  # the parent must exist
+                except UnknownRef as missing:
+                    missing.field = "parent_ref"
+                    raise
             item = Item.register(
                 programme=owner,
                 ref=ref,
@@ -652,6 +656,8 @@ class Ledger(Application[UUID]):
             owner = b.programme(programme)
             label = owner.parse_period(period).label
             narrative = b.find(Narrative, Narrative.create_id(owner.id, label))
+            if narrative is None and not (text or "").strip():
+                return Narrative.create_id(owner.id, label)  # nothing written, nothing to record
             if narrative is None:
                 narrative = b.add(Narrative(programme_id=owner.id, period=label, actor=actor, reason=""))
             self._check_seen(narrative, seen_version)

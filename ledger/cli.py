@@ -140,11 +140,16 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
             checkpoint = integrity.Checkpoint.load(checkpoint_file)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--checkpoint") from e
-    with (
-        _event_store_errors(ctx, obj.events_db),
-        _progress_reporter("Verifying") as progress,
-    ):
-        result = integrity.verify(obj.events_db, checkpoint, progress=progress)
+    try:
+        with (
+            _event_store_errors(ctx, obj.events_db),
+            _progress_reporter("Verifying") as progress,
+        ):
+            # The SQLite file in the data directory, or PostgreSQL if PERSISTENCE_MODULE says so.
+            result = integrity.verify(integrity.event_store(obj.data_dir), checkpoint, progress=progress)
+    except integrity.StoreUnavailable as e:
+        click.echo(str(e), err=True)
+        ctx.exit(EXIT_NO_STORE)
     if result.ok:
         click.echo(f"Intact: {result.events} events, head {result.head_hex}")
         if checkpoint is not None:
@@ -187,8 +192,25 @@ def checkpoint(ctx: click.Context, out_file: Path) -> None:
             _event_store_errors(ctx, obj.events_db),
             _progress_reporter("Verifying before checkpoint") as progress,
         ):
-            written = integrity.write_checkpoint(obj.events_db, out_file, progress=progress)
+            store = integrity.event_store(obj.data_dir)  # SQLite file, or PostgreSQL if configured
+            written = integrity.write_checkpoint(store, out_file, progress=progress)
     except integrity.ChainBroken as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_TAMPERED)
+    except integrity.StoreUnavailable as e:
+        click.echo(str(e), err=True)
+        ctx.exit(EXIT_NO_STORE)
     click.echo(f"Checkpoint written to {out_file}: {written.events} events, head {written.head}")
+
+
+def _add_feature_commands() -> None:
+    """Commands that live beside the feature they drive (import, web, demo...)."""
+    from ledger.demo.cli import demo
+    from ledger.transfer_cli import export_command, import_command
+    from web.cli import account, serve
+
+    for command in (import_command, export_command, account, serve, demo):
+        main.add_command(command)
+
+
+_add_feature_commands()

@@ -14,8 +14,10 @@ DEFAULT_DATA_DIR = "govledger-data"
 EVENTS_DB = "events.db"
 PROJECTIONS_DB = "projections.db"
 
-# The hash-chained recorder is plugged in by topic, the library's own extension point.
+# The hash-chained recorders are plugged in by topic, the library's own extension point.
 SQLITE_RECORDER_TOPIC = "ledger.store:HashChainedSQLiteApplicationRecorder"
+POSTGRES_RECORDER_TOPIC = "ledger.store_postgres:HashChainedPostgresApplicationRecorder"
+POSTGRES_MODULE = "eventsourcing.postgres"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -27,10 +29,13 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
 def event_store_env(data_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """eventsourcing environment for the event store in `data_dir`.
 
-    If PERSISTENCE_MODULE is already set to something other than SQLite (for example
-    eventsourcing.postgres with its POSTGRES_* settings), it is left to the library.
+    With PERSISTENCE_MODULE=eventsourcing.postgres, the hash-chained PostgreSQL store
+    configured by eventsourcing's POSTGRES_* settings (data_dir is then not used for
+    events). Any other non-SQLite PERSISTENCE_MODULE is left to the library, unchained.
     """
     module = os.environ.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
+    if module == POSTGRES_MODULE:
+        return _postgres_env()
     if module != "eventsourcing.sqlite":
         return {"PERSISTENCE_MODULE": module}
     directory = resolve_data_dir(data_dir)
@@ -41,6 +46,19 @@ def event_store_env(data_dir: str | os.PathLike[str] | None = None) -> dict[str,
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
     }
+
+
+def _postgres_env() -> dict[str, str]:
+    from ledger.store_postgres import PostgresEventStore
+
+    # Fail now, naming (never showing) any missing setting, rather than deep in the library.
+    PostgresEventStore.from_env(os.environ)
+    # Every POSTGRES_* setting is passed on (pool size, schema, timeouts...), so that
+    # the returned env alone describes the store (ledger.integrity.verify_store reads it).
+    env = {key: value for key, value in os.environ.items() if key.startswith("POSTGRES_")}
+    env["PERSISTENCE_MODULE"] = POSTGRES_MODULE
+    env["APPLICATION_RECORDER_TOPIC"] = POSTGRES_RECORDER_TOPIC
+    return env
 
 
 def projections_path(data_dir: str | os.PathLike[str] | None = None) -> Path:

@@ -93,6 +93,17 @@ def parse_number(value: str | int | float | Decimal, field: str = "value") -> st
     return str(number)
 
 
+_scales: dict[str, Scale] = {}
+
+
+def _scale_from(data: dict[str, Any]) -> Scale:
+    """Scales are immutable values: build each distinct one once, not on every command."""
+    key = repr(data)
+    if key not in _scales:
+        _scales[key] = Scale.from_dict(data)
+    return _scales[key]
+
+
 class Programme(Aggregate):
     """A plan, partnership or board that reports on a cadence with its own status scale."""
 
@@ -155,7 +166,7 @@ class Programme(Aggregate):
 
     @property
     def scale(self) -> Scale:
-        return Scale.from_dict(self.scale_data)
+        return _scale_from(self.scale_data)
 
     def parse_period(self, text: str) -> Period:
         return Period.parse(text, self.cadence)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from ledger.errors import UnknownStatus
@@ -64,17 +65,20 @@ class Scale:
     name: str
     statuses: tuple[Status, ...] = field(default_factory=tuple)
 
+    @cached_property
+    def _by_key(self) -> dict[str, Status]:
+        # Built once per scale: imports resolve tens of thousands of statuses.
+        return {_key(n): s for s in self.statuses for n in (s.name, *s.aliases)}
+
     def resolve(self, text: str) -> Status:
         """The status `text` names: by name or alias, ignoring case, and ignoring a
         description after a dash ("Green – on track"). Raises UnknownStatus."""
         wanted = _key(text or "")
         if not wanted:
             raise UnknownStatus(f"Choose a status: {self.choices_text()}.", field="status")
-        candidates = [wanted, _key(re.split(r"\s[-–]\s", text, maxsplit=1)[0])]
-        for candidate in candidates:
-            for status in self.statuses:
-                if candidate in {_key(status.name), *(_key(a) for a in status.aliases)}:
-                    return status
+        for candidate in (wanted, _key(re.split(r"\s[-–]\s", text, maxsplit=1)[0])):
+            if candidate in self._by_key:
+                return self._by_key[candidate]
         raise UnknownStatus(
             f"{text.strip()!r} is not a status on the {self.name} scale. Use one of: {self.choices_text()}.",
             field="status",

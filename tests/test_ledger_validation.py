@@ -105,7 +105,7 @@ CASES: list[tuple[str, type[LedgerError], str, str, Callable[[Ledger], Any]]] = 
     (
         "unknown parent ref",
         UnknownRef,
-        "ref",
+        "parent_ref",
         "Council Plan has no item 'P9'",
         lambda app: app.register_item(PLAN, "A3", kind="action", title="T", parent_ref="P9", actor="pm"),
     ),

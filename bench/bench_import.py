@@ -1,0 +1,173 @@
+"""Import throughput, beside raw SQLite inserting the same rows in the same run.
+
+    python bench/bench_import.py --rows 50000
+
+Generates a folder in the import format: one programme, one item per nine status rows
+and nine quarters of statuses per item (50,000 rows = 1 programme + 5,000 items +
+44,999 statuses), the shape of a large plan's history. Then, all in one process:
+
+- raw: sqlite3 `executemany` of the same rows (as text) into one table of a file
+  database, one transaction, WAL, synchronous=FULL (what the event store runs with).
+- import: `ledger.importer.import_file` into an empty data directory, end to end
+  (read, parse, apply every row through the ledger's commands, one save). Target: a
+  50,000-row file in under 30 s; the ratio to raw is printed as well.
+- import again: the same file into the same ledger (idempotent: nothing recorded).
+- dry run: the same file into another empty ledger, recording nothing.
+- xlsx: the ledger exported to .xlsx, and that workbook imported into an empty ledger.
+
+Scratch files go in bench/out/ (git-ignored) and are removed unless --keep.
+`--profile` prints where the first import spends its time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import os
+import platform
+import pstats
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from ledger.application import open_ledger
+from ledger.exporter import export
+from ledger.importer import COLUMNS, import_file
+
+TARGET_SECONDS_50K = 30.0
+PERIODS = [f"{y}/{(y + 1) % 100:02d} Q{q}" for y in (2022, 2023, 2024) for q in (1, 2, 3, 4)][:9]
+STATUSES = ("Green", "Amber", "Red", "Not yet due")
+
+
+def generate(folder: Path, rows: int) -> list[tuple[str, ...]]:
+    """Write the folder; return every data row (for the raw baseline)."""
+    folder.mkdir(parents=True)
+    items = max(1, -(-(rows - 1) // (len(PERIODS) + 1)))  # rounded up: the last one has fewer
+    tables: dict[str, list[tuple[str, ...]]] = {
+        "programmes": [("bench", "Bench plan", "quarterly", "rag", "yes", "", "", "", "")],
+        "items": [
+            ("bench", f"A{i}", "action", f"Deliver improvement {i} across partners", "",
+             f"Head of Service {i % 40}", "CPC")
+            for i in range(items)
+        ],
+        "statuses": [],
+    }
+    for i in range(items):
+        for p, period in enumerate(PERIODS):
+            status = STATUSES[(i + p) % len(STATUSES)]
+            mitigation = "Recovery plan agreed with the lead member" if status in ("Amber", "Red") else ""
+            tables["statuses"].append((
+                "bench", f"A{i}", period, status,
+                f"Update on improvement {i} for {period}: milestones reviewed at the board.",
+                mitigation, "",
+            ))
+    tables["statuses"] = tables["statuses"][: rows - 1 - items]
+    everything: list[tuple[str, ...]] = []
+    for kind, data in tables.items():
+        with (folder / f"{kind}.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS[kind])
+            writer.writerows(data)
+        everything += [(kind, *row) for row in data]
+    return everything
+
+
+def raw_insert(db: Path, rows: list[tuple[str, ...]]) -> float:
+    """Seconds to insert the rows (padded to one width) in one transaction."""
+    width = max(len(r) for r in rows)
+    padded = [r + ("",) * (width - len(r)) for r in rows]
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    columns = ", ".join(f"c{i} TEXT" for i in range(width))
+    conn.execute(f"CREATE TABLE rows (id INTEGER PRIMARY KEY, {columns})")
+    marks = ", ".join("?" * width)
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    names = ", ".join(f"c{i}" for i in range(width))
+    conn.executemany(f"INSERT INTO rows ({names}) VALUES ({marks})", padded)
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    conn.close()
+    return seconds
+
+
+def timed_import(
+    data_dir: Path, source: Path, *, dry_run: bool = False, profile: bool = False
+) -> tuple[float, Any]:
+    ledger = open_ledger(data_dir)
+    profiler = cProfile.Profile() if profile else None
+    try:
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        result = import_file(ledger, source, actor="bench", dry_run=dry_run)
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - start
+    finally:
+        ledger.close()
+    assert result.ok, result.problems[:5]
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return seconds, result
+
+
+def timed(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch files in bench/out/")
+    parser.add_argument("--profile", action="store_true", help="profile the first import")
+    args = parser.parse_args()
+    os.environ.pop("PERSISTENCE_MODULE", None)  # always the SQLite event store
+
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="import-", dir=out))
+    try:
+        rows = generate(scratch / "in", args.rows)
+        raw = raw_insert(scratch / "raw.db", rows)
+        first, result = timed_import(scratch / "data", scratch / "in", profile=args.profile)
+        again, repeat = timed_import(scratch / "data", scratch / "in")
+        dry, _ = timed_import(scratch / "dry", scratch / "in", dry_run=True)
+        export_csv = timed(lambda: export(scratch / "data", scratch / "exported"))
+        export_xlsx = timed(lambda: export(scratch / "data", scratch / "exported.xlsx"))
+        xlsx, xlsx_result = timed_import(scratch / "from-xlsx", scratch / "exported.xlsx")
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    n = len(rows)
+    assert result.event_count == n and repeat.event_count == 0 and xlsx_result.event_count == n
+    raw_rate, import_rate = n / raw, n / first
+    target = TARGET_SECONDS_50K * n / 50_000
+    print(f"# bench_import {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}, eventsourcing {version('eventsourcing')}, "
+          f"openpyxl {version('openpyxl')}, {os.cpu_count()} CPUs")
+    print(f"rows: {n:,} ({result.events_by_kind})")
+    print(f"raw sqlite3 executemany, 1 txn:   {raw:7.3f} s  {raw_rate:>10,.0f} rows/s")
+    print(f"import (CSV folder, empty ledger): {first:7.3f} s  {import_rate:>10,.0f} rows/s  "
+          f"= {import_rate / raw_rate:.1%} of raw; target < {target:.0f} s: "
+          f"{'met' if first < target else 'MISSED'}")
+    print(f"import again (records nothing):    {again:7.3f} s  {n / again:>10,.0f} rows/s")
+    print(f"dry run (empty ledger):            {dry:7.3f} s  {n / dry:>10,.0f} rows/s")
+    print(f"export to CSV folder:              {export_csv:7.3f} s")
+    print(f"export to .xlsx:                   {export_xlsx:7.3f} s")
+    print(f"import .xlsx (empty ledger):       {xlsx:7.3f} s  {n / xlsx:>10,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()

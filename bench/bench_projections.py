@@ -1,0 +1,396 @@
+"""Benchmark the projections: rebuild throughput beside a raw SQLite baseline, catch-up
+after one command, and the time to read one programme's summary and exceptions with
+10k and with 1M events of history.
+
+    .venv/bin/python bench/bench_projections.py --events 100000
+    .venv/bin/python bench/bench_projections.py --events 100000 --big-events 1000000
+
+The baseline, in the same run: read the same number of rows from stored_events with raw
+sqlite3 and `insert_all` them into a fresh table with sqlite-utils (one transaction).
+Ledgers are generated with batched `ledger.save(*aggregates)` into bench/out/ (git
+ignored); the big one is kept and reused across runs (delete it to regenerate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ledger.application import Ledger, open_ledger  # noqa: E402
+from ledger.config import projections_path  # noqa: E402
+from ledger.domain import Indicator, Item, Narrative, Programme  # noqa: E402
+from ledger.periods import Period  # noqa: E402
+from ledger.scales import RAG  # noqa: E402
+from projections.queries import get_exceptions, get_periods, get_summary  # noqa: E402
+from projections.system import build_into_place, open_system  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+ACTIONS_PER_PROGRAMME = 100
+SAVE_BATCH = 1000  # events per ledger.save
+STATUSES = ["Green"] * 6 + ["Amber"] * 2 + ["Red", "Not yet due", "Complete", "To be added"]
+WORDS = [
+    *("delivery", "plan", "on", "track", "milestones", "partners", "funding", "review"),
+    *("consultation", "housing", "schools", "transport", "budget", "recruitment"),
+    *("agreed", "approved", "delayed", "procurement"),
+]
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def generate(ledger: Ledger, events: int, *, seed: int = 1) -> int:
+    """Write about `events` events of realistic history: programmes of 100 actions under
+    priorities and aims, rated every period with updates (mitigation for Amber/Red),
+    some corrections, indicator values and narrative sections. Returns events written."""
+    rng = random.Random(seed)
+    programmes = max(1, events // 20_000)
+    pending: list[Any] = []
+    written = 0
+
+    def flush(force: bool = False) -> None:
+        nonlocal written
+        count = sum(len(a.pending_events) for a in pending)
+        if count and (force or count >= SAVE_BATCH):
+            ledger.save(*pending)
+            written += count
+            pending.clear()
+
+    def touch(aggregate: Any) -> None:
+        if not any(a is aggregate for a in pending):
+            pending.append(aggregate)
+
+    estate: list[tuple[Programme, list[Item], list[Indicator]]] = []
+    for p in range(programmes):
+        programme = Programme.register(
+            slug=f"programme-{p:03d}",
+            name=f"Programme {p}",
+            cadence="quarterly",
+            scale=RAG,
+            requires_mitigation=True,
+            description="",
+            contact={},
+            actor="bench",
+        )
+        touch(programme)
+        items: list[Item] = []
+        for a in range(1, 4):
+            aim = Item.register(
+                programme=programme,
+                ref=f"AIM{a}",
+                kind="aim",
+                title=f"Aim {a}",
+                parent_ref="",
+                lead_officer="",
+                committee="",
+                actor="bench",
+            )
+            touch(aim)
+            for pr in range(1, 8):
+                priority = Item.register(
+                    programme=programme,
+                    ref=f"P{a}.{pr}",
+                    kind="priority",
+                    title=f"Priority {a}.{pr}",
+                    parent_ref=aim.ref,
+                    lead_officer="",
+                    committee="",
+                    actor="bench",
+                )
+                touch(priority)
+                for n in range(1, 6):
+                    if len(items) < ACTIONS_PER_PROGRAMME:
+                        action = Item.register(
+                            programme=programme,
+                            ref=f"A{a}.{pr}.{n}",
+                            kind="action",
+                            title=f"Action {a}.{pr}.{n}",
+                            parent_ref=priority.ref,
+                            lead_officer=f"Officer {rng.randrange(20)}",
+                            committee=rng.choice(["CPC", "E+C", "E+G", "C+F", "A+H"]),
+                            actor="bench",
+                        )
+                        touch(action)
+                        items.append(action)
+        indicators = []
+        for ref, better in (("FTE", "neither"), ("VAC", "lower"), ("BUD", "lower")):
+            indicator = Indicator.define(programme, ref=ref, name=ref, unit="", better=better, actor="bench")
+            touch(indicator)
+            indicators.append(indicator)
+        estate.append((programme, items, indicators))
+        flush()
+
+    period = Period.parse("2000/01 Q1", "quarterly")
+    while written + sum(len(a.pending_events) for a in pending) < events:
+        label = period.label
+        for programme, items, indicators in estate:
+            for item in items:
+                status = rng.choice(STATUSES)
+                mitigation = _text(rng, 8) if status in ("Amber", "Red") else ""
+                item.record_status(
+                    programme,
+                    period=label,
+                    status=status,
+                    update=_text(rng, 20),
+                    mitigation=mitigation,
+                    actor=f"officer{rng.randrange(50)}",
+                )
+                if rng.random() < 0.03:
+                    item.correct_status(
+                        programme,
+                        period=label,
+                        status="Green",
+                        update=_text(rng, 12),
+                        mitigation="",
+                        actor="officer",
+                        reason="Corrected after review",
+                    )
+                touch(item)
+            for indicator in indicators:
+                for breakdown in ("", "Place", "People"):
+                    indicator.record_value(
+                        programme,
+                        period=label,
+                        value=f"{rng.uniform(0, 3000):.2f}",
+                        breakdown=breakdown,
+                        actor="analyst",
+                    )
+                touch(indicator)
+            narrative = Narrative(programme_id=programme.id, period=label, actor="manager", reason="")
+            for section in ("achievements", "challenges"):
+                narrative.write(section=section, text=_text(rng, 40), actor="manager")
+            touch(narrative)
+            flush()
+        period = period.next()
+    flush(force=True)
+    return written
+
+
+def ledger_with_history(directory: Path, events: int, *, keep: bool) -> tuple[Path, float | None]:
+    """A data directory holding about `events` events; reused if `keep` and present."""
+    marker = directory / "GENERATED"
+    if keep and marker.exists() and int(marker.read_text()) >= events:
+        return directory, None
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    ledger = open_ledger(directory)
+    try:
+        started = time.perf_counter()
+        written = generate(ledger, events)
+        rate = written / (time.perf_counter() - started)
+    finally:
+        ledger.close()
+    marker.write_text(str(written))
+    return directory, rate
+
+
+def raw_baseline(events_db: Path, rows: int, scratch: Path) -> float:
+    """rows/s: read `rows` stored events with raw sqlite3, insert_all them into a new table."""
+    scratch.unlink(missing_ok=True)
+    started = time.perf_counter()
+    source = sqlite3.connect(str(events_db))
+    target = sqlite_utils.Database(str(scratch))
+    target.execute("PRAGMA journal_mode=WAL")
+    cursor = source.execute(
+        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+        "ORDER BY rowid LIMIT ?",
+        (rows,),
+    )
+    copied = 0
+    with target.atomic():
+        while page := cursor.fetchmany(1000):
+            target["copy"].insert_all(
+                (
+                    {
+                        "position": r[0],
+                        "originator_id": r[1],
+                        "originator_version": r[2],
+                        "topic": r[3],
+                        "state": r[4],
+                    }
+                    for r in page
+                ),
+                pk="position",
+            )
+            copied += len(page)
+    elapsed = time.perf_counter() - started
+    source.close()
+    target.close()
+    scratch.unlink(missing_ok=True)
+    return copied / elapsed
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    """Median seconds over `repeat` calls."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def summary_read_time(db: Path) -> tuple[float, int]:
+    """Median seconds to read one programme's current summary + exceptions."""
+    programme = "programme-000"
+    latest = get_periods(db, programme)[-1]["period"]
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+    def read() -> None:
+        get_summary(conn, programme, latest)
+        get_exceptions(conn, programme, latest)
+
+    read()  # warm the page cache: we measure the query, not the disk
+    seconds = timed(read, 200)
+    exceptions = len(get_exceptions(conn, programme, latest))
+    conn.close()
+    return seconds, exceptions
+
+
+def measure(directory: Path, label: str) -> dict[str, Any]:
+    events_db = directory / "events.db"
+    total = sqlite3.connect(str(events_db)).execute("SELECT count(*) FROM stored_events").fetchone()[0]
+    baseline = raw_baseline(events_db, total, OUT / "baseline.db")
+    ledger = open_ledger(directory)
+    try:
+        started = time.perf_counter()
+        applied = build_into_place(ledger, projections_path(directory))
+        rebuild_seconds = time.perf_counter() - started
+    finally:
+        ledger.close()
+    rebuild_rate = applied / rebuild_seconds
+
+    # Catch-up after one command: the read-your-own-write path through open_system.
+    system = open_system(directory)
+    try:
+        catch_up_times: list[float] = []
+        projector_catch_up = system.projector.catch_up
+
+        def timed_catch_up(*args: Any, **kwargs: Any) -> int:
+            started = time.perf_counter()
+            result = projector_catch_up(*args, **kwargs)
+            catch_up_times.append(time.perf_counter() - started)
+            return result
+
+        system.projector.catch_up = timed_catch_up  # type: ignore[method-assign]
+        period = get_periods(system.projections_db, "programme-000")[-1]["period"]
+        command_started = time.perf_counter()
+        system.ledger.record_status(
+            "programme-000",
+            "A1.1.1",
+            period=period,
+            status="Red",
+            update="Bench: slipped",
+            mitigation="Recovery plan",
+            actor="bench",
+            reason="Bench re-rating",
+        )
+        command_seconds = time.perf_counter() - command_started
+    finally:
+        system.close()
+    read_seconds, exceptions = summary_read_time(projections_path(directory))
+    return {
+        "label": label,
+        "events": total,
+        "baseline_rate": baseline,
+        "rebuild_rate": rebuild_rate,
+        "rebuild_seconds": rebuild_seconds,
+        "ratio": rebuild_rate / baseline,
+        "catch_up_ms": catch_up_times[-1] * 1000,
+        "command_ms": command_seconds * 1000,
+        "read_ms": read_seconds * 1000,
+        "exceptions": exceptions,
+        "size_mb": projections_path(directory).stat().st_size / 1e6,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print(f"\n== {result['label']}: {result['events']:,} events")
+    print(f"  raw baseline (read + insert_all) {result['baseline_rate']:>10,.0f} rows/s")
+    print(
+        f"  rebuild                          {result['rebuild_rate']:>10,.0f} events/s "
+        f"({result['rebuild_seconds']:.1f} s)  ratio {result['ratio']:.0%}"
+    )
+    print(
+        f"  catch-up after one command       {result['catch_up_ms']:>10.2f} ms "
+        f"(whole command incl. save {result['command_ms']:.2f} ms)"
+    )
+    print(
+        f"  summary + exceptions read        {result['read_ms']:>10.3f} ms "
+        f"({result['exceptions']} exceptions)"
+    )
+    print(f"  projections.db                   {result['size_mb']:>10.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--events", type=int, default=100_000, help="events in the main run (default 100,000)"
+    )
+    parser.add_argument("--small-events", type=int, default=10_000, help="history for the small read figure")
+    parser.add_argument(
+        "--big-events",
+        type=int,
+        default=0,
+        help="also measure with this much history (e.g. 1000000); kept in bench/out/",
+    )
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(
+        f"bench_projections {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
+    )
+
+    results = []
+    for label, events, keep in (
+        ("small", args.small_events, False),
+        ("main", args.events, False),
+        *([("big", args.big_events, True)] if args.big_events else []),
+    ):
+        directory, write_rate = ledger_with_history(OUT / f"ledger-{label}", events, keep=keep)
+        if write_rate:
+            print(f"(generated {label} ledger at {write_rate:,.0f} events/s with batched save)")
+        result = measure(directory, label)
+        report(result)
+        results.append(result)
+        if not keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    small = results[0]
+    main_run = results[1]
+    print("\n== targets")
+    print(
+        f"  rebuild >= 30,000 events/s: {main_run['rebuild_rate']:,.0f} "
+        f"{'ok' if main_run['rebuild_rate'] >= 30_000 else 'MISSED'}"
+    )
+    verdict = "ok" if main_run["ratio"] >= 0.25 else "MISSED"
+    print(f"  rebuild >= 25% of baseline: {main_run['ratio']:.0%} {verdict}")
+    if args.big_events:
+        big = results[-1]
+        factor = big["read_ms"] / small["read_ms"]
+        print(
+            f"  summary read at {big['events']:,} within 1.5x of {small['events']:,}: "
+            f"{big['read_ms']:.3f} ms vs {small['read_ms']:.3f} ms = {factor:.2f}x "
+            f"{'ok' if factor <= 1.5 else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""The tamper-evident event store on PostgreSQL: eventsourcing's recorder plus the chain.
+
+The same hash chain as the SQLite store (ledger.store.chain_link, one definition for
+both), so a log has the same leaves and heads whichever backend holds it. Every stored
+event gets a row in the chain table, written in the same transaction as the event:
+
+    <events table>_chain (position bigint PRIMARY KEY, leaf bytea, head bytea)
+
+The position is eventsourcing's notification id. The chain table is named after the
+events table (for the ledger, governanceledger_events -> governanceledger_events_chain)
+because one PostgreSQL database can hold several applications' event tables (the
+library prefixes each with its application's name) and each needs its own chain.
+
+Ordering. eventsourcing locks the events table IN EXCLUSIVE MODE before it inserts, so
+notification ids are handed out in commit order and no other writer can append until
+this transaction ends. The chain rows are computed and inserted while that lock is
+held, so the head read here is always the true predecessor.
+
+Unlike SQLite's rowids, notification ids can have gaps: a transaction that rolls back
+(an optimistic-concurrency conflict, say) has already drawn its ids from the sequence.
+So verification on PostgreSQL treats gaps as normal and relies on the chain to expose
+deletions (ledger.integrity).
+
+Triggers refuse UPDATE, DELETE and TRUNCATE on both tables. As with SQLite they guard
+against mistakes, not against a superuser or the tables' owner (who can disable them):
+that is what the chain and checkpoints are for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import resolve_topic, retry
+from psycopg.sql import SQL, Identifier, Literal
+
+from ledger.store import GENESIS_HEAD, chain_link
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import Cursor
+    from psycopg.rows import DictRow
+
+# eventsourcing names an application's events table "<application name>_events"; the
+# ledger application is named GovernanceLedger (tests/test_store_postgres.py checks).
+LEDGER_EVENTS_TABLE = "governanceledger_events"
+REFUSE_FUNCTION = "govledger_refuse_change"
+ROW_TRIGGER = "govledger_append_only"
+TRUNCATE_TRIGGER = "govledger_no_truncate"
+
+
+def chain_table_name(events_table: str) -> str:
+    return f"{events_table}_chain"
+
+
+def hashed_originator_id(originator_id: UUID | str) -> str:
+    """The originator id as the chain hashes it: exactly as ledger.store does (a UUID's
+    32-digit hex, as SQLite stores it, else the text id), so hashes match across backends."""
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """PostgresApplicationRecorder that appends a hash-chain row for every event."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        if datastore.enable_db_functions:
+            # The library's insert function writes events inside the server, where the
+            # chain (computed in Python, shared with SQLite) cannot follow.
+            raise ProgrammingError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS cannot be used with the hash-chained recorder"
+            )
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table_name = chain_table_name(events_table_name)
+        self.check_identifier_length(self.chain_table_name)
+        schema = Identifier(self.datastore.schema)
+        chain = Identifier(self.chain_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+                "position bigint PRIMARY KEY, "
+                "leaf bytea NOT NULL, "
+                "head bytea NOT NULL)"
+            ).format(schema=schema, chain=chain)
+        )
+        self.select_head_statement = SQL(
+            "SELECT head FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
+        ).format(schema=schema, chain=chain)
+        self.insert_chain_statement = SQL(
+            "INSERT INTO {schema}.{chain} (position, leaf, head) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])"
+        ).format(schema=schema, chain=chain)
+
+    # --- schema ------------------------------------------------------------------------
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        super()._create_table(curs)
+        # Created only when missing: CREATE OR REPLACE would take a lock on the events
+        # table at every application start, queueing behind (and blocking) writers.
+        schema = self.datastore.schema
+        if not self._function_exists(curs, schema, REFUSE_FUNCTION):
+            curs.execute(
+                SQL(
+                    "CREATE FUNCTION {schema}.{function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+                    "USING ERRCODE = 'integrity_constraint_violation'; END $$"
+                ).format(schema=Identifier(schema), function=Identifier(REFUSE_FUNCTION))
+            )
+        for table in (self.events_table_name, self.chain_table_name):
+            for trigger, when in (
+                (ROW_TRIGGER, "BEFORE UPDATE OR DELETE ON {schema}.{table} FOR EACH ROW"),
+                (TRUNCATE_TRIGGER, "BEFORE TRUNCATE ON {schema}.{table} FOR EACH STATEMENT"),
+            ):
+                if self._trigger_exists(curs, schema, table, trigger):
+                    continue
+                curs.execute(
+                    SQL(
+                        "CREATE TRIGGER {trigger} " + when + " EXECUTE FUNCTION {schema}.{function}()"
+                    ).format(
+                        trigger=Identifier(trigger),
+                        schema=Identifier(schema),
+                        table=Identifier(table),
+                        function=Identifier(REFUSE_FUNCTION),
+                    )
+                )
+
+    @staticmethod
+    def _function_exists(curs: Cursor[DictRow], schema: str, function: str) -> bool:
+        curs.execute(
+            SQL(
+                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = {} AND p.proname = {}"
+            ).format(Literal(schema), Literal(function))
+        )
+        return curs.fetchone() is not None
+
+    @staticmethod
+    def _trigger_exists(curs: Cursor[DictRow], schema: str, table: str, trigger: str) -> bool:
+        curs.execute(
+            SQL(
+                "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = {} AND c.relname = {} AND t.tgname = {}"
+            ).format(Literal(schema), Literal(table), Literal(trigger))
+        )
+        return curs.fetchone() is not None
+
+    # --- writing -----------------------------------------------------------------------
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # The base class's insert_events, restructured for one reason: it catches errors
+        # inside its transaction block, so an error after the events were inserted would
+        # still COMMIT them. Here the transaction encloses the pipeline and the error is
+        # re-raised inside it: events and chain rows commit together or not at all.
+        if not stored_events:
+            return None
+        error: Exception | None = None
+        positions: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.pipeline() as pipeline, conn.cursor() as curs:
+                try:
+                    self._insert_events(curs, stored_events, **kwargs)
+                    # Takes the EXCLUSIVE table lock, then inserts: ids in commit order.
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    pipeline.sync()
+                    positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                    self._insert_chain_rows(curs, positions, stored_events)
+                    pipeline.sync()  # surface a failed chain insert here, not at COMMIT
+                except Exception as e:  # re-raised outside the pipeline, as the base class does
+                    error = e
+            if error is not None:
+                raise error
+        return positions
+
+    def _insert_chain_rows(
+        self,
+        curs: Cursor[DictRow],
+        positions: Sequence[int] | None,
+        stored_events: Sequence[StoredEvent],
+    ) -> None:
+        if not positions:
+            return
+        # Still under the table lock: the last committed chain row is our predecessor.
+        curs.execute(self.select_head_statement, prepare=True)
+        row = curs.fetchone()
+        head: bytes = bytes(row["head"]) if row is not None else GENESIS_HEAD
+        leaves: list[bytes] = []
+        heads: list[bytes] = []
+        for position, s in zip(positions, stored_events, strict=True):
+            leaf, head = chain_link(
+                head, position, hashed_originator_id(s.originator_id), s.originator_version, s.topic, s.state
+            )
+            leaves.append(leaf)
+            heads.append(head)
+        curs.execute(self.insert_chain_statement, (list(positions), leaves, heads), prepare=True)
+
+
+# --- Where a PostgreSQL event store is, for verification ------------------------------
+
+
+@dataclass(frozen=True)
+class PostgresEventStore:
+    """Connection settings and table names of a PostgreSQL event store.
+
+    Read from the same POSTGRES_* settings eventsourcing reads. The password is never
+    part of repr() or describe(), so it cannot reach logs, errors or checkpoints.
+    """
+
+    dbname: str
+    host: str
+    port: str
+    user: str
+    password: str = field(default="", repr=False)
+    get_password_topic: str = ""
+    schema: str = "public"
+    events_table: str = LEDGER_EVENTS_TABLE
+    connect_timeout: int = 30
+
+    @property
+    def chain_table(self) -> str:
+        return chain_table_name(self.events_table)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], events_table: str = LEDGER_EVENTS_TABLE) -> PostgresEventStore:
+        """Settings from eventsourcing's POSTGRES_* environment keys.
+
+        Raises ValueError naming (never showing) any required setting that is missing.
+        """
+        required = ["POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_USER"]
+        if not env.get("POSTGRES_GET_PASSWORD_TOPIC"):
+            required.append("POSTGRES_PASSWORD")
+        missing = [key for key in required if env.get(key) is None]
+        if missing:
+            raise ValueError(f"the PostgreSQL event store needs {', '.join(missing)} set in the environment")
+        return cls(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env.get("POSTGRES_PORT") or "5432",
+            user=env["POSTGRES_USER"],
+            password=env.get("POSTGRES_PASSWORD") or "",
+            get_password_topic=env.get("POSTGRES_GET_PASSWORD_TOPIC") or "",
+            schema=(env.get("POSTGRES_SCHEMA") or "").strip() or "public",
+            events_table=events_table,
+            connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 30),
+        )
+
+    def describe(self) -> str:
+        """Where the store is, for messages and checkpoints: no password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}#{self.schema}.{self.events_table}"
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        import psycopg
+
+        password = self.password
+        if self.get_password_topic:
+            password = resolve_topic(self.get_password_topic)()
+        return psycopg.connect(
+            dbname=self.dbname,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=password,
+            connect_timeout=self.connect_timeout,
+            **kwargs,
+        )

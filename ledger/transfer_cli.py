@@ -1,0 +1,166 @@
+"""`govledger import` and `govledger export`: thin click commands over ledger.importer and
+ledger.exporter. To register them in the `govledger` group:
+
+    from ledger.transfer_cli import export_command, import_command
+    main.add_command(import_command)
+    main.add_command(export_command)
+
+They find the data directory on the click context object: `ctx.obj.data_dir` (the
+group's `LedgerContext`) or `ctx.obj["data_dir"]`.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.application import Ledger
+from ledger.config import resolve_data_dir
+from ledger.exporter import ExportError, export
+from ledger.importer import ImportResult, import_file
+
+MAX_LISTED = 100  # problems or rows printed before "... and N more"
+PROGRESS_THRESHOLD = 2_000  # rows: smaller files import faster than a bar can draw
+
+EXIT_PROBLEMS = 1
+
+
+@contextmanager
+def opened_ledger(data_dir: Path) -> Iterator[Ledger]:
+    """The one place these commands open the ledger: with its projector, so the
+    projections are current the moment an import is recorded."""
+    from projections.system import open_system
+
+    with open_system(data_dir) as system:
+        yield system.ledger
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    obj: Any = ctx.obj
+    found = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
+    return resolve_data_dir(found)
+
+
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress(done, total) callback drawing a rich bar on stderr, for large files only."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bars: list[Progress] = []  # started on the first report, when the total is known
+    console = Console(stderr=True)
+
+    def report(done: int, total: int) -> None:
+        if total < PROGRESS_THRESHOLD or not console.is_terminal:  # no bar in logs and pipes
+            return
+        if not bars:
+            bar = Progress(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeRemainingColumn(), console=console, transient=True,
+            )
+            bar.add_task(label, total=total)
+            bar.start()
+            bars.append(bar)
+        bars[0].update(bars[0].task_ids[0], completed=min(done, total))
+
+    try:
+        yield report
+    finally:
+        for bar in bars:
+            bar.stop()
+
+
+def _listed(lines: list[str], what: str) -> list[str]:
+    if len(lines) <= MAX_LISTED:
+        return lines
+    return [*lines[:MAX_LISTED], f"... and {len(lines) - MAX_LISTED:,} more {what}."]
+
+
+def _report(result: ImportResult, verbose: bool) -> None:
+    if result.problems:
+        for line in _listed([str(p) for p in result.problems], "problems"):
+            click.echo(line, err=True)
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
+    if result.problems:
+        click.echo(result.summary(), err=True)
+        return
+    if verbose:
+        for row in result.rows:
+            click.echo(str(row))
+    elif result.dry_run:
+        # New rows are what an import is for; changed ones are what a reviewer checks.
+        changed = [str(r) for r in result.rows if r.outcome == "changed"]
+        for line in _listed(changed, "changed rows"):
+            click.echo(line)
+    if result.dry_run or verbose:
+        for kind, counts in result.row_counts().items():
+            parts = ", ".join(f"{counts[o]:,} {o}" for o in ("new", "changed", "unchanged") if counts[o])
+            click.echo(f"{kind}: {parts} rows")
+    click.echo(result.summary())
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and say what would be recorded; record nothing."
+)
+@click.option(
+    "-v", "--verbose", is_flag=True,
+    help="List every row and what it records (new, changed or unchanged), not only changed rows.",
+)
+@click.option(
+    "--as", "actor", metavar="USERNAME",
+    help="Whose name the recorded changes carry  [default: your login name]",
+)
+@click.pass_context
+def import_command(
+    ctx: click.Context, path: Path, dry_run: bool, verbose: bool, actor: str | None
+) -> None:
+    """Import PATH: a folder of CSV files, one CSV file, or an Excel workbook (.xlsx).
+
+    The format is in docs/import-format.md; `govledger export` writes it too. Every
+    row is checked first and every problem is listed with its file (or sheet), row
+    and column. The whole file is recorded in one transaction, or nothing is.
+
+    Importing the same file again records nothing. A changed row records only what
+    changed, giving the import as the reason.
+
+    Exit status: 0 recorded (or nothing new), 1 problems (nothing recorded).
+    """
+    actor = (actor or getpass.getuser()).strip()
+    try:
+        with opened_ledger(_data_dir(ctx)) as ledger, _progress_bar("Importing") as progress:
+            result = import_file(ledger, path, actor=actor, dry_run=dry_run, progress=progress)
+    except Exception as error:  # never a traceback: the batch was not saved, so say so
+        click.echo(f"Import failed: {error}\nNothing was recorded.", err=True)
+        ctx.exit(EXIT_PROBLEMS)
+    _report(result, verbose)
+    if result.problems:
+        ctx.exit(EXIT_PROBLEMS)
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.pass_context
+def export_command(ctx: click.Context, out: Path) -> None:
+    """Write the ledger to OUT in the import format: an Excel workbook if OUT ends in
+    .xlsx, otherwise a folder of CSV files (created if need be; its CSVs replaced).
+
+    Statuses are written with their full history, everything else as it stands now;
+    importing the result into an empty data directory gives the same ledger. Cells
+    that a spreadsheet would run as formulas are written so they open as text.
+
+    Exit status: 0 written, 1 not written.
+    """
+    try:
+        result = export(_data_dir(ctx), out)
+    except (ExportError, OSError) as error:
+        click.echo(f"Export failed: {error}", err=True)
+        ctx.exit(EXIT_PROBLEMS)
+    click.echo(result.summary())

@@ -1,0 +1,124 @@
+"""Command-line commands for the read side, for the `govledger` group to register:
+
+    from projections.cli import rebuild_command, snapshot_command
+    cli.add_command(rebuild_command)
+    cli.add_command(snapshot_command)
+
+They find the data directory on the click context: `ctx.obj.data_dir` (or
+`ctx.obj["data_dir"]`), a pathlib.Path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ledger.config import projections_path
+from projections.projector import Progress as ProgressCallback
+from projections.projector import ProjectionFailed
+from projections.system import parse_as_at, rebuild, snapshot
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    obj: Any = ctx.obj if ctx.obj is not None else ctx.find_root().obj
+    data_dir = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
+    if data_dir is None:
+        raise click.UsageError("No data directory: run this through the govledger command.")
+    return Path(data_dir)
+
+
+@contextmanager
+def _progress_bar(description: str) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr, fed (events applied so far, events in the log)."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        yield report
+
+
+@click.command("rebuild")
+@click.pass_context
+def rebuild_command(ctx: click.Context) -> None:
+    """Rebuild the read model (projections.db) from the whole event log.
+
+    Every event is replayed into a new file next to projections.db, which then replaces
+    the old one in a single step: the web pages and Datasette keep showing the old
+    tables until the new ones are complete. Run it after upgrading, or when the read
+    model needs to be rebuilt. The event log itself is never changed.
+    """
+    data_dir = _data_dir(ctx)
+    try:
+        with _progress_bar("Replaying events") as report:
+            applied = rebuild(data_dir, progress=report)
+    except ProjectionFailed as error:
+        raise click.ClickException(f"The rebuild stopped and nothing was replaced: {error}") from error
+    click.echo(f"Rebuilt {projections_path(data_dir)} from {applied:,} events.")
+
+
+@click.command("snapshot")
+@click.option(
+    "--as-at",
+    "as_at",
+    required=True,
+    metavar="TIME|POSITION",
+    help=(
+        "Where to stop: an event log position (like 1200), or a time in ISO format "
+        "(2024-10-03, 2024-10-03T17:30, 2024-10-03T17:30:00+01:00). Events recorded at or "
+        "before it are included. A time without a zone is UTC; a date alone means the end "
+        "of that day."
+    ),
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The new database file to write (the same tables as projections.db).",
+)
+@click.option("--force", is_flag=True, help="Replace the --out file if it already exists.")
+@click.pass_context
+def snapshot_command(ctx: click.Context, as_at: str, out: Path, force: bool) -> None:
+    """Write the read model as it stood at a past moment: what the committee saw.
+
+    Replays the event log up to a log position or a time into a new database file, with
+    the same tables as projections.db (open it with Datasette or sqlite3). Corrections
+    recorded after that moment are not in it; compare it with the live read model to
+    see what changed since.
+    """
+    data_dir = _data_dir(ctx)
+    try:
+        point = parse_as_at(as_at)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--as-at") from error
+    try:
+        with _progress_bar(f"Replaying events as at {point.label}") as report:
+            result = snapshot(data_dir, out, as_at, progress=report, overwrite=force)
+    except FileExistsError as error:
+        raise click.ClickException(f"{out} already exists: choose another file or add --force.") from error
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    except ProjectionFailed as error:
+        raise click.ClickException(f"The snapshot stopped and nothing was written: {error}") from error
+    click.echo(
+        f"Wrote {result.path}: as at {result.as_at}, {result.events:,} events "
+        f"(up to log position {result.position})."
+    )
+
+
+commands = [rebuild_command, snapshot_command]

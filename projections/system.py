@@ -1,0 +1,319 @@
+"""The composition root: a ledger and its projector, wired so a user sees their own write.
+
+    system = open_system(data_dir)      # catches the projections up on open
+    system.ledger.record_status(...)    # saved, then projected before the call returns
+    get_summary(system.projections_db, ...)
+    system.close()
+
+`rebuild` replays the whole log into a scratch file next to projections.db and then
+installs it; `snapshot` replays the log up to a position or a time into a new file
+("what the committee saw"). Both run the projector's one code path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ledger.application import Ledger, open_ledger
+from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
+from projections.projector import (
+    PAGE_SIZE,
+    PROJECTION,
+    Progress,
+    Projector,
+    SchemaOutOfDate,
+)
+from projections.schema import finish_bulk_load
+
+
+@dataclass
+class System:
+    """The ledger, its projector and where the read model lives. Close it when done."""
+
+    ledger: Ledger
+    projector: Projector
+    projections_db: Path
+    data_dir: Path
+    _listener: Callable[[int], None] | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._listener in self.ledger.after_save:
+            self.ledger.after_save.remove(self._listener)  # type: ignore[arg-type]
+        self.projector.close()
+        self.ledger.close()
+
+    def __enter__(self) -> System:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
+    """Open the ledger in `data_dir`, bring projections.db up to date (rebuilding it if it
+    was written by another version of the projections) and keep it up to date after
+    every save."""
+    directory = resolve_data_dir(data_dir)
+    ledger = open_ledger(directory)
+    path = projections_path(directory)
+    try:
+        try:
+            projector = Projector(ledger, path)
+        except SchemaOutOfDate:
+            build_into_place(ledger, path)
+            projector = Projector(ledger, path)
+        try:
+            projector.catch_up()
+        except BaseException:
+            projector.close()
+            raise
+    except BaseException:
+        ledger.close()
+        raise
+
+    def catch_up_after_save(position: int) -> None:
+        projector.catch_up()
+
+    ledger.after_save.append(catch_up_after_save)
+    return System(ledger, projector, path, directory, catch_up_after_save)
+
+
+# ---------------------------------------------------------------- building files
+
+
+def build(
+    ledger: Ledger,
+    target: Path,
+    *,
+    stop: int | None = None,
+    include: Callable[[Any], bool] | None = None,
+    as_at: str | None = None,
+    progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Replay the log into a new database file `target` (which must not exist).
+    Returns the number of events applied."""
+    if target.exists():
+        raise FileExistsError(target)
+    _remove_sidecars(target)
+    conn = sqlite3.connect(str(target), timeout=30, check_same_thread=False)
+    try:
+        # A scratch file until it is installed: if the machine dies it is thrown away, so
+        # no fsyncs and a journal in memory (pages still roll back if a page fails).
+        conn.execute("PRAGMA journal_mode=MEMORY")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-65536")
+        projector = Projector(ledger, target, conn=conn, page_size=page_size, bulk_load=True)
+        applied = projector.catch_up(stop=stop, include=include, progress=progress)
+        with conn:
+            finish_bulk_load(conn)
+            if include is not None:
+                # As at a time: the position is that of the last event included.
+                conn.execute(
+                    "UPDATE projection_position SET position = "
+                    "coalesce((SELECT max(position) FROM audit_log), 0) WHERE projection = ?",
+                    (PROJECTION,),
+                )
+            if as_at is not None:
+                conn.execute(
+                    "UPDATE projection_position SET as_at = ? WHERE projection = ?", (as_at, PROJECTION)
+                )
+        conn.execute("PRAGMA journal_mode=WAL")  # as the live database runs
+    finally:
+        conn.close()
+    return applied
+
+
+def build_into_place(
+    ledger: Ledger, path: Path, *, progress: Progress | None = None, page_size: int = PAGE_SIZE
+) -> int:
+    """Rebuild `path` from zero without readers ever seeing a half-built database."""
+    scratch = path.with_name(f".{path.name}.rebuild-{os.getpid()}")
+    _discard(scratch)
+    try:
+        applied = build(ledger, scratch, progress=progress, page_size=page_size)
+        _install(scratch, path)
+    finally:
+        _discard(scratch)
+    return applied
+
+
+def _install(built: Path, live: Path) -> None:
+    """Put a finished database in place of the live one, atomically for readers.
+
+    With no live file this is a rename. Over a live WAL database that Datasette or a
+    web worker may hold open, renaming would strand those connections on the old file
+    (stale reads, and "readonly database" errors for a projector writing through one)
+    and could pair the new file with the old -wal/-shm. So the finished file is copied
+    into the live one with SQLite's backup API in a single step: one write transaction,
+    so every reader sees the old database or the new one, never a mixture."""
+    if not live.exists():
+        _remove_sidecars(live)
+        os.replace(built, live)
+        return
+    source = sqlite3.connect(str(built))
+    target = sqlite3.connect(str(live), timeout=60)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _remove_sidecars(path: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _remove_sidecars(path)
+
+
+def rebuild(data_dir: str | os.PathLike[str] | None = None, *, progress: Progress | None = None) -> int:
+    """Rebuild projections.db in `data_dir` from the whole event log. Returns events applied.
+
+    Safe while the web app and Datasette are running: they see the old read model until
+    the new one is complete, then the new one."""
+    directory = resolve_data_dir(data_dir)
+    ledger = open_ledger(directory)
+    try:
+        return build_into_place(ledger, projections_path(directory), progress=progress)
+    finally:
+        ledger.close()
+
+
+# ---------------------------------------------------------------- as-at snapshots
+
+
+@dataclass(frozen=True)
+class AsAt:
+    """A point in the log: a position, or a time (events recorded at or before it)."""
+
+    position: int | None = None
+    moment: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return f"position {self.position}" if self.position is not None else self.moment.isoformat()  # type: ignore[union-attr]
+
+    def includes(self, event: Any) -> bool:
+        return event.timestamp <= self.moment
+
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_as_at(value: int | str | datetime | date) -> AsAt:
+    """A log position (an integer) or a time. ISO text without a zone is UTC; a date on
+    its own means the end of that day (UTC), so "as at 3 October" includes 3 October."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a position or a time")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("A log position can't be negative.")
+        return AsAt(position=value)
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.max)
+    else:
+        text = value.strip()
+        if text.isdigit():
+            return AsAt(position=int(text))
+        try:
+            moment = (
+                datetime.combine(date.fromisoformat(text), time.max)
+                if _DATE_ONLY.match(text)
+                else datetime.fromisoformat(text.replace("Z", "+00:00"))
+            )
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is neither a log position (like 1200) nor an ISO time "
+                "(like 2024-10-03 or 2024-10-03T17:00:00+01:00)."
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return AsAt(moment=moment.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    as_at: str
+    position: int
+    events: int
+
+
+def snapshot_with(
+    ledger: Ledger,
+    out: Path,
+    as_at: int | str | datetime | date | AsAt,
+    *,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+    page_size: int = PAGE_SIZE,
+) -> Snapshot:
+    point = as_at if isinstance(as_at, AsAt) else parse_as_at(as_at)
+    out = Path(out).resolve()
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} already exists.")
+    scratch = out.with_name(f".{out.name}.snapshot-{os.getpid()}")
+    _discard(scratch)
+    try:
+        if point.position is not None:
+            events = build(
+                ledger,
+                scratch,
+                stop=point.position,
+                as_at=point.label,
+                progress=progress,
+                page_size=page_size,
+            )
+        else:
+            events = build(
+                ledger,
+                scratch,
+                include=point.includes,
+                as_at=point.label,
+                progress=progress,
+                page_size=page_size,
+            )
+        with sqlite3.connect(str(scratch)) as conn:
+            position = conn.execute(
+                "SELECT position FROM projection_position WHERE projection = ?", (PROJECTION,)
+            ).fetchone()[0]
+        conn.close()
+        _remove_sidecars(out)
+        os.replace(scratch, out)
+    finally:
+        _discard(scratch)
+    return Snapshot(out, point.label, position, events)
+
+
+def snapshot(
+    data_dir: str | os.PathLike[str] | None,
+    out: str | os.PathLike[str],
+    as_at: int | str | datetime | date,
+    *,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+) -> Snapshot:
+    """Replay the log as at a position or time into a new database `out`: the read model
+    exactly as it stood then, with the same tables as projections.db."""
+    directory = resolve_data_dir(data_dir)
+    out_path = Path(out).resolve()
+    if out_path in (projections_path(directory), directory / EVENTS_DB):
+        raise ValueError(f"Refusing to write a snapshot over {out_path}: choose another file.")
+    ledger = open_ledger(directory)
+    try:
+        return snapshot_with(ledger, out_path, as_at, progress=progress, overwrite=overwrite)
+    finally:
+        ledger.close()

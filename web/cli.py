@@ -1,0 +1,142 @@
+"""Click commands for the web side, for `ledger.cli` to register:
+
+    from web.cli import account, serve
+    main.add_command(account)
+    main.add_command(serve)
+
+Each finds the data directory on the click context object: `ctx.obj.data_dir` (the
+`LedgerContext` that `govledger` sets up) or `ctx.obj["data_dir"]` (a plain dict),
+falling back to $GOVLEDGER_DATA_DIR / ./govledger-data when run on its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.config import resolve_data_dir
+from ledger.domain import ROLES
+from ledger.errors import LedgerError, UnknownRef
+from web.backend import System
+from web.config import CREDENTIALS_DB, DEFAULTS
+from web.credentials import CredentialStore, check_password_rules
+
+MIN_PASSWORD_LENGTH: int = DEFAULTS["MIN_PASSWORD_LENGTH"]
+
+PASSWORD_ENV = "GOVLEDGER_PASSWORD"
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    obj: Any = ctx.obj
+    chosen = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
+    return resolve_data_dir(chosen)
+
+
+def _cli_actor() -> str:
+    return f"{getpass.getuser()} (command line)"
+
+
+def _password_option(help_text: str) -> Any:
+    return click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar=PASSWORD_ENV,
+        show_envvar=True,
+        help=help_text,
+    )
+
+
+@click.group()
+def account() -> None:
+    """Create sign-in accounts and reset passwords from the command line.
+
+    Use it to create the first administrator; after that, administrators manage
+    accounts in the web app. Accounts are recorded in the ledger (who opened them and
+    why); passwords are kept hashed in credentials.db, never in the ledger.
+    """
+
+
+@account.command("create")
+@click.option("--username", required=True, help="Sign-in name: letters, digits, . - @")
+@click.option("--name", "display_name", required=True, help="The person's full name.")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="Their first role.")
+@_password_option("Initial password (prompted for if not given; 12 characters or more).")
+@click.option("--reason", default="Created from the command line", show_default=True)
+@click.pass_context
+def create_account_command(
+    ctx: click.Context, username: str, display_name: str, role: str, password: str, reason: str
+) -> None:
+    """Create an account, for example the first administrator:
+
+        govledger account create --username admin --name "Ada Admin" --role administrator
+    """
+    from web.accounts import create_account
+
+    with _credentials_and_system(ctx) as (system, credentials):
+        try:
+            created = create_account(
+                system.ledger, credentials, username=username, display_name=display_name,
+                role=role, password=password, actor=_cli_actor(), reason=reason,
+                min_password_length=MIN_PASSWORD_LENGTH,
+            )
+        except LedgerError as error:
+            raise click.UsageError(error.message) from None
+    click.echo(f"Created {role} account {created!r}.")
+
+
+@account.command("set-password")
+@click.argument("username")
+@_password_option("New password (prompted for if not given; 12 characters or more).")
+@click.pass_context
+def set_password_command(ctx: click.Context, username: str, password: str) -> None:
+    """Set a new password for USERNAME (for example if every administrator is locked out)."""
+    with _credentials_and_system(ctx) as (system, credentials):
+        try:
+            account = system.ledger.get_account(username)
+            check_password_rules(password, MIN_PASSWORD_LENGTH)
+        except (UnknownRef, LedgerError) as error:
+            raise click.UsageError(error.message) from None
+        credentials.set_password(account["username"], password, actor=_cli_actor())
+    click.echo(f"Password set for {account['username']!r}.")
+
+
+@contextmanager
+def _credentials_and_system(ctx: click.Context) -> Iterator[tuple[System, CredentialStore]]:
+    from web.backend import open_system
+
+    data_dir = _data_dir(ctx)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    system = open_system(data_dir)
+    try:
+        yield system, CredentialStore(data_dir / CREDENTIALS_DB)
+    finally:
+        system.close()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--insecure-cookies",
+    is_flag=True,
+    help="Send the sign-in cookie over plain http. Only for a demo on a network without "
+    "HTTPS; browsers already allow secure cookies on http://127.0.0.1 and localhost.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> None:
+    """Serve the web app, with Datasette at /data/, on one port.
+
+    Signing in to the web app also signs you in to Datasette. Set
+    $GOVLEDGER_SECRET_KEY to fix the session key; otherwise one is generated and kept
+    (owner-readable only) in the data directory.
+    """
+    from web.serve import serve as run
+
+    run(_data_dir(ctx), host, port, secure_cookies=not insecure_cookies)

@@ -1,0 +1,78 @@
+"""Configuration from the environment, with safe defaults.
+
+Secrets never live in code or events: `GOVLEDGER_SECRET_KEY` wins; without it a random
+key is generated once and kept in the data directory, readable by its owner only, so
+sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ledger.config import resolve_data_dir
+
+SECRET_KEY_ENV = "GOVLEDGER_SECRET_KEY"
+COOKIE_SECURE_ENV = "GOVLEDGER_COOKIE_SECURE"
+SECRET_KEY_FILE = "secret_key"
+CREDENTIALS_DB = "credentials.db"
+
+DEFAULTS: dict[str, Any] = {
+    "SERVICE_NAME": "Governance Ledger",
+    "SESSION_COOKIE_NAME": "govledger_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    # A working day; the signed cookie's timestamp is checked against it on every request.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # The CSRF token lives as long as the session: an officer writing a long update must not
+    # lose it to a one-hour token expiry.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT": "5/minute",
+    "LOGIN_RATE_LIMIT_PER_IP": "30/minute",
+    "MIN_PASSWORD_LENGTH": 12,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # Only ever set by the test that proves 500 pages hide stack traces.
+    "REGISTER_ERROR_PROBE": False,
+}
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Defaults, then the environment, then `test_config`; secret key resolved last."""
+    app.config.from_mapping(DEFAULTS)
+    secure = os.environ.get(COOKIE_SECURE_ENV)
+    if secure is not None:
+        app.config["SESSION_COOKIE_SECURE"] = secure.strip().lower() not in ("0", "false", "no")
+    if test_config:
+        app.config.from_mapping(test_config)
+    data_dir = resolve_data_dir(app.config.get("DATA_DIR"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATA_DIR"] = data_dir
+    app.config.setdefault("CREDENTIALS_DB", data_dir / CREDENTIALS_DB)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get(SECRET_KEY_ENV) or load_or_create_secret(data_dir)
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The key in `<data_dir>/secret_key`, created 0600 on first use."""
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        # O_EXCL: two processes starting together cannot both write a different key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty: delete it or set ${SECRET_KEY_ENV}.") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key

@@ -1,0 +1,101 @@
+"""Password hashes, kept apart from the ledger.
+
+A password is a secret, not a fact for the audit trail: it never enters an event or a
+projection (which analysts can query). Hashes live in `<data_dir>/credentials.db`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ledger.errors import InvalidValue
+
+MAX_PASSWORD_LENGTH = 256
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS credentials (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    changed_by TEXT NOT NULL
+)
+"""
+
+
+DEFAULT_HASH_METHOD = "scrypt"
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
+
+
+def check_password_rules(password: str, min_length: int) -> None:
+    """NCSC-style rules: length over complexity, no upper bound worth hitting."""
+    if len(password) < min_length:
+        raise InvalidValue(f"Password must be {min_length} characters or more", field="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidValue(
+            f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer", field="password"
+        )
+
+
+class CredentialStore:
+    """username -> password hash, in one small SQLite file.
+
+    `method` is werkzeug's hashing method for new hashes (tests use a cheap one); each
+    stored hash names its own method, so changing it never breaks existing passwords.
+    """
+
+    def __init__(self, path: Path, method: str = DEFAULT_HASH_METHOD) -> None:
+        self.path = Path(path)
+        self.method = method
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One short-lived connection per call: safe across threads, nothing left open.
+        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:
+            yield db
+
+    def set_password(self, username: str, password: str, *, actor: str) -> None:
+        row = (
+            username.lower(),
+            generate_password_hash(password, method=self.method),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+            actor,
+        )
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO credentials (username, password_hash, changed_at, changed_by) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET "
+                "password_hash = excluded.password_hash, changed_at = excluded.changed_at, "
+                "changed_by = excluded.changed_by",
+                row,
+            )
+
+    def verify(self, username: str, password: str) -> bool:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT password_hash FROM credentials WHERE username = ?", (username.lower(),)
+            ).fetchone()
+        if row is None:
+            # Hash anyway, so an unknown username takes as long as a wrong password.
+            check_password_hash(_dummy_hash(self.method), password)
+            return False
+        return check_password_hash(row[0], password)
+
+    def has_password(self, username: str) -> bool:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT 1 FROM credentials WHERE username = ?", (username.lower(),)
+            ).fetchone()
+        return row is not None

@@ -1,0 +1,248 @@
+"""Dashboards: each programme's period at a glance, every period side by side, search.
+
+Any signed-in person may read every programme's dashboards, grid and search: the
+foundation (web.permissions) restricts writing, officers and programme managers to their
+own programmes, not reading. Nothing here writes.
+
+Handlers stay thin: parse the query string, call one page function over the read model
+(`dashboard_page`, `history_page`, `search_page`), render. The page functions take the
+database as an argument, so the as-at page (web.audit) renders the same dashboard from a
+replayed snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from ledger.domain import NARRATIVE_SECTIONS
+from ledger.errors import LedgerError
+from ledger.periods import Period
+from projections import queries
+from projections.handlers import natural_sort_key
+from web.backend import backend
+from web.permissions import may_view, requires_login
+
+bp = Blueprint("dashboards", __name__)
+
+Row = dict[str, Any]
+
+# GOV.UK tag colour per status category; the status is always written out as well.
+TAG_CLASSES: dict[str, str] = {
+    "green": "govuk-tag--green",
+    "amber": "govuk-tag--orange",
+    "red": "govuk-tag--red",
+    "unrated": "govuk-tag--grey",
+}
+# Bar fills from the GOV.UK colour palette, matching the tags.
+BAR_FILLS: dict[str, str] = {
+    "green": "#00703c",
+    "amber": "#f47738",
+    "red": "#d4351c",
+    "unrated": "#b1b4b6",
+}
+DIRECTIONS = ("improved", "deteriorated", "unchanged", "new", "not comparable")
+
+
+# ---------------------------------------------------------------- shared with web.audit
+
+
+def db() -> Any:
+    return backend().system.projections_db
+
+
+def programme_or_404(database: Any, slug: str) -> Row:
+    programme = queries.get_programme(database, slug)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def canonical_period(programme: Row, text: str | None) -> str | None:
+    """The canonical label ("2024/25 Q1") for what was typed, or None if unusable."""
+    try:
+        return Period.parse(text or "", programme["cadence"]).label
+    except LedgerError:
+        return None
+
+
+def choose_period(programme: Row, periods: Sequence[Row], text: str | None) -> str | None:
+    """The period asked for (404 if it has nothing recorded), else the latest one."""
+    labels = [p["period"] for p in periods]
+    if not (text or "").strip():
+        return labels[-1] if labels else None
+    period = canonical_period(programme, text)
+    if period not in labels:
+        abort(404)
+    return period
+
+
+def url_if_allowed(endpoint: str, **values: Any) -> str | None:
+    """A link to `endpoint` if it exists in this app and the user may open it."""
+    if endpoint not in current_app.view_functions or not may_view(current_user, endpoint):
+        return None
+    return url_for(endpoint, **values)
+
+
+def reports_url(slug: str) -> str | None:
+    """The programme's reports (web.reports), if registered and this user may see them."""
+    url = url_if_allowed("reports.programme", programme=slug)
+    if url is None:
+        return None
+    from web.reports import can_view  # reports decide per programme who may see them
+
+    return url if can_view(current_user, slug) else None
+
+
+def hierarchy_order(rows: list[Row]) -> list[Row]:
+    """Items grouped under their parents (aim → priority → action): sort_key alone sorts
+    by ref, which would put A1.1.1 before Aim 1."""
+    return sorted(rows, key=lambda r: [natural_sort_key(ref) for ref in r["path"].split(" > ")])
+
+
+def chart(summary: Row) -> Row:
+    """Geometry of the horizontal bar chart (drawn by dashboards/_chart.html)."""
+    top = max((s["count"] for s in summary["statuses"]), default=0) or 1
+    label_width, bar_area, row_height = 170, 360, 40
+    bars = [
+        {
+            **status,
+            "y": i * row_height,
+            "width": round(bar_area * status["count"] / top, 1),
+            "fill": BAR_FILLS.get(status["category"], BAR_FILLS["unrated"]),
+        }
+        for i, status in enumerate(summary["statuses"])
+    ]
+    return {
+        "bars": bars,
+        "label_width": label_width,
+        "row_height": row_height,
+        "width": label_width + bar_area + 60,
+        "height": max(len(bars), 1) * row_height,
+        "description": ", ".join(f"{b['status']}: {b['count']}" for b in bars)
+        + f". Total: {summary['total']}.",
+    }
+
+
+def dashboard_page(database: Any, slug: str, period_text: str | None) -> Row:
+    """Everything the dashboard shows for one programme and period."""
+    programme = programme_or_404(database, slug)
+    periods = queries.get_periods(database, slug)
+    period = choose_period(programme, periods, period_text)
+    categories = {s["status"]: s["category"] for s in programme["scale"]}
+    page: Row = {"programme": programme, "periods": periods, "period": period, "categories": categories}
+    if period is None:
+        return page
+    summary = queries.get_summary(database, slug, period)
+    transitions = queries.get_transitions(database, slug, period)
+    counts = dict.fromkeys(DIRECTIONS, 0)
+    for t in transitions:
+        counts[t["direction"]] = counts.get(t["direction"], 0) + 1
+    return {
+        **page,
+        "description": next(p["description"] for p in periods if p["period"] == period),
+        "summary": summary,
+        "chart": chart(summary),
+        "exceptions": queries.get_exceptions(database, slug, period),
+        "directions": counts,
+        "previous_period": next((t["previous_period"] for t in transitions if t["previous_period"]), None),
+        "deteriorated": [t for t in transitions if t["direction"] == "deteriorated"],
+        "missing": queries.get_missing_updates(database, slug, period),
+    }
+
+
+def history_page(database: Any, slug: str) -> Row:
+    programme = programme_or_404(database, slug)
+    grid = queries.get_grid(database, slug)
+    return {"programme": programme, "periods": grid["periods"], "rows": hierarchy_order(grid["rows"])}
+
+
+def highlight(text: str, query: str) -> Markup:
+    """`text` escaped, with the words searched for wrapped in <mark>."""
+    words = sorted({w for w in query.split() if w}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile("(" + "|".join(re.escape(w) for w in words) + ")", re.IGNORECASE)
+    parts = pattern.split(text)
+    # re.split with one group: odd indexes are the matches.
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(part) if i % 2 else escape(part) for i, part in enumerate(parts)
+    )
+
+
+def search_page(database: Any, text: str, programme: str | None) -> Row:
+    results = queries.search(database, text, programme=programme or None) if text.strip() else []
+    names = {p["programme"]: p["name"] for p in queries.get_programmes(database)}
+    for row in results:
+        row["programme_name"] = names.get(row["programme"], row["programme"])
+        row["highlighted"] = highlight(row["snippet"], text)
+        row["heading"] = NARRATIVE_SECTIONS.get(row["ref"], row["ref"]) if row["source"] == "section" else ""
+    return {"q": text, "programme": programme or "", "programmes": names, "results": results}
+
+
+# ---------------------------------------------------------------- template helpers
+
+
+def tag_class(category: str | None) -> str:
+    return TAG_CLASSES.get(category or "unrated", TAG_CLASSES["unrated"])
+
+
+def when(value: str | None) -> Markup:
+    """An ISO time in UTC as `<time>`, e.g. 23 November 2026, 13:14:59 UTC."""
+    if not value:
+        return Markup("")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return escape(value)
+    text = f"{moment.day} {moment:%B %Y, %H:%M:%S} UTC" if moment.tzinfo else f"{moment.day} {moment:%B %Y}"
+    return Markup('<time datetime="{}">{}</time>').format(value, text)
+
+
+def humanise(event_type: str) -> str:
+    """StatusCorrected → Status corrected."""
+    words = re.findall(r"[A-Z][a-z]*|[a-z]+|\d+", event_type or "")
+    return " ".join(words).capitalize() if words else event_type
+
+
+# ---------------------------------------------------------------- views
+
+
+@bp.route("/programmes")
+@requires_login
+def programmes() -> str:
+    return render_template("dashboards/programmes.html", programmes=queries.get_programmes(db()))
+
+
+@bp.route("/programmes/<programme>/dashboard")
+@requires_login
+def dashboard(programme: str) -> str:
+    page = dashboard_page(db(), programme, request.args.get("period"))
+    return render_template("dashboards/dashboard.html", **page, reports_url=reports_url(programme))
+
+
+@bp.route("/programmes/<programme>/history")
+@requires_login
+def history(programme: str) -> str:
+    return render_template("dashboards/history.html", **history_page(db(), programme))
+
+
+@bp.route("/search")
+@requires_login
+def search() -> str:
+    page = search_page(db(), request.args.get("q", "")[:200], request.args.get("programme"))
+    return render_template("dashboards/search.html", **page)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.add_template_filter(when, "govledger_when")
+    app.add_template_filter(humanise, "govledger_humanise")
+    app.add_template_global(url_if_allowed, "url_if_allowed")
+    app.add_template_global(tag_class, "status_tag_class")

@@ -1,0 +1,89 @@
+"""Friendly error pages: what happened and what to do, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from web.permissions import public
+
+PAGES: dict[int, tuple[str, str]] = {
+    400: (
+        "Sorry, there is a problem with that request",
+        "Go back, refresh the page and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "If you think you should, ask your administrator to give you access.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted it, check you "
+        "copied the entire address.",
+    ),
+    405: (
+        "Sorry, that cannot be done here",
+        "The page does not accept that kind of request. Go back and use the page's form "
+        "or links.",
+    ),
+    429: (
+        "Too many attempts",
+        "You have tried too many times in a short while. Wait a minute, then try again.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. Nothing you submitted has been saved unless you saw a "
+        "confirmation.",
+    ),
+}
+
+CSRF_PAGE = (
+    "Your form could not be submitted",
+    "The form had expired or did not come from this service, so nothing was saved. "
+    "Go back, refresh the page and submit it again.",
+)
+
+bp = Blueprint("errors", __name__)
+
+
+def _render(code: int, title: str, body: str, *, minimal: bool = False) -> tuple[str, int]:
+    return render_template("errors/error.html", title=title, body=body, minimal=minimal), code
+
+
+def http_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
+    code = error.code or 500
+    title, body = PAGES.get(code, PAGES[400 if code < 500 else 500])
+    html, status = _render(code, title, body)
+    # Keep the headers the status promises: Allow on 405, Retry-After on 429.
+    headers = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
+    return html, status, headers
+
+
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _render(400, *CSRF_PAGE)
+
+
+def server_error(error: InternalServerError) -> tuple[str, int]:
+    # Render without the signed-in header: whatever broke may be what it needs.
+    try:
+        return _render(500, *PAGES[500], minimal=True)
+    except Exception:
+        return "Sorry, there is a problem with the service. Try again later.", 500
+
+
+@bp.route("/_error-probe")
+@public
+def probe() -> str:
+    """Raises, so a test can prove what a 500 looks like. Registered only in tests."""
+    raise RuntimeError("error probe: this message must never reach the page")
+
+
+def init_app(app: Flask) -> None:
+    for code in PAGES:
+        if code != 500:
+            app.register_error_handler(code, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(500, server_error)
+    if app.testing and app.config["REGISTER_ERROR_PROBE"]:
+        app.register_blueprint(bp)

@@ -1,0 +1,162 @@
+"""WTForms forms rendered with GOV.UK Frontend widgets.
+
+Messages follow the GOV.UK pattern ("Enter...", "Select..."). Domain rules (username
+shape, reasons, roles) are checked by the ledger, whose errors name the field at fault;
+`add_error` puts them on the right field so the error summary links to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from ledger.domain import ROLES
+from ledger.errors import LedgerError
+from web.accounts import ROLE_LABELS
+
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Username",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your username")],
+    )
+    password = PasswordField(
+        "Password", widget=GovPasswordInput(), validators=[InputRequired("Enter your password")]
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        "New password",
+        description="Use 12 characters or more. A few unrelated words make a strong password.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter a new password")],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired("Confirm the new password"),
+            EqualTo("password", "The passwords do not match"),
+        ],
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your current password")],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class SetPasswordForm(NewPasswordMixin, FlaskForm):
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+
+class CreateAccountForm(FlaskForm):
+    username = StringField(
+        "Username",
+        description="Letters, digits, dots, hyphens and @ only, for example j.smith",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a username"), Length(max=100)],
+    )
+    display_name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the person's name"), Length(max=200)],
+    )
+    role = RadioField(
+        "Role",
+        choices=ROLE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select a role")],
+    )
+    password = PasswordField(
+        "Initial password",
+        description="Use 12 characters or more. Give it to the person securely; they can "
+        "change it after signing in.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter an initial password")],
+    )
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+def reason_field(label: str, hint: str, required: bool = True) -> TextAreaField:
+    validators = [InputRequired("Enter a reason"), Length(max=2000)] if required else [
+        Length(max=2000)
+    ]
+    return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
+
+
+class RoleForm(FlaskForm):
+    role = RadioField(
+        "Role", choices=ROLE_CHOICES, widget=GovRadioInput(), validators=[InputRequired("Select a role")]
+    )
+    reason = reason_field("Reason", "Auditors will see this with your name, for example "
+                          "'Joined the performance team'.")
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class ProgrammeForm(FlaskForm):
+    programme = SelectField(
+        "Programme", widget=GovSelect(), validators=[InputRequired("Select a programme")]
+    )
+    reason = reason_field("Reason", "Auditors will see this with your name.")
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class AssignProgrammeForm(ProgrammeForm):
+    reason = reason_field(
+        "Reason (optional)", "Auditors will see this with your name.", required=False
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = reason_field("Reason", "Auditors will see this with your name.")
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+def add_error(form: FlaskForm, error: LedgerError | str, field: str | None = None) -> None:
+    """Attach an error to the field it names, or to the form as a whole."""
+    message = error.message if isinstance(error, LedgerError) else error
+    name = field or (error.field if isinstance(error, LedgerError) else None)
+    target = form._fields.get(name) if name else None
+    if target is None:
+        form.form_errors.append(message)
+    else:
+        target.errors = [*target.errors, message]
+
+
+def error_summary(form: FlaskForm) -> list[dict[str, Any]]:
+    """The GOV.UK error summary list: one entry per field error, linked to the field."""
+    items: list[dict[str, Any]] = [{"text": message} for message in form.form_errors]
+    for field in form:
+        if field.errors:
+            # GOV.UK radios give the first option the field's own id, so this works for all.
+            items.append({"text": field.errors[0], "href": f"#{field.id}"})
+    return items

@@ -1,0 +1,32 @@
+"""Rate limits: slow down password guessing on the sign-in form.
+
+In-memory storage: counts are per process and reset on restart, which suits one
+uvicorn process. Run several and this needs shared storage (RATELIMIT_STORAGE_URI).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def login_key() -> str:
+    """One bucket per address and username, so guessing one person's password is slow
+    without letting one person lock another out from elsewhere."""
+    username = (request.form.get("username") or "").strip().lower()
+    return f"login:{get_remote_address()}:{username}"
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_limit_per_ip() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_PER_IP"]
+
+
+def init_app(app: Flask) -> None:
+    limiter.init_app(app)

@@ -1,0 +1,206 @@
+"""One WTForms form per page. Choices that depend on the programme (its periods, its
+status scale) are filled in by the view before validation.
+
+The forms check only what a form can know (something chosen, something typed, a choice
+from the list); the ledger checks the rules (mitigation for Amber and Red, a reason to
+re-rate or correct) and its errors are put on the field they name. Status and RAG radios
+leave unknown values to the ledger, whose message names the scale's statuses.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
+from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ledger.domain import CONFIDENCE_LEVELS, NARRATIVE_SECTIONS
+
+TEXT_LIMIT = 10_000  # generous: a long update is normal, a megabyte is not
+REASON_HINT = "Auditors will see this with your name and the time."
+
+
+def _textarea(label: str, hint: str = "", *, required: str | None = None) -> TextAreaField:
+    validators = [InputRequired(required)] if required else []
+    return TextAreaField(
+        label, description=hint, widget=GovTextArea(), validators=[*validators, Length(max=TEXT_LIMIT)]
+    )
+
+
+def _period(label: str = "Period") -> SelectField:
+    return SelectField(
+        label,
+        widget=GovSelect(),
+        validators=[InputRequired("Select a period")],
+        invalid_choice_message="Select a period from the list",
+    )
+
+
+def _rating(label: str, *, required: str | None = None, hint: str = "") -> RadioField:
+    validators = [InputRequired(required)] if required else []
+    return RadioField(
+        label, description=hint, widget=GovRadioInput(), validate_choice=False, validators=validators
+    )
+
+
+def _seen_version() -> HiddenField:
+    return HiddenField(validators=[_version_number])
+
+
+def _version_number(form: FlaskForm, field: Field) -> None:
+    # Without it the ledger could not tell that someone else saved first, so never guess.
+    if not (field.data or "").isdigit():
+        raise ValidationError(
+            "This form was missing the version of the record you opened. Copy your text, "
+            "reload the page and try again."
+        )
+
+
+class VersionedForm(FlaskForm):
+    """A change to a record someone may have changed since the page was rendered."""
+
+    seen_version = _seen_version()
+
+    @property
+    def seen(self) -> int:
+        return int(self.seen_version.data)
+
+
+class StatusUpdateForm(VersionedForm):
+    period = _period()
+    status = _rating("Status", required="Select a status")
+    update = _textarea(
+        "Update",
+        "What progress has been made this period, and what happens next.",
+        required="Enter an update",
+    )
+    mitigation = _textarea("Mitigation or corrective action")
+    reason = _textarea(
+        "Reason for changing the status",
+        f"Needed only if this period already has a different status. {REASON_HINT}",
+    )
+
+
+class CorrectionForm(VersionedForm):
+    period = _period("Period to correct")
+    status = _rating("Status", required="Select a status")
+    update = _textarea("Update")
+    mitigation = _textarea("Mitigation or corrective action")
+    reason = _textarea(
+        "What was wrong", f"For example 'Typed the wrong rating'. {REASON_HINT}", required="Enter a reason"
+    )
+
+
+KIND_CHOICES = [SelectChoice("risk", "Risk"), SelectChoice("issue", "Issue")]
+
+
+class RaiseRiskForm(FlaskForm):
+    kind = RadioField(
+        "Risk or issue",
+        choices=KIND_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select risk or issue")],
+        description="A risk might happen; an issue has happened.",
+    )
+    ref = StringField(
+        "Reference",
+        description="For example R4 or I2.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a reference"), Length(max=50)],
+    )
+    description = _textarea("Description", required="Enter a description")
+    rag_before = _rating("RAG before mitigation", required="Select the RAG before mitigation")
+    mitigation = _textarea("Mitigation plan")
+    rag_after = _rating(
+        "RAG after mitigation", hint="Leave as 'Not re-rated yet' until the mitigation has taken effect."
+    )
+    owner = StringField("Owner", widget=GovTextInput(), validators=[Length(max=200)])
+    period = _period("Period raised")
+
+
+class RerateRiskForm(VersionedForm):
+    rag_before = _rating("RAG before mitigation", required="Select the RAG before mitigation")
+    mitigation = _textarea("Mitigation plan")
+    rag_after = _rating("RAG after mitigation")
+    period = _period()
+    reason = _textarea("Reason for re-rating", REASON_HINT, required="Enter a reason for re-rating")
+
+
+class CloseRiskForm(VersionedForm):
+    period = _period("Period closed")
+    reason = _textarea("Reason for closing", REASON_HINT, required="Enter a reason for closing it")
+
+
+class ReopenRiskForm(VersionedForm):
+    period = _period("Period reopened")
+    reason = _textarea("Reason for reopening", REASON_HINT, required="Enter a reason for reopening it")
+
+
+PLAN_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("", "Not stated")]
+CONFIDENCE_CHOICES = [
+    *(SelectChoice(level, level) for level in CONFIDENCE_LEVELS),
+    SelectChoice("", "Not stated"),
+]
+
+
+def _plan_agreed() -> RadioField:
+    return RadioField(
+        "Is a jointly agreed plan in place?",
+        choices=PLAN_CHOICES,
+        widget=GovRadioInput(),
+        validate_choice=False,
+    )
+
+
+def _confidence() -> RadioField:
+    return RadioField("Confidence", choices=CONFIDENCE_CHOICES, widget=GovRadioInput(), validate_choice=False)
+
+
+class RegisterDependencyForm(FlaskForm):
+    ref = StringField(
+        "Reference",
+        description="For example D3.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a reference"), Length(max=50)],
+    )
+    description = _textarea(
+        "Description", "What the programme relies on, and on whom.", required="Enter a description"
+    )
+    plan_agreed = _plan_agreed()
+    confidence = _confidence()
+    owner = StringField("Owner", widget=GovTextInput(), validators=[Length(max=200)])
+    period = _period()
+
+
+class ReviewDependencyForm(VersionedForm):
+    plan_agreed = _plan_agreed()
+    confidence = _confidence()
+    period = _period()
+    reason = _textarea("Reason (optional)", REASON_HINT)
+
+
+class IndicatorValueForm(VersionedForm):
+    period = _period()
+    breakdown = StringField(
+        "Breakdown (optional)",
+        description="For example a directorate. Leave empty for the overall figure.",
+        widget=GovTextInput(),
+        validators=[Length(max=200)],
+    )
+    value = StringField(
+        "Value",
+        description="A number, for example 2,869 or 12.16%.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter a value"), Length(max=50)],
+    )
+    reason = _textarea("Reason (if you change a value already recorded)", REASON_HINT)
+
+
+class NarrativeForm(VersionedForm):
+    """One textarea per report section, named by the section's key."""
+
+    period = HiddenField(validators=[InputRequired("Choose a period")])
+
+
+for _key, _heading in NARRATIVE_SECTIONS.items():
+    setattr(NarrativeForm, _key, _textarea(_heading))

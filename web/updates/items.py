@@ -1,0 +1,175 @@
+"""My items, and an item's status and update: record one, or correct one with a reason."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ledger.errors import Conflict
+from projections import queries
+from web.backend import ledger
+from web.updates.forms import CorrectionForm, StatusUpdateForm
+from web.updates.support import (
+    Programme,
+    Row,
+    actor,
+    bp,
+    db,
+    done,
+    fill,
+    load_programme,
+    page,
+    people,
+    requested,
+    save,
+    writable_programme,
+    writers_only,
+)
+
+
+@bp.route("/my-items")
+@writers_only
+def my_items() -> str:
+    """Per programme of mine: what is due this period and what is still missing."""
+    sections = []
+    for slug in current_user.programmes:
+        programme = load_programme(slug)
+        if programme is None:
+            continue
+        period = programme.current_period
+        grid = queries.get_grid(db(), programme.slug, [period.label])["rows"]
+        missing = queries.get_missing_updates(db(), programme.slug, period.label)
+        sections.append(
+            {
+                "programme": programme,
+                "period": period,
+                "due": [row for row in grid if row["child_count"] == 0],
+                "missing": missing,
+                "recorded": queries.get_ratings(db(), programme.slug, period.label),
+            }
+        )
+    return render_template("updates/my_items.html", sections=sections, people=people())
+
+
+def _item(programme: Programme, ref: str) -> Row:
+    item = queries.get_item(db(), programme.slug, ref)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _ratings(programme: Programme, ref: str) -> dict[str, Row]:
+    """The status and update in force for each period rated, oldest period first: the
+    last recorded or corrected text of a period is the one in force."""
+    in_force: dict[str, Row] = {}
+    for row in queries.get_item_history(db(), programme.slug, ref):
+        in_force[row["period"]] = row
+    return in_force
+
+
+def _carried_forward(programme: Programme, ratings: dict[str, Row], period: str) -> Row | None:
+    """What to start the form from: the period's own rating, else the latest before it."""
+    if period in ratings:
+        return ratings[period]
+    wanted = programme.parse(period)
+    earlier = [row for label, row in ratings.items() if programme.parse(label) < wanted]
+    return earlier[-1] if earlier else None
+
+
+def _rating_defaults(row: Row | None) -> dict[str, str]:
+    if row is None:
+        return {}
+    return {"status": row["status"], "update": row["update"], "mitigation": row["mitigation"]}
+
+
+@bp.route("/programmes/<programme>/items/<ref>/update", methods=["GET", "POST"])
+@writers_only
+def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    item = _item(p, ref)
+    ratings = _ratings(p, item["ref"])
+    form = StatusUpdateForm()
+    form.period.choices = p.period_choices()
+    form.status.choices = p.status_choices()
+    period = p.choice_or_current(requested("period"), form.period.choices)
+    start = _carried_forward(p, ratings, period)
+    fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(start))
+
+    outcome = save(
+        form,
+        lambda: ledger().record_status(
+            p.slug,
+            item["ref"],
+            period=form.period.data,
+            status=form.status.data,
+            update=form.update.data,
+            mitigation=form.mitigation.data,
+            reason=form.reason.data,
+            actor=actor(),
+            seen_version=form.seen,
+        ),
+    )
+    if outcome is True:
+        return done(
+            f"{item['ref']}: {form.status.data} saved for {form.period.data}.", url_for("updates.my_items")
+        )
+    # After a conflict the projections hold the other person's write: show it as it is now.
+    now = _ratings(p, item["ref"]).get(form.period.data) if isinstance(outcome, Conflict) else None
+    return page(
+        "updates/update.html",
+        outcome,
+        form=form,
+        programme=p,
+        item=item,
+        # Where the text came from, said only on the freshly opened form.
+        start=None if form.is_submitted() else start,
+        period=period,
+        current=now,
+        back=url_for("updates.my_items"),
+    )
+
+
+@bp.route("/programmes/<programme>/items/<ref>/correct", methods=["GET", "POST"])
+@writers_only
+def correct_item(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    item = _item(p, ref)
+    ratings = _ratings(p, item["ref"])
+    form = CorrectionForm()
+    form.period.choices = [
+        SelectChoice(label, f"{label}: {row['status']}") for label, row in reversed(ratings.items())
+    ]
+    form.status.choices = p.status_choices()
+    period = requested("period")
+    period = period if period in ratings else next(reversed(ratings), "")
+    fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(ratings.get(period)))
+
+    outcome = save(
+        form,
+        lambda: ledger().correct_status(
+            p.slug,
+            item["ref"],
+            period=form.period.data,
+            status=form.status.data,
+            update=form.update.data,
+            mitigation=form.mitigation.data,
+            reason=form.reason.data,
+            actor=actor(),
+            seen_version=form.seen,
+        ),
+    )
+    if outcome is True:
+        return done(f"{item['ref']} corrected for {form.period.data}.", url_for("updates.my_items"))
+    now = _ratings(p, item["ref"]).get(form.period.data) if isinstance(outcome, Conflict) else None
+    return page(
+        "updates/correct.html",
+        outcome,
+        form=form,
+        programme=p,
+        item=item,
+        ratings=ratings,
+        current=now,
+        back=url_for("updates.my_items"),
+    )

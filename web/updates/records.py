@@ -1,0 +1,257 @@
+"""Dependencies, indicator values and the report narrative."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import render_template, url_for
+from werkzeug.wrappers import Response
+
+from ledger.domain import NARRATIVE_SECTIONS
+from ledger.errors import Conflict
+from projections import queries
+from projections.handlers import natural_sort_key
+from web.backend import ledger
+from web.updates.forms import (
+    IndicatorValueForm,
+    NarrativeForm,
+    RegisterDependencyForm,
+    ReviewDependencyForm,
+)
+from web.updates.support import (
+    Programme,
+    Row,
+    actor,
+    bp,
+    db,
+    done,
+    fill,
+    find,
+    page,
+    requested,
+    save,
+    writable_programme,
+    writers_only,
+)
+
+# ---------------------------------------------------------------- dependencies
+
+
+@bp.route("/programmes/<programme>/dependencies")
+@writers_only
+def dependencies(programme: str) -> str:
+    p = writable_programme(programme)
+    return render_template(
+        "updates/dependencies.html", programme=p, dependencies=queries.get_dependencies(db(), p.slug)
+    )
+
+
+@bp.route("/programmes/<programme>/dependencies/new", methods=["GET", "POST"])
+@writers_only
+def register_dependency(programme: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    back = url_for("updates.dependencies", programme=p.slug)
+    form = RegisterDependencyForm()
+    form.period.choices = p.period_choices()
+    fill(form, plan_agreed="", confidence="", period=p.current_period.label)
+    outcome = save(
+        form,
+        lambda: ledger().register_dependency(
+            p.slug,
+            form.ref.data,
+            description=form.description.data,
+            plan_agreed=form.plan_agreed.data,
+            confidence=form.confidence.data,
+            owner=form.owner.data,
+            period=form.period.data,
+            actor=actor(),
+        ),
+    )
+    if outcome is True:
+        return done(f"Dependency {form.ref.data} registered.", back)
+    return page("updates/register_dependency.html", outcome, form=form, programme=p, back=back)
+
+
+@bp.route("/programmes/<programme>/dependencies/<ref>/review", methods=["GET", "POST"])
+@writers_only
+def review_dependency(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    back = url_for("updates.dependencies", programme=p.slug)
+    dependency = find(queries.get_dependencies(db(), p.slug), ref)
+    form = ReviewDependencyForm()
+    form.period.choices = p.period_choices(dependency["period"])
+    fill(
+        form,
+        plan_agreed=dependency["plan_agreed"],
+        confidence=dependency["confidence"],
+        period=p.current_period.label,
+        seen_version=str(dependency["version"]),
+    )
+    outcome = save(
+        form,
+        lambda: ledger().review_dependency(
+            p.slug,
+            dependency["ref"],
+            plan_agreed=form.plan_agreed.data,
+            confidence=form.confidence.data,
+            period=form.period.data,
+            reason=form.reason.data,
+            actor=actor(),
+            seen_version=form.seen,
+        ),
+    )
+    if outcome is True:
+        return done(f"Dependency {dependency['ref']} reviewed.", back)
+    current = find(queries.get_dependencies(db(), p.slug), ref) if isinstance(outcome, Conflict) else None
+    return page(
+        "updates/review_dependency.html",
+        outcome,
+        form=form,
+        programme=p,
+        dependency=dependency,
+        current=current,
+        back=back,
+    )
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _indicator_definitions(projections_db: Path, programme: str) -> list[Row]:
+    # projections.queries has no query for definitions (yet): read the documented table.
+    uri = f"file:{quote(str(Path(projections_db).resolve()))}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            "SELECT ref, name, unit, better, description, version FROM indicator_definitions "
+            "WHERE programme = ?",
+            (programme,),
+        ).fetchall()
+    return sorted((dict(r) for r in rows), key=lambda r: natural_sort_key(r["ref"]))
+
+
+@bp.route("/programmes/<programme>/indicators")
+@writers_only
+def indicators(programme: str) -> str:
+    p = writable_programme(programme)
+    period = p.current_period.label
+    return render_template(
+        "updates/indicators.html",
+        programme=p,
+        period=period,
+        definitions=_indicator_definitions(db(), p.slug),
+        values=queries.get_indicators(db(), p.slug, period),
+    )
+
+
+def _value(p: Programme, ref: str, period: str, breakdown: str) -> Row | None:
+    for row in queries.get_indicators(db(), p.slug, period):
+        if row["ref"] == ref and row["breakdown"] == breakdown.strip():
+            return row
+    return None
+
+
+@bp.route("/programmes/<programme>/indicators/<ref>/record", methods=["GET", "POST"])
+@writers_only
+def record_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    back = url_for("updates.indicators", programme=p.slug)
+    indicator = find(_indicator_definitions(db(), p.slug), ref)
+    form = IndicatorValueForm()
+    form.period.choices = p.period_choices()
+    period = p.choice_or_current(requested("period"), form.period.choices)
+    breakdown = requested("breakdown") or ""
+    recorded = _value(p, indicator["ref"], period, breakdown)
+    fill(
+        form,
+        period=period,
+        breakdown=breakdown,
+        value=recorded["value_text"] if recorded else "",
+        seen_version=str(indicator["version"]),
+    )
+    outcome = save(
+        form,
+        lambda: ledger().record_indicator_value(
+            p.slug,
+            indicator["ref"],
+            period=form.period.data,
+            value=form.value.data,
+            breakdown=form.breakdown.data,
+            reason=form.reason.data,
+            actor=actor(),
+            seen_version=form.seen,
+        ),
+    )
+    if outcome is True:
+        return done(f"{indicator['name']}: value saved for {form.period.data}.", back)
+    current = (
+        _value(p, indicator["ref"], form.period.data, form.breakdown.data or "")
+        if isinstance(outcome, Conflict)
+        else None
+    )
+    return page(
+        "updates/record_indicator.html",
+        outcome,
+        form=form,
+        programme=p,
+        indicator=indicator,
+        current=current,
+        back=back,
+    )
+
+
+# ---------------------------------------------------------------- report narrative
+
+
+def _sections(p: Programme, period: str) -> dict[str, Row]:
+    return {row["section"]: row for row in queries.get_sections(db(), p.slug, period)}
+
+
+@bp.route("/programmes/<programme>/narrative", methods=["GET", "POST"])
+@writers_only
+def narrative(programme: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    choices = p.period_choices()
+    form = NarrativeForm()
+    posted = form.period.data if form.is_submitted() else None
+    period = posted or p.choice_or_current(requested("period"), choices)
+    sections = _sections(p, period)
+    # A narrative not yet written is created at version 1 by the first write, so 1 is
+    # the version "seen" of an empty one; anyone writing first moves it past that.
+    seen = max((row["version"] for row in sections.values()), default=1)
+    fill(form, period=period, seen_version=str(seen), **{k: row["text"] for k, row in sections.items()})
+
+    def write_all() -> None:
+        if not sections and not any((form[key].data or "").strip() for key in NARRATIVE_SECTIONS):
+            return  # nothing written, nothing to record
+        with ledger().batch() as batch:
+            for i, key in enumerate(NARRATIVE_SECTIONS):
+                ledger().write_narrative(
+                    p.slug,
+                    period=form.period.data,
+                    section=key,
+                    text=form[key].data,
+                    actor=actor(),
+                    # One check for the whole page: later sections are in the same batch.
+                    seen_version=form.seen if i == 0 else None,
+                    batch=batch,
+                )
+
+    outcome = save(form, write_all)
+    if outcome is True:
+        return done(f"Report narrative for {form.period.data} saved.", url_for("updates.my_items"))
+    current = _sections(p, form.period.data) if isinstance(outcome, Conflict) else {}
+    return page(
+        "updates/narrative.html",
+        outcome,
+        form=form,
+        programme=p,
+        period=period,
+        choices=choices,
+        headings=NARRATIVE_SECTIONS,
+        current=current,
+        back=url_for("updates.my_items"),
+    )

@@ -1,0 +1,202 @@
+"""What every updates view shares: the blueprint, who may write, which periods are
+offered, and the one way a form is saved (validate → one ledger call → flash → redirect;
+else the form again with what was typed, and on a conflict the other person's change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ledger.errors import Conflict, LedgerError
+from ledger.periods import Period
+from projections import queries
+from web.backend import backend
+from web.forms import add_error
+from web.permissions import WRITER_ROLES, require_write, requires_role
+from web.updates.forms import VersionedForm
+
+bp = Blueprint("updates", __name__)
+
+# Every view here writes, or leads to writing: officers and programme managers only, and
+# each view then checks the programme is one of theirs (`writable_programme`).
+writers_only = requires_role(*WRITER_ROLES)
+
+Row = dict[str, Any]
+
+@bp.app_template_filter("utc_time")
+def utc_time(iso: str | None) -> str:
+    """An ISO 8601 time as the ledger's conflict messages write it: 23 Nov 2026 13:22 UTC."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+
+
+def db() -> Any:
+    return backend().system.projections_db
+
+
+def actor() -> str:
+    return current_user.username
+
+
+@dataclass(frozen=True)
+class Programme:
+    slug: str
+    name: str
+    cadence: str
+    requires_mitigation: bool
+    scale: list[dict[str, Any]]
+    periods: list[str]  # labels with anything recorded, oldest first
+
+    def parse(self, label: str) -> Period:
+        return Period.parse(label, self.cadence)
+
+    @property
+    def current_period(self) -> Period:
+        """The period officers are asked about by default.
+
+        The latest period with anything recorded, because updates are written in arrears
+        and the programme team opens a period by starting it: the calendar alone would
+        flip everyone to "all missing" on the first day of a quarter, when nobody is yet
+        reporting on it. A programme with nothing recorded starts at today's period.
+        """
+        if self.periods:
+            return self.parse(self.periods[-1])
+        return Period.containing(date.today(), self.cadence)
+
+    def period_choices(self, *extra: str) -> list[SelectChoice]:
+        """Periods to offer, newest first: those with anything recorded, the one after
+        the latest, today's and the one before it (reporting in arrears), and `extra`."""
+        today = Period.containing(date.today(), self.cadence)
+        wanted = {self.parse(label) for label in (*self.periods, *extra) if label}
+        wanted |= {self.current_period.next(), today, today.previous()}
+        return [SelectChoice(p.label, f"{p.label} ({p.description})") for p in sorted(wanted, reverse=True)]
+
+    def choice_or_current(self, label: str | None, choices: Iterable[SelectChoice]) -> str:
+        offered = [choice.value for choice in choices]
+        return label if label in offered else self.current_period.label
+
+    @property
+    def rated(self) -> list[dict[str, Any]]:
+        """The statuses that are a rating (risk RAGs): not the unrated ones."""
+        return [s for s in self.scale if s["category"] != "unrated"]
+
+    def status_items(self, statuses: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [
+            {"value": s["status"], "text": s["status"], "hint": {"text": s["description"]}}
+            for s in (self.scale if statuses is None else statuses)
+        ]
+
+    def status_choices(self, statuses: list[dict[str, Any]] | None = None) -> list[SelectChoice]:
+        return [
+            SelectChoice(s["status"], s["status"]) for s in (self.scale if statuses is None else statuses)
+        ]
+
+    def category_of(self, status: str | None) -> str:
+        return next((s["category"] for s in self.scale if s["status"] == status), "unrated")
+
+    @property
+    def mitigation_hint(self) -> str:
+        exceptions = [s["status"] for s in self.scale if s["category"] in ("amber", "red")]
+        names = (
+            ", ".join(exceptions[:-1]) + f" or {exceptions[-1]}"
+            if len(exceptions) > 1
+            else "".join(exceptions)
+        )
+        if not self.requires_mitigation or not exceptions:
+            return "Optional. What is being done about any problems."
+        return f"Required if the status is {names}: what is being done to bring it back on track."
+
+
+def load_programme(slug: str) -> Programme | None:
+    row = queries.get_programme(db(), slug)
+    if row is None:
+        return None
+    return Programme(
+        slug=row["programme"],
+        name=row["name"],
+        cadence=row["cadence"],
+        requires_mitigation=row["requires_mitigation"],
+        scale=row["scale"],
+        periods=[p["period"] for p in queries.get_periods(db(), row["programme"])],
+    )
+
+
+def writable_programme(slug: str) -> Programme:
+    """The programme, if the signed-in person may write to it: else 403 (or 404)."""
+    require_write(current_user, slug)
+    programme = load_programme(slug)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def find(rows: list[Row], ref: str) -> Row:
+    """The row with `ref` (refs compare without regard to case), or 404."""
+    for row in rows:
+        if row["ref"].casefold() == ref.casefold():
+            return row
+    abort(404)
+
+
+def people() -> dict[str, str]:
+    """username -> display name, to say who changed a record."""
+    return {a["username"]: a["display_name"] for a in queries.get_accounts(db())}
+
+
+def fill(form: FlaskForm, **defaults: Any) -> FlaskForm:
+    """Pre-fill a freshly opened form; a submitted form keeps exactly what was posted."""
+    if not form.is_submitted():
+        form.process(data=defaults)
+    return form
+
+
+def save(form: FlaskForm, command: Callable[[], object]) -> bool | Conflict:
+    """Validate, then run one ledger command. True if saved; the Conflict if someone else
+    changed the record first (the form's seen_version then moves on to what they saved,
+    so submitting again is an informed "save mine anyway"); False if the form has errors."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        command()
+    except Conflict as conflict:
+        if not isinstance(form, VersionedForm):
+            # A new record someone else created at the same moment: nothing to compare.
+            add_error(form, conflict)
+            return False
+        form.seen_version.data = str(conflict.current_version)
+        return conflict
+    except LedgerError as error:
+        add_error(form, error)
+        return False
+    return True
+
+
+def done(message: str, location: str) -> Response:
+    flash(message, "success")
+    return redirect(location)
+
+
+def page(template: str, outcome: bool | Conflict, **context: Any) -> tuple[str, int]:
+    """The form again: 409 with the other person's change on a conflict, else 200."""
+    conflict = outcome if isinstance(outcome, Conflict) else None
+    names = people() if conflict else {}
+    changed_by = ", ".join(
+        dict.fromkeys(names.get(c.actor, c.actor) for c in conflict.changes) if conflict else ()
+    )
+    html = render_template(
+        template, conflict=conflict, people=names, changed_by=changed_by or "Another user", **context
+    )
+    return html, 409 if conflict else 200
+
+
+def requested(name: str) -> str | None:
+    return request.args.get(name) or None
