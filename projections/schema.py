@@ -619,9 +619,11 @@ def finish_bulk_load(conn: sqlite3.Connection) -> None:
     """The secondary indexes and the full-text indexes (created if missing, populated
     from the rows already there). Idempotent."""
     for table in TABLES:
-        for cols, unique in [*((c, False) for c in table.indexes), *((c, True) for c in table.unique_indexes)]:
+        indexes = [*((c, False) for c in table.indexes), *((c, True) for c in table.unique_indexes)]
+        for cols, unique in indexes:
             conn.execute(
-                f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "idx_{table.name}_{"_".join(cols)}" '
+                f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS '
+                f'"idx_{table.name}_{"_".join(cols)}" '
                 f'ON "{table.name}" ({", ".join(cols)})'
             )
     enable_search(conn)
