@@ -207,9 +207,10 @@ def _add_feature_commands() -> None:
     """Commands that live beside the feature they drive (import, web, demo...)."""
     from ledger.demo.cli import demo
     from ledger.transfer_cli import export_command, import_command
+    from projections.cli import rebuild_command, snapshot_command
     from web.cli import account, serve
 
-    for command in (import_command, export_command, account, serve, demo):
+    for command in (import_command, export_command, rebuild_command, snapshot_command, account, serve, demo):
         main.add_command(command)
 
 
