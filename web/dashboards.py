@@ -27,7 +27,7 @@ from ledger.periods import Period
 from projections import queries
 from projections.handlers import natural_sort_key
 from web.backend import backend
-from web.permissions import may_view, requires_login
+from web.permissions import can_read, may_view, requires_login
 
 bp = Blueprint("dashboards", __name__)
 
@@ -91,13 +91,9 @@ def url_if_allowed(endpoint: str, **values: Any) -> str | None:
 
 
 def reports_url(slug: str) -> str | None:
-    """The programme's reports (web.reports), if registered and this user may see them."""
+    """The programme's reports (web.reports), if this user may see them."""
     url = url_if_allowed("reports.programme", programme=slug)
-    if url is None:
-        return None
-    from web.reports import can_view  # reports decide per programme who may see them
-
-    return url if can_view(current_user, slug) else None
+    return url if url is not None and can_read(current_user, slug) else None
 
 
 def hierarchy_order(rows: list[Row]) -> list[Row]:

@@ -106,15 +106,34 @@ def permission_of(view: Callable[..., Any]) -> Permission | None:
 
 
 def undeclared_endpoints(app: Flask) -> list[str]:
-    return sorted(
-        endpoint for endpoint, view in app.view_functions.items() if permission_of(view) is None
-    )
+    return sorted(endpoint for endpoint, view in app.view_functions.items() if permission_of(view) is None)
 
 
 def may_view(user: Any, endpoint: str) -> bool:
     """Whether `user` may use `endpoint`: for navigation and links."""
     permission = permission_of(current_app.view_functions[endpoint])
     return permission is not None and permission.allows(user)
+
+
+def is_assigned(user: Any, programme: str) -> bool:
+    return programme.strip().lower() in {p.lower() for p in getattr(user, "programmes", ())}
+
+
+def can_read(user: Any, programme: str) -> bool:
+    """May `user` read `programme`'s dashboards and reports?
+
+    Yes, for anyone signed in: performance reports go to public committees, and an
+    officer sees the whole plan their action sits in. Writing is what is restricted."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def can_publish(user: Any, programme: str) -> bool:
+    """Administrators, and programme managers for the programmes assigned to them."""
+    if not can_read(user, programme):
+        return False
+    return user.has_role("administrator") or (
+        user.has_role("programme manager") and is_assigned(user, programme)
+    )
 
 
 def can_write(user: Any, programme: str) -> bool:
@@ -128,7 +147,7 @@ def can_write(user: Any, programme: str) -> bool:
         return False
     if not user.has_role(*WRITER_ROLES):
         return False
-    return programme.strip().lower() in {p.lower() for p in user.programmes}
+    return is_assigned(user, programme)
 
 
 def require_write(user: Any, programme: str) -> None:

@@ -35,12 +35,11 @@ from projections.reports.render import render_html
 from projections.reports.xlsx import render_xlsx
 from web.backend import backend
 from web.forms import add_error
-from web.permissions import requires_role
+from web.permissions import can_publish, can_read, requires_role
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 VIEW_ROLES = ("officer", "programme manager", "auditor", "analyst", "administrator")
-ALL_PROGRAMME_ROLES = ("auditor", "analyst", "administrator")
 PUBLISH_ROLES = ("programme manager", "administrator")
 KINDS = "any(committee, highlight, partnership)"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,33 +49,13 @@ _STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
 # ---------------------------------------------------------------- access
 
 
-def _assigned(user: Any, programme: str) -> bool:
-    return programme.strip().lower() in {p.lower() for p in getattr(user, "programmes", ())}
-
-
-def can_view(user: Any, programme: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.has_role(*ALL_PROGRAMME_ROLES):
-        return True
-    return user.has_role("officer", "programme manager") and _assigned(user, programme)
-
-
-def can_publish(user: Any, programme: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.has_role("administrator"):
-        return True
-    return user.has_role("programme manager") and _assigned(user, programme)
-
-
 def _programme(slug: str) -> dict[str, Any]:
     """The programme, or 404; 403 if the user may not see its reports."""
     try:
         programme = backend().ledger.get_programme(slug)
     except UnknownRef:
         abort(404)
-    if not can_view(current_user, programme["slug"]):
+    if not can_read(current_user, programme["slug"]):
         abort(403)
     return programme
 
@@ -174,7 +153,7 @@ def _programmes() -> list[dict[str, Any]]:
     return [
         p
         for p in queries.get_programmes(backend().system.projections_db)
-        if can_view(current_user, p["programme"])
+        if can_read(current_user, p["programme"])
     ]
 
 
