@@ -262,23 +262,32 @@ def summary_read_time(db: Path) -> tuple[float, int]:
     return seconds, exceptions
 
 
-def measure(directory: Path, label: str) -> dict[str, Any]:
+def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
     events_db = directory / "events.db"
-    total = sqlite3.connect(str(events_db)).execute("SELECT count(*) FROM stored_events").fetchone()[0]
-    baseline = raw_baseline(events_db, total, OUT / "baseline.db")
-    ledger = open_ledger(directory)
-    try:
-        started = time.perf_counter()
-        applied = build_into_place(ledger, projections_path(directory))
-        rebuild_seconds = time.perf_counter() - started
-    finally:
-        ledger.close()
-    rebuild_rate = applied / rebuild_seconds
+    with sqlite3.connect(str(events_db)) as conn:
+        total = conn.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+    conn.close()
+    # Baseline and rebuild alternate, best of `repeat` each: the machine is shared and
+    # noisy, and the best run is the one least disturbed by other work.
+    baseline = rebuild_rate = 0.0
+    rebuild_seconds = float("inf")
+    for _ in range(repeat):
+        baseline = max(baseline, raw_baseline(events_db, total, OUT / "baseline.db"))
+        ledger = open_ledger(directory)
+        try:
+            started = time.perf_counter()
+            applied = build_into_place(ledger, projections_path(directory))
+            seconds = time.perf_counter() - started
+        finally:
+            ledger.close()
+        rebuild_seconds = min(rebuild_seconds, seconds)
+        rebuild_rate = max(rebuild_rate, applied / seconds)
 
     # Catch-up after one command: the read-your-own-write path through open_system.
     system = open_system(directory)
     try:
         catch_up_times: list[float] = []
+        command_times: list[float] = []
         projector_catch_up = system.projector.catch_up
 
         def timed_catch_up(*args: Any, **kwargs: Any) -> int:
@@ -289,18 +298,19 @@ def measure(directory: Path, label: str) -> dict[str, Any]:
 
         system.projector.catch_up = timed_catch_up  # type: ignore[method-assign]
         period = get_periods(system.projections_db, "programme-000")[-1]["period"]
-        command_started = time.perf_counter()
-        system.ledger.record_status(
-            "programme-000",
-            "A1.1.1",
-            period=period,
-            status="Red",
-            update="Bench: slipped",
-            mitigation="Recovery plan",
-            actor="bench",
-            reason="Bench re-rating",
-        )
-        command_seconds = time.perf_counter() - command_started
+        for n in range(21):
+            command_started = time.perf_counter()
+            system.ledger.record_status(
+                "programme-000",
+                "A1.1.1",
+                period=period,
+                status="Red" if n % 2 else "Amber",
+                update=f"Bench: slipped ({n})",
+                mitigation="Recovery plan",
+                actor="bench",
+                reason="Bench re-rating",
+            )
+            command_times.append(time.perf_counter() - command_started)
     finally:
         system.close()
     read_seconds, exceptions = summary_read_time(projections_path(directory))
@@ -311,8 +321,8 @@ def measure(directory: Path, label: str) -> dict[str, Any]:
         "rebuild_rate": rebuild_rate,
         "rebuild_seconds": rebuild_seconds,
         "ratio": rebuild_rate / baseline,
-        "catch_up_ms": catch_up_times[-1] * 1000,
-        "command_ms": command_seconds * 1000,
+        "catch_up_ms": statistics.median(catch_up_times) * 1000,
+        "command_ms": statistics.median(command_times) * 1000,
         "read_ms": read_seconds * 1000,
         "exceptions": exceptions,
         "size_mb": projections_path(directory).stat().st_size / 1e6,
@@ -327,7 +337,7 @@ def report(result: dict[str, Any]) -> None:
         f"({result['rebuild_seconds']:.1f} s)  ratio {result['ratio']:.0%}"
     )
     print(
-        f"  catch-up after one command       {result['catch_up_ms']:>10.2f} ms "
+        f"  catch-up after one command       {result['catch_up_ms']:>10.2f} ms median of 21 "
         f"(whole command incl. save {result['command_ms']:.2f} ms)"
     )
     print(
@@ -351,6 +361,7 @@ def main() -> None:
         default=0,
         help="also measure with this much history (e.g. 1000000); kept in bench/out/",
     )
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many rebuilds and baselines")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(
@@ -367,7 +378,7 @@ def main() -> None:
         directory, write_rate = ledger_with_history(OUT / f"ledger-{label}", events, keep=keep)
         if write_rate:
             print(f"(generated {label} ledger at {write_rate:,.0f} events/s with batched save)")
-        result = measure(directory, label)
+        result = measure(directory, label, 1 if label == "big" else args.repeat)
         report(result)
         results.append(result)
         if not keep:

@@ -26,6 +26,7 @@ import os
 import sqlite3
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -39,6 +40,8 @@ from ledger.errors import LedgerError
 from ledger.store import CHAIN_TABLE, GENESIS_HEAD, chain_link
 
 if TYPE_CHECKING:
+    import psycopg
+
     from ledger.store_postgres import PostgresEventStore
 
 EVENTS_TABLE = "stored_events"
@@ -235,49 +238,65 @@ def _sqlite_pages(conn: sqlite3.Connection) -> Iterator[Sequence[Row]]:
         yield orphans
 
 
-def _verify_postgres(
-    store: PostgresEventStore, checkpoint: Checkpoint | None, progress: Progress | None
-) -> VerifyResult:
+@contextmanager
+def postgres_snapshot(store: PostgresEventStore) -> Iterator[psycopg.Connection[Any]]:
+    """A read-only, repeatable-read transaction on a PostgreSQL event store.
+
+    Every query in it sees the same log however much is appended meanwhile, and none
+    of them can write. Raises StoreUnavailable if the server cannot be reached, or
+    refuses a query (a missing privilege, say).
+    """
     import psycopg
-    from psycopg import sql
 
     try:
         conn = store.connect(autocommit=False)
     except psycopg.Error as e:
         raise StoreUnavailable(f"Cannot connect to the event store at {store.describe()}: {e}") from e
     try:
-        # A read-only snapshot: the scan, the orphan check and the total all see the
-        # same log, however many events are appended meanwhile.
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
-            tables = {
-                name
-                for (name,) in conn.execute(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                    (store.schema,),
-                )
-            }
-            where = store.describe()
-            if store.events_table not in tables:
-                return _unusable(f"{where} is not a ledger event store (no {store.events_table} table)")
-            if store.chain_table not in tables:
-                return _unusable(f"{where} has no {store.chain_table} table: the log is not hash-chained")
-            events = sql.Identifier(store.schema, store.events_table)
-            chain = sql.Identifier(store.schema, store.chain_table)
-            total = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(events)).fetchone()
-            # Two ordered server-side cursors merged here, rather than a FULL JOIN that
-            # the server would sort (whole rows, state included) before the first row.
-            event_cursor = conn.cursor(name="govledger_verify_events")
-            event_cursor.itersize = PAGE_SIZE
+            yield conn
+    except psycopg.Error as e:
+        raise StoreUnavailable(f"Cannot read the event store at {store.describe()}: {e}") from e
+    finally:
+        conn.close()
+
+
+def _verify_postgres(
+    store: PostgresEventStore, checkpoint: Checkpoint | None, progress: Progress | None
+) -> VerifyResult:
+    from psycopg import sql
+
+    with postgres_snapshot(store) as conn:
+        tables = {
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (store.schema,),
+            )
+        }
+        where = store.describe()
+        if store.events_table not in tables:
+            return _unusable(f"{where} is not a ledger event store (no {store.events_table} table)")
+        if store.chain_table not in tables:
+            return _unusable(f"{where} has no {store.chain_table} table: the log is not hash-chained")
+        events = sql.Identifier(store.schema, store.events_table)
+        chain = sql.Identifier(store.schema, store.chain_table)
+        total = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(events)).fetchone()
+        # Two ordered server-side cursors merged here, rather than a FULL JOIN that
+        # the server would sort (whole rows, state included) before the first row.
+        with (
+            conn.cursor(name="govledger_verify_events") as event_cursor,
+            conn.cursor(name="govledger_verify_chain") as chain_cursor,
+        ):
+            event_cursor.itersize = chain_cursor.itersize = PAGE_SIZE
             event_cursor.execute(
                 sql.SQL(
                     "SELECT notification_id, originator_id, originator_version, topic, state "
                     "FROM {} ORDER BY notification_id"
                 ).format(events)
             )
-            chain_cursor = conn.cursor(name="govledger_verify_chain")
-            chain_cursor.itersize = PAGE_SIZE
             chain_cursor.execute(
                 sql.SQL("SELECT position, leaf, head FROM {} ORDER BY position").format(chain)
             )
@@ -285,10 +304,6 @@ def _verify_postgres(
             return check_chain(
                 _pages(rows), checkpoint, total=(total[0] if total else 0) or 0, progress=progress
             )
-    except psycopg.Error as e:  # the server went away, or this role may not read the tables
-        raise StoreUnavailable(f"Cannot read the event store at {store.describe()}: {e}") from e
-    finally:
-        conn.close()
 
 
 def _merge_by_position(events: Iterable[tuple[Any, ...]], chain: Iterable[tuple[Any, ...]]) -> Iterator[Row]:

@@ -101,7 +101,7 @@ _OPS: dict[str, _TableOps] = {t.name: _TableOps(t) for t in TABLES}
 
 
 class State:
-    """The read model as handlers see it: committed rows (cached) under this page's writes.
+    """The read model as handlers see it: committed rows (cached) with this page's writes.
 
     `get` returns a row dict that must be treated as read-only: handlers build a new dict
     (`{**row, "x": y}`) and `put` it. Rows are keyed by their table's primary key.
@@ -109,13 +109,17 @@ class State:
 
     def __init__(self, conn: sqlite3.Connection, *, complete: bool = False) -> None:
         self._conn = conn
-        # Complete: everything in the database is in the cache or its key in _evicted, so
-        # a miss means "no such row" without asking SQLite (true while building a new file).
+        # Complete: everything in the database is in the cache or was evicted from it, so
+        # a miss on a key never evicted means "no such row" without asking SQLite (true
+        # while building a new file). Evicted keys are kept as hashes: a collision only
+        # costs a needless SELECT.
         self.complete = complete
-        self._evicted: set[tuple[str, tuple[Any, ...]]] = set()
-        self._cache: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
-        self._pending: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
-        self._appended: dict[str, list[Row]] = {}
+        self._evicted: set[int] = set()
+        # One dict for committed rows and this page's writes (one lookup per get); _undo
+        # holds what each of the page's writes replaced, so its keys are the page's writes.
+        self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
+        self._undo: dict[tuple[str, tuple[Any, ...]], Any] = {}
+        self._appended: dict[str, list[Row]] = {t.name: [] for t in TABLES}
         # The event being applied, set by the projector for handlers: its log position,
         # recorded time (ISO, UTC) and its aggregate's id as text.
         self.position = 0
@@ -126,31 +130,31 @@ class State:
 
     def get(self, table: str, *key: Any) -> Row | None:
         k = (table, key)
-        row = self._pending.get(k, _MISSING)
+        row = self._rows.get(k, _MISSING)
         if row is _MISSING:
-            row = self._cache.get(k, _MISSING)
-            if row is _MISSING:
-                if self.complete and k not in self._evicted:
-                    return None
-                ops = _OPS[table]
-                found = self._conn.execute(ops.select, key).fetchone()
-                row = dict(zip(ops.columns, found, strict=True)) if found else None
-                self._cache[k] = row
+            if self.complete and hash(k) not in self._evicted:
+                return None
+            ops = _OPS[table]
+            found = self._conn.execute(ops.select, key).fetchone()
+            row = dict(zip(ops.columns, found, strict=True)) if found else None
+            self._rows[k] = row
         return row  # type: ignore[return-value]
 
     def put(self, table: str, row: Row) -> None:
-        self._pending[(table, _OPS[table].key(row))] = row
+        k = (table, _OPS[table].key(row))
+        if k not in self._undo:
+            self._undo[k] = self._rows.get(k, _MISSING)
+        self._rows[k] = row
 
     def delete(self, table: str, *key: Any) -> None:
-        self._pending[(table, key)] = None
+        k = (table, key)
+        if k not in self._undo:
+            self._undo[k] = self._rows.get(k, _MISSING)
+        self._rows[k] = None
 
     def append(self, table: str, row: Row) -> None:
         """A row that is only ever inserted (log tables): never read back by handlers."""
-        rows = self._appended.get(table)
-        if rows is None:
-            self._appended[table] = [row]
-        else:
-            rows.append(row)
+        self._appended[table].append(row)
 
     # ------------------------------------------------------------- for the projector
 
@@ -158,41 +162,53 @@ class State:
         """Write the page's rows in batches, in the caller's transaction."""
         deletes: dict[str, list[tuple[Any, ...]]] = {}
         upserts: dict[str, list[Row]] = {}
-        for (table, key), row in self._pending.items():
+        rows = self._rows
+        for k in self._undo:
+            row = rows[k]
             if row is None:
-                deletes.setdefault(table, []).append(key)
+                deletes.setdefault(k[0], []).append(k[1])
             else:
-                upserts.setdefault(table, []).append(row)
+                upserts.setdefault(k[0], []).append(row)
         execute = self._conn.executemany
         for table, keys in deletes.items():
             execute(_OPS[table].delete, keys)
-        for table, rows in upserts.items():
+        for table, changed in upserts.items():
             ops = _OPS[table]
-            execute(ops.upsert, list(map(ops.values, rows)))
-        for table, rows in self._appended.items():
-            ops = _OPS[table]
-            execute(ops.insert, list(map(ops.values, rows)))
+            execute(ops.upsert, list(map(ops.values, changed)))
+        for table, appended in self._appended.items():
+            if appended:
+                ops = _OPS[table]
+                execute(ops.insert, list(map(ops.values, appended)))
 
     def commit(self) -> None:
-        """The page is committed: its rows become the cached view of the database."""
-        if len(self._cache) + len(self._pending) > CACHE_LIMIT:
+        """The page is committed: its writes are now the cached view of the database."""
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
+        if len(self._rows) > CACHE_LIMIT:
             if self.complete:
-                self._evicted.update(k for k, row in self._cache.items() if row is not None)
-            self._cache.clear()
-        self._cache.update(self._pending)
-        self._pending.clear()
-        self._appended.clear()
+                self._evicted.update(hash(k) for k, row in self._rows.items() if row is not None)
+            self._rows.clear()
 
     def discard(self) -> None:
-        self._pending.clear()
-        self._appended.clear()
+        """The page was rolled back: put back what its writes replaced."""
+        for k, old in self._undo.items():
+            if old is _MISSING:
+                self._rows.pop(k, None)
+            else:
+                self._rows[k] = old
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
 
     def forget(self) -> None:
         """Drop the cache: someone else has written the database, or a page failed."""
         self.complete = False
         self._evicted.clear()
-        self._cache.clear()
-        self.discard()
+        self._rows.clear()
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from projections.handlers import natural_sort_key
 from projections.projector import PROJECTION
 
 Db = str | os.PathLike[str] | sqlite3.Connection | sqlite_utils.Database
@@ -305,15 +306,11 @@ def get_risks(db: Db, programme: str, kind: str | None = None, *, open_only: boo
     if open_only:
         sql += " AND state = 'open'"
     rows = _rows(db, sql, params)
-    from projections.handlers import natural_sort_key
-
     return sorted(rows, key=lambda r: (r["kind"] != "risk", natural_sort_key(r["ref"])))
 
 
 def get_dependencies(db: Db, programme: str) -> list[Row]:
     """Dependencies (dependencies columns) in ref order."""
-    from projections.handlers import natural_sort_key
-
     rows = _rows(db, "SELECT * FROM dependencies WHERE programme = ?", (programme,))
     return sorted(rows, key=lambda r: natural_sort_key(r["ref"]))
 

@@ -622,7 +622,7 @@ def finish_bulk_load(conn: sqlite3.Connection) -> None:
         indexes = [*((c, False) for c in table.indexes), *((c, True) for c in table.unique_indexes)]
         for cols, unique in indexes:
             conn.execute(
-                f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS '
+                f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
                 f'"idx_{table.name}_{"_".join(cols)}" '
                 f'ON "{table.name}" ({", ".join(cols)})'
             )

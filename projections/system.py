@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
@@ -66,6 +67,11 @@ def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
     try:
         try:
             projector = Projector(ledger, path)
+            if projector.position > ledger.get_log_position():
+                # The read model is ahead of the log (say, the event store was restored
+                # from a backup): it shows events that are no longer there, so rebuild it.
+                projector.close()
+                raise SchemaOutOfDate(f"{path} is ahead of the event log")
         except SchemaOutOfDate:
             build_into_place(ledger, path)
             projector = Projector(ledger, path)
@@ -135,7 +141,7 @@ def build_into_place(
     ledger: Ledger, path: Path, *, progress: Progress | None = None, page_size: int = PAGE_SIZE
 ) -> int:
     """Rebuild `path` from zero without readers ever seeing a half-built database."""
-    scratch = path.with_name(f".{path.name}.rebuild-{os.getpid()}")
+    scratch = path.with_name(f".{path.name}.rebuild-{os.getpid()}-{uuid4().hex[:8]}")
     _discard(scratch)
     try:
         applied = build(ledger, scratch, progress=progress, page_size=page_size)
@@ -265,7 +271,7 @@ def snapshot_with(
     out = Path(out).resolve()
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists.")
-    scratch = out.with_name(f".{out.name}.snapshot-{os.getpid()}")
+    scratch = out.with_name(f".{out.name}.snapshot-{os.getpid()}-{uuid4().hex[:8]}")
     _discard(scratch)
     try:
         if point.position is not None:

@@ -18,6 +18,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's postgresql package keeps initdb/pg_ctl off PATH, in /usr/lib/postgresql/<major>/bin.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> Installing PostgreSQL (the PostgreSQL event store's tests start a throwaway server)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "!! PostgreSQL is not installed and this is not root: its event-store tests will be skipped" >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "==> Creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv

@@ -3,6 +3,7 @@ way through a page leaves nothing behind, and snapshots show the read model as i
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -586,6 +587,19 @@ def test_an_out_of_date_read_model_is_rebuilt_on_open(data_dir: Path) -> None:
             conn.execute("DELETE FROM status_history")
         conn.close()
     with open_system(data_dir) as reopened:
+        assert dump(reopened.projections_db) == expected
+
+
+def test_a_read_model_ahead_of_the_log_is_rebuilt_on_open(tmp_path: Path) -> None:
+    """Say the event store was restored from an older backup: the read model must not
+    keep showing events that are no longer in the log."""
+    with open_system(tmp_path / "newer") as newer:
+        record_plan(newer.ledger)
+    with open_system(tmp_path / "older") as older:
+        older.ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="a")
+        expected = dump(older.projections_db)
+    shutil.copy(tmp_path / "newer" / "projections.db", tmp_path / "older" / "projections.db")
+    with open_system(tmp_path / "older") as reopened:
         assert dump(reopened.projections_db) == expected
 
 

@@ -34,8 +34,15 @@ from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from ledger.config import EVENTS_DB
-from ledger.integrity import ChainBroken, Checkpoint, VerifyResult, verify, write_checkpoint
+from ledger.integrity import (
+    ChainBroken,
+    Checkpoint,
+    StoreUnavailable,
+    VerifyResult,
+    event_store,
+    verify,
+    write_checkpoint,
+)
 from projections import queries
 from projections.handlers import HANDLERS
 from projections.schema import SCHEMA_VERSION
@@ -360,14 +367,17 @@ def latest_checkpoint(directory: Path) -> tuple[Path | None, Checkpoint | None, 
 
 
 def verify_page(directory: Path) -> Row:
-    events_db = directory / EVENTS_DB
     path, checkpoint, problems = latest_checkpoint(directory)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+    store = event_store(directory)  # SQLite or PostgreSQL, as configured
     try:
-        result: VerifyResult | None = verify(events_db, checkpoint)
+        result: VerifyResult | None = verify(store, checkpoint)
     except FileNotFoundError:
         result = None
-        problems.append(f"There is no event store at {events_db}.")
+        problems.append(f"There is no event store at {store}.")
+    except StoreUnavailable as error:
+        result = None
+        problems.append(str(error))
     return {
         "result": result,
         "checkpoint": checkpoint,
@@ -589,8 +599,8 @@ def checkpoint() -> Response:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     out = data_dir() / "checkpoints" / f"checkpoint-{stamp}.json"
     try:
-        taken = write_checkpoint(data_dir() / EVENTS_DB, out)
-    except ChainBroken as error:
+        taken = write_checkpoint(event_store(data_dir()), out)
+    except (ChainBroken, StoreUnavailable) as error:
         flash(f"No checkpoint was taken. {error}", "error")
     else:
         current_app.logger.info("checkpoint %s taken by %s", out.name, current_user.username)

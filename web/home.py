@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from projections.datasette_config import ALL_ROLES as DATASETTE_ROLES
 from web.permissions import may_view, public, requires_login
+from web.queries import list_programme_summaries
 
 STATIC = Path(__file__).parent / "static"
 # GOV.UK Frontend's CSS asks for its fonts and images at /assets/...
@@ -67,7 +68,7 @@ def navigation() -> list[dict[str, Any]]:
 @bp.route("/")
 @requires_login
 def index() -> str:
-    return render("home/index.html", data_roles=DATASETTE_ROLES)
+    return render("home/index.html", data_roles=DATASETTE_ROLES, programmes=list_programme_summaries())
 
 
 @bp.route("/static/<path:filename>")
@@ -81,6 +82,13 @@ def static(filename: str) -> Response:
 def assets(filename: str) -> Response:
     # Font and image names carry a content hash, so they can be cached for long.
     return send_from_directory(GOVUK_ASSETS, filename, max_age=86400)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon() -> Response:
+    # Browsers ask for it at the root whatever the page says (Datasette's pages say nothing).
+    return send_from_directory(GOVUK_ASSETS / "images", "favicon.ico", max_age=86400)
 
 
 def init_app(app: Flask) -> None:

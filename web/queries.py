@@ -20,3 +20,13 @@ def list_accounts() -> list[dict[str, Any]]:
 def list_programmes() -> list[dict[str, Any]]:
     """Programmes by name: programme (the id), name, cadence..."""
     return queries.get_programmes(backend().system.projections_db)
+
+
+def list_programme_summaries() -> list[dict[str, Any]]:
+    """Each programme with its latest period's status counts (`summary`, or None)."""
+    db = backend().system.projections_db
+    programmes = queries.get_programmes(db)
+    for programme in programmes:
+        latest = programme["latest_period"]
+        programme["summary"] = queries.get_summary(db, programme["programme"], latest) if latest else None
+    return programmes

@@ -1,7 +1,8 @@
 """One port for everything: Flask for the pages, Datasette at /data/ for the data.
 
-A tiny ASGI dispatcher sends paths under /data/ to Datasette (which strips its own
-base_url) and everything else to Flask, run in threads by a2wsgi. Signing in to Flask
+A tiny ASGI dispatcher mounts Datasette at /data/ (the prefix moved from the path to
+root_path; Datasette's base_url setting puts it back on every link Datasette writes) and
+sends everything else to Flask, run in threads by a2wsgi. Signing in to Flask
 signs you in to Datasette: its `actor_from_request` hook reads Flask's signed session
 cookie and applies the same rules as the web app (see `make_actor_from_request`).
 """
@@ -91,7 +92,8 @@ class Dispatcher:
         elif scope["path"] == DATA_PREFIX.rstrip("/"):
             await _redirect(send, DATA_PREFIX)
         elif scope["path"].startswith(DATA_PREFIX):
-            await self.datasette(scope, receive, _adding_headers(send, DATASETTE_HEADERS))
+            with_headers = _adding_headers(send, DATASETTE_HEADERS)
+            await self.datasette(_below(scope, DATA_PREFIX), receive, with_headers)
         else:
             await self.flask(scope, receive, send)
 
@@ -107,6 +109,17 @@ class Dispatcher:
 
     def close(self) -> None:
         self.system.close()
+
+
+def _below(scope: Scope, prefix: str) -> Scope:
+    """The scope as an app mounted at `prefix` sees it: the prefix moved from the path to
+    root_path. Datasette 0.65 could strip its base_url itself, but then builds its
+    .json/.csv links from the unstripped path and prefixes them twice (/data/data/...)."""
+    mount = prefix.rstrip("/")
+    scope = dict(scope, path=scope["path"][len(mount) :], root_path=scope.get("root_path", "") + mount)
+    if scope.get("raw_path"):
+        scope["raw_path"] = scope["raw_path"][len(mount.encode()) :]
+    return scope
 
 
 def _adding_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
@@ -148,8 +161,8 @@ def make_asgi_app(
         datasette = make_datasette(
             system.projections_db, actor_from_request=make_actor_from_request(flask_app)
         )
-        # make_datasette takes no base_url; Datasette reads the setting per request and
-        # strips it from the path, so set it before the ASGI app is built.
+        # So Datasette's links carry /data/. make_datasette takes no base_url, and
+        # Datasette reads its settings per request: set it before serving.
         datasette._settings["base_url"] = DATA_PREFIX
     except BaseException:
         system.close()

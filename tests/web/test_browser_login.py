@@ -129,4 +129,12 @@ def test_administrator_creates_an_officer_who_then_signs_in(chromium_page) -> No
     page.goto("/")
     page.screenshot(path=str(SCREENSHOT.with_name("govledger-browser-home.png")), full_page=True)
 
+    # The same sign-in opens Datasette at /data/; signing out closes it again.
+    page.get_by_role("navigation").get_by_role("link", name="Data").click()
+    assert page.url.endswith("/data/")
+    assert "Governance Ledger" in page.locator("h1").inner_text()
+    page.go_back()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.request.get("/data/").status == 403
+
     assert problems == [], problems

@@ -80,6 +80,7 @@ MATRIX: list[Row] = [
     Row("home.index", "/", get=signed_in(), post=NO_POST),
     Row("home.static", "/static/govledger.css", get=everyone(200), post=NO_POST),
     Row("home.assets", "/assets/images/favicon.svg", get=everyone(200), post=NO_POST),
+    Row("home.favicon", "/favicon.ico", get=everyone(200), post=NO_POST),
     Row("admin.accounts", "/admin/accounts", get=ADMIN, post=NO_POST),
     Row("admin.new_account", "/admin/accounts/new", get=ADMIN, post=ADMIN),
     Row("admin.account", ACCOUNT, get=ADMIN, post=NO_POST),

@@ -182,8 +182,16 @@ def test_every_role_may_look_at_the_data(asgi: Dispatcher) -> None:
 
 
 def test_datasette_links_stay_under_data(asgi: Dispatcher) -> None:
-    (index,) = _run(asgi, _get("/data/"), login="analyst")
+    index, table, json_export = _run(
+        asgi, _get("/data/"), _get("/data/projections/accounts"),
+        _get("/data/projections/accounts.json", _shape="array"), login="analyst",
+    )
     assert 'href="/data/projections"' in index.text
+    assert 'href="/data/projections/accounts.json"' in table.text
+    assert 'href="/data/projections/accounts.csv?_size=max"' in table.text
+    for page in (index, table):
+        assert "/data/data/" not in page.text  # Datasette 0.65 doubles an unstripped prefix
+    assert json_export.status_code == 200
 
 
 def test_lifespan_shutdown_closes_the_system(data_dir: Path, system: System) -> None:
