@@ -24,30 +24,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from ledger.importer import COLUMNS
+
 Row = dict[str, str]
 Tables = dict[str, list[Row]]
 
-# Header rows, in the order docs/import-format.md lists them.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "programmes": (
-        "programme", "name", "cadence", "scale", "requires_mitigation", "description",
-        "contact_name", "contact_phone", "contact_email",
-    ),
-    "items": ("programme", "ref", "kind", "title", "parent_ref", "lead_officer", "committee"),
-    "statuses": ("programme", "ref", "period", "status", "update", "mitigation", "reason"),
-    "risks": (
-        "programme", "ref", "kind", "period", "description", "owner", "rag_before",
-        "mitigation", "rag_after", "state", "reason",
-    ),
-    "dependencies": (
-        "programme", "ref", "period", "description", "owner", "plan_agreed", "confidence",
-        "reason",
-    ),
-    "indicators": (
-        "programme", "ref", "name", "unit", "better", "period", "breakdown", "value", "reason",
-    ),
-    "narratives": ("programme", "period", "section", "text"),
-}
+# Header rows: the import format's own (docs/import-format.md), in that order.
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
