@@ -760,6 +760,13 @@ class Ledger(Application[UUID]):
             account.unassign_programme(b.programme(programme), actor=actor, reason=reason)
         return account.id
 
+    def record_password_set(self, username: str, *, actor: str, reason: str) -> UUID:
+        """Record that a password was set or reset (never the password)."""
+        with self._changes(None) as b:
+            account = self._account(b, username)
+            account.record_password_set(actor=actor, reason=reason)
+        return account.id
+
     def deactivate_account(self, username: str, *, actor: str, reason: str) -> UUID:
         with self._changes(None) as b:
             account = self._account(b, username)

@@ -870,6 +870,15 @@ class Account(Aggregate):
     def _programme_unassigned(self, programme: str, actor: str, reason: str) -> None:
         self.programmes.remove(programme)
 
+    def record_password_set(self, *, actor: str, reason: str) -> None:
+        """Who set this person's password, and why. The password itself never enters the
+        ledger: it is hashed in the credential store."""
+        self._password_set(actor=actor, reason=_require_reason(reason, "why the password was set"))
+
+    @event("PasswordSet")
+    def _password_set(self, actor: str, reason: str) -> None:
+        pass
+
     def deactivate(self, *, actor: str, reason: str) -> None:
         if self.is_active:
             self._deactivated(actor=actor, reason=_require_reason(reason, "deactivating an account"))

@@ -902,6 +902,14 @@ def account_reactivated(e: Event, state: State) -> Change:
     return _account_changed(e, state, "active", lambda _: 1)
 
 
+@handles("Account.PasswordSet")
+def account_password_set(e: Event, state: State) -> Change:
+    # Only the fact goes in the audit trail: who set it and why. No password is in the event.
+    old = _account(state, state.aggregate_id)
+    state.put("accounts", {**old, "updated_at": state.recorded_at, "version": e.originator_version})
+    return Change(None, old["username"], describe_event(e), None, None, None)
+
+
 # ------------------------------------------------------------------ publications
 
 

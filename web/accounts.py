@@ -98,3 +98,20 @@ def create_account(
     account = ledger.get_account(username)
     credentials.set_password(account["username"], password, actor=actor)
     return account["username"]
+
+
+def set_password(
+    ledger: Ledger,
+    credentials: CredentialStore,
+    *,
+    username: str,
+    password: str,
+    actor: str,
+    reason: str,
+    min_password_length: int = 12,
+) -> None:
+    """Set a password: checked first, recorded in the ledger (who, why; never the
+    password), then hashed into the credential store. Auditors see every reset."""
+    check_password_rules(password, min_password_length)
+    ledger.record_password_set(username, actor=actor, reason=reason)
+    credentials.set_password(ledger.get_account(username)["username"], password, actor=actor)

@@ -14,8 +14,8 @@ from wtforms import SelectChoice
 from ledger.errors import LedgerError, UnknownRef
 from web import queries
 from web.accounts import ROLE_LABELS, create_account
+from web.accounts import set_password as set_account_password
 from web.backend import backend
-from web.credentials import check_password_rules
 from web.forms import (
     AssignProgrammeForm,
     CreateAccountForm,
@@ -218,13 +218,15 @@ def reactivate(username: str) -> str | Response:
 @bp.route("/accounts/<username>/password", methods=["GET", "POST"])
 @requires_role("administrator")
 def set_password(username: str) -> str | Response:
-    """Reset a forgotten password. Passwords are not ledger facts, so this is logged,
-    not recorded as an event."""
+    """Reset a forgotten password: the reset (who, when) is a ledger event; the password
+    is only ever hashed in the credential store."""
 
     def command(form: FlaskForm) -> None:
-        check_password_rules(form.password.data, current_app.config["MIN_PASSWORD_LENGTH"])
-        backend().credentials.set_password(username, form.password.data, actor=current_user.username)
-        current_app.logger.info("password for %s set by %s", username, current_user.username)
+        set_account_password(
+            backend().ledger, backend().credentials, username=username, password=form.password.data,
+            actor=current_user.username, reason="Reset by an administrator",
+            min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+        )
 
     return _account_change(
         username,

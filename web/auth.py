@@ -19,9 +19,8 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ledger.errors import LedgerError
-from web.accounts import Anonymous, User, load_user
+from web.accounts import Anonymous, User, load_user, set_password
 from web.backend import backend
-from web.credentials import check_password_rules
 from web.forms import ChangePasswordForm, LoginForm, add_error
 from web.permissions import public, requires_login
 from web.ratelimit import limiter, login_key, login_limit, login_limit_per_ip
@@ -84,13 +83,15 @@ def change_password() -> str | Response:
             add_error(form, "Your current password is not correct", field="current")
         else:
             try:
-                check_password_rules(form.password.data, current_app.config["MIN_PASSWORD_LENGTH"])
+                set_password(
+                    backend().ledger, credentials, username=current_user.username,
+                    password=form.password.data, actor=current_user.username,
+                    reason="Changed by its owner",
+                    min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+                )
             except LedgerError as error:
                 add_error(form, error)
             else:
-                credentials.set_password(
-                    current_user.username, form.password.data, actor=current_user.username
-                )
                 flash("Your password has been changed.", "success")
                 return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)

@@ -21,10 +21,10 @@ import click
 
 from ledger.config import resolve_data_dir
 from ledger.domain import ROLES
-from ledger.errors import LedgerError, UnknownRef
+from ledger.errors import LedgerError
 from web.backend import System
 from web.config import CREDENTIALS_DB, DEFAULTS
-from web.credentials import CredentialStore, check_password_rules
+from web.credentials import CredentialStore
 
 MIN_PASSWORD_LENGTH: int = DEFAULTS["MIN_PASSWORD_LENGTH"]
 
@@ -98,13 +98,17 @@ def create_account_command(
 def set_password_command(ctx: click.Context, username: str, password: str) -> None:
     """Set a new password for USERNAME (for example if every administrator is locked out)."""
     with _credentials_and_system(ctx) as (system, credentials):
+        from web.accounts import set_password
+
         try:
-            account = system.ledger.get_account(username)
-            check_password_rules(password, MIN_PASSWORD_LENGTH)
-        except (UnknownRef, LedgerError) as error:
+            set_password(
+                system.ledger, credentials, username=username, password=password,
+                actor=_cli_actor(), reason="Reset from the command line",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            )
+        except LedgerError as error:
             raise click.UsageError(error.message) from None
-        credentials.set_password(account["username"], password, actor=_cli_actor())
-    click.echo(f"Password set for {account['username']!r}.")
+    click.echo(f"Password set for {username.strip().lower()!r}.")
 
 
 @contextmanager

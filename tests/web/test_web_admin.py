@@ -184,7 +184,7 @@ def test_administrators_cannot_lock_themselves_out(admin: FlaskClient, system: S
     assert account["is_active"] and "administrator" in account["roles"]
 
 
-def test_reset_password(admin: FlaskClient, auth: AuthActions) -> None:
+def test_reset_password(admin: FlaskClient, auth: AuthActions, system: System) -> None:
     new = "a fresh password for you"
     response = admin.post(
         f"/admin/accounts/{OFFICER}/password", data={"password": new, "confirm": new}
@@ -193,6 +193,11 @@ def test_reset_password(admin: FlaskClient, auth: AuthActions) -> None:
     auth.logout()
     assert auth.login("officer", password=DEMO_PASSWORD).status_code == 200
     assert auth.login("officer", password=new).status_code == 302
+    # Auditors see who reset it; the password itself is nowhere in the ledger.
+    events = list(system.ledger.events.get(system.ledger.get_account(OFFICER)["id"]))
+    assert type(events[-1]).__name__ == "PasswordSet"
+    assert events[-1].reason == "Reset by an administrator"
+    assert not any(new in str(vars(e)) for e in events)
 
 
 def test_unknown_account_is_404(admin: FlaskClient) -> None:
