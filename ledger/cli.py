@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from ledger import integrity
+from ledger.cli_support import progress_bar
 from ledger.config import DATA_DIR_ENV, EVENTS_DB, PROJECTIONS_DB, resolve_data_dir
 
 # Below this many events verification takes well under a second: no progress bar.
@@ -78,38 +79,6 @@ def _event_store_errors(ctx: click.Context, events_db: Path) -> Iterator[None]:
         ctx.exit(EXIT_NO_STORE)
 
 
-@contextmanager
-def _progress_reporter(label: str) -> Iterator[integrity.Progress]:
-    """A progress callback that shows a rich bar on stderr, only for large logs."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bars: list[Progress] = []  # started lazily: the total is known on the first report
-
-    def report(done: int, total: int) -> None:
-        if total <= PROGRESS_THRESHOLD:
-            return
-        if not bars:
-            bar = Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            bar.add_task(label, total=total)
-            bar.start()
-            bars.append(bar)
-        bars[0].update(bars[0].task_ids[0], completed=min(done, total))
-
-    try:
-        yield report
-    finally:
-        for bar in bars:
-            bar.stop()
-
-
 @main.command()
 @click.option(
     "--checkpoint",
@@ -143,7 +112,7 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     try:
         with (
             _event_store_errors(ctx, obj.events_db),
-            _progress_reporter("Verifying") as progress,
+            progress_bar("Verifying", threshold=PROGRESS_THRESHOLD) as progress,
         ):
             # The SQLite file in the data directory, or PostgreSQL if PERSISTENCE_MODULE says so.
             result = integrity.verify(integrity.event_store(obj.data_dir), checkpoint, progress=progress)
@@ -190,7 +159,7 @@ def checkpoint(ctx: click.Context, out_file: Path) -> None:
     try:
         with (
             _event_store_errors(ctx, obj.events_db),
-            _progress_reporter("Verifying before checkpoint") as progress,
+            progress_bar("Verifying before checkpoint", threshold=PROGRESS_THRESHOLD) as progress,
         ):
             store = integrity.event_store(obj.data_dir)  # SQLite file, or PostgreSQL if configured
             written = integrity.write_checkpoint(store, out_file, progress=progress)

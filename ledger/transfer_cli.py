@@ -12,15 +12,14 @@ group's `LedgerContext`) or `ctx.obj["data_dir"]`.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ledger.application import Ledger
-from ledger.config import resolve_data_dir
+from ledger.cli_support import data_dir_of, progress_bar
 from ledger.exporter import ExportError, export
 from ledger.importer import ImportResult, import_file
 
@@ -38,41 +37,6 @@ def opened_ledger(data_dir: Path) -> Iterator[Ledger]:
 
     with open_system(data_dir) as system:
         yield system.ledger
-
-
-def _data_dir(ctx: click.Context) -> Path:
-    obj: Any = ctx.obj
-    found = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
-    return resolve_data_dir(found)
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress(done, total) callback drawing a rich bar on stderr, for large files only."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bars: list[Progress] = []  # started on the first report, when the total is known
-    console = Console(stderr=True)
-
-    def report(done: int, total: int) -> None:
-        if total < PROGRESS_THRESHOLD or not console.is_terminal:  # no bar in logs and pipes
-            return
-        if not bars:
-            bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=console, transient=True,
-            )
-            bar.add_task(label, total=total)
-            bar.start()
-            bars.append(bar)
-        bars[0].update(bars[0].task_ids[0], completed=min(done, total))
-
-    try:
-        yield report
-    finally:
-        for bar in bars:
-            bar.stop()
 
 
 def _listed(lines: list[str], what: str) -> list[str]:
@@ -111,17 +75,19 @@ def _report(result: ImportResult, verbose: bool) -> None:
     "--dry-run", is_flag=True, help="Check the file and say what would be recorded; record nothing."
 )
 @click.option(
-    "-v", "--verbose", is_flag=True,
+    "-v",
+    "--verbose",
+    is_flag=True,
     help="List every row and what it records (new, changed or unchanged), not only changed rows.",
 )
 @click.option(
-    "--as", "actor", metavar="USERNAME",
+    "--as",
+    "actor",
+    metavar="USERNAME",
     help="Whose name the recorded changes carry  [default: your login name]",
 )
 @click.pass_context
-def import_command(
-    ctx: click.Context, path: Path, dry_run: bool, verbose: bool, actor: str | None
-) -> None:
+def import_command(ctx: click.Context, path: Path, dry_run: bool, verbose: bool, actor: str | None) -> None:
     """Import PATH: a folder of CSV files, one CSV file, or an Excel workbook (.xlsx).
 
     The format is in docs/import-format.md; `govledger export` writes it too. Every
@@ -135,7 +101,10 @@ def import_command(
     """
     actor = (actor or getpass.getuser()).strip()
     try:
-        with opened_ledger(_data_dir(ctx)) as ledger, _progress_bar("Importing") as progress:
+        with (
+            opened_ledger(data_dir_of(ctx)) as ledger,
+            progress_bar("Importing", threshold=PROGRESS_THRESHOLD) as progress,
+        ):
             result = import_file(ledger, path, actor=actor, dry_run=dry_run, progress=progress)
     except Exception as error:  # never a traceback: the batch was not saved, so say so
         click.echo(f"Import failed: {error}\nNothing was recorded.", err=True)
@@ -159,7 +128,7 @@ def export_command(ctx: click.Context, out: Path) -> None:
     Exit status: 0 written, 1 not written.
     """
     try:
-        result = export(_data_dir(ctx), out)
+        result = export(data_dir_of(ctx), out)
     except (ExportError, OSError) as error:
         click.echo(f"Export failed: {error}", err=True)
         ctx.exit(EXIT_PROBLEMS)

@@ -14,12 +14,11 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
 
-from ledger.config import resolve_data_dir
+from ledger.cli_support import data_dir_of
 from ledger.domain import ROLES
 from ledger.errors import LedgerError
 from web.backend import System
@@ -29,12 +28,6 @@ from web.credentials import CredentialStore
 MIN_PASSWORD_LENGTH: int = DEFAULTS["MIN_PASSWORD_LENGTH"]
 
 PASSWORD_ENV = "GOVLEDGER_PASSWORD"
-
-
-def _data_dir(ctx: click.Context) -> Path:
-    obj: Any = ctx.obj
-    chosen = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
-    return resolve_data_dir(chosen)
 
 
 def _cli_actor() -> str:
@@ -115,7 +108,7 @@ def set_password_command(ctx: click.Context, username: str, password: str) -> No
 def _credentials_and_system(ctx: click.Context) -> Iterator[tuple[System, CredentialStore]]:
     from web.backend import open_system
 
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     data_dir.mkdir(parents=True, exist_ok=True)
     system = open_system(data_dir)
     try:
@@ -143,4 +136,4 @@ def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> N
     """
     from web.serve import serve as run
 
-    run(_data_dir(ctx), host, port, secure_cookies=not insecure_cookies)
+    run(data_dir_of(ctx), host, port, secure_cookies=not insecure_cookies)

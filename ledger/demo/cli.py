@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ledger.cli_support import progress_bar
 from ledger.demo.load import DemoRefused, load_demo
 from ledger.errors import LedgerError
 
@@ -33,8 +34,6 @@ def demo(data_dir: Path, serve: bool, host: str, port: int) -> None:
     council's own spreadsheet would. One account per role is created with a fresh random
     password, printed here and kept in DATA_DIR/demo-accounts.txt.
     """
-    from ledger.transfer_cli import _progress_bar as progress_bar
-
     data_dir = data_dir.resolve()
     try:
         with progress_bar("Importing the seed reports") as progress:

@@ -1,0 +1,52 @@
+"""What every `govledger` command shares: where the data directory is, and a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ledger.config import resolve_data_dir
+
+Progress = Callable[[int, int], None]
+
+
+def data_dir_of(ctx: click.Context) -> Path:
+    """The data directory the `govledger` group resolved (--data-dir, $GOVLEDGER_DATA_DIR,
+    ./govledger-data). A command invoked on its own (tests) may pass {"data_dir": ...}."""
+    obj: Any = ctx.find_root().obj
+    chosen = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
+    return resolve_data_dir(chosen)
+
+
+@contextmanager
+def progress_bar(label: str, *, threshold: int = 0) -> Iterator[Progress]:
+    """A `progress(done, total)` callback drawing a rich bar on stderr (so stdout stays
+    clean for scripts). Jobs of `threshold` steps or fewer finish too fast for a bar."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    bars: list[Bar] = []  # started on the first report, when the total is known
+
+    def report(done: int, total: int) -> None:
+        if total <= threshold:
+            return
+        if not bars:
+            bar = Bar(
+                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            )
+            bar.add_task(label, total=total)
+            bar.start()
+            bars.append(bar)
+        bars[0].update(bars[0].task_ids[0], completed=min(done, total), total=max(total, done))
+
+    try:
+        yield report
+    finally:
+        for bar in bars:
+            bar.stop()
