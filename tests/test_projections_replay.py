@@ -140,6 +140,7 @@ operation = st.one_of(
     ),
     st.tuples(st.just("access"), st.sampled_from(("jo", "sam")), slug, st.booleans()),
     st.tuples(st.just("active"), st.sampled_from(("jo", "sam")), st.booleans()),
+    st.tuples(st.just("password"), st.sampled_from(("jo", "sam"))),
     st.tuples(st.just("rename"), slug, words),
     st.tuples(st.just("scale"), slug, st.booleans()),
 )
@@ -290,6 +291,8 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 user, active = args
                 command = ledger.reactivate_account if active else ledger.deactivate_account
                 command(user, actor="admin", reason="HR")
+            case "password":
+                ledger.record_password_set(args[0], actor="admin", reason="Reset at the person's request")
             case "rename":
                 ledger.rename_programme(args[0], args[1] or "Renamed", actor="admin")
             case "scale":
@@ -364,6 +367,7 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("access", "jo", "plan", False),
                 ("active", "jo", False),
                 ("active", "jo", True),
+                ("password", "jo"),
                 ("rename", "plan", "x"),
                 ("scale", "plan", True),
             ]
