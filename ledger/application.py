@@ -211,6 +211,16 @@ class Ledger(Application[UUID]):
             programme.rename(name, actor=actor, reason=reason)
         return programme.id
 
+    def change_scale(
+        self, slug: str, scale: Scale | str, *, actor: str, reason: str, batch: Batch | None = None
+    ) -> UUID:
+        """Give a programme a different status scale (ratings keep the one they were made on)."""
+        scale = scale_named(scale) if isinstance(scale, str) else scale
+        with self._changes(batch) as b:
+            programme = b.programme(slug)
+            programme.change_scale(scale, actor=actor, reason=reason)
+        return programme.id
+
     def change_contact(
         self,
         slug: str,

@@ -34,6 +34,7 @@ ITEM_KINDS = ("vision", "aim", "priority", "action", "workstream", "core area", 
 RISK_KINDS = ("risk", "issue")
 CONFIDENCE_LEVELS = ("High", "Medium", "Low")
 BETTER_DIRECTIONS = ("higher", "lower", "neither")
+CONTACT_FIELDS = ("name", "phone", "email")
 ROLES = ("officer", "programme manager", "auditor", "analyst", "administrator")
 
 # Report narrative sections, in report order, with the headings the seed reports use.
@@ -93,6 +94,14 @@ def parse_number(value: str | int | float | Decimal, field: str = "value") -> st
     return str(number)
 
 
+def _contact(contact: dict[str, str]) -> dict[str, str]:
+    """Always the same fields, so "no contact" has one spelling and compares equal."""
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidValue(f"Unknown contact field(s): {', '.join(sorted(unknown))}.", field="contact")
+    return {k: (contact.get(k) or "").strip() for k in CONTACT_FIELDS}
+
+
 _scales: dict[str, Scale] = {}
 
 
@@ -138,7 +147,7 @@ class Programme(Aggregate):
             scale=scale.to_dict(),
             requires_mitigation=requires_mitigation,
             description=(description or "").strip(),
-            contact={k: (v or "").strip() for k, v in contact.items()},
+            contact=_contact(contact),
             actor=actor,
             reason="",
         )
@@ -181,7 +190,7 @@ class Programme(Aggregate):
         self.name = name
 
     def change_contact(self, contact: dict[str, str], *, actor: str, reason: str = "") -> None:
-        contact = {k: (v or "").strip() for k, v in contact.items()}
+        contact = _contact(contact)
         if contact != self.contact:
             self._contact_changed(contact=contact, actor=actor, reason=(reason or "").strip())
 

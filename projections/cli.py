@@ -4,53 +4,20 @@
     cli.add_command(rebuild_command)
     cli.add_command(snapshot_command)
 
-They find the data directory on the click context: `ctx.obj.data_dir` (or
-`ctx.obj["data_dir"]`), a pathlib.Path.
+They find the data directory as every `govledger` command does (ledger.cli_support):
+the group's context object, `ctx.obj.data_dir` or `ctx.obj["data_dir"]`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ledger.cli_support import data_dir_of, progress_bar
 from ledger.config import projections_path
-from projections.projector import Progress as ProgressCallback
 from projections.projector import ProjectionFailed
 from projections.system import parse_as_at, rebuild, snapshot
-
-
-def _data_dir(ctx: click.Context) -> Path:
-    obj: Any = ctx.obj if ctx.obj is not None else ctx.find_root().obj
-    data_dir = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "data_dir", None)
-    if data_dir is None:
-        raise click.UsageError("No data directory: run this through the govledger command.")
-    return Path(data_dir)
-
-
-@contextmanager
-def _progress_bar(description: str) -> Iterator[ProgressCallback]:
-    """A rich progress bar on stderr, fed (events applied so far, events in the log)."""
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=max(total, done))
-
-        yield report
 
 
 @click.command("rebuild")
@@ -63,9 +30,9 @@ def rebuild_command(ctx: click.Context) -> None:
     tables until the new ones are complete. Run it after upgrading, or when the read
     model needs to be rebuilt. The event log itself is never changed.
     """
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     try:
-        with _progress_bar("Replaying events") as report:
+        with progress_bar("Replaying events") as report:
             applied = rebuild(data_dir, progress=report)
     except ProjectionFailed as error:
         raise click.ClickException(f"The rebuild stopped and nothing was replaced: {error}") from error
@@ -101,13 +68,13 @@ def snapshot_command(ctx: click.Context, as_at: str, out: Path, force: bool) -> 
     recorded after that moment are not in it; compare it with the live read model to
     see what changed since.
     """
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     try:
         point = parse_as_at(as_at)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--as-at") from error
     try:
-        with _progress_bar(f"Replaying events as at {point.label}") as report:
+        with progress_bar(f"Replaying events as at {point.label}") as report:
             result = snapshot(data_dir, out, as_at, progress=report, overwrite=force)
     except FileExistsError as error:
         raise click.ClickException(f"{out} already exists: choose another file or add --force.") from error

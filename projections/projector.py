@@ -243,7 +243,7 @@ class Projector:
         self.conn = conn or connect(self.path)
         self._lock = threading.Lock()
         self._cached_position: int | None = None
-        self._chain_table = _chain_table(ledger)
+        self._chain_heads = _chain_reader(ledger)
         created = self._ensure_schema(bulk_load)
         # A file we have just created holds nothing we don't know about.
         self._state = State(self.conn, complete=created)
@@ -397,17 +397,6 @@ class Projector:
             },
         )
 
-    def _chain_heads(self, after: int, last: int) -> dict[int, bytes]:
-        """Hash-chain heads for the page's positions, if the event store keeps a chain."""
-        if self._chain_table is None:
-            return {}
-        with self.ledger.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-            c.execute(
-                f"SELECT position, head FROM {self._chain_table} WHERE position > ? AND position <= ?",
-                (after, last),
-            )
-            return {row[0]: row[1] for row in c.fetchall()}
-
 
 @lru_cache(maxsize=256)
 def _split_type(event_type: str) -> tuple[str, str]:
@@ -415,21 +404,52 @@ def _split_type(event_type: str) -> tuple[str, str]:
     return kind, name
 
 
-def _chain_table(ledger: Application[Any]) -> str | None:
-    """The event store's hash-chain table, if it keeps one (ledger.store)."""
-    try:
-        from ledger.store import CHAIN_TABLE
-    except ImportError:  # pragma: no cover - the store without a chain
-        return None
-    datastore = getattr(ledger.recorder, "datastore", None)
+# Reads the hash-chain heads for the positions after `after` up to `last`.
+ChainReader = Callable[[int, int], dict[int, bytes]]
+
+
+def _no_chain(after: int, last: int) -> dict[int, bytes]:
+    return {}
+
+
+def _chain_reader(ledger: Application[Any]) -> ChainReader:
+    """How to read the event store's hash-chain heads (ledger.store on SQLite,
+    ledger.store_postgres on PostgreSQL); an event store without a chain gives none."""
+    recorder = ledger.recorder
+    datastore = getattr(recorder, "datastore", None)
     if datastore is None or not hasattr(datastore, "transaction"):
-        return None
+        return _no_chain
+    pg_chain = getattr(recorder, "chain_table_name", None)
+    if pg_chain is not None and hasattr(datastore, "schema"):
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL("SELECT position, head FROM {}.{} WHERE position > %s AND position <= %s").format(
+            Identifier(datastore.schema), Identifier(pg_chain)
+        )
+
+        def read_postgres(after: int, last: int) -> dict[int, bytes]:
+            with datastore.transaction(commit=False) as curs:
+                curs.execute(statement, (after, last))
+                return {row["position"]: bytes(row["head"]) for row in curs.fetchall()}
+
+        return read_postgres
+    from ledger.store import CHAIN_TABLE
+
     try:
         with datastore.transaction(commit=False) as c:
             c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CHAIN_TABLE,))
-            return CHAIN_TABLE if c.fetchone() else None
-    except Exception:  # not SQLite (e.g. PostgreSQL): no chain column
-        return None
+            if not c.fetchone():
+                return _no_chain
+    except Exception:  # neither store we know: no chain column
+        return _no_chain
+    statement = f"SELECT position, head FROM {CHAIN_TABLE} WHERE position > ? AND position <= ?"
+
+    def read_sqlite(after: int, last: int) -> dict[int, bytes]:
+        with datastore.transaction(commit=False) as c:
+            c.execute(statement, (after, last))
+            return {row[0]: row[1] for row in c.fetchall()}
+
+    return read_sqlite
 
 
 def iso(moment: datetime) -> str:

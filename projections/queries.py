@@ -58,32 +58,33 @@ def _one(db: Db, sql: str, params: Sequence[Any] = ()) -> Row | None:
 # ---------------------------------------------------------------- programmes and periods
 
 
+_PROGRAMME_COLUMNS = """
+    SELECT p.programme, p.name, p.cadence, p.scale_name, p.requires_mitigation,
+           p.description, p.contact, p.version,
+           (SELECT period FROM periods x WHERE x.programme = p.programme
+            ORDER BY period_start DESC LIMIT 1) AS latest_period
+    FROM programmes p
+"""
+
+
+def _programme_row(row: Row) -> Row:
+    row["requires_mitigation"] = bool(row["requires_mitigation"])
+    row["contact"] = json.loads(row["contact"])
+    return row
+
+
 def get_programmes(db: Db) -> list[Row]:
     """Every programme, by name: programme, name, cadence, scale_name, requires_mitigation
     (bool), description, contact (dict), latest_period (or None), version."""
-    rows = _rows(
-        db,
-        """
-        SELECT p.programme, p.name, p.cadence, p.scale_name, p.requires_mitigation,
-               p.description, p.contact, p.version,
-               (SELECT period FROM periods x WHERE x.programme = p.programme
-                ORDER BY period_start DESC LIMIT 1) AS latest_period
-        FROM programmes p ORDER BY p.name
-        """,
-    )
-    for row in rows:
-        row["requires_mitigation"] = bool(row["requires_mitigation"])
-        row["contact"] = json.loads(row["contact"])
-    return rows
+    return [_programme_row(row) for row in _rows(db, _PROGRAMME_COLUMNS + " ORDER BY p.name")]
 
 
 def get_programme(db: Db, programme: str) -> Row | None:
     """One programme as in get_programmes, plus its scale (list of statuses), or None."""
-    for row in get_programmes(db):
-        if row["programme"] == programme:
-            row["scale"] = get_scale(db, programme)
-            return row
-    return None
+    row = _one(db, _PROGRAMME_COLUMNS + " WHERE p.programme = ?", (programme,))
+    if row is None:
+        return None
+    return {**_programme_row(row), "scale": get_scale(db, programme)}
 
 
 def get_scale(db: Db, programme: str) -> list[Row]:
@@ -267,16 +268,29 @@ def get_item_history(db: Db, programme: str, ref: str) -> list[Row]:
     )
 
 
-def get_item_timeline(db: Db, programme: str, ref: str, aggregate_kind: str = "Item") -> list[Row]:
+def get_item_timeline(
+    db: Db,
+    programme: str,
+    ref: str,
+    aggregate_kind: str = "Item",
+    *,
+    limit: int | None = None,
+    before: int | None = None,
+) -> list[Row]:
     """Everything that happened to a record, oldest first (audit_log columns: position,
     recorded_at, actor, event_type, summary, field, from_value, to_value, reason, period,
-    version, chain_head...). `aggregate_kind` picks Risk, Indicator... for their refs."""
-    return _rows(
-        db,
-        "SELECT * FROM audit_log WHERE programme = ? AND subject_ref = ? AND aggregate_kind = ? "
-        "ORDER BY position",
-        (programme, ref, aggregate_kind),
-    )
+    version, chain_head...). `aggregate_kind` picks Risk, Indicator... for their refs.
+
+    Paged like the audit log: `limit` keeps the newest that many (still oldest first),
+    `before` (a position) only those recorded before it."""
+    sql = "SELECT * FROM audit_log WHERE programme = ? AND subject_ref = ? AND aggregate_kind = ?"
+    params: list[Any] = [programme, ref, aggregate_kind]
+    if before is not None:
+        sql += " AND position < ?"
+        params.append(before)
+    if limit is None:
+        return _rows(db, sql + " ORDER BY position", params)
+    return _rows(db, sql + " ORDER BY position DESC LIMIT ?", (*params, limit))[::-1]
 
 
 # ---------------------------------------------------------------- the rest of a report

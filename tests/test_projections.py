@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from test_projections_support import PACK, PLAN, Q1, Q2, Q4, SEND, publish_pack, record_plan, record_send
 
-from ledger.domain import Programme
 from ledger.scales import FIVE_POINT
 from projections import queries
 from projections.handlers import HANDLERS, natural_sort_key
@@ -374,6 +373,13 @@ def test_the_item_timeline_reads_the_audit_log(plan: System) -> None:
         ("LeadReassigned", "lead_officer", "Sam Head", "Pat New"),
     ]
     assert timeline[-1]["reason"] == "Restructure"
+    # Paged as the audit log is: the newest two, then the two before them.
+    page = queries.get_item_timeline(plan.projections_db, PLAN, "A1.1.10", limit=2)
+    assert [t["event_type"] for t in page] == ["StatusCorrected", "LeadReassigned"]
+    older = queries.get_item_timeline(
+        plan.projections_db, PLAN, "A1.1.10", limit=2, before=page[0]["position"]
+    )
+    assert [t["position"] for t in older] == [t["position"] for t in timeline[1:3]]
 
 
 def test_changes_after_publication_are_listed_against_the_latest_edition(plan: System) -> None:
@@ -424,6 +430,7 @@ def test_changes_after_publication_are_listed_against_the_latest_edition(plan: S
 def test_accounts_hold_roles_and_programmes_and_never_a_password(system: System) -> None:
     record_plan(system.ledger)
     record_send(system.ledger)
+    system.ledger.record_password_set("jo.lead", actor="admin", reason="First sign-in")
     system.ledger.deactivate_account("jo.lead", actor="admin", reason="Left the council")
     assert queries.get_accounts(system.projections_db) == [
         {
@@ -432,9 +439,16 @@ def test_accounts_hold_roles_and_programmes_and_never_a_password(system: System)
             "roles": ["officer", "analyst"],
             "programmes": [SEND],
             "active": False,
-            "version": 4,
+            "version": 5,
         }
     ]
+    password = rows(system, "SELECT * FROM audit_log WHERE event_type = 'PasswordSet'")[0]
+    assert (password["summary"], password["from_value"], password["to_value"], password["reason"]) == (
+        "password set",
+        None,
+        None,
+        "First sign-in",
+    )
     columns = [
         c for (_, c, *_) in sqlite3.connect(system.projections_db).execute("PRAGMA table_info(accounts)")
     ]
@@ -474,10 +488,7 @@ def test_a_scale_change_keeps_old_ratings_as_recorded(system: System) -> None:
     ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="a")
     ledger.register_item(PLAN, "A1", kind="action", title="T", actor="a")
     ledger.record_status(PLAN, "A1", period=Q1, status="Amber", update="u", mitigation="m", actor="a")
-    programme = ledger.repository.get(Programme.create_id(PLAN))
-    programme.change_scale(FIVE_POINT, actor="admin", reason="Board adopted five points")
-    ledger.save(programme)
-    system.projector.catch_up()
+    ledger.change_scale(PLAN, FIVE_POINT, actor="admin", reason="Board adopted five points")
     assert [s["status"] for s in queries.get_scale(system.projections_db, PLAN)][:3] == [
         "Green",
         "Amber/Green",
@@ -523,6 +534,8 @@ def test_programmes_list_with_their_latest_period(plan: System) -> None:
     ]
     detail = queries.get_programme(plan.projections_db, PLAN)
     assert detail is not None and detail["requires_mitigation"] is True
+    assert {k: v for k, v in detail.items() if k != "scale"} == programmes[0]
+    assert queries.get_programme(plan.projections_db, "no-such-programme") is None
     assert [s["status"] for s in detail["scale"]][-1] == "Complete"
     assert json.loads(
         rows(plan, "SELECT aliases FROM statuses WHERE status = 'Not yet due'")[0]["aliases"]

@@ -25,9 +25,9 @@ from test_projections_support import PLAN, Q1, data_tables, dump, publish_pack, 
 
 from ledger.application import Ledger
 from ledger.config import event_store_env
-from ledger.domain import Programme
 from ledger.errors import LedgerError
 from ledger.scales import FIVE_POINT, RAG
+from projections import projector as projector_module
 from projections import queries
 from projections.cli import rebuild_command, snapshot_command
 from projections.handlers import HANDLERS
@@ -297,9 +297,7 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 ledger.rename_programme(args[0], args[1] or "Renamed", actor="admin")
             case "scale":
                 s, five = args
-                programme = ledger.repository.get(Programme.create_id(s))
-                programme.change_scale(FIVE_POINT if five else RAG, actor="admin", reason="Board decision")
-                ledger.save(programme)
+                ledger.change_scale(s, FIVE_POINT if five else RAG, actor="admin", reason="Board decision")
     except (LedgerError, AggregateNotFoundError):
         pass  # refused by the domain (or the programme doesn't exist): nothing recorded
 
@@ -384,9 +382,10 @@ def test_generated_commands_cover_every_handler() -> None:
 
 def test_contact_changes_are_projected(system: System) -> None:
     system.ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="a")
-    system.ledger.change_contact(PLAN, {"officer": "Jo", "email": "jo@example.gov.uk"}, actor="a")
+    system.ledger.change_contact(PLAN, {"name": "Jo", "email": "jo@example.gov.uk"}, actor="a")
     programme = queries.get_programme(system.projections_db, PLAN)
-    assert programme is not None and programme["contact"] == {"email": "jo@example.gov.uk", "officer": "Jo"}
+    assert programme is not None
+    assert programme["contact"] == {"name": "Jo", "phone": "", "email": "jo@example.gov.uk"}
 
 
 # ------------------------------------------------------------------ failures never half-apply
@@ -520,6 +519,21 @@ def ledger_dir(ledger: Ledger) -> Path:
     return Path(ledger.env["SQLITE_DBNAME"]).parent
 
 
+def test_a_small_cache_gives_the_same_read_model(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many_events(ledger)
+    build(ledger, tmp_path / "roomy.db")
+    monkeypatch.setattr(projector_module, "CACHE_LIMIT", 3)  # evicts after nearly every page
+    build(ledger, tmp_path / "cramped.db", page_size=4)
+    live = Projector(ledger, tmp_path / "live.db", page_size=5)
+    try:
+        live.catch_up()
+    finally:
+        live.close()
+    assert dump(tmp_path / "cramped.db") == dump(tmp_path / "roomy.db") == dump(tmp_path / "live.db")
+
+
 def test_two_projectors_on_one_file_never_apply_an_event_twice(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     first, second = Projector(ledger, path), Projector(ledger, path)
@@ -572,9 +586,17 @@ def test_rebuild_replaces_the_read_model_while_a_reader_has_it_open(data_dir: Pa
         assert not list(data_dir.glob(".projections.db.rebuild-*"))
         # The live projector carries on writing to the rebuilt file.
         system.ledger.record_status(
-            PLAN, "A1.1.11", period=Q1, status="Green", actor="ali", reason="Started early"
+            PLAN,
+            "A1.1.11",
+            period=Q1,
+            status="Green",
+            update="Kaleidoscope pilot started",
+            actor="ali",
+            reason="Started early",
         )
         assert queries.get_summary(system.projections_db, PLAN, Q1)["statuses"][0]["count"] == 3
+        # ...and its full-text index with it (the rebuilt file has the triggers too).
+        assert [f["ref"] for f in queries.search(system.projections_db, "kaleidoscope")] == ["A1.1.11"]
     finally:
         system.close()
     rebuild(data_dir)

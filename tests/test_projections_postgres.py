@@ -1,0 +1,65 @@
+"""The projections on the PostgreSQL event store: the same read model, with the audit log
+carrying the PostgreSQL hash chain's heads. Skipped without PostgreSQL's server binaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+from test_projections_support import PLAN, Q1, dump, record_plan
+
+from ledger.store_postgres import LEDGER_EVENTS_TABLE, chain_table_name
+from projections import queries
+from projections.system import build, open_system, snapshot_with
+
+if __package__:  # tests/ may or may not become a package; the helper works either way
+    from .postgres_server import Database, PostgresServer, find_pg_bin
+else:
+    from postgres_server import Database, PostgresServer, find_pg_bin
+
+PG_BIN = find_pg_bin()
+pytestmark = pytest.mark.skipif(PG_BIN is None, reason="PostgreSQL server binaries not installed")
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[PostgresServer]:
+    assert PG_BIN is not None
+    server = PostgresServer(PG_BIN)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    with pg_server.database() as database:
+        for key, value in database.env().items():
+            monkeypatch.setenv(key, value)
+        yield database
+
+
+def test_the_read_model_of_a_postgres_ledger(pg_database: Database, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"  # holds only projections.db: the events are on the server
+    with open_system(data_dir) as system:
+        record_plan(system.ledger)
+        assert [e["ref"] for e in queries.get_exceptions(system.projections_db, PLAN, Q1)] == [
+            "A1.1.1",
+            "A1.1.10",
+        ]
+        build(system.ledger, tmp_path / "rebuilt.db")
+        shot = snapshot_with(system.ledger, tmp_path / "ten.db", 10)
+        live = dump(system.projections_db)
+    assert not (data_dir / "events.db").exists()
+    assert dump(tmp_path / "rebuilt.db") == live
+    assert queries.get_projection_position(shot.path) == 10
+    with pg_database.connect() as conn:
+        query = sql.SQL("SELECT position, head FROM {} ORDER BY position").format(
+            sql.Identifier(chain_table_name(LEDGER_EVENTS_TABLE))
+        )
+        heads = {position: bytes(head).hex() for position, head in conn.execute(query)}
+    log = {row[0]: row[-1] for row in live["audit_log"]}  # position ... chain_head
+    assert log == heads
