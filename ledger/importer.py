@@ -52,6 +52,7 @@ from ledger.errors import DuplicateRef, InvalidValue, LedgerError, UnknownRef
 from ledger.periods import Cadence, Period
 from ledger.scales import BUILT_IN_SCALES, Category, Scale, scale_named
 
+README_SHEET = "Read me"  # the downloadable template's guide sheet; never data
 KINDS = ("programmes", "items", "statuses", "risks", "dependencies", "indicators", "narratives")
 
 # Required columns, in the order docs/import-format.md lists them (and export writes them).
@@ -383,6 +384,8 @@ def _read_workbook(path: Path, problems: list[Problem]) -> list[_Table]:
                 numbered.append((n, texts))
             if not any(any(cells) for _, cells in numbered):
                 continue  # an empty sheet (Excel's default "Sheet1") says nothing
+            if sheet.title.strip().casefold() == README_SHEET.casefold():
+                continue  # the template's guide to the columns
             if kind not in KINDS:
                 problems.append(Problem(
                     path.name, f"is not one of the sheets a workbook may hold: {', '.join(KINDS)}.",
@@ -945,6 +948,7 @@ class _Applier:
         broken_items: set[tuple[str, str]], broken_programmes: set[str],
     ) -> None:
         self.ledger, self.batch, self.actor, self.result = ledger, batch, actor, result
+        self.source_name: str | None = None  # what the person called the file, if not its own name
         # item id -> period -> every (status, update, mitigation) recorded, oldest first
         self.history: dict[UUID, dict[str, list[tuple[str, str, str]]]] = {}
         self.before_import: dict[UUID, frozenset[str]] = {}  # periods rated before this import
@@ -1024,7 +1028,7 @@ class _Applier:
 
     def _reason(self, row: _Row, own: str = "") -> str:
         """The reason for changing something recorded before this import: the import."""
-        name = f"Imported from {row.table.file}"
+        name = f"Imported from {self.source_name or row.table.file}"
         return f"{name}: {own}" if own else name
 
     # -- one method per kind: returns the id of the aggregate the row touched, and whether
@@ -1282,8 +1286,12 @@ def import_file(
     actor: str,
     dry_run: bool = False,
     progress: Progress | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Import `path` (a folder of CSVs, a .csv or an .xlsx) as `actor`.
+
+    `source_name` is what the person called the file (an upload is stored under a name of
+    our choosing); reasons in the audit trail name it.
 
     Records everything in one transaction, or nothing if any row has a problem. With
     `dry_run`, reports what would be recorded and records nothing. `progress(done, total)`
@@ -1298,6 +1306,7 @@ def import_file(
     try:
         with ledger.batch() as batch:
             applier = _Applier(ledger, batch, actor, result, parser.broken_items, parser.broken_programmes)
+            applier.source_name = source_name
             applier.preload_items(rows)
             for done, row in enumerate(rows, 1):
                 applier.apply(row)

@@ -26,6 +26,7 @@ from web import (
     ratelimit,
     reports,
     security,
+    transfer,
     updates,
 )
 from web.backend import System
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     updates.init_app(app)
     dashboards.init_app(app)
     audit.init_app(app)
+    transfer.init_app(app)
 
     missing = undeclared_endpoints(app)
     if missing:

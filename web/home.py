@@ -39,6 +39,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Home", endpoint="home.index"),
     NavItem("My items", endpoint="updates.my_items"),
     NavItem("Programmes", endpoint="dashboards.programmes"),
+    NavItem("Import and export", endpoint="transfer.index", prefix="/import"),
     NavItem("Audit", endpoint="audit.log", prefix="/audit/"),
     NavItem("Accounts", endpoint="admin.accounts", prefix="/admin/"),
     # Datasette's own allow blocks decide access; this only decides who sees the link.

@@ -132,6 +132,13 @@ MATRIX: list[Row] = [
         post=only("auditor", "administrator", status=302)),
     Row("audit.log", "/audit/log", get=AUDIT_READERS, post=NO_POST),
     Row("audit.log_csv", "/audit/log.csv", get=AUDIT_READERS, post=NO_POST),
+    # Spreadsheets in and out (tests/web/test_transfer.py): anyone signed in downloads;
+    # programme managers import. An empty POST gets the form back with its error.
+    Row("transfer.index", "/import-export", get=signed_in(), post=NO_POST),
+    Row("transfer.export_xlsx", "/export.xlsx", get=signed_in(), post=NO_POST),
+    Row("transfer.template_xlsx", "/import/template.xlsx", get=signed_in(), post=NO_POST),
+    Row("transfer.upload", "/import", get=only("programme manager"), post=only("programme manager")),
+    Row("transfer.confirm", "/import/confirm", get=everyone(405), post=only("programme manager")),
 ]
 
 CASES = [
