@@ -3,6 +3,7 @@ numbers: the committee paper's summary, its exception lists and its health indic
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -96,6 +97,14 @@ def test_the_health_indicators_move_as_the_paper_says(
             (CHESHIRE_EAST, ref, Q1),
         ).fetchone()
     assert tuple(float(v) for v in row) == (float(before), float(after), float(change))
+
+
+def test_the_q1_committee_report_is_published_and_provable(demo_dir: Path) -> None:
+    publications = queries.get_publications(demo_dir / "projections.db", CHESHIRE_EAST, Q1)
+    assert [(p["report"], p["period"]) for p in publications] == [("committee", Q1)]
+    stored = demo_dir / "publications" / f"{publications[0]['content_sha256']}.html"
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == publications[0]["content_sha256"]
+    assert "Green" in stored.read_text() and "48" in stored.read_text()
 
 
 def test_the_demo_log_is_intact_and_rebuilding_the_demo_replaces_it(demo_dir: Path) -> None:

@@ -24,6 +24,7 @@ CHESHIRE_EAST = "cheshire-east-plan-2024-25"
 CORNWALL = "cornwall-send-inclusion"
 CHILDRENS_TRUST = "cheshire-childrens-trust"
 ALL_PROGRAMMES = (CHESHIRE_EAST, CORNWALL, CHILDRENS_TRUST)
+PUBLISHED_AS = "Performance Report to the Corporate Policy Committee, 3 October 2024"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
     """Create a fresh demo data directory: import the seed reports, open the accounts."""
+    from projections.reports.publish import publish
     from projections.system import open_system
     from web.accounts import create_account
     from web.config import CREDENTIALS_DB
@@ -110,6 +112,9 @@ def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
             for programme in account.programmes:
                 system.ledger.assign_programme(account.username, programme, actor=LOADER, reason="Demo")
             load.passwords[account.username] = password
+        # The committee paper as it went to the Corporate Policy Committee: published, so
+        # anything recorded for Q1 from now on shows as changed after publication.
+        publish(system, CHESHIRE_EAST, "committee", "2024/25 Q1", actor="pm", reason=PUBLISHED_AS)
     finally:
         system.close()
     accounts_file = data_dir / "demo-accounts.txt"
