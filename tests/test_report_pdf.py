@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import launch_chromium
 from test_reports_support import DEMO_PLAN, Q1, SEED_DIR
 
 from projections.reports import build_report, render_html
@@ -17,15 +17,6 @@ from projections.system import System, open_system
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 A4_POINTS = (595.3, 841.9)
 
 
@@ -40,20 +31,12 @@ def demo(tmp_path: Path) -> Iterator[System]:
 
 
 def print_to_pdf(html: bytes) -> bytes:
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium): cannot print to PDF")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            # Offline on purpose: a self-contained report needs no network at all.
-            page.route("**/*", lambda route: route.abort())
-            page.set_content(html.decode("utf-8"))
-            return page.pdf(format="A4")
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        page = browser.new_page()
+        # Offline on purpose: a self-contained report needs no network at all.
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(html.decode("utf-8"))
+        return page.pdf(format="A4")
 
 
 def test_the_committee_report_prints_to_a4_with_its_summary_table(demo: System) -> None:

@@ -1,5 +1,6 @@
 """Small ledgers for the report tests (no tests here: imported by test_report*.py and
-tests/web/test_reports_pages.py).
+tests/web/test_reports_pages.py), and the plan's tree, which tests/web/test_dashboards_seed.py
+rates its own way.
 
 `record_plan` builds a committee-style plan small enough to count by hand:
 
@@ -13,9 +14,10 @@ with indicators for Q4 2023/24 and Q1 2024/25, and a narrative summary.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ledger.application import Ledger
+from ledger.application import Batch, Ledger
 
 __test__ = False
 
@@ -25,6 +27,66 @@ Q1 = "2024/25 Q1"
 Q4 = "2023/24 Q4"
 SEED_DIR = Path(__file__).resolve().parent.parent / "ledger" / "demo" / "seed"
 DEMO_PLAN = "cheshire-east-plan-2024-25"
+
+# (ref, kind, title, parent ref)
+ITEMS = [
+    ("V", "vision", "A better place", ""),
+    ("Aim 1", "aim", "An open organisation", "V"),
+    ("P1.1", "priority", "Be transparent", "Aim 1"),
+    ("A1.1.1", "action", "Publish decisions", "P1.1"),
+    ("A1.1.2", "action", "Train report authors", "P1.1"),
+    ("P1.2", "priority", "Balance the budget", "Aim 1"),
+    ("A1.2.1", "action", "Deliver the savings", "P1.2"),
+    ("Aim 2", "aim", "A thriving place", "V"),
+    ("P2.1", "priority", "Reduce carbon", "Aim 2"),
+    ("A2.1.1", "action", "Update the nature strategy", "P2.1"),
+    ("A2.1.2", "action", "Plant trees", "P2.1"),
+]
+# By period: (ref, status, update, mitigation)
+RATINGS = {
+    Q1: [
+        ("A1.1.1", "Green", "On track for October.", ""),
+        ("A1.1.2", "Amber", "Two sessions slipped.", "Extra sessions booked for November."),
+        ("A1.2.1", "Red", "Savings proposals are late.", "Weekly board reviews each proposal."),
+        ("A2.1.1", "Measure not due", "", ""),
+    ],
+}
+
+
+def record_tree(
+    ledger: Ledger,
+    programme: str,
+    ratings: Mapping[str, Sequence[tuple[str, str, str, str]]],
+    *,
+    actor: str,
+    batch: Batch,
+) -> None:
+    """ITEMS registered under `programme` (each action with a lead officer and committee
+    CPC), then `ratings` recorded by `actor`."""
+    for ref, kind, title, parent in ITEMS:
+        ledger.register_item(
+            programme,
+            ref,
+            kind=kind,
+            title=title,
+            parent_ref=parent,
+            lead_officer=f"Lead of {ref}" if kind == "action" else "",
+            committee="CPC" if kind == "action" else "",
+            actor="setup",
+            batch=batch,
+        )
+    for period, rows in ratings.items():
+        for ref, status, update, mitigation in rows:
+            ledger.record_status(
+                programme,
+                ref,
+                period=period,
+                status=status,
+                update=update,
+                mitigation=mitigation,
+                actor=actor,
+                batch=batch,
+            )
 
 
 def record_plan(ledger: Ledger, *, programme: str = PLAN, register: bool = True) -> None:
@@ -36,49 +98,8 @@ def record_plan(ledger: Ledger, *, programme: str = PLAN, register: bool = True)
             contact={"name": "Pat Officer", "phone": "01234 567890", "email": "pat@example.gov.uk"},
             actor="setup",
         )
-    items = [
-        ("V", "vision", "A better place", ""),
-        ("Aim 1", "aim", "An open organisation", "V"),
-        ("P1.1", "priority", "Be transparent", "Aim 1"),
-        ("A1.1.1", "action", "Publish decisions", "P1.1"),
-        ("A1.1.2", "action", "Train report authors", "P1.1"),
-        ("P1.2", "priority", "Balance the budget", "Aim 1"),
-        ("A1.2.1", "action", "Deliver the savings", "P1.2"),
-        ("Aim 2", "aim", "A thriving place", "V"),
-        ("P2.1", "priority", "Reduce carbon", "Aim 2"),
-        ("A2.1.1", "action", "Update the nature strategy", "P2.1"),
-        ("A2.1.2", "action", "Plant trees", "P2.1"),
-    ]
     with ledger.batch() as batch:
-        for ref, kind, title, parent in items:
-            ledger.register_item(
-                programme,
-                ref,
-                kind=kind,
-                title=title,
-                parent_ref=parent,
-                lead_officer=f"Lead of {ref}" if kind == "action" else "",
-                committee="CPC" if kind == "action" else "",
-                actor="setup",
-                batch=batch,
-            )
-        ratings = [
-            ("A1.1.1", "Green", "On track for October.", ""),
-            ("A1.1.2", "Amber", "Two sessions slipped.", "Extra sessions booked for November."),
-            ("A1.2.1", "Red", "Savings proposals are late.", "Weekly board reviews each proposal."),
-            ("A2.1.1", "Measure not due", "", ""),
-        ]
-        for ref, status, update, mitigation in ratings:
-            ledger.record_status(
-                programme,
-                ref,
-                period=Q1,
-                status=status,
-                update=update,
-                mitigation=mitigation,
-                actor="officer",
-                batch=batch,
-            )
+        record_tree(ledger, programme, RATINGS, actor="officer", batch=batch)
         indicators = [
             ("FTE", "Staff (full-time equivalent)", "FTE", "neither", [(Q4, "2,869"), (Q1, "2,829")]),
             ("VACANCY", "Vacancy rate", "%", "lower", [(Q4, "12.16%"), (Q1, "13.05%")]),

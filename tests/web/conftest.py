@@ -1,4 +1,5 @@
-"""Fixtures in the style of Flask's tutorial: `app`, `client`, `runner`, `auth`.
+"""Fixtures in the style of Flask's tutorial: `app`, `client`, `runner`, `auth`; and for
+the browser tests, `server`, `chromium` and `chromium_page`.
 
 Every test gets a fresh data directory holding two programmes and one demo account per
 role (`web_helpers.DEMO_USERS`); the officer and the programme manager are given
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import launch_chromium, live_server, new_page
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from jinja2.bccache import Bucket, BytecodeCache
@@ -90,3 +92,28 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def server(data_dir: Path, system: System) -> Iterator[str]:
+    """The base URL of the whole service as production runs it (web.serve's ASGI app:
+    Flask, and Datasette at /data/, under uvicorn), sharing `system` with the test: what
+    the test records through `system.ledger`, the pages show. CSRF is on and cookies are
+    secure, as in production: browsers accept them from http://127.0.0.1."""
+    from web.serve import make_asgi_app
+
+    with live_server(make_asgi_app(data_dir, config={"SECRET_KEY": "browser-test"}, system=system)) as url:
+        yield url
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Playwright's `Browser`); the test is skipped without one."""
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def chromium_page(chromium: Any, server: str) -> Any:
+    """A page on `server`, in a browser context of its own."""
+    return new_page(chromium, server)

@@ -1,85 +1,43 @@
 """In a real browser: an officer's change is found by an auditor, on the item's timeline
 and in Datasette at /data/, signed in once; the dashboard and grid are screenshotted.
 
-Reuses tests/web/test_browser_login.py's Chromium fixture and helpers, on a server
-sharing its ledger system with the test, so the officer's change is recorded through
-the same ledger the pages read.
+Uses conftest's `server` and `chromium_page`: the server shares its ledger system with
+the test, so the officer's change is recorded through the same ledger the pages read.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import test_browser_login as browser
+from browser_support import collect_problems, sign_in
 from test_dashboards_seed import OFFICER, Q1, seed_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME
 
-from web.backend import System, open_system
+from web.backend import System
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path("/tmp")
 REASON = "Browser check: the October date was wrong"
 
-# The same headless Chromium as the sign-in test, pointed at this module's `server`.
-chromium_page = browser.chromium_page
-
-
-@dataclass(frozen=True)
-class Live:
-    url: str
-    system: System
-
 
 @pytest.fixture
-def live(data_dir: Path) -> Iterator[Live]:
-    pytest.importorskip(
-        "projections.datasette_config", reason="Datasette is not wired up yet: no /data/ to check"
-    )
-    import uvicorn
-
-    from web.serve import make_asgi_app
-
-    system = open_system(data_dir)
+def system(system: System) -> System:
+    """The small plan of test_dashboards_seed, recorded before the server starts."""
     seed_plan(system.ledger)
-    app = make_asgi_app(data_dir, config={"SECRET_KEY": "browser-test"}, system=system)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=browser._free_port(), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield Live(f"http://127.0.0.1:{server.config.port}", system)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        app.close()  # closes the system too
+    return system
 
 
-@pytest.fixture
-def server(live: Live) -> str:
-    return live.url
-
-
-def test_an_officers_change_is_found_by_an_auditor(live: Live, chromium_page) -> None:
+def test_an_officers_change_is_found_by_an_auditor(system: System, chromium_page) -> None:
     page = chromium_page
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    collect_problems(page, problems)
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # The officer corrects their item (through the ledger the web app writes with).
-    live.system.ledger.correct_status(
+    system.ledger.correct_status(
         PROGRAMME,
         "A1.1.1",
         period=Q1,
@@ -90,7 +48,7 @@ def test_an_officers_change_is_found_by_an_auditor(live: Live, chromium_page) ->
         reason=REASON,
     )
 
-    browser._sign_in(page, DEMO_USERS["auditor"], DEMO_PASSWORD)
+    sign_in(page, DEMO_USERS["auditor"], DEMO_PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="Programmes").click()
     page.get_by_role("link", name="Test plan", exact=True).click()
     assert page.locator("h1").inner_text().startswith(Q1)

@@ -1,97 +1,30 @@
 """In a real browser: sign in as an administrator, create an officer, sign in as them.
 
-Starts the real server (uvicorn on a free loopback port, Flask and Datasette behind the
-dispatcher) and drives Debian's Chromium through Playwright. Checks GOV.UK Frontend's
-styles, fonts and JavaScript load from this server and that nothing breaks the CSP.
+Starts the real server (conftest's `server`: uvicorn on a free loopback port, Flask and
+Datasette behind the dispatcher) and drives Debian's Chromium through Playwright. Checks
+GOV.UK Frontend's styles, fonts and JavaScript load from this server and that nothing
+breaks the CSP.
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import collect_problems, sign_in
 from web_helpers import DEMO_PASSWORD, DEMO_USERS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/govledger-browser-login.png")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(data_dir: Path) -> Iterator[str]:
-    import uvicorn
-
-    from web.serve import make_asgi_app
-
-    # Secure cookies, as in production: browsers accept them from http://127.0.0.1.
-    app = make_asgi_app(data_dir, config={"SECRET_KEY": "browser-test"})
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        app.close()
-
-
-@pytest.fixture
-def chromium_page(server: str) -> Iterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium): no browser to drive")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(base_url=server)
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
-
-
-def _sign_in(page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_administrator_creates_an_officer_who_then_signs_in(chromium_page) -> None:
     page = chromium_page
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    collect_problems(page, problems)
 
-    _sign_in(page, DEMO_USERS["administrator"], DEMO_PASSWORD)
+    sign_in(page, DEMO_USERS["administrator"], DEMO_PASSWORD)
     assert page.locator("h1").inner_text() == "Governance Ledger"
     page.get_by_role("navigation").get_by_role("link", name="Accounts").click()
     page.get_by_role("button", name="Create an account").click()
@@ -106,7 +39,7 @@ def test_administrator_creates_an_officer_who_then_signs_in(chromium_page) -> No
     page.get_by_role("button", name="Sign out").click()
     assert "You have signed out." in page.locator(".govuk-notification-banner").inner_text()
 
-    _sign_in(page, "o.fficer", "officer's first password")
+    sign_in(page, "o.fficer", "officer's first password")
     assert "Signed in as Olu Fficer: Officer." in page.locator("main").inner_text()
     nav = page.locator("nav").inner_text()
     assert "Accounts" not in nav

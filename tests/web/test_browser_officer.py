@@ -1,24 +1,22 @@
 """In a real browser: an officer rates an action Amber and sees the summary move; two
 people edit the same item and the second sees the first one's change beside their own.
 
-Serves the Flask app with werkzeug's threaded server on a free loopback port (CSRF on, as
-in production) and drives Debian's Chromium through Playwright. Screenshots of the update
-form and the conflict page go to /tmp for a person to look at.
+Serves the whole service as production does (conftest's `server`: web.serve's ASGI app
+under uvicorn on a free loopback port, CSRF on) and drives Debian's Chromium through
+Playwright. Screenshots of the update form and the conflict page go to /tmp for a person
+to look at.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser_login import CHROMIUM, CHROMIUM_ARGS, _free_port, _sign_in
+from browser_support import collect_problems, new_page, sign_in
 from test_updates import Q1, record_items
-from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME, app_test_config
+from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME
 
-from web import create_app
 from web.backend import System
 
 pytestmark = pytest.mark.browser
@@ -29,42 +27,17 @@ UPDATE = f"/programmes/{PROGRAMME}/items/A1.2/update"
 
 
 @pytest.fixture
-def server(system: System, data_dir: Path) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
+def system(system: System) -> System:
+    """The programme's items recorded before the server starts."""
     record_items(system.ledger)
-    app = create_app(app_test_config(data_dir, WTF_CSRF_ENABLED=True), system=system)
-    httpd = make_server("127.0.0.1", _free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
-
-
-@pytest.fixture
-def chromium(server: str) -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium): no browser to drive")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    return system
 
 
 def signed_in(chromium: Any, server: str, role: str, problems: list[str]) -> Any:
     """A page in its own browser context (its own cookies), signed in as `role`."""
-    page = chromium.new_context(base_url=server).new_page()
-    page.set_default_timeout(10_000)
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    _sign_in(page, DEMO_USERS[role], DEMO_PASSWORD)
+    page = new_page(chromium, server)
+    collect_problems(page, problems)
+    sign_in(page, DEMO_USERS[role], DEMO_PASSWORD)
     return page
 
 

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from test_reports_support import Q1, record_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
 
 import web.reports
 from projections.reports import build_report, publish, render_html, render_xlsx
 from web.backend import System
 
-
-def _support() -> ModuleType:
-    """tests/test_reports_support.py, shared with the report tests one folder up (which
-    is not on sys.path when this file runs on its own)."""
-    name = "test_reports_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / f"{name}.py"
-        )
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-Q1: str = _support().Q1
-record_plan = _support().record_plan
 PERIOD = quote(Q1)
 REPORT = f"/reports/{PROGRAMME}/committee"
 DOCUMENT = f"{REPORT}/document?period={PERIOD}"
