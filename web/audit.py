@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -46,7 +45,7 @@ from ledger.integrity import (
 from projections import queries
 from projections.handlers import HANDLERS
 from projections.schema import SCHEMA_VERSION
-from web.backend import backend
+from web.backend import backend, connect_read_only
 from web.dashboards import (
     canonical_period,
     choose_period,
@@ -85,20 +84,24 @@ CSV_COLUMNS = (
 
 
 def _read(database: Any, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-    """Rows from the read model, opened read-only (for what projections.queries lacks:
-    audit-log filters by event type and date, and a time's log position)."""
-    conn = _connect(database)
+    """Rows from the read model (for what projections.queries lacks: audit-log filters by
+    event type and date, and a time's log position), on the request's connection (`db()`)
+    or, given a path, on one opened read-only for the call."""
+    conn, own = _connect(database)
     try:
         cursor = conn.execute(sql, tuple(params))
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     finally:
-        conn.close()
+        if own:
+            conn.close()
 
 
-def _connect(database: Any) -> sqlite3.Connection:
-    path = Path(database).resolve()
-    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30)
+def _connect(database: Any) -> tuple[sqlite3.Connection, bool]:
+    """The connection to use, and whether it was opened here (and so is to be closed)."""
+    if isinstance(database, sqlite3.Connection):
+        return database, False
+    return connect_read_only(database), True
 
 
 def data_dir() -> Path:
@@ -108,21 +111,39 @@ def data_dir() -> Path:
 # ---------------------------------------------------------------- diffs
 
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# Words, each with the whitespace after it (and any whitespace the text starts with).
+# Matching on words alone keeps SequenceMatcher linear-ish on prose: with spaces as
+# tokens of their own, the space between every pair of words is a candidate match
+# everywhere, and (autojunk off) the matching goes quadratic.
+_WORDS = re.compile(r"^\s+|\S+\s*")
 
 
 def diff_html(before: str, after: str) -> Markup:
     """A word-level diff of two texts, escaped: deletions in <del>, insertions in <ins>,
-    each also announced in words (visually hidden), so colour is never the only signal."""
-    a, b = _TOKENS.findall(before or ""), _TOKENS.findall(after or "")
+    each also announced in words (visually hidden), so colour is never the only signal.
+
+    Words are compared without the whitespace after them, so a change of spacing alone
+    is not marked; kept text is shown as the new text has it, so the kept and inserted
+    parts rebuild the new text exactly (and the kept and deleted parts the old words)."""
+    a, b = _WORDS.findall(before or ""), _WORDS.findall(after or "")
     # Segments: (kept text, None) or (deleted text, inserted text).
     segments: list[tuple[str, str | None]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [t.rstrip() for t in a], [t.rstrip() for t in b], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         old, new = "".join(a[i1:i2]), "".join(b[j1:j2])
-        if op == "equal":
-            segments.append((old, None))
-        elif (
+        if op == "equal" or not (old.strip() or new.strip()):
+            segments.append((new, None))
+            continue
+        # The space after a change is kept, not changed: it stands for the old text's too.
+        inserted = new.rstrip()
+        space = new[len(inserted) :]
+        if space:
+            old = old.rstrip()
+        elif j1 == len(b) and i1 and not b[-1][-1:].isspace():
+            # Words deleted from the end of a text that now ends without a space: the
+            # old text's space before them goes with them, so they don't run on.
+            old = a[i1 - 1][len(a[i1 - 1].rstrip()) :] + old
+        if (
             len(segments) >= 2
             and segments[-1][1] is None
             and not segments[-1][0].strip()
@@ -130,11 +151,13 @@ def diff_html(before: str, after: str) -> Markup:
         ):
             # Only a space kept between two changes: one change reads better than
             # alternating single words.
-            space = segments.pop()[0]
-            deleted, inserted = segments.pop()
-            segments.append((deleted + space + old, (inserted or "") + space + new))
+            between = segments.pop()[0]
+            deleted, earlier = segments.pop()
+            segments.append((deleted + between + old, (earlier or "") + between + inserted))
         else:
-            segments.append((old, new))
+            segments.append((old, inserted))
+        if space:
+            segments.append((space, None))
     out: list[Markup] = []
     for old, new in segments:
         if new is None:
@@ -184,15 +207,22 @@ def _after_publication(event: Row, publications: list[Row]) -> list[str]:
     ]
 
 
-def timeline_page(database: Any, slug: str, ref: str) -> Row:
-    """Every event for the item, oldest first, with the status texts, restatements in
-    words, and each update diffed against the text before it."""
+def timeline_page(database: Any, slug: str, ref: str, before: int | None = None) -> Row:
+    """The item's events, oldest first, a page at a time: the newest PAGE_SIZE recorded
+    before the position `before` (default: the newest of all), with the status texts,
+    restatements in words, and each update diffed against the text truly before it (on
+    this page or not)."""
     programme = programme_or_404(database, slug)
     item = queries.get_item(database, slug, ref)
     if item is None:
         abort(404)
-    events = queries.get_item_timeline(database, slug, item["ref"])
+    events = queries.get_item_timeline(database, slug, item["ref"], limit=PAGE_SIZE + 1, before=before)
+    older = len(events) > PAGE_SIZE
+    events = events[-PAGE_SIZE:]
+    # The whole text history is cheap to read (one row per text); diffing it is not, so
+    # only the texts on this page are diffed, each against the one before it.
     history = queries.get_item_history(database, slug, item["ref"])
+    shown = {event["position"] for event in events}
     periods = queries.get_periods(database, slug)
     publications = queries.get_publications(database, slug)
     period_ends = {p["period"]: p["period_end"] for p in periods}
@@ -202,6 +232,9 @@ def timeline_page(database: Any, slug: str, ref: str) -> Row:
     texts: dict[int, Row] = {}
     previous: Row | None = None
     for row in history:
+        if row["position"] not in shown:
+            previous = row
+            continue
         if previous is None:
             against = None
         elif previous["period"] == row["period"]:
@@ -227,7 +260,32 @@ def timeline_page(database: Any, slug: str, ref: str) -> Row:
         }
         for event in events
     ]
-    return {"programme": programme, "item": item, "entries": entries}
+    return {
+        "programme": programme,
+        "item": item,
+        "entries": entries,
+        "newer_url": _newer_timeline_url(database, slug, item["ref"], events) if before is not None else None,
+        "older_url": (
+            url_for("audit.timeline", programme=slug, ref=item["ref"], before=events[0]["position"])
+            if older
+            else None
+        ),
+    }
+
+
+def _newer_timeline_url(database: Any, slug: str, ref: str, events: list[Row]) -> str:
+    """The page after this one: the next PAGE_SIZE events, i.e. those before the event
+    PAGE_SIZE + 1 places after this page's newest (or the newest page, if there are fewer)."""
+    newest = events[-1]["position"] if events else 0
+    rows = _read(
+        database,
+        "SELECT position FROM audit_log WHERE programme = ? AND subject_ref = ? AND aggregate_kind = 'Item' "
+        "AND position > ? ORDER BY position LIMIT 1 OFFSET ?",
+        (slug, ref, newest, PAGE_SIZE),
+    )
+    if not rows:
+        return url_for("audit.timeline", programme=slug, ref=ref)
+    return url_for("audit.timeline", programme=slug, ref=ref, before=rows[0]["position"])
 
 
 # ---------------------------------------------------------------- narrative diff
@@ -281,7 +339,7 @@ def _resolve(when: str) -> AsAtPoint:
     from projections.system import parse_as_at
 
     point = parse_as_at(when)
-    live = backend().system.projections_db
+    live = db()
     last = queries.get_projection_position(live)
     if point.position is not None:
         if point.position > last:
@@ -322,8 +380,7 @@ def snapshot_for(position: int) -> Path:
     never reused for a different history or an older shape of the read model."""
     from projections.system import snapshot_with
 
-    live = backend().system.projections_db
-    head = _read(live, "SELECT chain_head FROM audit_log WHERE position = ?", (position,))
+    head = _read(db(), "SELECT chain_head FROM audit_log WHERE position = ?", (position,))
     tag = head[0]["chain_head"][:16] if head else "genesis"
     directory = data_dir() / "cache" / "as-at"
     path = directory / f"position-{position}-{tag}-schema{SCHEMA_VERSION}.db"
@@ -506,13 +563,14 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def csv_chunks(database: Any, where: str, params: Sequence[Any]) -> Iterator[str]:
+def csv_chunks(database: Path, where: str, params: Sequence[Any]) -> Iterator[str]:
     """The filtered audit log as CSV in log order, a thousand rows per chunk, so memory
-    stays flat however long the log is."""
+    stays flat however long the log is. `database` is a path: the body is streamed after
+    the request's app context, and its connection, are gone, so it opens its own."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    conn = _connect(database)
+    conn = connect_read_only(database)
     try:
         cursor = conn.execute(
             f"SELECT {', '.join(CSV_COLUMNS)} FROM audit_log WHERE {where} ORDER BY position", tuple(params)
@@ -542,7 +600,8 @@ def _position_arg(name: str) -> int | None:
 @bp.route("/programmes/<programme>/items/<path:ref>/timeline")
 @requires_login
 def timeline(programme: str, ref: str) -> str:
-    return render_template("audit/timeline.html", **timeline_page(db(), programme, ref))
+    page = timeline_page(db(), programme, ref, _position_arg("before"))
+    return render_template("audit/timeline.html", **page)
 
 
 @bp.route("/programmes/<programme>/narrative-diff")
@@ -625,7 +684,7 @@ def log_csv() -> Response:
     if not form.validate():
         abort(400)
     where, params = form.where()
-    response = Response(csv_chunks(db(), where, params), mimetype="text/csv")
+    response = Response(csv_chunks(backend().system.projections_db, where, params), mimetype="text/csv")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-log-{stamp}.csv"'
     return response

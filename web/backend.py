@@ -1,4 +1,5 @@
-"""The web's handle on the ledger system and the credential store (one per app).
+"""The web's handle on the ledger system and the credential store (one per app), and
+the read model's one read-only connection per request (`read_model`).
 
 The system (ledger + projector + projections DB) is opened by whoever owns the process,
 `web.serve` or the test fixtures, and passed in; `create_app` opens one itself only when
@@ -8,16 +9,20 @@ run on its own, and then closes it at exit.
 from __future__ import annotations
 
 import atexit
+import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from ledger.application import Ledger
 from web.credentials import CredentialStore
 
 EXTENSION = "govledger"
+READ_MODEL = "govledger_read_model"  # the request's connection, on flask.g
 
 
 class System(Protocol):
@@ -55,6 +60,7 @@ def init_app(app: Flask, system: System | None) -> None:
             app.config["CREDENTIALS_DB"], method=app.config["PASSWORD_HASH_METHOD"]
         ),
     )
+    app.teardown_appcontext(_close_read_model)
 
 
 def backend() -> Backend:
@@ -63,3 +69,37 @@ def backend() -> Backend:
 
 def ledger() -> Ledger:
     return backend().ledger
+
+
+# ---------------------------------------------------------------- the read model
+
+
+def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection to an SQLite read model (projections.db or an as-at snapshot)."""
+    resolved = Path(path).resolve()
+    return sqlite3.connect(f"file:{quote(str(resolved))}?mode=ro", uri=True, timeout=30)
+
+
+def read_model() -> sqlite3.Connection:
+    """The read model (projections.db), read-only: one connection per request, opened on
+    first use and closed when the request's app context ends.
+
+    Opening a connection costs more than most of the queries a page makes (SQLite parses
+    the whole schema on a connection's first statement), so the page's queries share one.
+    It still sees the request's own writes: the projector commits projections.db on its
+    own connection after each save, and this one never holds a read transaction open
+    (sqlite3 begins transactions only for writes, and every query here reads its rows to
+    the end), so each SELECT sees the latest commit. Don't hand it to a streamed response:
+    the body is sent after the app context (and this connection) is gone.
+    """
+    conn = g.get(READ_MODEL)
+    if conn is None:
+        conn = connect_read_only(backend().system.projections_db)
+        setattr(g, READ_MODEL, conn)
+    return conn
+
+
+def _close_read_model(_exc: BaseException | None) -> None:
+    conn = g.pop(READ_MODEL, None)
+    if conn is not None:
+        conn.close()

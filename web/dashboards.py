@@ -13,6 +13,7 @@ replayed snapshot.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from ledger.errors import LedgerError
 from ledger.periods import Period
 from projections import queries
 from projections.handlers import natural_sort_key
-from web.backend import backend
+from web.backend import read_model
 from web.permissions import can_read, may_view, requires_login
 
 bp = Blueprint("dashboards", __name__)
@@ -53,8 +54,9 @@ DIRECTIONS = ("improved", "deteriorated", "unchanged", "new", "not comparable")
 # ---------------------------------------------------------------- shared with web.audit
 
 
-def db() -> Any:
-    return backend().system.projections_db
+def db() -> sqlite3.Connection:
+    """The read model: this request's one read-only connection (web.backend.read_model)."""
+    return read_model()
 
 
 def programme_or_404(database: Any, slug: str) -> Row:

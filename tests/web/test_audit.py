@@ -7,16 +7,19 @@ import csv
 import hashlib
 import io
 import json
+import random
 import re
 import shutil
 import sqlite3
 import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from test_dashboards import page, section, text
 from test_dashboards_seed import OFFICER, Q1, Q4, seed_plan
@@ -28,6 +31,8 @@ from projections import queries
 from web import create_app
 from web.audit import diff_html, neutralise
 from web.backend import System
+from web.dashboards import db as dashboards_db
+from web.updates.support import db as updates_db
 
 TIMELINE = f"/programmes/{PROGRAMME}/items/A1.1.1/timeline"
 AS_AT = f"/programmes/{PROGRAMME}/as-at"
@@ -151,6 +156,83 @@ def test_the_timeline_escapes_what_people_typed(client: FlaskClient, auth: AuthA
     assert "&lt;script&gt;alert(&#34;reason&#34;)&lt;/script&gt;" in html
 
 
+def timeline_positions(html: str) -> list[int]:
+    return [int(p) for p in re.findall(r'<li class="app-timeline__entry[^"]*" id="position-(\d+)">', html)]
+
+
+def pagination_link(html: str, label: str) -> str | None:
+    """The href of the pagination link labelled `label`, if there is one."""
+    links = re.findall(
+        r'<a class="govuk-link govuk-pagination__link" href="([^"]+)"[^>]*>(.*?)</a>', html, re.S
+    )
+    for href, body in links:
+        if label in text(body):
+            return href.replace("&amp;", "&")
+    return None
+
+
+def test_the_timeline_shows_the_newest_50_events_and_pages_to_older_ones(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    for n in range(55):
+        plan.ledger.record_status(
+            PROGRAMME,
+            "A1.1.1",
+            period=Q1,
+            status="Green",
+            update=f"Weekly note {n}.",
+            actor=OFFICER,
+            reason="Weekly note",
+        )
+    every = [e["position"] for e in queries.get_item_timeline(plan.projections_db, PROGRAMME, "A1.1.1")]
+    assert len(every) == 58
+    auth.login("officer")
+    newest = page(client, TIMELINE)
+    assert timeline_positions(newest) == every[-50:]
+    older_url = pagination_link(newest, "Older events")
+    assert older_url == f"{TIMELINE}?before={every[-50]}"
+    assert pagination_link(newest, "Newer events") is None
+    # The first entry on the page is diffed against the text before it, on the older page.
+    first = newest.split('<li class="app-timeline__entry', 2)[1]
+    assert "Changes from the text it replaced" in first
+    assert "[deleted: </span>4.<span" in first and "[inserted: </span>5.<span" in first
+
+    older = page(client, older_url)
+    assert timeline_positions(older) == every[:-50]
+    assert pagination_link(older, "Older events") is None
+    assert pagination_link(older, "Newer events") == TIMELINE
+    assert "Registered" in text(older.split('<li class="app-timeline__entry', 2)[1])
+    page(client, f"{TIMELINE}?before=soon", 400)
+
+
+def test_the_timeline_pages_forward_by_the_events_after_the_page(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    for n in range(120):
+        plan.ledger.retitle_item(PROGRAMME, "A1.1.1", f"Publish decisions {n}", actor=MANAGER)
+    every = [e["position"] for e in queries.get_item_timeline(plan.projections_db, PROGRAMME, "A1.1.1")]
+    auth.login("auditor")
+    pages = [page(client, TIMELINE)]
+    while url := pagination_link(pages[-1], "Older events"):
+        pages.append(page(client, url))
+    assert [timeline_positions(p) for p in pages] == [every[-50:], every[-100:-50], every[:-100]]
+    # Newer events leads back through the same pages.
+    newer = page(client, pagination_link(pages[2], "Newer events") or "")
+    assert timeline_positions(newer) == timeline_positions(pages[1])
+    assert pagination_link(pages[1], "Newer events") == TIMELINE
+
+
+def test_a_request_reads_through_one_connection_that_sees_its_own_writes(app: Flask, plan: System) -> None:
+    with app.test_request_context():
+        conn = dashboards_db()
+        assert updates_db() is conn and dashboards_db() is conn
+        before = queries.get_item_history(conn, PROGRAMME, "A1.1.1")
+        correct_a111(plan)  # the projector commits projections.db on its own connection
+        assert len(queries.get_item_history(conn, PROGRAMME, "A1.1.1")) == len(before) + 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        conn.execute("SELECT 1")
+
+
 def test_an_unknown_item_is_not_found(client: FlaskClient, auth: AuthActions, plan: System) -> None:
     auth.login("auditor")
     page(client, f"/programmes/{PROGRAMME}/items/NOPE/timeline", 404)
@@ -200,6 +282,69 @@ def test_diff_html_escapes_and_groups_changes() -> None:
     assert html.count("<del>") == 1 and html.count("<ins>") == 1
     assert "&lt;b&gt;old" in html and "&lt;i&gt;new" in html
     assert str(diff_html("same", "same")) == "same"
+
+
+HIDDEN = '<span class="govuk-visually-hidden">'
+DELETED = re.compile(rf"<del>{HIDDEN}\[deleted: </span>(.*?){HIDDEN}\]</span></del>", re.S)
+INSERTED = re.compile(rf"<ins>{HIDDEN}\[inserted: </span>(.*?){HIDDEN}\]</span></ins>", re.S)
+# The seed texts sit beside a clean clone, as tests/test_demo_seed_files.py finds them.
+SEED_PROSE = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "004_24ac9c2f7cbe139b.txt"
+
+
+def prose_paragraphs() -> list[str]:
+    """Long real prose (a council performance report) if the seed files are here, else a
+    generated paragraph of the same kind."""
+    if SEED_PROSE.exists():
+        paragraphs = [p.strip() for p in SEED_PROSE.read_text(encoding="utf-8").split("\n\n")]
+        paragraphs = [p for p in paragraphs if len(p.split()) >= 40]
+        if len(paragraphs) >= 5:
+            return paragraphs
+    sentences = (
+        "The council delivered 92% of its savings plan in the quarter.",
+        "Partners agreed a recovery plan for children's services, with 12.5% more placements.",
+        "Risks remain (recruitment, the budget) and are reported to the committee.",
+        "The committee will review progress in Q3 2024/25 against the corporate plan.",
+        "Two actions are delayed: the new website and the review of fees & charges.",
+    )
+    rng = random.Random(4)
+    return [" ".join(rng.choice(sentences) for _ in range(12)) for _ in range(8)]
+
+
+def diff_sides(html: str) -> tuple[str, str]:
+    """(old, new) read back from diff_html's output: kept text with the deletions, kept
+    text with the insertions."""
+    old = DELETED.sub(lambda m: m[1], INSERTED.sub("", html))
+    new = INSERTED.sub(lambda m: m[1], DELETED.sub("", html))
+    return unescape(old), unescape(new)
+
+
+def test_diff_html_round_trips_long_prose() -> None:
+    paragraphs = prose_paragraphs()
+    rng = random.Random(20241003)
+    for n in range(40):
+        before = "\n\n".join(rng.sample(paragraphs, 2))
+        words = re.findall(r"\S+\s*", before)
+        for _ in range(rng.randrange(1, 8)):  # deletions, insertions, replacements, respacing
+            at = rng.randrange(len(words))
+            edit = rng.choice(("delete", "insert", "replace", "space"))
+            if edit == "delete":
+                del words[at : at + rng.randrange(1, 6)]
+            elif edit == "insert":
+                words[at:at] = re.findall(r"\S+\s*", rng.choice(paragraphs))[: rng.randrange(1, 12)]
+            elif edit == "replace":
+                words[at] = rng.choice(("delayed ", "on track ", "<b>Red</b> ", "risk & issue "))
+            else:
+                words[at] = words[at].rstrip() + rng.choice(("  ", "\n", " "))
+        after = "".join(words)
+        if n % 5 == 0:
+            after = after.rstrip()
+        html = str(diff_html(before, after))
+        old, new = diff_sides(html)
+        assert new == after  # kept and inserted: the new text exactly
+        assert old.split() == before.split()  # kept and deleted: the old words, in order
+        assert "<b>" not in html
+    # A change of spacing alone is not a change.
+    assert str(diff_html("On  track\nfor October.", "On track for  October.")) == "On track for  October."
 
 
 # ---------------------------------------------------------------- as at

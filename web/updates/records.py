@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
-from pathlib import Path
-from urllib.parse import quote
 
 from flask import render_template, url_for
 from werkzeug.wrappers import Response
@@ -120,17 +117,16 @@ def review_dependency(programme: str, ref: str) -> tuple[str, int] | Response:
 # ---------------------------------------------------------------- indicators
 
 
-def _indicator_definitions(projections_db: Path, programme: str) -> list[Row]:
+def _indicator_definitions(conn: sqlite3.Connection, programme: str) -> list[Row]:
     # projections.queries has no query for definitions (yet): read the documented table.
-    uri = f"file:{quote(str(Path(projections_db).resolve()))}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute(
-            "SELECT ref, name, unit, better, description, version FROM indicator_definitions "
-            "WHERE programme = ?",
-            (programme,),
-        ).fetchall()
-    return sorted((dict(r) for r in rows), key=lambda r: natural_sort_key(r["ref"]))
+    cursor = conn.execute(
+        "SELECT ref, name, unit, better, description, version FROM indicator_definitions "
+        "WHERE programme = ?",
+        (programme,),
+    )
+    columns = [d[0] for d in cursor.description]
+    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return sorted(rows, key=lambda r: natural_sort_key(r["ref"]))
 
 
 @bp.route("/programmes/<programme>/indicators")

@@ -4,6 +4,7 @@ else the form again with what was typed, and on a conflict the other person's ch
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +19,7 @@ from wtforms import SelectChoice
 from ledger.errors import Conflict, LedgerError
 from ledger.periods import Period
 from projections import queries
-from web.backend import backend
+from web.backend import read_model
 from web.forms import add_error
 from web.permissions import WRITER_ROLES, require_write, requires_role
 from web.updates.forms import VersionedForm
@@ -39,8 +40,9 @@ def utc_time(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
 
 
-def db() -> Any:
-    return backend().system.projections_db
+def db() -> sqlite3.Connection:
+    """The read model: this request's one read-only connection (web.backend.read_model)."""
+    return read_model()
 
 
 def actor() -> str:
