@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from projections.projector import ProjectionFailed
 from web.permissions import public
 
 PAGES: dict[int, tuple[str, str]] = {
@@ -38,6 +39,14 @@ PAGES: dict[int, tuple[str, str]] = {
     ),
 }
 
+# The ledger saved the change, then the read model failed to follow: say so, truthfully.
+PROJECTION_PAGE = (
+    "Your change was saved, but the pages are behind",
+    "Your change is recorded in the ledger. The summaries and reports could not be brought "
+    "up to date, so they may not show it yet. The service administrator has been told; do "
+    "not submit the change again.",
+)
+
 CSRF_PAGE = (
     "Your form could not be submitted",
     "The form had expired or did not come from this service, so nothing was saved. "
@@ -64,6 +73,11 @@ def csrf_error(error: CSRFError) -> tuple[str, int]:
     return _render(400, *CSRF_PAGE)
 
 
+def projection_failed(error: ProjectionFailed) -> tuple[str, int]:
+    current_app.logger.error("projection failed after a save: %s", error, exc_info=error)
+    return _render(500, *PROJECTION_PAGE, minimal=True)
+
+
 def server_error(error: InternalServerError) -> tuple[str, int]:
     # Render without the signed-in header: whatever broke may be what it needs.
     try:
@@ -84,6 +98,7 @@ def init_app(app: Flask) -> None:
         if code != 500:
             app.register_error_handler(code, http_error)
     app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(ProjectionFailed, projection_failed)
     app.register_error_handler(500, server_error)
     if app.testing and app.config["REGISTER_ERROR_PROBE"]:
         app.register_blueprint(bp)

@@ -345,3 +345,23 @@ def test_an_item_with_nothing_recorded_has_nothing_to_correct(
     auth.login("officer")
     page = client.get(f"/programmes/{PROGRAMME}/items/A1.2/correct").get_data(as_text=True)
     assert "nothing to correct" in page and '<form method="post" novalidate>' not in page
+
+
+def test_a_save_whose_projection_fails_says_it_was_saved_and_not_to_resubmit(
+    client: FlaskClient, auth: AuthActions, plan: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("read model bug")
+
+    auth.login("officer")
+    version = seen_version(client.get(UPDATE).get_data(as_text=True))
+    monkeypatch.setitem(plan.projector.handlers, "Item.StatusRecorded", broken)
+    response = client.post(
+        UPDATE,
+        data={"period": Q1, "status": "Green", "update": "On track.", "seen_version": version},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Your change was saved, but the pages are behind" in page
+    assert "do not submit the change again" in page and "read model bug" not in page
+    assert plan.ledger.get_item(PROGRAMME, "A1.2")["ratings"][Q1]["update"] == "On track."
