@@ -68,3 +68,43 @@ def test_two_writers_from_the_same_version_one_wins_one_is_told(tmp_path: Path) 
     finally:
         ledger.close()
     assert verify(tmp_path / "events.db").ok
+
+
+def _rate_many(data_dir: str, refs: list[str]) -> None:
+    ledger = open_ledger(data_dir)
+    try:
+        for ref in refs:
+            ledger.record_status(PLAN, ref, period=Q1, status="Green", update=f"{ref} on track", actor=ref)
+    finally:
+        ledger.close()
+
+
+def test_several_processes_rating_different_items_lose_nothing_and_the_chain_verifies(
+    tmp_path: Path,
+) -> None:
+    refs = [f"A{n}" for n in range(1, 41)]
+    ledger = open_ledger(tmp_path)
+    ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+    with ledger.batch() as batch:
+        for ref in refs:
+            ledger.register_item(PLAN, ref, kind="action", title=ref, actor="pm", batch=batch)
+    before = ledger.get_log_position()
+    ledger.close()
+
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_rate_many, args=(str(tmp_path), refs[i::4])) for i in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+
+    ledger = open_ledger(tmp_path)
+    try:
+        assert ledger.get_log_position() == before + len(refs)
+        for ref in refs:
+            assert ledger.get_item(PLAN, ref)["ratings"][Q1]["update"] == f"{ref} on track"
+    finally:
+        ledger.close()
+    result = verify(tmp_path / "events.db")
+    assert result.ok and result.events == before + len(refs)
