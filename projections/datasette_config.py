@@ -253,11 +253,19 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def make_datasette(projections_db: Path, *, actor_from_request: ActorFromRequest | None = None) -> Datasette:
+def make_datasette(
+    projections_db: Path,
+    *,
+    actor_from_request: ActorFromRequest | None = None,
+    base_url: str = "/",
+    sign_in_url: str | None = None,
+) -> Datasette:
     """Datasette serving `projections_db` (and nothing else), read-only to its users.
 
     `actor_from_request(request)` identifies the signed-in user (for example from the
-    web app's signed session); it returns {"id": ..., "roles": [...]} or None."""
+    web app's signed session); it returns {"id": ..., "roles": [...]} or None. `base_url`
+    is where it is mounted (links carry it). With `sign_in_url`, a visitor who is not
+    signed in is sent there (with `next`) instead of being shown a bare 403."""
     from projections import datasette_plugins
 
     datasette_plugins.register()
@@ -267,7 +275,8 @@ def make_datasette(projections_db: Path, *, actor_from_request: ActorFromRequest
     ds = Datasette(
         files=[str(path)],
         metadata=metadata(path.stem),
-        settings=SETTINGS,
+        settings={**SETTINGS, "base_url": base_url},
     )
     datasette_plugins.set_actor_from_request(ds, actor_from_request)
+    datasette_plugins.set_sign_in_url(ds, sign_in_url)
     return ds

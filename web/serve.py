@@ -159,11 +159,11 @@ def make_asgi_app(
     try:
         flask_app = create_app({"DATA_DIR": Path(data_dir), **(config or {})}, system=system)
         datasette = make_datasette(
-            system.projections_db, actor_from_request=make_actor_from_request(flask_app)
+            system.projections_db,
+            actor_from_request=make_actor_from_request(flask_app),
+            base_url=DATA_PREFIX,  # so Datasette's links carry /data/
+            sign_in_url="/login",
         )
-        # So Datasette's links carry /data/. make_datasette takes no base_url, and
-        # Datasette reads its settings per request: set it before serving.
-        datasette._settings["base_url"] = DATA_PREFIX
     except BaseException:
         system.close()
         raise

@@ -144,6 +144,7 @@ def test_data_goes_to_datasette_and_anonymous_is_refused(asgi: Dispatcher) -> No
     bare, data = _run(asgi, _get("/data"), _get("/data/"))
     assert bare.status_code == 302 and bare.headers["location"] == "/data/"
     assert data.status_code == 403
+    assert 'href="/login?next=%2Fdata%2F"' in data.text  # how to get in, and back
     assert data.headers["x-content-type-options"] == "nosniff"
     assert data.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in data.headers["content-security-policy"]
