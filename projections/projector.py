@@ -6,10 +6,9 @@ the same transaction, which starts with BEGIN IMMEDIATE and re-reads the positio
 two projectors (say, two web workers) on the same file never apply an event twice and a
 crash half-way through a page leaves nothing of it behind.
 
-Handlers (projections.handlers) are functions of (event, read-model state); the state
-reads through the page's pending writes to the database, so live catch-up, rebuild from
-zero and as-at snapshots all run this one code path. Writes are buffered per row key
-and flushed in batches (`executemany` upserts), never row by row.
+Handlers are functions of (event, read-model state) (projections.state); the caller
+passes them in (the composition root passes projections.handlers.HANDLERS), so live
+catch-up, rebuild from zero and as-at snapshots all run this one code path.
 
 A projection never falls behind silently: any error in a handler or the flush rolls the
 page back and propagates as `ProjectionFailed`.
@@ -19,30 +18,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from projections.schema import SCHEMA_VERSION, TABLES, Table, create_schema
+from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
+from projections.state import Change, Handler, Row, State
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
 
-PROJECTION = "governance"
-PAGE_SIZE = 1000
-# Bounded so a million-event rebuild doesn't hold the whole read model in memory.
-CACHE_LIMIT = 200_000
+__all__ = ["PROJECTION", "Change", "Handler", "ProjectionFailed", "Projector", "Row", "State"]
 
-Row = dict[str, Any]
-# A handler applies one event to the state and says what changed, for the audit log.
-Handler = Callable[[Any, "State"], "Change"]
+PAGE_SIZE = 1000
 # Called with (last position applied, last position in the log) after each page.
 Progress = Callable[[int, int], None]
-
-_MISSING = object()
 
 
 class ProjectionFailed(Exception):
@@ -57,158 +49,6 @@ class ProjectionFailed(Exception):
 
 class SchemaOutOfDate(Exception):
     """projections.db was written by a different version of the projections: rebuild it."""
-
-
-class Change(NamedTuple):
-    """What an event changed, for its audit_log row. The projector adds who, when, why."""
-
-    programme: str | None
-    subject_ref: str
-    summary: str
-    field: str | None = None
-    from_value: str | None = None
-    to_value: str | None = None
-    period: str | None = None
-
-
-class _TableOps:
-    """Per-table SQL and row accessors, prepared once (the projector's hot path)."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.columns = table.column_names
-        pk = table.pk
-        if len(pk) == 1:
-            only = pk[0]
-            self.key: Callable[[Row], tuple[Any, ...]] = lambda row: (row[only],)
-        else:
-            self.key = itemgetter(*pk)
-        self.values = itemgetter(*self.columns)
-        quoted = ", ".join(f'"{c}"' for c in self.columns)
-        where = " AND ".join(f'"{k}" = ?' for k in pk)
-        self.select = f'SELECT {quoted} FROM "{table.name}" WHERE {where}'
-        self.insert = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in self.columns)})'
-        # ON CONFLICT DO UPDATE (not INSERT OR REPLACE) keeps the rowid and fires UPDATE
-        # triggers, which is what keeps the full-text indexes right.
-        updates = ", ".join(
-            f'"{c}" = excluded."{c}"' for c in self.columns if c not in pk and c not in table.fixed
-        )
-        self.upsert = f"{self.insert} ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
-        self.delete = f'DELETE FROM "{table.name}" WHERE {where}'
-
-
-_OPS: dict[str, _TableOps] = {t.name: _TableOps(t) for t in TABLES}
-
-
-class State:
-    """The read model as handlers see it: committed rows (cached) with this page's writes.
-
-    `get` returns a row dict that must be treated as read-only: handlers build a new dict
-    (`{**row, "x": y}`) and `put` it. Rows are keyed by their table's primary key.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, *, complete: bool = False) -> None:
-        self._conn = conn
-        # Complete: everything in the database is in the cache or was evicted from it, so
-        # a miss on a key never evicted means "no such row" without asking SQLite (true
-        # while building a new file). Evicted keys are kept as hashes: a collision only
-        # costs a needless SELECT.
-        self.complete = complete
-        self._evicted: set[int] = set()
-        # One dict for committed rows and this page's writes (one lookup per get); _undo
-        # holds what each of the page's writes replaced, so its keys are the page's writes.
-        self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
-        self._undo: dict[tuple[str, tuple[Any, ...]], Any] = {}
-        self._appended: dict[str, list[Row]] = {t.name: [] for t in TABLES}
-        # The event being applied, set by the projector for handlers: its log position,
-        # recorded time (ISO, UTC) and its aggregate's id as text.
-        self.position = 0
-        self.recorded_at = ""
-        self.aggregate_id = ""
-
-    # ------------------------------------------------------------- for handlers
-
-    def get(self, table: str, *key: Any) -> Row | None:
-        k = (table, key)
-        row = self._rows.get(k, _MISSING)
-        if row is _MISSING:
-            if self.complete and hash(k) not in self._evicted:
-                return None
-            ops = _OPS[table]
-            found = self._conn.execute(ops.select, key).fetchone()
-            row = dict(zip(ops.columns, found, strict=True)) if found else None
-            self._rows[k] = row
-        return row  # type: ignore[return-value]
-
-    def put(self, table: str, row: Row) -> None:
-        k = (table, _OPS[table].key(row))
-        if k not in self._undo:
-            self._undo[k] = self._rows.get(k, _MISSING)
-        self._rows[k] = row
-
-    def delete(self, table: str, *key: Any) -> None:
-        k = (table, key)
-        if k not in self._undo:
-            self._undo[k] = self._rows.get(k, _MISSING)
-        self._rows[k] = None
-
-    def append(self, table: str, row: Row) -> None:
-        """A row that is only ever inserted (log tables): never read back by handlers."""
-        self._appended[table].append(row)
-
-    # ------------------------------------------------------------- for the projector
-
-    def flush(self) -> None:
-        """Write the page's rows in batches, in the caller's transaction."""
-        deletes: dict[str, list[tuple[Any, ...]]] = {}
-        upserts: dict[str, list[Row]] = {}
-        rows = self._rows
-        for k in self._undo:
-            row = rows[k]
-            if row is None:
-                deletes.setdefault(k[0], []).append(k[1])
-            else:
-                upserts.setdefault(k[0], []).append(row)
-        execute = self._conn.executemany
-        for table, keys in deletes.items():
-            execute(_OPS[table].delete, keys)
-        for table, changed in upserts.items():
-            ops = _OPS[table]
-            execute(ops.upsert, list(map(ops.values, changed)))
-        for table, appended in self._appended.items():
-            if appended:
-                ops = _OPS[table]
-                execute(ops.insert, list(map(ops.values, appended)))
-
-    def commit(self) -> None:
-        """The page is committed: its writes are now the cached view of the database."""
-        self._undo.clear()
-        for appended in self._appended.values():
-            appended.clear()
-        if len(self._rows) > CACHE_LIMIT:
-            if self.complete:
-                self._evicted.update(hash(k) for k, row in self._rows.items() if row is not None)
-            self._rows.clear()
-
-    def discard(self) -> None:
-        """The page was rolled back: put back what its writes replaced."""
-        for k, old in self._undo.items():
-            if old is _MISSING:
-                self._rows.pop(k, None)
-            else:
-                self._rows[k] = old
-        self._undo.clear()
-        for appended in self._appended.values():
-            appended.clear()
-
-    def forget(self) -> None:
-        """Drop the cache: someone else has written the database, or a page failed."""
-        self.complete = False
-        self._evicted.clear()
-        self._rows.clear()
-        self._undo.clear()
-        for appended in self._appended.values():
-            appended.clear()
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -229,17 +69,16 @@ class Projector:
         ledger: Application[Any],
         path: str | Path,
         *,
+        handlers: Mapping[str, Handler],
         page_size: int = PAGE_SIZE,
-        handlers: dict[str, Handler] | None = None,
         conn: sqlite3.Connection | None = None,
         bulk_load: bool = False,
     ) -> None:
-        from projections.handlers import HANDLERS
-
         self.ledger = ledger
         self.path = Path(path)
         self.page_size = page_size
-        self.handlers = HANDLERS if handlers is None else handlers
+        # "Aggregate.Event" -> handler, e.g. projections.handlers.HANDLERS.
+        self.handlers = handlers
         self.conn = conn or connect(self.path)
         self._lock = threading.Lock()
         self._cached_position: int | None = None
@@ -360,7 +199,7 @@ class Projector:
         if handler is None:
             raise ProjectionFailed(
                 f"No projection handler for {event_type} (position {position}): add one to "
-                "projections.handlers.",
+                "projections.handlers and its HANDLERS.",
                 position,
                 event_type,
             )

@@ -25,6 +25,7 @@ from uuid import uuid4
 
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
+from projections.handlers import HANDLERS
 from projections.projector import (
     PAGE_SIZE,
     PROJECTION,
@@ -68,7 +69,7 @@ def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
     path = projections_path(directory)
     try:
         try:
-            projector = Projector(ledger, path)
+            projector = Projector(ledger, path, handlers=HANDLERS)
             if projector.position > ledger.get_log_position():
                 # The read model is ahead of the log (say, the event store was restored
                 # from a backup): it shows events that are no longer there, so rebuild it.
@@ -76,7 +77,7 @@ def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
                 raise SchemaOutOfDate(f"{path} is ahead of the event log")
         except SchemaOutOfDate:
             build_into_place(ledger, path)
-            projector = Projector(ledger, path)
+            projector = Projector(ledger, path, handlers=HANDLERS)
         try:
             projector.catch_up()
         except BaseException:
@@ -122,7 +123,9 @@ def build(
         conn.execute("PRAGMA journal_mode=MEMORY")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
-        projector = Projector(ledger, target, conn=conn, page_size=page_size, bulk_load=True)
+        projector = Projector(
+            ledger, target, handlers=HANDLERS, conn=conn, page_size=page_size, bulk_load=True
+        )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
             finish_bulk_load(conn)

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from test_projections_support import PACK, PLAN, Q1, Q2, Q4, SEND, publish_pack, record_plan, record_send
 
+from ledger.refs import natural_sort_key
 from ledger.scales import FIVE_POINT
 from projections import queries
-from projections.handlers import HANDLERS, natural_sort_key
+from projections.handlers import HANDLERS
 from projections.system import System
 
 
@@ -559,6 +560,25 @@ def test_every_domain_event_has_a_handler() -> None:
                 ):
                     expected.add(attribute.__qualname__)
     assert expected - set(HANDLERS) == set()
+
+
+def test_every_read_model_module_is_in_the_one_handler_list() -> None:
+    """Handlers register nowhere by being imported: a module left out of MODULES would
+    leave its events unhandled, so every module in the package must be listed."""
+    import pkgutil
+
+    from projections import handlers
+
+    found = {m.name for m in pkgutil.iter_modules(handlers.__path__)} - {"support"}
+    assert found == {m.__name__.rpartition(".")[2] for m in handlers.MODULES}
+    assert len(HANDLERS) == sum(len(m.HANDLERS) for m in handlers.MODULES)
+
+
+def test_an_event_handled_by_two_modules_is_refused() -> None:
+    from projections.handlers import build_handlers, items
+
+    with pytest.raises(ValueError, match=r"Item\.Registered is handled twice"):
+        build_handlers((items, items))
 
 
 def test_queries_accept_a_path_a_connection_or_a_sqlite_utils_database(plan: System) -> None:

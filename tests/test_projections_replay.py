@@ -27,8 +27,8 @@ from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.errors import LedgerError
 from ledger.scales import FIVE_POINT, RAG
-from projections import projector as projector_module
 from projections import queries
+from projections import state as state_module
 from projections.cli import rebuild_command, snapshot_command
 from projections.handlers import HANDLERS
 from projections.projector import PROJECTION, ProjectionFailed, Projector
@@ -417,7 +417,7 @@ def test_a_handler_failing_half_way_through_a_page_leaves_nothing_of_it(
 ) -> None:
     many_events(ledger)
     path = tmp_path / "live.db"
-    projector = Projector(ledger, path)
+    projector = Projector(ledger, path, handlers=HANDLERS)
     try:
         projector.catch_up(stop=20)
         before = dump(path)
@@ -443,7 +443,7 @@ def test_a_failure_while_writing_the_position_rolls_the_page_back(
 ) -> None:
     many_events(ledger)
     path = tmp_path / "live.db"
-    projector = Projector(ledger, path)
+    projector = Projector(ledger, path, handlers=HANDLERS)
     try:
         projector.catch_up(stop=10)
         before = dump(path)
@@ -479,7 +479,7 @@ def test_an_unknown_event_type_stops_the_projection_loudly(ledger: Ledger, tmp_p
 def test_a_process_killed_mid_page_leaves_the_last_committed_page(ledger: Ledger, tmp_path: Path) -> None:
     many_events(ledger)
     path = tmp_path / "live.db"
-    projector = Projector(ledger, path, page_size=25)
+    projector = Projector(ledger, path, handlers=HANDLERS, page_size=25)
     projector.catch_up(stop=25)
     projector.close()
     before = dump(path)
@@ -505,7 +505,7 @@ def test_a_process_killed_mid_page_leaves_the_last_committed_page(ledger: Ledger
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 9, result.stderr
     assert dump(path) == before
-    projector = Projector(ledger, path)
+    projector = Projector(ledger, path, handlers=HANDLERS)
     try:
         assert projector.position == 25
         projector.catch_up()
@@ -524,9 +524,9 @@ def test_a_small_cache_gives_the_same_read_model(
 ) -> None:
     many_events(ledger)
     build(ledger, tmp_path / "roomy.db")
-    monkeypatch.setattr(projector_module, "CACHE_LIMIT", 3)  # evicts after nearly every page
+    monkeypatch.setattr(state_module, "CACHE_LIMIT", 3)  # evicts after nearly every page
     build(ledger, tmp_path / "cramped.db", page_size=4)
-    live = Projector(ledger, tmp_path / "live.db", page_size=5)
+    live = Projector(ledger, tmp_path / "live.db", handlers=HANDLERS, page_size=5)
     try:
         live.catch_up()
     finally:
@@ -536,7 +536,7 @@ def test_a_small_cache_gives_the_same_read_model(
 
 def test_two_projectors_on_one_file_never_apply_an_event_twice(ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
-    first, second = Projector(ledger, path), Projector(ledger, path)
+    first, second = Projector(ledger, path, handlers=HANDLERS), Projector(ledger, path, handlers=HANDLERS)
     try:
         record_plan(ledger)
         first.catch_up()

@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ledger.errors import LedgerError, UnknownRef
-from web import queries
+from projections import queries
 from web.accounts import ROLE_LABELS, create_account
 from web.accounts import set_password as set_account_password
-from web.backend import backend
+from web.backend import backend, read_model
 from web.forms import (
     AssignProgrammeForm,
     CreateAccountForm,
@@ -46,7 +46,7 @@ def _done(username: str, message: str) -> Response:
 @requires_role("administrator")
 def accounts() -> str:
     return render_template(
-        "admin/accounts.html", accounts=queries.list_accounts(), role_labels=ROLE_LABELS
+        "admin/accounts.html", accounts=queries.get_accounts(read_model()), role_labels=ROLE_LABELS
     )
 
 
@@ -159,7 +159,7 @@ def _programme_form(form: ProgrammeForm, choices: list[tuple[str, str]]) -> Prog
 @bp.route("/accounts/<username>/assign-programme", methods=["GET", "POST"])
 @requires_role("administrator")
 def assign_programme(username: str) -> str | Response:
-    programmes = [(p["programme"], p["name"]) for p in queries.list_programmes()]
+    programmes = [(p["programme"], p["name"]) for p in queries.get_programmes(read_model())]
     return _account_change(
         username,
         _programme_form(AssignProgrammeForm(), programmes),

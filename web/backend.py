@@ -9,16 +9,14 @@ run on its own, and then closes it at exit.
 from __future__ import annotations
 
 import atexit
-import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 from flask import Flask, current_app, g
 
 from ledger.application import Ledger
+from projections.queries import Connection, connect_read_only
 from web.credentials import CredentialStore
 
 EXTENSION = "govledger"
@@ -74,13 +72,7 @@ def ledger() -> Ledger:
 # ---------------------------------------------------------------- the read model
 
 
-def connect_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A read-only connection to an SQLite read model (projections.db or an as-at snapshot)."""
-    resolved = Path(path).resolve()
-    return sqlite3.connect(f"file:{quote(str(resolved))}?mode=ro", uri=True, timeout=30)
-
-
-def read_model() -> sqlite3.Connection:
+def read_model() -> Connection:
     """The read model (projections.db), read-only: one connection per request, opened on
     first use and closed when the request's app context ends.
 

@@ -13,7 +13,6 @@ replayed snapshot.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,8 +24,8 @@ from markupsafe import Markup, escape
 from ledger.domain import NARRATIVE_SECTIONS
 from ledger.errors import LedgerError
 from ledger.periods import Period
+from ledger.refs import natural_sort_key
 from projections import queries
-from projections.handlers import natural_sort_key
 from web.backend import read_model
 from web.permissions import can_read, may_view, requires_login
 
@@ -54,7 +53,7 @@ DIRECTIONS = ("improved", "deteriorated", "unchanged", "new", "not comparable")
 # ---------------------------------------------------------------- shared with web.audit
 
 
-def db() -> sqlite3.Connection:
+def db() -> queries.Connection:
     """The read model: this request's one read-only connection (web.backend.read_model)."""
     return read_model()
 

@@ -11,9 +11,10 @@ from flask import render_template as render
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from projections import queries
 from projections.datasette_config import ALL_ROLES as DATASETTE_ROLES
+from web.backend import read_model
 from web.permissions import may_view, public, requires_login
-from web.queries import list_programme_summaries
 
 STATIC = Path(__file__).parent / "static"
 # GOV.UK Frontend's CSS asks for its fonts and images at /assets/...
@@ -69,7 +70,11 @@ def navigation() -> list[dict[str, Any]]:
 @bp.route("/")
 @requires_login
 def index() -> str:
-    return render("home/index.html", data_roles=DATASETTE_ROLES, programmes=list_programme_summaries())
+    return render(
+        "home/index.html",
+        data_roles=DATASETTE_ROLES,
+        programmes=queries.get_programme_summaries(read_model()),
+    )
 
 
 @bp.route("/static/<path:filename>")

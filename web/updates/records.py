@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
 from ledger.domain import NARRATIVE_SECTIONS
 from ledger.errors import Conflict
 from projections import queries
-from projections.handlers import natural_sort_key
 from web.backend import ledger
 from web.updates.forms import (
     IndicatorValueForm,
@@ -117,18 +114,6 @@ def review_dependency(programme: str, ref: str) -> tuple[str, int] | Response:
 # ---------------------------------------------------------------- indicators
 
 
-def _indicator_definitions(conn: sqlite3.Connection, programme: str) -> list[Row]:
-    # projections.queries has no query for definitions (yet): read the documented table.
-    cursor = conn.execute(
-        "SELECT ref, name, unit, better, description, version FROM indicator_definitions "
-        "WHERE programme = ?",
-        (programme,),
-    )
-    columns = [d[0] for d in cursor.description]
-    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return sorted(rows, key=lambda r: natural_sort_key(r["ref"]))
-
-
 @bp.route("/programmes/<programme>/indicators")
 @writers_only
 def indicators(programme: str) -> str:
@@ -138,7 +123,7 @@ def indicators(programme: str) -> str:
         "updates/indicators.html",
         programme=p,
         period=period,
-        definitions=_indicator_definitions(db(), p.slug),
+        definitions=queries.get_indicator_definitions(db(), p.slug),
         values=queries.get_indicators(db(), p.slug, period),
     )
 
@@ -155,7 +140,7 @@ def _value(p: Programme, ref: str, period: str, breakdown: str) -> Row | None:
 def record_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
     p = writable_programme(programme)
     back = url_for("updates.indicators", programme=p.slug)
-    indicator = find(_indicator_definitions(db(), p.slug), ref)
+    indicator = find(queries.get_indicator_definitions(db(), p.slug), ref)
     form = IndicatorValueForm()
     form.period.choices = p.period_choices()
     period = p.choice_or_current(requested("period"), form.period.choices)

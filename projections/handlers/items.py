@@ -1,0 +1,210 @@
+"""Items and their ratings: items, status_history, status_events and rag_summary."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ledger.domain import Item, describe_event
+from ledger.refs import natural_sort_key
+from projections.handlers.support import (
+    Event,
+    PeriodInfo,
+    find_programme,
+    find_record,
+    note_period,
+    programme_of,
+    status_on_scale,
+    subject_row,
+)
+from projections.state import Change, Handler, Row, State
+
+
+def _item(state: State, item_id: UUID | str) -> Row:
+    return find_record(state, "items", item_id, "item")
+
+
+def item_registered(e: Event, state: State) -> Change:
+    programme = programme_of(state, e.programme_id)["programme"]
+    path, depth = e.ref, 0
+    if e.parent_ref:
+        # The application resolved the parent by its id (refs ignore case), so do the same.
+        parent = _item(state, Item.create_id(e.programme_id, e.parent_ref))
+        path, depth = f"{parent['path']} > {e.ref}", parent["depth"] + 1
+        state.put("items", {**parent, "child_count": parent["child_count"] + 1})
+    at = state.recorded_at
+    state.put(
+        "items",
+        {
+            "programme": programme,
+            "ref": e.ref,
+            "item_id": str(e.originator_id),
+            "kind": e.kind,
+            "title": e.title,
+            "parent_ref": e.parent_ref,
+            "path": path,
+            "depth": depth,
+            "sort_key": natural_sort_key(e.ref),
+            "lead_officer": e.lead_officer,
+            "committee": e.committee,
+            "child_count": 0,
+            "latest_period": None,
+            "latest_period_start": None,
+            "registered_at": at,
+            "registered_by": e.actor,
+            "updated_at": at,
+            "version": e.originator_version,
+        },
+    )
+    state.put("subjects", subject_row(e, "Item", programme, e.ref))
+    return Change(programme, e.ref, f"registered {e.kind} {e.ref}: {e.title}", "title", None, e.title)
+
+
+def _item_detail_changed(e: Event, state: State, field: str, value: str) -> Change:
+    old = _item(state, state.aggregate_id)
+    state.put(
+        "items", {**old, field: value, "updated_at": state.recorded_at, "version": e.originator_version}
+    )
+    return Change(old["programme"], old["ref"], describe_event(e), field, old[field], value)
+
+
+def item_retitled(e: Event, state: State) -> Change:
+    return _item_detail_changed(e, state, "title", e.title)
+
+
+def item_lead_reassigned(e: Event, state: State) -> Change:
+    return _item_detail_changed(e, state, "lead_officer", e.lead_officer)
+
+
+def item_committee_changed(e: Event, state: State) -> Change:
+    return _item_detail_changed(e, state, "committee", e.committee)
+
+
+def _count(state: State, programme: str, period: PeriodInfo, status: Row, delta: int) -> None:
+    old = state.get("rag_summary", programme, period.label, status["status"])
+    count = (old["count"] if old else 0) + delta
+    if count <= 0:
+        state.delete("rag_summary", programme, period.label, status["status"])
+        return
+    state.put(
+        "rag_summary",
+        {
+            "programme": programme,
+            "period": period.label,
+            "period_start": period.start,
+            "status": status["status"],
+            "category": old["category"] if old and delta < 0 else status["category"],
+            "status_order": old["status_order"] if old and delta < 0 else status["sort_order"],
+            "count": count,
+        },
+    )
+
+
+def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
+    item = _item(state, state.aggregate_id)
+    slug, ref = item["programme"], item["ref"]
+    period = note_period(state, find_programme(state, slug), e.period)
+    status = status_on_scale(state, slug, e.status)
+    at = state.recorded_at
+    old = state.get("status_history", slug, period.label, ref)
+    status_changed = old is None or old["status"] != status["status"]
+    restating = old is not None and (corrected or status_changed)
+    row = {
+        "programme": slug,
+        "ref": ref,
+        "period": period.label,
+        "period_start": period.start,
+        "previous_period": period.previous,
+        "status": status["status"],
+        "category": status["category"],
+        "rank": status["rank"],
+        "status_order": status["sort_order"],
+        "update": e.update,
+        "mitigation": e.mitigation,
+        "recorded_by": e.actor,
+        "recorded_at": at,
+        "first_recorded_at": old["first_recorded_at"] if old else at,
+        "restated": 1 if restating or (old and old["restated"]) else 0,
+        "restated_reason": e.reason if restating else (old["restated_reason"] if old else ""),
+        "restated_at": at if restating else (old["restated_at"] if old else None),
+        "updates_count": old["updates_count"] + 1 if old else 1,
+        "version": e.originator_version,
+        "position": state.position,
+    }
+    state.put("status_history", row)
+    state.append(
+        "status_events",
+        {
+            "position": state.position,
+            "programme": slug,
+            "ref": ref,
+            "period": period.label,
+            "period_start": period.start,
+            "event_type": "corrected" if corrected else "recorded",
+            "status": status["status"],
+            "category": status["category"],
+            "update": e.update,
+            "mitigation": e.mitigation,
+            "reason": e.reason,
+            "recorded_by": e.actor,
+            "recorded_at": at,
+            "version": e.originator_version,
+            "corrects_version": e.corrects if corrected else None,
+        },
+    )
+    if status_changed:
+        if old is not None:
+            _count(state, slug, period, old, -1)
+        _count(state, slug, period, status, +1)
+    # The item row carries its latest rated period (current_status is a view on it) and
+    # the record's version, which is what a form passes back as seen_version.
+    if item["latest_period_start"] is None or item["latest_period_start"] < period.start:
+        state.put(
+            "items",
+            {
+                **item,
+                "latest_period": period.label,
+                "latest_period_start": period.start,
+                "version": e.originator_version,
+            },
+        )
+    else:
+        state.put("items", {**item, "version": e.originator_version})
+    # Same words as ledger.domain.describe_event, without its cost on the hot path.
+    what = f"corrected to {e.status or 'not rated'}" if corrected else f"recorded {e.status or 'not rated'}"
+    if old is not None and not status_changed:
+        return Change(
+            slug,
+            ref,
+            f"{what} for {period.label}: update revised",
+            "update",
+            old["update"],
+            e.update,
+            period.label,
+        )
+    return Change(
+        slug,
+        ref,
+        f"{what} for {period.label}",
+        "status",
+        old["status"] if old else None,
+        status["status"],
+        period.label,
+    )
+
+
+def item_status_recorded(e: Event, state: State) -> Change:
+    return _status_recorded(e, state, corrected=False)
+
+
+def item_status_corrected(e: Event, state: State) -> Change:
+    return _status_recorded(e, state, corrected=True)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Item.Registered": item_registered,
+    "Item.Retitled": item_retitled,
+    "Item.LeadReassigned": item_lead_reassigned,
+    "Item.CommitteeChanged": item_committee_changed,
+    "Item.StatusRecorded": item_status_recorded,
+    "Item.StatusCorrected": item_status_corrected,
+}

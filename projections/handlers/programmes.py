@@ -1,0 +1,105 @@
+"""Programmes and their status scales: the programmes and statuses tables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ledger.domain import describe_event
+from projections.handlers.support import Event, json_text, programme_of, subject_row
+from projections.state import Change, Handler, Row, State
+
+
+def _status_rows(programme: str, scale: dict[str, Any]) -> list[Row]:
+    return [
+        {
+            "programme": programme,
+            "status": s["name"],
+            "category": s["category"],
+            "rank": s.get("rank"),
+            "sort_order": i,
+            "description": s.get("description", ""),
+            "aliases": json_text(list(s.get("aliases", []))),
+        }
+        for i, s in enumerate(scale["statuses"])
+    ]
+
+
+def _scale_text(scale: dict[str, Any]) -> str:
+    return f"{scale['name']}: {', '.join(s['name'] for s in scale['statuses'])}"
+
+
+def programme_registered(e: Event, state: State) -> Change:
+    at = state.recorded_at
+    state.put(
+        "programmes",
+        {
+            "programme": e.slug,
+            "programme_id": str(e.originator_id),
+            "name": e.name,
+            "cadence": e.cadence,
+            "scale_name": e.scale["name"],
+            "scale": json_text(e.scale),
+            "requires_mitigation": int(bool(e.requires_mitigation)),
+            "description": e.description,
+            "contact": json_text(e.contact),
+            "registered_at": at,
+            "registered_by": e.actor,
+            "updated_at": at,
+            "version": e.originator_version,
+        },
+    )
+    for row in _status_rows(e.slug, e.scale):
+        state.put("statuses", row)
+    state.put("subjects", subject_row(e, "Programme", e.slug, e.slug))
+    return Change(e.slug, e.slug, f"registered programme {e.name} ({e.cadence})", "name", None, e.name)
+
+
+def _programme_changed(e: Event, state: State, **changes: Any) -> Row:
+    old = programme_of(state, state.aggregate_id)
+    state.put(
+        "programmes", {**old, **changes, "updated_at": state.recorded_at, "version": e.originator_version}
+    )
+    return old
+
+
+def programme_renamed(e: Event, state: State) -> Change:
+    old = _programme_changed(e, state, name=e.name)
+    return Change(old["programme"], old["programme"], describe_event(e), "name", old["name"], e.name)
+
+
+def programme_contact_changed(e: Event, state: State) -> Change:
+    contact = json_text(e.contact)
+    old = _programme_changed(e, state, contact=contact)
+    return Change(
+        old["programme"], old["programme"], "contact details changed", "contact", old["contact"], contact
+    )
+
+
+def programme_scale_changed(e: Event, state: State) -> Change:
+    old = _programme_changed(e, state, scale_name=e.scale["name"], scale=json_text(e.scale))
+    slug = old["programme"]
+    old_scale = json.loads(old["scale"])
+    new_rows = _status_rows(slug, e.scale)
+    kept = {row["status"] for row in new_rows}
+    for status in old_scale["statuses"]:
+        if status["name"] not in kept:
+            state.delete("statuses", slug, status["name"])
+    for row in new_rows:
+        state.put("statuses", row)
+    return Change(
+        slug,
+        slug,
+        f"status scale changed to {e.scale['name']}",
+        "scale",
+        _scale_text(old_scale),
+        _scale_text(e.scale),
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "Programme.Registered": programme_registered,
+    "Programme.Renamed": programme_renamed,
+    "Programme.ContactChanged": programme_contact_changed,
+    "Programme.ScaleChanged": programme_scale_changed,
+}

@@ -1,0 +1,79 @@
+"""Published reports, edition by edition: the publications table."""
+
+from __future__ import annotations
+
+from projections.handlers.support import (
+    Event,
+    PeriodInfo,
+    find_programme,
+    find_subject,
+    note_period,
+    period_info,
+    programme_of,
+    subject_row,
+)
+from projections.state import Change, Handler, State
+
+
+def publication_published(e: Event, state: State) -> Change:
+    programme = programme_of(state, e.programme_id)
+    slug = programme["programme"]
+    period = note_period(state, programme, e.period)
+    state.put("subjects", subject_row(e, "Publication", slug, e.report, period=period.label))
+    _put_edition(e, state, slug, e.report, period, e.title)
+    return Change(
+        slug,
+        e.report,
+        f"published {e.title} (built from log position {e.log_position})",
+        "content_sha256",
+        None,
+        e.content_sha256,
+        period.label,
+    )
+
+
+def publication_republished(e: Event, state: State) -> Change:
+    subject = find_subject(state, state.aggregate_id)
+    slug, report = subject["programme"], subject["ref"]
+    period = period_info(subject["period"], find_programme(state, slug)["cadence"])
+    before = state.get("publications", slug, report, period.label, e.originator_version - 1)
+    if before is None:
+        raise LookupError(f"No earlier edition of {report} for {period.label} in the read model")
+    _put_edition(e, state, slug, report, period, before["title"])
+    return Change(
+        slug,
+        report,
+        f"republished {before['title']} (built from log position {e.log_position})",
+        "content_sha256",
+        before["content_sha256"],
+        e.content_sha256,
+        period.label,
+    )
+
+
+def _put_edition(e: Event, state: State, slug: str, report: str, period: PeriodInfo, title: str) -> None:
+    state.put(
+        "publications",
+        {
+            "programme": slug,
+            "report": report,
+            "period": period.label,
+            "period_start": period.start,
+            # A publication's only events are its editions, so its version is the edition.
+            "edition": e.originator_version,
+            "title": title,
+            "log_position": e.log_position,
+            "content_sha256": e.content_sha256,
+            "published_at": state.recorded_at,
+            "published_by": e.actor,
+            "reason": e.reason,
+            "version": e.originator_version,
+            "position": state.position,
+        },
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "Publication.Published": publication_published,
+    "Publication.Republished": publication_republished,
+}

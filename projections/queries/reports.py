@@ -1,0 +1,87 @@
+"""The rest of a report: indicators, risks and issues, dependencies, narrative sections,
+and what was published and changed after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.refs import natural_sort_key
+from projections.queries.connection import Db, Row, rows
+
+
+def get_indicators(db: Db, programme: str, period: str) -> list[Row]:
+    """Indicator values for the period, by ref then breakdown (overall first): ref, name,
+    unit, better, breakdown, value, value_text, previous_period, previous_value, change,
+    direction (good/bad/neutral or None), restated, recorded_by, recorded_at."""
+    return rows(
+        db,
+        "SELECT ref, name, unit, better, breakdown, value, value_text, previous_period, "
+        "previous_value, change, direction, restated, restated_reason, recorded_by, recorded_at "
+        "FROM indicators WHERE programme = ? AND period = ? ORDER BY ref, breakdown != '', breakdown",
+        (programme, period),
+    )
+
+
+def get_risks(db: Db, programme: str, kind: str | None = None, *, open_only: bool = False) -> list[Row]:
+    """Risks and issues (risks_and_issues columns), by kind then ref: `kind` "risk" or
+    "issue" for one kind; `open_only` hides closed ones."""
+    sql = "SELECT * FROM risks_and_issues WHERE programme = ?"
+    params: list[Any] = [programme]
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    if open_only:
+        sql += " AND state = 'open'"
+    found = rows(db, sql, params)
+    return sorted(found, key=lambda r: (r["kind"] != "risk", natural_sort_key(r["ref"])))
+
+
+def get_dependencies(db: Db, programme: str) -> list[Row]:
+    """Dependencies (dependencies columns) in ref order."""
+    found = rows(db, "SELECT * FROM dependencies WHERE programme = ?", (programme,))
+    return sorted(found, key=lambda r: natural_sort_key(r["ref"]))
+
+
+def get_sections(db: Db, programme: str, period: str) -> list[Row]:
+    """Report narrative sections for the period in report order: section, heading, text,
+    written_by, written_at, first_written_at, revisions, version (the narrative's version
+    after that write; the highest is the seen_version for write_narrative)."""
+    return rows(
+        db,
+        "SELECT section, heading, section_order, text, written_by, written_at, first_written_at, "
+        "revisions, version FROM report_sections WHERE programme = ? AND period = ? "
+        "ORDER BY section_order",
+        (programme, period),
+    )
+
+
+def get_publications(db: Db, programme: str, period: str | None = None) -> list[Row]:
+    """Published editions, newest first (publications columns)."""
+    sql = "SELECT * FROM publications WHERE programme = ?"
+    params: list[Any] = [programme]
+    if period is not None:
+        sql += " AND period = ?"
+        params.append(period)
+    return rows(db, sql + " ORDER BY published_at DESC, edition DESC", params)
+
+
+def get_changed_after_publication(db: Db, programme: str, period: str | None = None) -> list[Row]:
+    """Changes recorded after the latest edition of each published report was built
+    (changed_after_publication view columns), in log order."""
+    sql = "SELECT * FROM changed_after_publication WHERE programme = ?"
+    params: list[Any] = [programme]
+    if period is not None:
+        sql += " AND period = ?"
+        params.append(period)
+    return rows(db, sql + " ORDER BY report, position", params)
+
+
+def get_indicator_definitions(db: Db, programme: str) -> list[Row]:
+    """The programme's indicators in ref order: ref, name, unit, better, description,
+    version (the seen_version for recording a value)."""
+    found = rows(
+        db,
+        "SELECT ref, name, unit, better, description, version FROM indicator_definitions WHERE programme = ?",
+        (programme,),
+    )
+    return sorted(found, key=lambda r: natural_sort_key(r["ref"]))

@@ -1,0 +1,136 @@
+"""The read model's views: derived on read, so nothing has to be kept in step."""
+
+from __future__ import annotations
+
+from projections.schema.log import LOG_TABLES
+from projections.schema.model import PERIOD, PERIOD_START, PROGRAMME, REF, View
+from projections.schema.records import RECORD_TABLES
+
+AUDIT_LOG = next(t for t in LOG_TABLES if t.name == "audit_log")
+RISKS_AND_ISSUES = next(t for t in RECORD_TABLES if t.name == "risks_and_issues")
+
+_AUDIT_COLUMNS = {
+    c.name: c.description for c in AUDIT_LOG.columns if c.name not in ("programme", "period", "position")
+}
+
+VIEWS: tuple[View, ...] = (
+    View(
+        "current_status",
+        "Each rated item's status in its latest period, with the item's details.",
+        # A view over the item's latest_period: nothing to keep in step when an item is
+        # retitled or an older period is corrected.
+        """
+        SELECT i.programme, i.ref, i.kind, i.title, i.lead_officer, i.committee, i.sort_key,
+               i.path, h.period, h.period_start, h.status, h.category, h.rank, h.status_order,
+               h."update", h.mitigation, h.recorded_by, h.recorded_at, h.restated,
+               i.version AS item_version
+        FROM items i
+        JOIN status_history h
+          ON h.programme = i.programme AND h.period = i.latest_period AND h.ref = i.ref
+        """,
+        {
+            "programme": PROGRAMME.description,
+            "ref": REF.description,
+            "kind": "Kind of item",
+            "title": "Title of the item",
+            "lead_officer": "Lead officer",
+            "committee": "Committee the item reports to",
+            "sort_key": "Natural sort key of the ref (A1.9 before A1.10)",
+            "path": "Refs from the top of the hierarchy down to this item",
+            "period": "Latest period the item has a status for",
+            "period_start": PERIOD_START.description,
+            "status": "Status in that period",
+            "category": "green, amber, red or unrated",
+            "rank": "Direction-of-travel rank (lower is better)",
+            "status_order": "Position of the status on the scale",
+            "update": "The update in force",
+            "mitigation": "Mitigation or corrective action in hand",
+            "recorded_by": "Who recorded it",
+            "recorded_at": "When it was recorded (UTC)",
+            "restated": "1 if the period was corrected or re-rated",
+            "item_version": "Current version of the item's record (seen_version for forms)",
+        },
+        facets=("programme", "period", "status", "lead_officer", "committee"),
+    ),
+    View(
+        "transitions",
+        "Direction of travel per item per period, against the period before. "
+        "improved / deteriorated / unchanged by rank (lower is better); new if nothing was "
+        "recorded the period before; unchanged for the same status; not comparable when "
+        "the statuses differ and either is unrated (Not yet due, Complete...).",
+        # A view, not a table: a late correction of one period is reflected in the next
+        # period's direction with nothing to keep in step.
+        """
+        SELECT h.programme, h.ref, h.period, h.period_start, h.previous_period,
+               p.status AS previous_status, h.status, p.rank AS previous_rank, h.rank,
+               CASE
+                 WHEN p.status IS NULL THEN 'new'
+                 WHEN p.status = h.status THEN 'unchanged'
+                 WHEN p.rank IS NULL OR h.rank IS NULL THEN 'not comparable'
+                 WHEN h.rank < p.rank THEN 'improved'
+                 WHEN h.rank > p.rank THEN 'deteriorated'
+                 ELSE 'unchanged'
+               END AS direction
+        FROM status_history h
+        LEFT JOIN status_history p
+          ON p.programme = h.programme AND p.ref = h.ref AND p.period = h.previous_period
+        """,
+        {
+            "programme": PROGRAMME.description,
+            "ref": REF.description,
+            "period": PERIOD.description,
+            "period_start": PERIOD_START.description,
+            "previous_period": "The period before",
+            "previous_status": "Status in the period before (empty if none recorded)",
+            "status": "Status in this period",
+            "previous_rank": "Rank in the period before (lower is better)",
+            "rank": "Rank in this period",
+            "direction": "improved, deteriorated, unchanged, new or not comparable",
+        },
+        facets=("programme", "period", "direction"),
+    ),
+    View(
+        "risks",
+        "Risks only (risks_and_issues where kind is risk).",
+        "SELECT * FROM risks_and_issues WHERE kind = 'risk'",
+        {c.name: c.description for c in RISKS_AND_ISSUES.columns},
+        facets=("programme", "state", "rag_before", "rag_after", "owner"),
+    ),
+    View(
+        "issues",
+        "Issues only (risks_and_issues where kind is issue).",
+        "SELECT * FROM risks_and_issues WHERE kind = 'issue'",
+        {c.name: c.description for c in RISKS_AND_ISSUES.columns},
+        facets=("programme", "state", "rag_before", "rag_after", "owner"),
+    ),
+    View(
+        "changed_after_publication",
+        "Changes recorded for a programme and period after the latest edition of a report "
+        "for it was built (by log position): what the published report does not show.",
+        """
+        SELECT p.programme, p.report, p.period, p.edition AS publication_edition,
+               p.published_at, p.log_position AS published_from_position,
+               a.position, a.recorded_at, a.actor, a.aggregate_kind, a.subject_ref,
+               a.event_type, a.summary, a.field, a.from_value, a.to_value, a.reason
+        FROM publications p
+        JOIN audit_log a
+          ON a.programme = p.programme AND a.period = p.period
+         AND a.position > p.log_position AND a.aggregate_kind != 'Publication'
+        WHERE p.edition = (
+            SELECT max(q.edition) FROM publications q
+            WHERE q.programme = p.programme AND q.report = p.report AND q.period = p.period
+        )
+        """,
+        {
+            "programme": PROGRAMME.description,
+            "report": "Report name",
+            "period": PERIOD.description,
+            "publication_edition": "Edition of the report the change came after (the latest)",
+            "published_at": "When that edition was published (UTC)",
+            "published_from_position": "Event log position that edition was built from",
+            "position": "Event log position of the change",
+            **_AUDIT_COLUMNS,
+        },
+        facets=("programme", "report", "period", "aggregate_kind", "actor"),
+    ),
+)

@@ -1,0 +1,178 @@
+"""The read model as a handler sees it, and what a handler returns.
+
+`State` reads through the page's pending writes to the database, buffers writes per row
+key and flushes them in batches (`executemany` upserts), never row by row. `Change` is
+what an event changed, for its audit_log row. The projector (projections.projector)
+drives both; handlers (projections.handlers) only import this module, so neither side
+imports the other.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any, NamedTuple
+
+from projections.schema import TABLES, Table
+
+# Bounded so a million-event rebuild doesn't hold the whole read model in memory.
+CACHE_LIMIT = 200_000
+
+Row = dict[str, Any]
+# A handler applies one event to the state and says what changed, for the audit log.
+Handler = Callable[[Any, "State"], "Change"]
+
+_MISSING = object()
+
+
+class Change(NamedTuple):
+    """What an event changed, for its audit_log row. The projector adds who, when, why."""
+
+    programme: str | None
+    subject_ref: str
+    summary: str
+    field: str | None = None
+    from_value: str | None = None
+    to_value: str | None = None
+    period: str | None = None
+
+
+class _TableOps:
+    """Per-table SQL and row accessors, prepared once (the projector's hot path)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.columns = table.column_names
+        pk = table.pk
+        if len(pk) == 1:
+            only = pk[0]
+            self.key: Callable[[Row], tuple[Any, ...]] = lambda row: (row[only],)
+        else:
+            self.key = itemgetter(*pk)
+        self.values = itemgetter(*self.columns)
+        quoted = ", ".join(f'"{c}"' for c in self.columns)
+        where = " AND ".join(f'"{k}" = ?' for k in pk)
+        self.select = f'SELECT {quoted} FROM "{table.name}" WHERE {where}'
+        self.insert = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in self.columns)})'
+        # ON CONFLICT DO UPDATE (not INSERT OR REPLACE) keeps the rowid and fires UPDATE
+        # triggers, which is what keeps the full-text indexes right.
+        updates = ", ".join(
+            f'"{c}" = excluded."{c}"' for c in self.columns if c not in pk and c not in table.fixed
+        )
+        self.upsert = f"{self.insert} ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
+        self.delete = f'DELETE FROM "{table.name}" WHERE {where}'
+
+
+_OPS: dict[str, _TableOps] = {t.name: _TableOps(t) for t in TABLES}
+
+
+class State:
+    """The read model as handlers see it: committed rows (cached) with this page's writes.
+
+    `get` returns a row dict that must be treated as read-only: handlers build a new dict
+    (`{**row, "x": y}`) and `put` it. Rows are keyed by their table's primary key.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, complete: bool = False) -> None:
+        self._conn = conn
+        # Complete: everything in the database is in the cache or was evicted from it, so
+        # a miss on a key never evicted means "no such row" without asking SQLite (true
+        # while building a new file). Evicted keys are kept as hashes: a collision only
+        # costs a needless SELECT.
+        self.complete = complete
+        self._evicted: set[int] = set()
+        # One dict for committed rows and this page's writes (one lookup per get); _undo
+        # holds what each of the page's writes replaced, so its keys are the page's writes.
+        self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
+        self._undo: dict[tuple[str, tuple[Any, ...]], Any] = {}
+        self._appended: dict[str, list[Row]] = {t.name: [] for t in TABLES}
+        # The event being applied, set by the projector for handlers: its log position,
+        # recorded time (ISO, UTC) and its aggregate's id as text.
+        self.position = 0
+        self.recorded_at = ""
+        self.aggregate_id = ""
+
+    # ------------------------------------------------------------- for handlers
+
+    def get(self, table: str, *key: Any) -> Row | None:
+        k = (table, key)
+        row = self._rows.get(k, _MISSING)
+        if row is _MISSING:
+            if self.complete and hash(k) not in self._evicted:
+                return None
+            ops = _OPS[table]
+            found = self._conn.execute(ops.select, key).fetchone()
+            row = dict(zip(ops.columns, found, strict=True)) if found else None
+            self._rows[k] = row
+        return row  # type: ignore[return-value]
+
+    def put(self, table: str, row: Row) -> None:
+        k = (table, _OPS[table].key(row))
+        if k not in self._undo:
+            self._undo[k] = self._rows.get(k, _MISSING)
+        self._rows[k] = row
+
+    def delete(self, table: str, *key: Any) -> None:
+        k = (table, key)
+        if k not in self._undo:
+            self._undo[k] = self._rows.get(k, _MISSING)
+        self._rows[k] = None
+
+    def append(self, table: str, row: Row) -> None:
+        """A row that is only ever inserted (log tables): never read back by handlers."""
+        self._appended[table].append(row)
+
+    # ------------------------------------------------------------- for the projector
+
+    def flush(self) -> None:
+        """Write the page's rows in batches, in the caller's transaction."""
+        deletes: dict[str, list[tuple[Any, ...]]] = {}
+        upserts: dict[str, list[Row]] = {}
+        rows = self._rows
+        for k in self._undo:
+            row = rows[k]
+            if row is None:
+                deletes.setdefault(k[0], []).append(k[1])
+            else:
+                upserts.setdefault(k[0], []).append(row)
+        execute = self._conn.executemany
+        for table, keys in deletes.items():
+            execute(_OPS[table].delete, keys)
+        for table, changed in upserts.items():
+            ops = _OPS[table]
+            execute(ops.upsert, list(map(ops.values, changed)))
+        for table, appended in self._appended.items():
+            if appended:
+                ops = _OPS[table]
+                execute(ops.insert, list(map(ops.values, appended)))
+
+    def commit(self) -> None:
+        """The page is committed: its writes are now the cached view of the database."""
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
+        if len(self._rows) > CACHE_LIMIT:
+            if self.complete:
+                self._evicted.update(hash(k) for k, row in self._rows.items() if row is not None)
+            self._rows.clear()
+
+    def discard(self) -> None:
+        """The page was rolled back: put back what its writes replaced."""
+        for k, old in self._undo.items():
+            if old is _MISSING:
+                self._rows.pop(k, None)
+            else:
+                self._rows[k] = old
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
+
+    def forget(self) -> None:
+        """Drop the cache: someone else has written the database, or a page failed."""
+        self.complete = False
+        self._evicted.clear()
+        self._rows.clear()
+        self._undo.clear()
+        for appended in self._appended.values():
+            appended.clear()
