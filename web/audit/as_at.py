@@ -1,0 +1,114 @@
+"""Any programme's dashboard as it stood at a log position, date or time: the log
+replayed into a snapshot (cached by position), rendered by the dashboard's own code."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from flask import render_template, request
+
+from projections import queries
+from web.audit.support import AUDIT_ROLES, bp, data_dir
+from web.backend import backend
+from web.dashboards import dashboard_page, db, programme_or_404
+from web.permissions import requires_role
+
+AS_AT_CACHE_FILES = 32  # snapshots kept in <data dir>/cache/as-at, newest used first
+
+
+@dataclass(frozen=True)
+class AsAtPoint:
+    when: str  # as typed, to carry between pages
+    label: str  # in words, for the banner
+    position: int
+
+
+def _resolve(when: str) -> AsAtPoint:
+    """The log position a typed position, date or time stands for. Raises ValueError.
+
+    A time means every event recorded at or before it, as projections.system's as-at
+    does; timestamps follow log order, so that is the log up to one position, and the
+    snapshot can be cached by that position."""
+    from projections.system import parse_as_at
+
+    point = parse_as_at(when)
+    live = db()
+    last = queries.get_projection_position(live)
+    if point.position is not None:
+        if point.position > last:
+            raise ValueError(f"The log has {last} events so far: enter a position from 0 to {last}.")
+        recorded_at = queries.get_recorded_at(live, point.position)
+        label = _moment_words(recorded_at) if recorded_at else "the start of the log"
+        return AsAtPoint(when, label, point.position)
+    assert point.moment is not None
+    found = queries.get_position_as_at(live, point.moment.isoformat())
+    text = when.strip()
+    label = (
+        f"the end of {_day_words(date.fromisoformat(text))} (UTC)"
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
+        else _moment_words(point.moment.isoformat())
+    )
+    return AsAtPoint(when, label, found)
+
+
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _moment_words(iso: str) -> str:
+    moment = datetime.fromisoformat(iso).astimezone(UTC)
+    return f"{moment:%H:%M:%S} UTC on {_day_words(moment.date())}"
+
+
+_snapshot_lock = threading.Lock()
+
+
+def snapshot_for(position: int) -> Path:
+    """The read model replayed up to `position`, built once and kept in the data dir's
+    cache under the name projections.queries.get_snapshot_name gives it (position, chain
+    head and schema version), so a file is never reused for another history or shape."""
+    from projections.system import snapshot_with
+
+    directory = data_dir() / "cache" / "as-at"
+    path = directory / queries.get_snapshot_name(db(), position)
+    if path.exists():
+        path.touch()  # recently used: pruned last
+        return path
+    # One build at a time in this process: snapshot_with's scratch file is named by pid.
+    with _snapshot_lock:
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            snapshot_with(backend().system.ledger, path, position)
+            _prune(directory, keep=path)
+    return path
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    files = sorted(directory.glob("position-*.db"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[AS_AT_CACHE_FILES:]:
+        if old != keep:
+            for path in (old, *(Path(f"{old}{s}") for s in ("-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+
+
+@bp.route("/programmes/<programme>/as-at")
+@requires_role(*AUDIT_ROLES)
+def as_at(programme: str) -> str | tuple[str, int]:
+    """The dashboard replayed from the log as it stood at a position, date or time."""
+    live = programme_or_404(db(), programme)
+    when = request.args.get("when", "").strip()
+    if not when:
+        return render_template("audit/as_at.html", programme=live, when="", error=None)
+    try:
+        point = _resolve(when)
+    except ValueError as error:
+        return render_template("audit/as_at.html", programme=live, when=when, error=str(error)), 400
+    snapshot = snapshot_for(point.position)
+    if queries.get_programme(snapshot, live["programme"]) is None:
+        return render_template("audit/as_at.html", programme=live, when=when, error=None, point=point), 404
+    page = dashboard_page(snapshot, live["programme"], request.args.get("period"))
+    return render_template("dashboards/dashboard.html", **page, as_at=point)

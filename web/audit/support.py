@@ -1,0 +1,30 @@
+"""What the audit pages share: their blueprint, who may read them, paging, the data dir."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, request
+
+bp = Blueprint("audit", "web.audit")
+
+Row = dict[str, Any]
+
+AUDIT_ROLES = ("auditor", "analyst", "administrator", "programme manager")
+CHECKPOINT_ROLES = ("auditor", "administrator")
+PAGE_SIZE = 50
+
+
+def data_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"])
+
+
+def position_arg(name: str) -> int | None:
+    """A log position from the query string (None if absent; 400 if not a number)."""
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        abort(400)
+    return int(text)

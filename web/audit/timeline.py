@@ -1,0 +1,121 @@
+"""An item's timeline: who changed what, when and why, each text diffed against the one
+truly before it, restatements and changes after publication said in words."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, url_for
+
+from projections import queries
+from web.audit.diffs import diff_html
+from web.audit.support import PAGE_SIZE, Row, bp, position_arg
+from web.dashboards import db, programme_or_404
+from web.permissions import requires_login
+
+
+def _restatement(event: Row, period_ends: dict[str, str]) -> str | None:
+    """Words for a correction or re-rating of a period already recorded (the projections'
+    rule for `restated`), saying whether the period had ended."""
+    corrected = event["event_type"].endswith("Corrected")
+    rerated = event["event_type"] == "StatusRecorded" and event["from_value"] not in (None, event["to_value"])
+    if not (corrected or rerated) or not event["period"]:
+        return None
+    what = "corrects" if corrected else "re-rates"
+    end = period_ends.get(event["period"])
+    if end and event["recorded_at"][:10] > end:
+        ended = date.fromisoformat(end)
+        return f"Restatement: {what} {event['period']} after the period ended (on {ended.day} {ended:%B %Y})."
+    return f"Restatement: {what} {event['period']} while the period was still open."
+
+
+def _after_publication(event: Row, publications: list[Row]) -> list[str]:
+    return [
+        f"Recorded after {p['title']} (edition {p['edition']}) was published from log position "
+        f"{p['log_position']}: the published report does not show this."
+        for p in publications
+        if event["period"] and p["period"] == event["period"] and p["log_position"] < event["position"]
+    ]
+
+
+def timeline_page(database: queries.Db, slug: str, ref: str, before: int | None = None) -> Row:
+    """The item's events, oldest first, a page at a time: the newest PAGE_SIZE recorded
+    before the position `before` (default: the newest of all), with the status texts,
+    restatements in words, and each update diffed against the text truly before it (on
+    this page or not)."""
+    programme = programme_or_404(database, slug)
+    item = queries.get_item(database, slug, ref)
+    if item is None:
+        abort(404)
+    events = queries.get_item_timeline(database, slug, item["ref"], limit=PAGE_SIZE + 1, before=before)
+    older = len(events) > PAGE_SIZE
+    events = events[-PAGE_SIZE:]
+    # The whole text history is cheap to read (one row per text); diffing it is not, so
+    # only the texts on this page are diffed, each against the one before it.
+    history = queries.get_item_history(database, slug, item["ref"])
+    shown = {event["position"] for event in events}
+    periods = queries.get_periods(database, slug)
+    publications = queries.get_publications(database, slug)
+    period_ends = {p["period"]: p["period_end"] for p in periods}
+
+    # Each text is compared with the one before it: in the same period, the text it
+    # replaced; otherwise the last text of the period before.
+    texts: dict[int, Row] = {}
+    previous: Row | None = None
+    for row in history:
+        if row["position"] not in shown:
+            previous = row
+            continue
+        if previous is None:
+            against = None
+        elif previous["period"] == row["period"]:
+            against = "the text it replaced"
+        else:
+            against = f"the {previous['period']} update"
+        texts[row["position"]] = {
+            **row,
+            "against": against,
+            "update_diff": diff_html(previous["update"], row["update"]) if previous else None,
+            "mitigation_diff": diff_html(previous["mitigation"], row["mitigation"]) if previous else None,
+            "changed": previous is not None
+            and (previous["update"], previous["mitigation"]) != (row["update"], row["mitigation"]),
+        }
+        previous = row
+
+    entries = [
+        {
+            **event,
+            "text": texts.get(event["position"]),
+            "restatement": _restatement(event, period_ends),
+            "after_publication": _after_publication(event, publications),
+        }
+        for event in events
+    ]
+    return {
+        "programme": programme,
+        "item": item,
+        "entries": entries,
+        "newer_url": _newer_timeline_url(database, slug, item["ref"], events) if before is not None else None,
+        "older_url": (
+            url_for("audit.timeline", programme=slug, ref=item["ref"], before=events[0]["position"])
+            if older
+            else None
+        ),
+    }
+
+
+def _newer_timeline_url(database: queries.Db, slug: str, ref: str, events: list[Row]) -> str:
+    """The page after this one: the next PAGE_SIZE events, i.e. those before the event
+    PAGE_SIZE + 1 places after this page's newest (or the newest page, if there are fewer)."""
+    newest = events[-1]["position"] if events else 0
+    before = queries.get_timeline_position_after(database, slug, ref, newest, PAGE_SIZE)
+    if before is None:
+        return url_for("audit.timeline", programme=slug, ref=ref)
+    return url_for("audit.timeline", programme=slug, ref=ref, before=before)
+
+
+@bp.route("/programmes/<programme>/items/<path:ref>/timeline")
+@requires_login
+def timeline(programme: str, ref: str) -> str:
+    page = timeline_page(db(), programme, ref, position_arg("before"))
+    return render_template("audit/timeline.html", **page)
