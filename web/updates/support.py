@@ -4,7 +4,6 @@ else the form again with what was typed, and on a conflict the other person's ch
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,7 +39,7 @@ def utc_time(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
 
 
-def db() -> sqlite3.Connection:
+def db() -> queries.Connection:
     """The read model: this request's one read-only connection (web.backend.read_model)."""
     return read_model()
 
