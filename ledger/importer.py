@@ -122,6 +122,14 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class RefusedFile(Problem):
+    """A whole file refused unread because reading it could exhaust memory or is unsafe:
+    `http_status` is what the web answers (413 too large unpacked, 422 damaged)."""
+
+    http_status: int = 422
+
+
+@dataclass(frozen=True)
 class RowOutcome:
     """What applying one row did (or, on a dry run, would do)."""
 
@@ -316,16 +324,79 @@ def _kinds_as_files() -> str:
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 
+# Zip bomb guards. A real workbook unpacks to 5-20 times its size (50,000 rows: 15x);
+# a bomb of zeros to 1,000 times. Every part is checked against these before openpyxl
+# or the formula scan opens anything, and read in chunks, never whole.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 100  # unpacked / packed, for any part over RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024  # small parts may compress as well as they like
+_CHUNK = 64 * 1024
+
+
+def size_text(size: int) -> str:
+    """A size in bytes as people read it: 20 MB, 64 KB, 900 bytes."""
+    mib = 1024 * 1024
+    if size >= mib:
+        return f"{round(size / mib, 1):g} MB"
+    return f"{round(size / 1024, 1):g} KB" if size >= 1024 else f"{size} bytes"
+
+
+def _refused_archive(path: Path, message: str, status: int) -> RefusedFile:
+    return RefusedFile(path.name, message, http_status=status)
+
+
+def _scan_archive(path: Path) -> RefusedFile | bool:
+    """The workbook's refusal if it is a zip bomb, else whether any sheet holds a formula.
+
+    The index's sizes are checked first; then every part is unpacked in chunks, counting
+    the bytes really produced, since an index can lie (zipfile stops at the size the index
+    gives and then fails the part's checksum: that is refused too)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        declared = sum(member.file_size for member in members)
+        if declared > MAX_UNPACKED_BYTES:
+            return _refused_archive(path, (
+                f"unpacks to {size_text(declared)}, more than the {size_text(MAX_UNPACKED_BYTES)} an "
+                "import can read. Split it into smaller workbooks."
+            ), 413)
+        for member in members:
+            if member.file_size > RATIO_FLOOR and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+                return _refused_archive(path, (
+                    f"is compressed far more than any real workbook (its part {member.filename} "
+                    f"unpacks to {member.file_size // max(member.compress_size, 1):,} times its "
+                    "size), so it is refused as a zip bomb."
+                ), 413)
+        total, formulas = 0, False
+        for member in members:
+            sheet = member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
+            produced, tail = 0, b""
+            try:
+                with archive.open(member) as part:
+                    while chunk := part.read(_CHUNK):
+                        produced += len(chunk)
+                        total += len(chunk)
+                        if produced > member.file_size or total > MAX_UNPACKED_BYTES:
+                            return _refused_archive(path, (
+                                f"unpacks to more than its own index says (part {member.filename}), "
+                                "so it is refused as a zip bomb."
+                            ), 413)
+                        if sheet and not formulas:
+                            formulas = _FORMULA_TAG.search(tail + chunk) is not None
+                            tail = chunk[-8:]  # a tag split across two chunks
+            except zipfile.BadZipFile as error:
+                return _refused_archive(path, (
+                    f"does not unpack to what its own index says (part {member.filename}: {error}): "
+                    "it is damaged, or built to unpack to far more than it claims. Save it again "
+                    "from Excel as 'Excel Workbook (.xlsx)'."
+                ), 422)
+    return formulas
+
 
 def _formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
-    """(row, column) of every formula cell, per sheet; empty if the workbook has none.
+    """(row, column) of every formula cell, per sheet, once _scan_archive found any.
 
     A formula whose result was never saved (a workbook written by a script and never
     opened in Excel) reads as empty with data_only, which must not pass for an empty cell."""
-    with zipfile.ZipFile(path) as archive:
-        parts = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        if not any(_FORMULA_TAG.search(archive.read(n)) for n in parts):
-            return {}
     import openpyxl
 
     cells: dict[str, set[tuple[int, int]]] = {}
@@ -345,7 +416,11 @@ def _read_workbook(path: Path, problems: list[Problem]) -> list[_Table]:
     import openpyxl
 
     try:
-        formulas = _formula_cells(path)
+        scanned = _scan_archive(path)
+        if isinstance(scanned, RefusedFile):
+            problems.append(scanned)
+            return []
+        formulas = _formula_cells(path) if scanned else {}
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl and zipfile raise many types for "not a workbook"
         reason = "it is not a zip file" if isinstance(error, zipfile.BadZipFile) else str(error)

@@ -18,9 +18,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from import_bombs import bomb_workbook
 
+from ledger import importer
 from ledger.application import Ledger, open_ledger
-from ledger.importer import COLUMNS, OPTIONAL_COLUMNS, ImportResult, import_file
+from ledger.importer import COLUMNS, OPTIONAL_COLUMNS, ImportResult, RefusedFile, import_file
 
 SEED = Path(__file__).resolve().parents[1] / "ledger" / "demo" / "seed"
 
@@ -706,3 +708,39 @@ def test_a_bad_programmes_header_is_one_problem_not_one_per_row(ledger: Ledger, 
         "The header row must be: " + ", ".join(COLUMNS["programmes"]) + "."
     ]
     assert ledger.get_log_position() == 0
+
+
+# --------------------------------------------------------------------------- zip bombs
+
+
+def refusal(ledger: Ledger, path: Path) -> RefusedFile:
+    result = import_file(ledger, path, actor="bob")
+    assert not result.recorded and result.event_count == 0
+    assert ledger.get_log_position() == 0
+    assert len(result.problems) == 1, result.problems
+    problem = result.problems[0]
+    assert isinstance(problem, RefusedFile)
+    return problem
+
+
+def test_a_bomb_is_refused_by_its_compression_ratio(ledger: Ledger, tmp_path: Path) -> None:
+    problem = refusal(ledger, bomb_workbook(tmp_path / "plan.xlsx"))
+    assert problem.http_status == 413
+    assert str(problem).startswith("plan.xlsx: is compressed far more than any real workbook")
+    assert "refused as a zip bomb" in problem.message
+
+
+def test_a_bomb_whose_index_lies_about_its_size_is_refused(ledger: Ledger, tmp_path: Path) -> None:
+    # The index claims 2 MB (a plausible 30:1), while the part really unpacks to 64 MB.
+    problem = refusal(ledger, bomb_workbook(tmp_path / "plan.xlsx", claimed_size=2 * 1024 * 1024))
+    assert problem.http_status == 422
+    assert "does not unpack to what its own index says (part xl/worksheets/sheet1.xml" in problem.message
+
+
+def test_a_workbook_unpacking_past_the_limit_is_refused(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    problem = refusal(ledger, bomb_workbook(tmp_path / "plan.xlsx", unpacked_mib=2))
+    assert problem.http_status == 413
+    assert "unpacks to 2 MB, more than the 1 MB an import can read" in problem.message

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from import_bombs import bomb_workbook
 
 from ledger.application import open_ledger
 from ledger.transfer_cli import export_command, import_command
@@ -135,3 +136,14 @@ def test_import_help() -> None:
     assert result.exit_code == 0
     for text in ("--dry-run", "--as USERNAME", "docs/import-format.md", "Exit status"):
         assert text in result.output
+
+
+def test_govledger_import_refuses_a_bomb_with_exit_1(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    path = bomb_workbook(tmp_path / "plan.xlsx")
+    result = run(data, str(path))
+    assert result.exit_code == 1
+    assert "plan.xlsx: is compressed far more than any real workbook" in result.output
+    assert result.output.rstrip().endswith("1 problem. Nothing was recorded.")
+    assert "Traceback" not in result.output
+    assert log_position(data) == 0

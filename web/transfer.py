@@ -60,19 +60,21 @@ from ledger.importer import (
     README_SHEET,
     ImportResult,
     Problem,
+    RefusedFile,
     RowOutcome,
     import_file,
     read_tables,
+    size_text,
 )
 from web import errors
 from web.backend import backend
 from web.forms import add_error
-from web.permissions import is_assigned, permission_of, requires_login, requires_role
+from web.permissions import PROGRAMME_MANAGER, is_assigned, permission_of, requires_login, requires_role
 
 bp = Blueprint("transfer", __name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IMPORT_ROLE = "programme manager"
+IMPORT_ROLE = PROGRAMME_MANAGER
 FORMAT_DOC = Path(__file__).resolve().parents[1] / "docs" / "import-format.md"
 PRIVATE_FOLDER = "transfer"  # in the data directory: uploads waiting for confirmation, exports
 META = "upload.json"
@@ -91,13 +93,6 @@ EXPIRED = "Your check of the file has expired or was not made by you. Upload the
 # ---------------------------------------------------------------- forms
 
 
-def _size_text(size: int) -> str:
-    mib = 1024 * 1024
-    if size >= mib:
-        return f"{size / mib:g} MB"
-    return f"{size / 1024:g} KB" if size >= 1024 else f"{size} bytes"
-
-
 def _within_size_limit(form: FlaskForm, field: Field) -> None:
     data = field.data
     if not isinstance(data, FileStorage):
@@ -108,7 +103,7 @@ def _within_size_limit(form: FlaskForm, field: Field) -> None:
         raise ValidationError("The selected file is empty")
     limit = current_app.config["IMPORT_MAX_BYTES"]
     if size > limit:
-        raise ValidationError(f"The selected file must be smaller than {_size_text(limit)}")
+        raise ValidationError(f"The selected file must be smaller than {size_text(limit)}")
 
 
 class UploadForm(FlaskForm):
@@ -347,11 +342,17 @@ def _will_record(result: ImportResult) -> str:
     )
 
 
+def _status(result: ImportResult) -> int:
+    """413 or 422 for a file refused unread (a zip bomb, a damaged workbook), else 200:
+    the problems page is the check's ordinary answer."""
+    return max((p.http_status for p in result.problems if isinstance(p, RefusedFile)), default=200)
+
+
 def _upload_page(form: UploadForm, **context: Any) -> str:
     return render_template(
         "transfer/upload.html",
         form=form,
-        max_size=_size_text(current_app.config["IMPORT_MAX_BYTES"]),
+        max_size=size_text(current_app.config["IMPORT_MAX_BYTES"]),
         **context,
     )
 
@@ -419,14 +420,14 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int] | tuple[str, int
     if not permission_of(upload).allows(current_user):  # the body is refused before the view
         return errors.http_error(error)
     form = UploadForm(formdata=None)  # the body is not read again
-    limit = _size_text(current_app.config["IMPORT_MAX_BYTES"])
+    limit = size_text(current_app.config["IMPORT_MAX_BYTES"])
     add_error(form, f"The selected file must be smaller than {limit}", field="file")
     return _upload_page(form), 413
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @requires_role(IMPORT_ROLE)
-def upload() -> str:
+def upload() -> str | tuple[str, int]:
     """Step 1: save the file and check it (a dry run)."""
     form = UploadForm()
     if not form.validate_on_submit():
@@ -437,7 +438,7 @@ def upload() -> str:
     result = _import(pending, dry_run=True)
     if not result.ok:
         _discard(pending.folder)
-        return _problems_page(form, result, pending)
+        return _problems_page(form, result, pending), _status(result)
     if result.event_count:
         session[SESSION_KEY] = pending.token
     else:

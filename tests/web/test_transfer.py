@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from import_bombs import bomb_workbook
 from test_dashboards_seed import RATINGS, seed_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
 
@@ -390,6 +391,27 @@ def test_a_file_that_is_not_a_workbook_gets_a_clear_error(
     assert "Q2 return.xlsx: is not an Excel workbook (.xlsx), so it cannot be imported" in html
     assert "upload.xlsx" not in html  # the user's name for it, not ours
     assert system.ledger.get_log_position() == before
+
+
+@pytest.mark.parametrize(
+    "claimed_size, status, expected",
+    [
+        (None, 413, "Q2 return.xlsx: is compressed far more than any real workbook"),
+        (2 * 1024 * 1024, 422, "Q2 return.xlsx: does not unpack to what its own index says"),
+    ],
+    ids=["bomb", "bomb whose index lies"],
+)
+def test_a_zip_bomb_is_refused_unread_and_nothing_is_recorded(
+    client: FlaskClient, pm: AuthActions, system: System, data_dir: Path, tmp_path: Path,
+    claimed_size: int | None, status: int, expected: str,
+) -> None:
+    before = system.ledger.get_log_position()
+    bomb = bomb_workbook(tmp_path / "bomb.xlsx", claimed_size=claimed_size).read_bytes()
+    html = text(upload(client, bomb, "Q2 return.xlsx", status=status))
+    assert expected in html
+    assert "Traceback" not in html
+    assert system.ledger.get_log_position() == before
+    assert waiting(data_dir) == []
 
 
 def test_a_csv_whose_name_does_not_say_its_kind_gets_the_importers_advice(
