@@ -25,7 +25,7 @@ from web.forms import (
     SetPasswordForm,
     add_error,
 )
-from web.permissions import requires_role
+from web.permissions import ADMINISTRATOR, requires_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,7 +43,7 @@ def _done(username: str, message: str) -> Response:
 
 
 @bp.route("/accounts")
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def accounts() -> str:
     return render_template(
         "admin/accounts.html", accounts=queries.get_accounts(read_model()), role_labels=ROLE_LABELS
@@ -51,7 +51,7 @@ def accounts() -> str:
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def new_account() -> str | Response:
     form = CreateAccountForm()
     if form.validate_on_submit():
@@ -74,7 +74,7 @@ def new_account() -> str | Response:
 
 
 @bp.route("/accounts/<username>")
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def account(username: str) -> str:
     return render_template(
         "admin/account.html", account=_account(username), role_labels=ROLE_LABELS
@@ -112,7 +112,7 @@ def _not_yourself(username: str, what: str) -> Callable[[FlaskForm], str | None]
     def guard(form: FlaskForm) -> str | None:
         if username.lower() != current_user.username:
             return None
-        if what == "revoke" and form.role.data != "administrator":
+        if what == "revoke" and form.role.data != ADMINISTRATOR:
             return None
         return "You cannot do this to your own account. Ask another administrator."
 
@@ -120,7 +120,7 @@ def _not_yourself(username: str, what: str) -> Callable[[FlaskForm], str | None]
 
 
 @bp.route("/accounts/<username>/grant-role", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def grant_role(username: str) -> str | Response:
     return _account_change(
         username,
@@ -134,7 +134,7 @@ def grant_role(username: str) -> str | Response:
 
 
 @bp.route("/accounts/<username>/revoke-role", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def revoke_role(username: str) -> str | Response:
     return _account_change(
         username,
@@ -157,7 +157,7 @@ def _programme_form(form: ProgrammeForm, choices: list[tuple[str, str]]) -> Prog
 
 
 @bp.route("/accounts/<username>/assign-programme", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def assign_programme(username: str) -> str | Response:
     programmes = [(p["programme"], p["name"]) for p in queries.get_programmes(read_model())]
     return _account_change(
@@ -172,7 +172,7 @@ def assign_programme(username: str) -> str | Response:
 
 
 @bp.route("/accounts/<username>/unassign-programme", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def unassign_programme(username: str) -> str | Response:
     assigned = _account(username)["programmes"]
     return _account_change(
@@ -187,7 +187,7 @@ def unassign_programme(username: str) -> str | Response:
 
 
 @bp.route("/accounts/<username>/deactivate", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def deactivate(username: str) -> str | Response:
     return _account_change(
         username,
@@ -202,7 +202,7 @@ def deactivate(username: str) -> str | Response:
 
 
 @bp.route("/accounts/<username>/reactivate", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def reactivate(username: str) -> str | Response:
     return _account_change(
         username,
@@ -216,7 +216,7 @@ def reactivate(username: str) -> str | Response:
 
 
 @bp.route("/accounts/<username>/password", methods=["GET", "POST"])
-@requires_role("administrator")
+@requires_role(ADMINISTRATOR)
 def set_password(username: str) -> str | Response:
     """Reset a forgotten password: the reset (who, when) is a ledger event; the password
     is only ever hashed in the credential store."""

@@ -22,10 +22,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ATTRIBUTE = "__govledger_permission__"
 
+# The ledger's one list of roles, named for code: no view types a role name again.
+OFFICER, PROGRAMME_MANAGER, AUDITOR, ANALYST, ADMINISTRATOR = ROLES
+
 # Roles whose people write to programmes, and only to the programmes assigned to them.
-WRITER_ROLES = ("officer", "programme manager")
+WRITER_ROLES = (OFFICER, PROGRAMME_MANAGER)
 # Read-everything roles; they never write.
-READER_ROLES = ("auditor", "analyst")
+READER_ROLES = (AUDITOR, ANALYST)
+# Everyone with a role reads every programme's reports.
+EVERY_ROLE = ROLES
+# Publishing is programme content: programme managers only. Administrators manage
+# access, not content, so the people who grant access cannot also publish.
+PUBLISHER_ROLES = (PROGRAMME_MANAGER,)
+# The audit pages and the checkpoint (web.audit).
+AUDIT_ROLES = (AUDITOR, ANALYST, ADMINISTRATOR, PROGRAMME_MANAGER)
+CHECKPOINT_ROLES = (AUDITOR, ADMINISTRATOR)
 
 
 @dataclass(frozen=True)
@@ -128,12 +139,11 @@ def can_read(user: Any, programme: str) -> bool:
 
 
 def can_publish(user: Any, programme: str) -> bool:
-    """Administrators, and programme managers for the programmes assigned to them."""
+    """Programme managers, for the programmes assigned to them (not administrators:
+    they manage access, not content)."""
     if not can_read(user, programme):
         return False
-    return user.has_role("administrator") or (
-        user.has_role("programme manager") and is_assigned(user, programme)
-    )
+    return user.has_role(*PUBLISHER_ROLES) and is_assigned(user, programme)
 
 
 def can_write(user: Any, programme: str) -> bool:

@@ -8,7 +8,8 @@ published edition is served as the exact stored bytes; nothing is added to them.
 Who may do what:
 - view and download: auditors, analysts and administrators, any programme; officers and
   programme managers, their programmes;
-- publish: programme managers (their programmes) and administrators.
+- publish: programme managers, their programmes. Administrators manage access, not
+  content, so they do not publish.
 """
 
 from __future__ import annotations
@@ -35,12 +36,10 @@ from projections.reports.render import render_html
 from projections.reports.xlsx import render_xlsx
 from web.backend import backend
 from web.forms import add_error
-from web.permissions import can_publish, can_read, requires_role
+from web.permissions import EVERY_ROLE, PUBLISHER_ROLES, can_publish, can_read, requires_role
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-VIEW_ROLES = ("officer", "programme manager", "auditor", "analyst", "administrator")
-PUBLISH_ROLES = ("programme manager", "administrator")
 KINDS = "any(committee, highlight, partnership)"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
@@ -158,13 +157,13 @@ def _programmes() -> list[dict[str, Any]]:
 
 
 @bp.route("/")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def index() -> str:
     return render_template("reports/index.html", programmes=_programmes(), kinds=REPORT_KINDS)
 
 
 @bp.route("/<programme>/")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def programme(programme: str) -> str:
     p = _programme(programme)
     db = backend().system.projections_db
@@ -179,7 +178,7 @@ def programme(programme: str) -> str:
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def report(programme: str, kind: str) -> str | Response:
     """The report's page: choose the period and as-at point, then view, download or publish."""
     p = _programme(programme)
@@ -238,7 +237,7 @@ def _document_args(programme: str) -> tuple[dict[str, Any], str, int | str | Non
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/document")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def document(programme: str, kind: str) -> Response:
     """The report itself: print-ready HTML, live or as at a position or date."""
     p, period, as_at = _document_args(programme)
@@ -247,7 +246,7 @@ def document(programme: str, kind: str) -> Response:
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/download.xlsx")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def download(programme: str, kind: str) -> Response:
     p, period, as_at = _document_args(programme)
     response = Response(render_xlsx(_report(p["slug"], kind, period, as_at)), mimetype=XLSX_TYPE)
@@ -258,7 +257,7 @@ def download(programme: str, kind: str) -> Response:
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/publish", methods=["GET", "POST"])
-@requires_role(*PUBLISH_ROLES)
+@requires_role(*PUBLISHER_ROLES)
 def publish_report(programme: str, kind: str) -> str | Response:
     """Confirm, then publish the report as the ledger stands now (POST, CSRF-protected)."""
     p = _programme(programme)
@@ -306,7 +305,7 @@ def publish_report(programme: str, kind: str) -> str | Response:
 
 
 @bp.route("/<programme>/publications")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def publications(programme: str) -> str:
     p = _programme(programme)
     return render_template(
@@ -327,7 +326,7 @@ def _edition_arg() -> int | None:
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/published")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def published(programme: str, kind: str) -> str | Response | tuple[str, int]:
     """A published edition exactly as published: the stored bytes, proven by their hash."""
     p = _programme(programme)
@@ -347,7 +346,7 @@ def published(programme: str, kind: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/changes")
-@requires_role(*VIEW_ROLES)
+@requires_role(*EVERY_ROLE)
 def changes(programme: str, kind: str) -> str:
     """What was recorded for the programme and period after an edition was built."""
     p = _programme(programme)

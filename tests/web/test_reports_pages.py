@@ -159,10 +159,10 @@ def test_officers_read_every_programmes_reports_but_do_not_publish(
         ("auditor", 403),
         ("analyst", 403),
         ("programme manager", 200),
-        ("administrator", 200),
+        ("administrator", 403),  # administrators manage access, not content
     ],
 )
-def test_only_programme_managers_and_administrators_may_publish(
+def test_only_programme_managers_may_publish(
     client: FlaskClient, auth: AuthActions, plan: System, role: str, status: int
 ) -> None:
     auth.login(role)

@@ -47,7 +47,8 @@ def signed_out(status: int) -> dict[str, int]:
 
 
 ADMIN = only("administrator")
-PUBLISHERS = only("programme manager", "administrator")
+# Administrators manage access, not content: they do not publish.
+PUBLISHERS = only("programme manager")
 REPORTS = f"/reports/{PROGRAMME}/committee"
 Q1 = "period=2024/25%20Q1"
 NO_POST = everyone(405)
