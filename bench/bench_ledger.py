@@ -11,7 +11,7 @@ ratio is what is compared with the target:
   raw sqlite3 inserting one row per transaction (BEGIN/INSERT/COMMIT). Target >= 50%.
 - batched: `app.save(*aggregates)` of 1,000 one-event aggregates per transaction,
   against raw sqlite3 `executemany` of all the rows in one transaction. Target >= 15%.
-- verify: `ledger.integrity.verify` over the whole log. Target >= 150k events/s.
+- verify: `ledger.store.verify` over the whole log. Target >= 150k events/s.
 
 Only the `save()` calls are timed (not building the aggregates). The raw baseline
 inserts exactly the rows the ledger stored (same ids, topics and state bytes) into a
@@ -40,7 +40,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from ledger.config import SQLITE_RECORDER_TOPIC
-from ledger.integrity import verify
+from ledger.store import verify
 
 BATCH = 1_000
 TARGET_SINGLE = 0.50
@@ -234,7 +234,7 @@ def report(figures: Figures, events: int, single: int, directory: Path) -> str:
         f"  chain cost vs no chain        {1 - figures.batched / figures.batched_plain:>10.0%}",
         "",
         f"verify ({figures.verified_events:,} events)",
-        f"  ledger.integrity.verify       {figures.verify:>10,.0f} events/s"
+        f"  ledger.store.verify           {figures.verify:>10,.0f} events/s"
         f"   (target >= {TARGET_VERIFY:,}: {verdict(figures.verify >= TARGET_VERIFY)})",
     ]
     return "\n".join(lines)

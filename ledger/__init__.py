@@ -1,5 +1,5 @@
 """Governance Ledger: the write side.
 
 Domain model (`ledger.domain`), application commands and queries (`ledger.application`),
-the hash-chained event store (`ledger.store`, `ledger.integrity`) and the `govledger` CLI.
+the hash-chained event store and its verification (`ledger.store`) and the `govledger` CLI.
 """

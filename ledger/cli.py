@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from ledger import integrity
+from ledger import store as ledger_store
 from ledger.cli_support import progress_bar
 from ledger.config import DATA_DIR_ENV, EVENTS_DB, PROJECTIONS_DB, resolve_data_dir
 
@@ -103,10 +103,10 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     Exit status: 0 intact, 1 altered (or not a ledger), 2 no event store.
     """
     obj: LedgerContext = ctx.obj
-    checkpoint: integrity.Checkpoint | None = None
+    checkpoint: ledger_store.Checkpoint | None = None
     if checkpoint_file is not None:
         try:
-            checkpoint = integrity.Checkpoint.load(checkpoint_file)
+            checkpoint = ledger_store.Checkpoint.load(checkpoint_file)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--checkpoint") from e
     try:
@@ -115,8 +115,9 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
             progress_bar("Verifying", threshold=PROGRESS_THRESHOLD) as progress,
         ):
             # The SQLite file in the data directory, or PostgreSQL if PERSISTENCE_MODULE says so.
-            result = integrity.verify(integrity.event_store(obj.data_dir), checkpoint, progress=progress)
-    except integrity.StoreUnavailable as e:
+            store = ledger_store.event_store(obj.data_dir)
+            result = ledger_store.verify(store, checkpoint, progress=progress)
+    except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
     if result.ok:
@@ -161,12 +162,12 @@ def checkpoint(ctx: click.Context, out_file: Path) -> None:
             _event_store_errors(ctx, obj.events_db),
             progress_bar("Verifying before checkpoint", threshold=PROGRESS_THRESHOLD) as progress,
         ):
-            store = integrity.event_store(obj.data_dir)  # SQLite file, or PostgreSQL if configured
-            written = integrity.write_checkpoint(store, out_file, progress=progress)
-    except integrity.ChainBroken as e:
+            store = ledger_store.event_store(obj.data_dir)  # SQLite file, or PostgreSQL if configured
+            written = ledger_store.write_checkpoint(store, out_file, progress=progress)
+    except ledger_store.ChainBroken as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_TAMPERED)
-    except integrity.StoreUnavailable as e:
+    except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
     click.echo(f"Checkpoint written to {out_file}: {written.events} events, head {written.head}")

@@ -15,8 +15,8 @@ EVENTS_DB = "events.db"
 PROJECTIONS_DB = "projections.db"
 
 # The hash-chained recorders are plugged in by topic, the library's own extension point.
-SQLITE_RECORDER_TOPIC = "ledger.store:HashChainedSQLiteApplicationRecorder"
-POSTGRES_RECORDER_TOPIC = "ledger.store_postgres:HashChainedPostgresApplicationRecorder"
+SQLITE_RECORDER_TOPIC = "ledger.store.sqlite:HashChainedSQLiteApplicationRecorder"
+POSTGRES_RECORDER_TOPIC = "ledger.store.postgres:HashChainedPostgresApplicationRecorder"
 POSTGRES_MODULE = "eventsourcing.postgres"
 
 
@@ -49,12 +49,12 @@ def event_store_env(data_dir: str | os.PathLike[str] | None = None) -> dict[str,
 
 
 def _postgres_env() -> dict[str, str]:
-    from ledger.store_postgres import PostgresEventStore
+    from ledger.store.postgres import PostgresEventStore
 
     # Fail now, naming (never showing) any missing setting, rather than deep in the library.
     PostgresEventStore.from_env(os.environ)
     # Every POSTGRES_* setting is passed on (pool size, schema, timeouts...), so that
-    # the returned env alone describes the store (ledger.integrity.verify_store reads it).
+    # the returned env alone describes the store (ledger.store.verify_store reads it).
     env = {key: value for key, value in os.environ.items() if key.startswith("POSTGRES_")}
     env["PERSISTENCE_MODULE"] = POSTGRES_MODULE
     env["APPLICATION_RECORDER_TOPIC"] = POSTGRES_RECORDER_TOPIC

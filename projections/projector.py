@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.store import chain_reader
 from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
 from projections.state import Change, Handler, Row, State
 
@@ -82,7 +83,7 @@ class Projector:
         self.conn = conn or connect(self.path)
         self._lock = threading.Lock()
         self._cached_position: int | None = None
-        self._chain_heads = _chain_reader(ledger)
+        self._chain_heads = _chain_heads(ledger)
         created = self._ensure_schema(bulk_load)
         # A file we have just created holds nothing we don't know about.
         self._state = State(self.conn, complete=created)
@@ -244,51 +245,20 @@ def _split_type(event_type: str) -> tuple[str, str]:
 
 
 # Reads the hash-chain heads for the positions after `after` up to `last`.
-ChainReader = Callable[[int, int], dict[int, bytes]]
+ChainHeads = Callable[[int, int], dict[int, bytes]]
 
 
 def _no_chain(after: int, last: int) -> dict[int, bytes]:
     return {}
 
 
-def _chain_reader(ledger: Application[Any]) -> ChainReader:
-    """How to read the event store's hash-chain heads (ledger.store on SQLite,
-    ledger.store_postgres on PostgreSQL); an event store without a chain gives none."""
-    recorder = ledger.recorder
-    datastore = getattr(recorder, "datastore", None)
-    if datastore is None or not hasattr(datastore, "transaction"):
+def _chain_heads(ledger: Application[Any]) -> ChainHeads:
+    """The event store's hash-chain heads, through its public chain reader; an event
+    store without a chain gives none."""
+    read = chain_reader(ledger.recorder)
+    if read is None:
         return _no_chain
-    pg_chain = getattr(recorder, "chain_table_name", None)
-    if pg_chain is not None and hasattr(datastore, "schema"):
-        from psycopg.sql import SQL, Identifier
-
-        statement = SQL("SELECT position, head FROM {}.{} WHERE position > %s AND position <= %s").format(
-            Identifier(datastore.schema), Identifier(pg_chain)
-        )
-
-        def read_postgres(after: int, last: int) -> dict[int, bytes]:
-            with datastore.transaction(commit=False) as curs:
-                curs.execute(statement, (after, last))
-                return {row["position"]: bytes(row["head"]) for row in curs.fetchall()}
-
-        return read_postgres
-    from ledger.store import CHAIN_TABLE
-
-    try:
-        with datastore.transaction(commit=False) as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CHAIN_TABLE,))
-            if not c.fetchone():
-                return _no_chain
-    except Exception:  # neither store we know: no chain column
-        return _no_chain
-    statement = f"SELECT position, head FROM {CHAIN_TABLE} WHERE position > ? AND position <= ?"
-
-    def read_sqlite(after: int, last: int) -> dict[int, bytes]:
-        with datastore.transaction(commit=False) as c:
-            c.execute(statement, (after, last))
-            return {row[0]: row[1] for row in c.fetchall()}
-
-    return read_sqlite
+    return lambda after, last: {link.position: link.head for link in read(after, last)}
 
 
 def iso(moment: datetime) -> str:

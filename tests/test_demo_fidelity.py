@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ledger.cli import main
 from ledger.demo.load import CHESHIRE_EAST, DEMO_ACCOUNTS, MARKER
-from ledger.integrity import verify
+from ledger.store import verify
 from projections import queries
 
 Q1 = "2024/25 Q1"

@@ -17,10 +17,17 @@ import pytest
 from click.testing import CliRunner
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from ledger import integrity
 from ledger.cli import main
-from ledger.integrity import ChainBroken, Checkpoint, verify, write_checkpoint
-from ledger.store import GENESIS_HEAD, chain_link
+from ledger.store import (
+    GENESIS_HEAD,
+    ChainBroken,
+    Checkpoint,
+    chain_link,
+    verification,
+    verify,
+    write_checkpoint,
+)
+from ledger.store.sqlite import open_read_only
 
 if __package__:  # tests/ may or may not become a package; the helper works either way
     from . import helpers_store
@@ -84,7 +91,7 @@ def last_head(db: Path) -> str:
         return row.fetchone()[0].hex()
 
 
-def assert_bad_at(db: Path, position: int, words: str) -> integrity.VerifyResult:
+def assert_bad_at(db: Path, position: int, words: str) -> verification.VerifyResult:
     result = verify(db)
     assert not result.ok
     assert result.first_bad_position == position, result.problem
@@ -98,7 +105,7 @@ def assert_bad_at(db: Path, position: int, words: str) -> integrity.VerifyResult
 
 def test_an_untouched_log_verifies_with_its_length_and_last_head(db: Path) -> None:
     result = verify(db)
-    assert result == integrity.VerifyResult(True, EVENTS, last_head(db), None, "")
+    assert result == verification.VerifyResult(True, EVENTS, last_head(db), None, "")
 
 
 def test_an_empty_store_verifies_with_the_genesis_head(tmp_path: Path) -> None:
@@ -108,7 +115,7 @@ def test_an_empty_store_verifies_with_the_genesis_head(tmp_path: Path) -> None:
 
 
 def test_verification_reads_in_pages_and_reports_progress(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(integrity, "PAGE_SIZE", 5)
+    monkeypatch.setattr(verification, "PAGE_SIZE", 5)
     reports: list[tuple[int, int]] = []
     result = verify(db, progress=lambda done, total: reports.append((done, total)))
     assert result.ok
@@ -118,7 +125,7 @@ def test_verification_reads_in_pages_and_reports_progress(db: Path, monkeypatch:
 def test_verification_opens_the_database_read_only(db: Path) -> None:
     before = db.read_bytes()
     with (
-        closing(integrity.open_read_only(db)) as conn,
+        closing(open_read_only(db)) as conn,
         pytest.raises(sqlite3.OperationalError, match="readonly"),
     ):
         conn.execute("DELETE FROM event_chain")
@@ -339,13 +346,6 @@ def test_verify_without_an_event_store_exits_2_without_a_traceback(tmp_path: Pat
     assert f"No event store at {tmp_path / 'nowhere' / 'events.db'}" in err
     assert "Traceback" not in err
     assert not (tmp_path / "nowhere").exists()
-
-
-def test_verify_a_file_that_is_not_a_database_exits_2(tmp_path: Path) -> None:
-    (tmp_path / "events.db").write_text("not a database " * 100)
-    code, _, err = run("--data-dir", str(tmp_path), "verify")
-    assert code == 2
-    assert "Cannot read" in err
 
 
 def test_checkpoint_then_verify_against_it(data_dir: Path, db: Path, tmp_path: Path) -> None:

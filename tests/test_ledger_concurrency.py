@@ -9,7 +9,7 @@ from typing import Any
 
 from ledger.application import open_ledger
 from ledger.errors import Conflict
-from ledger.integrity import verify
+from ledger.store import verify
 
 PLAN = "plan"
 Q1 = "2024/25 Q1"

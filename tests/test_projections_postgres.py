@@ -10,7 +10,7 @@ import pytest
 from psycopg import sql
 from test_projections_support import PLAN, Q1, dump, record_plan
 
-from ledger.store_postgres import LEDGER_EVENTS_TABLE, chain_table_name
+from ledger.store.postgres import LEDGER_EVENTS_TABLE, chain_table_name
 from projections import queries
 from projections.system import build, open_system, snapshot_with
 

@@ -18,7 +18,7 @@ from test_projections_support import data_tables, dump
 
 from ledger.application import Ledger
 from ledger.config import event_store_env
-from ledger.integrity import verify_store
+from ledger.store import verify_store
 from projections.system import build
 
 ROUND1 = Path(__file__).parent / "fixtures" / "round1"

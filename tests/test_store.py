@@ -15,8 +15,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests import persistence  # the module, so pytest skips the ABC
 
-from ledger.integrity import verify
-from ledger.store import GENESIS_HEAD, HashChainedSQLiteApplicationRecorder, chain_link
+from ledger.store import GENESIS_HEAD, HashChainedSQLiteApplicationRecorder, chain_link, verify
 
 if __package__:  # tests/ may or may not become a package; the helper works either way
     from . import helpers_store
@@ -104,7 +103,7 @@ def _event(originator_id: UUID, version: int, state: bytes = b"{}") -> StoredEve
     return StoredEvent(originator_id=originator_id, originator_version=version, topic="t:Ev", state=state)
 
 
-# Computed independently from the encoding documented in ledger/store.py.
+# Computed independently from the encoding documented in ledger/store/chain.py.
 KNOWN_LEAF = "7434653f2a7161acd20136e3b16d301fe7b36ce11a2c1e9c67d92ae68184f291"
 KNOWN_HEAD = "8a80323d24ffec23bd650f05e4a69b5bbe0bb8623dfe747002cac1ba49aae96f"
 

@@ -31,13 +31,20 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests import persistence  # the module, so pytest skips the ABC
 from psycopg import sql
 
-from ledger import integrity
 from ledger.application import Ledger
 from ledger.cli import main
 from ledger.config import event_store_env
-from ledger.integrity import Checkpoint, StoreUnavailable, verify, write_checkpoint
-from ledger.store import GENESIS_HEAD, chain_link
-from ledger.store_postgres import (
+from ledger.store import (
+    GENESIS_HEAD,
+    Checkpoint,
+    StoreUnavailable,
+    chain_link,
+    postgres,
+    verification,
+    verify,
+    write_checkpoint,
+)
+from ledger.store.postgres import (
     LEDGER_EVENTS_TABLE,
     HashChainedPostgresApplicationRecorder,
     PostgresEventStore,
@@ -258,7 +265,7 @@ def test_a_failure_while_chaining_rolls_back_the_events_too(
         def broken(*args: object) -> tuple[bytes, bytes]:
             raise RuntimeError("chain computation failed")
 
-        monkeypatch.setattr("ledger.store_postgres.chain_link", broken)
+        monkeypatch.setattr("ledger.store.postgres.chain_link", broken)
         with pytest.raises(RuntimeError, match="chain computation failed"):
             recorder.insert_events([_event(uuid4(), 1), _event(uuid4(), 1)])
         monkeypatch.undo()
@@ -337,7 +344,7 @@ def test_the_ledger_on_postgres_uses_the_chained_recorder_and_its_log_verifies(
     pg_env: dict[str, str], pg_database: Database
 ) -> None:
     assert pg_env["APPLICATION_RECORDER_TOPIC"] == (
-        "ledger.store_postgres:HashChainedPostgresApplicationRecorder"
+        "ledger.store.postgres:HashChainedPostgresApplicationRecorder"
     )
     app = Ledger(env=pg_env)
     try:
@@ -349,7 +356,7 @@ def test_the_ledger_on_postgres_uses_the_chained_recorder_and_its_log_verifies(
     finally:
         app.close()
 
-    result = integrity.verify_store(pg_env)
+    result = verification.verify_store(pg_env)
     assert (result.ok, result.events, result.problem) == (True, SCENARIO_EVENTS, "")
     assert result.head_hex == chain_rows(pg_database)[-1][2].hex()
 
@@ -372,7 +379,7 @@ def test_missing_postgres_settings_are_named_up_front(
     with pytest.raises(ValueError, match="POSTGRES_HOST"):
         event_store_env()
     with pytest.raises(StoreUnavailable, match="POSTGRES_HOST"):
-        integrity.event_store()
+        verification.event_store()
 
 
 def test_the_same_events_have_the_same_hashes_on_sqlite_and_postgres(
@@ -413,7 +420,7 @@ def test_the_same_events_have_the_same_hashes_on_sqlite_and_postgres(
 def test_verification_reads_in_pages_and_reports_progress(
     ledger_log: PostgresEventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(integrity, "PAGE_SIZE", 3)
+    monkeypatch.setattr(verification, "PAGE_SIZE", 3)
     reports: list[tuple[int, int]] = []
     result = verify(ledger_log, progress=lambda done, total: reports.append((done, total)))
     assert result.ok
@@ -421,12 +428,12 @@ def test_verification_reads_in_pages_and_reports_progress(
 
 
 def test_verification_reads_one_snapshot_that_cannot_write(ledger_log: PostgresEventStore) -> None:
-    with integrity.postgres_snapshot(ledger_log) as conn:
+    with postgres.postgres_snapshot(ledger_log) as conn:
         assert conn.execute("SHOW transaction_read_only").fetchone() == ("on",)
         assert conn.execute("SHOW transaction_isolation").fetchone() == ("repeatable read",)
     with (
         pytest.raises(StoreUnavailable, match="read-only transaction"),
-        integrity.postgres_snapshot(ledger_log) as conn,
+        postgres.postgres_snapshot(ledger_log) as conn,
     ):
         conn.execute(f"INSERT INTO {CHAIN} VALUES (100, '\\x00', '\\x00')")
     assert verify(ledger_log).events == SCENARIO_EVENTS
@@ -457,7 +464,7 @@ def test_a_read_only_role_can_verify(
 
 def test_an_empty_store_verifies_with_the_genesis_head(pg_env: dict[str, str]) -> None:
     Ledger(env=pg_env).close()
-    result = integrity.verify_store(pg_env)
+    result = verification.verify_store(pg_env)
     assert (result.ok, result.events, result.head_hex) == (True, 0, GENESIS_HEAD.hex())
 
 
@@ -715,5 +722,5 @@ def test_two_processes_writing_different_items_lose_nothing_and_keep_the_chain(
     assert sorted(set(writers)) == [f"officer{w}" for w in range(workers)]
     switches = sum(1 for a, b in pairwise(writers) if a != b)
     assert switches > 1, "the writers never overlapped: the test proved nothing"
-    result = integrity.verify_store(pg_env)
+    result = verification.verify_store(pg_env)
     assert (result.ok, result.events, result.problem) == (True, expected, "")

@@ -1,6 +1,6 @@
 """The tamper-evident event store on PostgreSQL: eventsourcing's recorder plus the chain.
 
-The same hash chain as the SQLite store (ledger.store.chain_link, one definition for
+The same hash chain as the SQLite store (ledger.store.chain, one definition for
 both), so a log has the same leaves and heads whichever backend holds it. Every stored
 event gets a row in the chain table, written in the same transaction as the event:
 
@@ -19,7 +19,7 @@ held, so the head read here is always the true predecessor.
 Unlike SQLite's rowids, notification ids can have gaps: a transaction that rolls back
 (an optimistic-concurrency conflict, say) has already drawn its ids from the sequence.
 So verification on PostgreSQL treats gaps as normal and relies on the chain to expose
-deletions (ledger.integrity).
+deletions (ledger.store.verification).
 
 Triggers refuse UPDATE, DELETE and TRUNCATE on both tables. As with SQLite they guard
 against mistakes, not against a superuser or the tables' owner (who can disable them):
@@ -28,17 +28,25 @@ that is what the chain and checkpoints are for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import resolve_topic, retry
 from psycopg.sql import SQL, Identifier, Literal
 
-from ledger.store import GENESIS_HEAD, chain_link
+from ledger.store.chain import (
+    GENESIS_HEAD,
+    ChainLink,
+    Row,
+    StoreUnavailable,
+    chain_link,
+    hashed_originator_id,
+    pages,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -55,12 +63,6 @@ TRUNCATE_TRIGGER = "govledger_no_truncate"
 
 def chain_table_name(events_table: str) -> str:
     return f"{events_table}_chain"
-
-
-def hashed_originator_id(originator_id: UUID | str) -> str:
-    """The originator id as the chain hashes it: exactly as ledger.store does (a UUID's
-    32-digit hex, as SQLite stores it, else the text id), so hashes match across backends."""
-    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
 
 
 class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -88,6 +90,10 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.select_head_statement = SQL(
             "SELECT head FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
+        ).format(schema=schema, chain=chain)
+        self.select_chain_statement = SQL(
+            "SELECT position, leaf, head FROM {schema}.{chain} "
+            "WHERE position > %s AND position <= %s ORDER BY position"
         ).format(schema=schema, chain=chain)
         self.insert_chain_statement = SQL(
             "INSERT INTO {schema}.{chain} (position, leaf, head) "
@@ -198,6 +204,16 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             heads.append(head)
         curs.execute(self.insert_chain_statement, (list(positions), leaves, heads), prepare=True)
 
+    # --- reading the chain -------------------------------------------------------------
+
+    def read_chain(self, after: int, last: int) -> list[ChainLink]:
+        """The stored chain links with after < position <= last, in position order."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.select_chain_statement, (after, last))
+            return [
+                ChainLink(row["position"], bytes(row["leaf"]), bytes(row["head"])) for row in curs.fetchall()
+            ]
+
 
 # --- Where a PostgreSQL event store is, for verification ------------------------------
 
@@ -267,3 +283,81 @@ class PostgresEventStore:
             connect_timeout=self.connect_timeout,
             **kwargs,
         )
+
+
+@contextmanager
+def postgres_snapshot(store: PostgresEventStore) -> Iterator[psycopg.Connection[Any]]:
+    """A read-only, repeatable-read transaction on a PostgreSQL event store.
+
+    Every query in it sees the same log however much is appended meanwhile, and none
+    of them can write. Raises StoreUnavailable if the server cannot be reached, or
+    refuses a query (a missing privilege, say).
+    """
+    import psycopg
+
+    try:
+        conn = store.connect(autocommit=False)
+    except psycopg.Error as e:
+        raise StoreUnavailable(f"Cannot connect to the event store at {store.describe()}: {e}") from e
+    try:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            yield conn
+    except psycopg.Error as e:
+        raise StoreUnavailable(f"Cannot read the event store at {store.describe()}: {e}") from e
+    finally:
+        conn.close()
+
+
+def table_names(conn: psycopg.Connection[Any], schema: str) -> set[str]:
+    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))
+    return {name for (name,) in rows}
+
+
+def last_position(conn: psycopg.Connection[Any], store: PostgresEventStore) -> int:
+    events = Identifier(store.schema, store.events_table)
+    row = conn.execute(SQL("SELECT max(notification_id) FROM {}").format(events)).fetchone()
+    return (row[0] if row else 0) or 0
+
+
+def log_pages(
+    conn: psycopg.Connection[Any], store: PostgresEventStore, page_size: int
+) -> Iterator[list[Row]]:
+    """Every position in the events or the chain table, in pages, for verification."""
+    events = Identifier(store.schema, store.events_table)
+    chain = Identifier(store.schema, store.chain_table)
+    # Two ordered server-side cursors merged here, rather than a FULL JOIN that the
+    # server would sort (whole rows, state included) before the first row.
+    with (
+        conn.cursor(name="govledger_verify_events") as event_cursor,
+        conn.cursor(name="govledger_verify_chain") as chain_cursor,
+    ):
+        event_cursor.itersize = chain_cursor.itersize = page_size
+        event_cursor.execute(
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {} ORDER BY notification_id"
+            ).format(events)
+        )
+        chain_cursor.execute(SQL("SELECT position, leaf, head FROM {} ORDER BY position").format(chain))
+        yield from pages(_merge_by_position(event_cursor, chain_cursor), page_size)
+
+
+def _merge_by_position(events: Iterable[tuple[Any, ...]], chain: Iterable[tuple[Any, ...]]) -> Iterator[Row]:
+    """Rows for every position in either table, in order (both inputs are ordered)."""
+    event_iter, chain_iter = iter(events), iter(chain)
+    e = next(event_iter, None)
+    c = next(chain_iter, None)
+    while e is not None or c is not None:
+        if c is None or (e is not None and e[0] < c[0]):
+            assert e is not None
+            yield (e[0], True, e[1], e[2], e[3], e[4], None, None)
+            e = next(event_iter, None)
+        elif e is None or c[0] < e[0]:
+            yield (c[0], False, None, None, None, None, c[1], c[2])
+            c = next(chain_iter, None)
+        else:
+            yield (e[0], True, e[1], e[2], e[3], e[4], c[1], c[2])
+            e = next(event_iter, None)
+            c = next(chain_iter, None)

@@ -1,76 +1,34 @@
-"""The tamper-evident event store: eventsourcing's SQLite recorder plus a hash chain.
+"""The tamper-evident event store on SQLite: eventsourcing's recorder plus a hash chain.
 
-Every stored event gets a row in `event_chain` written in the same transaction:
-
-    leaf = sha256(field(position) || field(originator_id) || field(originator_version)
-                  || field(topic) || field(state))
-    head = sha256(previous head || leaf)          (the genesis head is 32 zero bytes)
-
-where field(x) is a 4-byte big-endian length followed by the bytes of x; integers are
-8-byte big-endian signed, text is UTF-8, and the originator id is hashed exactly as it
-is stored (the UUID's hex, or the text id). Binding the position (SQLite's rowid, which
-eventsourcing uses as the notification id) into the leaf makes reordering detectable;
-chaining the heads makes any edit, deletion or insertion in the middle detectable.
-Truncation of the tail is only detectable against a checkpoint (see ledger.integrity).
+Every stored event gets a row in `event_chain` (position, leaf, head) written in the
+same transaction; ledger.store.chain defines a link. The position is SQLite's rowid,
+which eventsourcing uses as the notification id, so positions run 1, 2, 3...
 
 Triggers refuse UPDATE and DELETE on both tables. They are a guard against mistakes,
 not a security boundary: anyone with write access to the file can drop them, which is
 why the chain exists and why verification never trusts the triggers.
 
 It is plugged in by topic (APPLICATION_RECORDER_TOPIC, see ledger.config), so nothing
-else in the application knows it is there.
+else in the application knows it is there. Verification reads the file through
+`open_read_only` and `log_pages` (ledger.store.verification).
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Sequence
-from hashlib import sha256
+import os
+import sqlite3
+from collections.abc import Generator, Iterator, Sequence
+from pathlib import Path
 from typing import Any
-from uuid import UUID
+from urllib.parse import quote
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from ledger.store.chain import GENESIS_HEAD, ChainLink, Row, StoreDamaged, chain_link, hashed_originator_id
+
+EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
-GENESIS_HEAD = bytes(32)
-
-# Fixed-width integer fields, with their length prefix (always 8) packed in one call.
-_INT_FIELD = struct.Struct(">Iq")
-_LEN = struct.Struct(">I")
-
-
-def chain_link(
-    prev_head: bytes,
-    position: int,
-    originator_id: str,
-    originator_version: int,
-    topic: str,
-    state: bytes,
-) -> tuple[bytes, bytes]:
-    """The (leaf, head) for one stored event. The single definition of the chain.
-
-    Used by the recorder when writing and by ledger.integrity when verifying, so the
-    two can never drift apart. Raises TypeError/AttributeError/struct.error if a
-    column holds a value of the wrong type (verification reports that as tampering).
-    """
-    oid = originator_id.encode()
-    top = topic.encode()
-    leaf = sha256(
-        b"".join(
-            (
-                _INT_FIELD.pack(8, position),
-                _LEN.pack(len(oid)),
-                oid,
-                _INT_FIELD.pack(8, originator_version),
-                _LEN.pack(len(top)),
-                top,
-                _LEN.pack(len(state)),
-                state,
-            )
-        )
-    ).digest()
-    return leaf, sha256(prev_head + leaf).digest()
 
 
 def _append_only_triggers(table: str) -> list[str]:
@@ -85,7 +43,7 @@ def _append_only_triggers(table: str) -> list[str]:
 class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
-    # Fixed names: ledger.integrity verifies exactly these tables.
+    # Fixed names: ledger.store.verification verifies exactly these tables.
     insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
     select_head_statement = f"SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
 
@@ -119,15 +77,141 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         links = []
         append = links.append  # a hot loop on batched saves: keep lookups local
         for position, s in zip(positions, stored_events, strict=True):
-            oid = s.originator_id
             leaf, head = chain_link(
-                head,
-                position,
-                oid.hex if isinstance(oid, UUID) else oid,
-                s.originator_version,
-                s.topic,
-                s.state,
+                head, position, hashed_originator_id(s.originator_id), s.originator_version, s.topic, s.state
             )
             append((position, leaf, head))
         c.executemany(self.insert_chain_statement, links)
         return positions
+
+    # --- reading the chain -------------------------------------------------------------
+
+    select_chain_statement = (
+        f"SELECT position, leaf, head FROM {CHAIN_TABLE} "
+        "WHERE position > ? AND position <= ? ORDER BY position"
+    )
+
+    def read_chain(self, after: int, last: int) -> list[ChainLink]:
+        """The stored chain links with after < position <= last, in position order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_chain_statement, (after, last))
+            return [ChainLink(*row) for row in c.fetchall()]
+
+
+# --- Reading the file for verification ----------------------------------------------------
+
+
+def open_read_only(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A connection to the event store that cannot write (FileNotFoundError if absent)."""
+    path = Path(db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No event store at {path}")
+    # mode=ro: verification must never be able to write, even by accident.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    """The file's table names. Raises sqlite3.DatabaseError if the schema is damaged."""
+    try:
+        return _table_names(conn)
+    except sqlite3.DatabaseError as e:
+        if not is_damage(e):
+            raise
+        # A file cut short fails SQLite's check of the page count in its header. With
+        # writable_schema SQLite reads on regardless (the connection is still read-only),
+        # so verification can check every position before the cut.
+        conn.execute("PRAGMA writable_schema=ON")
+        return _table_names(conn)
+
+
+def _table_names(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def shortfall(db_path: str | os.PathLike[str]) -> str:
+    """A sentence if the file is shorter than the pages its header records, else ''."""
+    path = Path(db_path)
+    with path.open("rb") as f:
+        header = f.read(100)
+    # The header's page count is only valid while its "valid for" counter matches.
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00") or header[24:28] != header[92:96]:
+        return ""
+    page_size = int.from_bytes(header[16:18]) or 1
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32])
+    size = path.stat().st_size
+    if size >= pages * page_size:
+        return ""
+    return (
+        f"the file is {size:,} bytes but its header records {pages:,} pages "
+        f"of {page_size:,} bytes: it was cut short"
+    )
+
+
+def is_damage(error: sqlite3.Error) -> bool:
+    """Whether an error means the file's content is damaged (so verification reports
+    it), rather than that the file cannot be reached (locked, no permission, I/O)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    # The sqlite3 module's own error for stored text that is not UTF-8 has no code.
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith("Could not decode")
+
+
+_SELECT_LOG = (
+    f"SELECT e.rowid, 1, e.originator_id, e.originator_version, e.topic, e.state, c.leaf, c.head "
+    f"FROM {EVENTS_TABLE} AS e LEFT JOIN {CHAIN_TABLE} AS c ON c.position = e.rowid "
+    f"WHERE e.rowid > ? ORDER BY e.rowid"
+)
+
+
+def log_pages(conn: sqlite3.Connection, page_size: int) -> Iterator[Sequence[Row]]:
+    """Every position of the log with its chain row, in pages, for verification.
+
+    Raises StoreDamaged when the file cannot be read any further, after yielding every
+    row before the damage, so the report names the first position it could not check.
+    """
+    last = 0
+    try:
+        cursor = conn.execute(_SELECT_LOG, (0,))
+        while rows := cursor.fetchmany(page_size):
+            last = rows[-1][0]
+            yield rows
+    except sqlite3.DatabaseError as e:
+        if not is_damage(e):
+            raise
+        last = yield from _rows_up_to_damage(conn, last)
+    # Chain rows past the last event: the join above, driven by events, cannot see
+    # them. (Rows for missing positions in the middle show up as gaps.)
+    try:
+        orphans = conn.execute(
+            f"SELECT position, 0, NULL, NULL, NULL, NULL, leaf, head FROM {CHAIN_TABLE} "
+            "WHERE position > ? ORDER BY position LIMIT 1",
+            (last,),
+        ).fetchall()
+    except sqlite3.DatabaseError as e:
+        if not is_damage(e):
+            raise
+        raise StoreDamaged(f"SQLite: {e}") from e
+    if orphans:
+        yield orphans
+
+
+def _rows_up_to_damage(conn: sqlite3.Connection, after: int) -> Generator[Sequence[Row], None, int]:
+    """Re-read from `after` one row at a time, so that the rows a failed page held are
+    still checked; returns the last position read, or raises StoreDamaged where the file
+    cannot be read. Text that is not UTF-8 is read with its bytes kept (as surrogates),
+    so that verification reports its event as altered."""
+    conn.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    try:
+        # A query per row: a cursor steps on to the next row as it returns one, so it
+        # would fail on the damaged page before giving the last readable row.
+        while (row := conn.execute(_SELECT_LOG + " LIMIT 1", (after,)).fetchone()) is not None:
+            after = row[0]
+            yield [row]
+    except sqlite3.DatabaseError as e:
+        if not is_damage(e):
+            raise
+        raise StoreDamaged(f"SQLite: {e}") from e
+    return after

@@ -1,15 +1,19 @@
-"""Verify the event store's hash chain, and take checkpoints of its head.
+"""Verify the event store's hash chain: the library API behind `govledger verify`.
 
-The library API behind `govledger verify` and `govledger checkpoint`. Verification
-reads the store read-only, recomputes every leaf and head from the stored events in
-one ordered scan (paged, so memory stays flat however long the log is) and reports the
-first position where the stored log and the chain disagree.
+Verification reads the store read-only, recomputes every leaf and head from the stored
+events in one ordered scan (paged, so memory stays flat however long the log is) and
+reports the first position where the stored log and the chain disagree.
 
-Either backend: `verify` and `write_checkpoint` take an SQLite file path or a
-`PostgresEventStore`; `event_store()` / `verify_store(env)` pick one from the same
-settings as ledger.config. Each backend only supplies rows (a read-only SQLite
-connection; a read-only PostgreSQL snapshot through server-side cursors); the checking
-itself (`check_chain`) is one pure function over those rows.
+Either backend: `verify` takes an SQLite file path or a `PostgresEventStore`;
+`event_store()` / `verify_store(env)` pick one from the same settings as ledger.config.
+Each backend only supplies rows (ledger.store.sqlite / ledger.store.postgres
+`log_pages`); the checking itself (`check_chain`) is one pure function over them.
+
+Damage is a finding, not a failure to verify: text that is not UTF-8, a damaged
+database page or a file that is not an intact SQLite database give a failed
+VerifyResult naming the first position that could not be checked. Only a store that
+cannot be reached at all raises (FileNotFoundError, StoreUnavailable, or sqlite3's
+OperationalError for a file that cannot be opened).
 
 What the chain alone can detect: any changed byte in any stored column, an event
 deleted from the middle, an event inserted without a chain row, rows reordered or
@@ -21,31 +25,42 @@ database's administrators cannot write (for example, attached to the published p
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from itertools import islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import quote
+from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
 from ledger.config import EVENTS_DB, POSTGRES_MODULE, resolve_data_dir
-from ledger.errors import LedgerError
-from ledger.store import CHAIN_TABLE, GENESIS_HEAD, chain_link
+from ledger.store import sqlite as sqlite_store
+from ledger.store.chain import (
+    GENESIS_HEAD,
+    PAGE_SIZE,
+    Checkpoint,
+    Row,
+    StoreDamaged,
+    StoreUnavailable,
+    chain_link,
+)
 
 if TYPE_CHECKING:
-    import psycopg
+    from ledger.store.postgres import PostgresEventStore
 
-    from ledger.store_postgres import PostgresEventStore
-
-EVENTS_TABLE = "stored_events"
-PAGE_SIZE = 10_000
+__all__ = [
+    "PAGE_SIZE",
+    "EventStore",
+    "Progress",
+    "StoreUnavailable",
+    "VerifyResult",
+    "check_chain",
+    "describe",
+    "event_store",
+    "verify",
+    "verify_store",
+]
 
 # Called with (last position checked, last position in the log) after each page; the
 # CLI's progress bar. On SQLite positions are 1..n, so that is (done, total).
@@ -53,50 +68,6 @@ Progress = Callable[[int, int], None]
 
 # An SQLite event store is its file; a PostgreSQL one its connection settings.
 EventStore: TypeAlias = "str | os.PathLike[str] | PostgresEventStore"
-
-# One position of the log as a backend supplies it, in position order:
-#   (position, has_event, originator_id, originator_version, topic, state, leaf, head)
-# The event columns are None when only the chain has the position; leaf and head are
-# None when only the events table has it. The originator id is as stored: text on
-# SQLite, a UUID from PostgreSQL's uuid column.
-Row: TypeAlias = tuple[int, bool, Any, Any, Any, Any, Any, Any]
-
-
-class ChainBroken(LedgerError):
-    """The log failed verification, so no checkpoint was written."""
-
-
-class StoreUnavailable(LedgerError):
-    """The configured event store cannot be reached (a server down, a wrong password)."""
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """The chain head after the first `events` positions, at a point in time."""
-
-    events: int
-    head: str
-    taken_at: str
-    database: str
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Checkpoint:
-        """Read a checkpoint file written by `write_checkpoint`."""
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            checkpoint = cls(
-                events=int(data["events"]),
-                head=str(data["head"]).lower(),
-                taken_at=str(data.get("taken_at", "")),
-                database=str(data.get("database", "")),
-            )
-            if checkpoint.events < 0:
-                raise ValueError("events is negative")
-            if len(bytes.fromhex(checkpoint.head)) != len(GENESIS_HEAD):
-                raise ValueError("head is not a sha256 digest")
-        except (KeyError, TypeError, AttributeError, ValueError) as e:
-            raise ValueError(f"{path} is not a ledger checkpoint ({e})") from e
-        return checkpoint
 
 
 @dataclass(frozen=True)
@@ -106,20 +77,6 @@ class VerifyResult:
     head_hex: str  # chain head after the last good position
     first_bad_position: int | None
     problem: str  # empty when ok
-
-
-def open_read_only(db_path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A connection to the event store that cannot write (FileNotFoundError if absent)."""
-    path = Path(db_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No event store at {path}")
-    # mode=ro: verification must never be able to write, even by accident.
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, isolation_level=None)
-
-
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 # --- Choosing the store ---------------------------------------------------------------
@@ -137,7 +94,7 @@ def event_store(
     """
     settings = os.environ if env is None else env
     if settings.get("PERSISTENCE_MODULE") == POSTGRES_MODULE:
-        from ledger.store_postgres import PostgresEventStore
+        from ledger.store.postgres import PostgresEventStore
 
         try:
             return PostgresEventStore.from_env(settings)
@@ -157,6 +114,13 @@ def verify_store(
 ) -> VerifyResult:
     """`verify` the store an eventsourcing environment (ledger.config.event_store_env) names."""
     return verify(event_store(env=env), checkpoint, progress=progress)
+
+
+def describe(store: EventStore) -> str:
+    """Where the store is, for messages and checkpoints (never a password)."""
+    if _is_postgres(store):
+        return store.describe()  # type: ignore[union-attr]
+    return str(Path(store).resolve())  # type: ignore[arg-type]
 
 
 # --- Verifying ------------------------------------------------------------------------
@@ -186,148 +150,78 @@ def _is_postgres(store: EventStore) -> bool:
     return not isinstance(store, str | os.PathLike)
 
 
-def _describe(store: EventStore) -> str:
-    if _is_postgres(store):
-        return store.describe()  # type: ignore[union-attr]
-    return str(Path(store).resolve())  # type: ignore[arg-type]
-
-
 def _unusable(problem: str) -> VerifyResult:
     return VerifyResult(False, 0, GENESIS_HEAD.hex(), None, problem)
 
 
 def _verify_sqlite(db_path: Path, checkpoint: Checkpoint | None, progress: Progress | None) -> VerifyResult:
-    conn = open_read_only(db_path)
+    conn = sqlite_store.open_read_only(db_path)
     try:
         # One read transaction, so every query below sees the same snapshot even while
         # the application keeps appending (WAL lets readers and the writer coexist).
         conn.execute("BEGIN")
-        tables = _tables(conn)
-        if EVENTS_TABLE not in tables:
-            return _unusable(f"{db_path} is not a ledger event store (no {EVENTS_TABLE} table)")
-        if CHAIN_TABLE not in tables:
-            return _unusable(f"{db_path} has no {CHAIN_TABLE} table: the log is not hash-chained")
-        # max(rowid) is O(1) and equals the count when the log is intact; only for progress.
-        total = conn.execute(f"SELECT max(rowid) FROM {EVENTS_TABLE}").fetchone()[0] or 0
-        result = check_chain(_sqlite_pages(conn), checkpoint, total=total, progress=progress, contiguous=True)
-        conn.execute("COMMIT")
-        return result
-    finally:
+        try:
+            tables = sqlite_store.tables(conn)
+        except sqlite3.DatabaseError as e:  # the header or the schema page is damaged
+            if not sqlite_store.is_damage(e):
+                raise
+            return _unusable(
+                _with_shortfall(db_path, f"{db_path} is not an intact SQLite database (SQLite: {e})")
+            )
+        if sqlite_store.EVENTS_TABLE not in tables:
+            return _unusable(f"{db_path} is not a ledger event store (no {sqlite_store.EVENTS_TABLE} table)")
+        if sqlite_store.CHAIN_TABLE not in tables:
+            return _unusable(
+                f"{db_path} has no {sqlite_store.CHAIN_TABLE} table: the log is not hash-chained"
+            )
+        result = check_chain(
+            sqlite_store.log_pages(conn, PAGE_SIZE),
+            checkpoint,
+            total=_sqlite_total(conn),
+            progress=progress,
+            contiguous=True,
+        )
+    finally:  # ends the read transaction (a damaged file can refuse a COMMIT)
         conn.close()
+    if not result.ok:
+        return replace(result, problem=_with_shortfall(db_path, result.problem))
+    return result
 
 
-def _sqlite_pages(conn: sqlite3.Connection) -> Iterator[Sequence[Row]]:
-    cursor = conn.execute(
-        f"SELECT e.rowid, 1, e.originator_id, e.originator_version, e.topic, e.state, "
-        f"c.leaf, c.head "
-        f"FROM {EVENTS_TABLE} AS e LEFT JOIN {CHAIN_TABLE} AS c ON c.position = e.rowid "
-        f"ORDER BY e.rowid"
-    )
-    last = 0
-    while rows := cursor.fetchmany(PAGE_SIZE):
-        last = rows[-1][0]
-        yield rows
-    # Chain rows past the last event: the join above, driven by events, cannot see them.
-    # (Rows for missing positions in the middle show up as gaps, positions being 1..n.)
-    orphans = conn.execute(
-        f"SELECT position, 0, NULL, NULL, NULL, NULL, leaf, head FROM {CHAIN_TABLE} "
-        "WHERE position > ? ORDER BY position LIMIT 1",
-        (last,),
-    ).fetchall()
-    if orphans:
-        yield orphans
+def _with_shortfall(db_path: Path, problem: str) -> str:
+    note = sqlite_store.shortfall(db_path)
+    return f"{problem}; {note}" if note else problem
 
 
-@contextmanager
-def postgres_snapshot(store: PostgresEventStore) -> Iterator[psycopg.Connection[Any]]:
-    """A read-only, repeatable-read transaction on a PostgreSQL event store.
-
-    Every query in it sees the same log however much is appended meanwhile, and none
-    of them can write. Raises StoreUnavailable if the server cannot be reached, or
-    refuses a query (a missing privilege, say).
-    """
-    import psycopg
-
+def _sqlite_total(conn: sqlite3.Connection) -> int:
+    """The last position, for progress only: max(rowid) is O(1) and equals the count
+    when the log is intact. 0 when damage hides it (the scan then reports the damage)."""
     try:
-        conn = store.connect(autocommit=False)
-    except psycopg.Error as e:
-        raise StoreUnavailable(f"Cannot connect to the event store at {store.describe()}: {e}") from e
-    try:
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        with conn.transaction():
-            yield conn
-    except psycopg.Error as e:
-        raise StoreUnavailable(f"Cannot read the event store at {store.describe()}: {e}") from e
-    finally:
-        conn.close()
+        return conn.execute(f"SELECT max(rowid) FROM {sqlite_store.EVENTS_TABLE}").fetchone()[0] or 0
+    except sqlite3.DatabaseError as e:
+        if not sqlite_store.is_damage(e):
+            raise
+        return 0
 
 
 def _verify_postgres(
     store: PostgresEventStore, checkpoint: Checkpoint | None, progress: Progress | None
 ) -> VerifyResult:
-    from psycopg import sql
+    from ledger.store import postgres
 
-    with postgres_snapshot(store) as conn:
-        tables = {
-            name
-            for (name,) in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                (store.schema,),
-            )
-        }
+    with postgres.postgres_snapshot(store) as conn:
+        tables = postgres.table_names(conn, store.schema)
         where = store.describe()
         if store.events_table not in tables:
             return _unusable(f"{where} is not a ledger event store (no {store.events_table} table)")
         if store.chain_table not in tables:
             return _unusable(f"{where} has no {store.chain_table} table: the log is not hash-chained")
-        events = sql.Identifier(store.schema, store.events_table)
-        chain = sql.Identifier(store.schema, store.chain_table)
-        total = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(events)).fetchone()
-        # Two ordered server-side cursors merged here, rather than a FULL JOIN that
-        # the server would sort (whole rows, state included) before the first row.
-        with (
-            conn.cursor(name="govledger_verify_events") as event_cursor,
-            conn.cursor(name="govledger_verify_chain") as chain_cursor,
-        ):
-            event_cursor.itersize = chain_cursor.itersize = PAGE_SIZE
-            event_cursor.execute(
-                sql.SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state "
-                    "FROM {} ORDER BY notification_id"
-                ).format(events)
-            )
-            chain_cursor.execute(
-                sql.SQL("SELECT position, leaf, head FROM {} ORDER BY position").format(chain)
-            )
-            rows = _merge_by_position(event_cursor, chain_cursor)
-            return check_chain(
-                _pages(rows), checkpoint, total=(total[0] if total else 0) or 0, progress=progress
-            )
-
-
-def _merge_by_position(events: Iterable[tuple[Any, ...]], chain: Iterable[tuple[Any, ...]]) -> Iterator[Row]:
-    """Rows for every position in either table, in order (both inputs are ordered)."""
-    event_iter, chain_iter = iter(events), iter(chain)
-    e = next(event_iter, None)
-    c = next(chain_iter, None)
-    while e is not None or c is not None:
-        if c is None or (e is not None and e[0] < c[0]):
-            assert e is not None
-            yield (e[0], True, e[1], e[2], e[3], e[4], None, None)
-            e = next(event_iter, None)
-        elif e is None or c[0] < e[0]:
-            yield (c[0], False, None, None, None, None, c[1], c[2])
-            c = next(chain_iter, None)
-        else:
-            yield (e[0], True, e[1], e[2], e[3], e[4], c[1], c[2])
-            e = next(event_iter, None)
-            c = next(chain_iter, None)
-
-
-def _pages(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    while page := list(islice(rows, PAGE_SIZE)):
-        yield page
+        return check_chain(
+            postgres.log_pages(conn, store, PAGE_SIZE),
+            checkpoint,
+            total=postgres.last_position(conn, store),
+            progress=progress,
+        )
 
 
 def check_chain(
@@ -356,59 +250,71 @@ def check_chain(
 
     if cp_events == 0 and cp_head != GENESIS_HEAD:
         return bad(1, "the checkpoint claims 0 events but its head is not the genesis head")
-    for rows in pages:
-        for position, has_event, oid, version, topic, state, stored_leaf, stored_head in rows:
-            if contiguous and position != last + 1:
-                return bad(
-                    last + 1,
-                    f"no event at position {last + 1} (the next is {position}): an event was deleted",
-                )
-            if not has_event:
-                return bad(
-                    position,
-                    f"the chain has a row at position {position} but there is no such event: "
-                    "an event was deleted",
-                )
-            if stored_leaf is None:
-                return bad(
-                    position,
-                    f"the event at position {position} has no chain row: it was inserted "
-                    "outside the ledger, or its chain row was deleted",
-                )
-            if isinstance(oid, UUID):  # PostgreSQL's uuid column; hashed as SQLite stores it
-                oid = oid.hex
-            try:
-                leaf, next_head = chain_link(head, position, oid, version, topic, bytes(state))
-            except (TypeError, AttributeError, struct.error, OverflowError):
-                return bad(
-                    position,
-                    f"the event at position {position} has a column of the wrong type: it was altered",
-                )
-            if leaf != stored_leaf:
-                return bad(
-                    position,
-                    f"the event at position {position} is not the event that was recorded "
-                    "there (its content or position was altered)",
-                )
-            if next_head != stored_head:
-                problem = (
-                    f"the chain row at position {position} does not follow from the chain "
-                    "before it: the chain table was rewritten"
-                )
-                if not contiguous:
-                    problem += ", or an event before it was deleted together with its chain row"
-                return bad(position, problem)
-            head = next_head
-            checked += 1
-            last = position
-            if checked == cp_events and head != cp_head:
-                return bad(
-                    position,
-                    f"the chain head at position {position} differs from the checkpoint's: "
-                    f"history at or before position {position} was rewritten since it was taken",
-                )
-        if progress is not None:
-            progress(last, total)
+    try:
+        for rows in pages:
+            for position, has_event, oid, version, topic, state, stored_leaf, stored_head in rows:
+                if contiguous and position != last + 1:
+                    return bad(
+                        last + 1,
+                        f"no event at position {last + 1} (the next is {position}): an event was deleted",
+                    )
+                if not has_event:
+                    return bad(
+                        position,
+                        f"the chain has a row at position {position} but there is no such event: "
+                        "an event was deleted",
+                    )
+                if stored_leaf is None:
+                    return bad(
+                        position,
+                        f"the event at position {position} has no chain row: it was inserted "
+                        "outside the ledger, or its chain row was deleted",
+                    )
+                if isinstance(oid, UUID):  # PostgreSQL's uuid column; hashed as SQLite stores it
+                    oid = oid.hex
+                try:
+                    leaf, next_head = chain_link(head, position, oid, version, topic, bytes(state))
+                except UnicodeEncodeError:  # read with its bytes kept: not UTF-8 as stored
+                    return bad(
+                        position,
+                        f"the event at position {position} has text that is not valid UTF-8: it was altered",
+                    )
+                except (TypeError, AttributeError, struct.error, OverflowError):
+                    return bad(
+                        position,
+                        f"the event at position {position} has a column of the wrong type: it was altered",
+                    )
+                if leaf != stored_leaf:
+                    return bad(
+                        position,
+                        f"the event at position {position} is not the event that was recorded "
+                        "there (its content or position was altered)",
+                    )
+                if next_head != stored_head:
+                    problem = (
+                        f"the chain row at position {position} does not follow from the chain "
+                        "before it: the chain table was rewritten"
+                    )
+                    if not contiguous:
+                        problem += ", or an event before it was deleted together with its chain row"
+                    return bad(position, problem)
+                head = next_head
+                checked += 1
+                last = position
+                if checked == cp_events and head != cp_head:
+                    return bad(
+                        position,
+                        f"the chain head at position {position} differs from the checkpoint's: "
+                        f"history at or before position {position} was rewritten since it was taken",
+                    )
+            if progress is not None:
+                progress(last, total)
+    except StoreDamaged as e:
+        return bad(
+            last + 1,
+            f"database page damaged near position {last + 1}: the file cannot be read "
+            f"from there on ({e.description})",
+        )
 
     if cp_events > checked:
         return bad(
@@ -417,42 +323,3 @@ def check_chain(
             "events were removed from the end",
         )
     return VerifyResult(True, checked, head.hex(), None, "")
-
-
-# --- Checkpoints ----------------------------------------------------------------------
-
-
-def write_checkpoint(
-    store: EventStore,
-    out_path: str | os.PathLike[str],
-    *,
-    progress: Progress | None = None,
-) -> Checkpoint:
-    """Verify the log, then write its current length and head to `out_path` as JSON.
-
-    Refuses (ChainBroken) if the log does not verify: a checkpoint of a tampered log
-    would vouch for the tampering. `store` is an SQLite file or a PostgreSQL store.
-    """
-    result = verify(store, progress=progress)
-    if not result.ok:
-        raise ChainBroken(f"Not checkpointing: position {result.first_bad_position}: {result.problem}")
-    checkpoint = Checkpoint(
-        events=result.events,
-        head=result.head_hex,
-        taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        database=_describe(store),
-    )
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(asdict(checkpoint), indent=2) + "\n", encoding="utf-8")
-    return checkpoint
-
-
-def checkpoint_store(
-    env: Mapping[str, str],
-    out_path: str | os.PathLike[str],
-    *,
-    progress: Progress | None = None,
-) -> Checkpoint:
-    """`write_checkpoint` for the store an eventsourcing environment names."""
-    return write_checkpoint(event_store(env=env), out_path, progress=progress)

@@ -26,7 +26,7 @@ from test_dashboards_seed import OFFICER, Q1, Q4, seed_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions, app_test_config
 
 import projections.system
-from ledger.integrity import verify
+from ledger.store import verify
 from projections import queries
 from web import create_app
 from web.audit import diff_html, neutralise
