@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from projections.queries.connection import Db, Row, rows
-from projections.queries.programmes import get_periods
+from projections.queries.programmes import get_periods, get_programmes
 
 
 def get_summary(db: Db, programme: str, period: str) -> Row:
@@ -37,6 +37,16 @@ def get_summary(db: Db, programme: str, period: str) -> Row:
         "total": sum(s["count"] for s in statuses),
         "statuses": statuses,
     }
+
+
+def get_programme_summaries(db: Db) -> list[Row]:
+    """Each programme as in get_programmes, with its latest period's status counts
+    (`summary`, as get_summary, or None if nothing is recorded yet)."""
+    programmes = get_programmes(db)
+    for programme in programmes:
+        latest = programme["latest_period"]
+        programme["summary"] = get_summary(db, programme["programme"], latest) if latest else None
+    return programmes
 
 
 _ITEM_COLUMNS = "i.title, i.kind, i.lead_officer, i.committee, i.path, i.depth, i.sort_key"

@@ -61,18 +61,6 @@ def get_periods(db: Db, programme: str) -> list[Row]:
     )
 
 
-def get_programme_summaries(db: Db) -> list[Row]:
-    """Each programme as in get_programmes, with its latest period's status counts
-    (`summary`, as get_summary, or None if nothing is recorded yet)."""
-    from projections.queries.dashboards import get_summary
-
-    programmes = get_programmes(db)
-    for programme in programmes:
-        latest = programme["latest_period"]
-        programme["summary"] = get_summary(db, programme["programme"], latest) if latest else None
-    return programmes
-
-
 def get_accounts(db: Db) -> list[Row]:
     """Accounts by username: username, display_name, roles (list), programmes (list),
     active (bool), version. Never any password."""
