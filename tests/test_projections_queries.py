@@ -68,3 +68,12 @@ def test_as_at_lookups_and_snapshot_names(plan: System) -> None:
     assert name == f"position-{last['position']}-{last['chain_head'][:16]}-schema{SCHEMA_VERSION}.db"
     assert queries.get_snapshot_name(db, 0) == f"position-0-genesis-schema{SCHEMA_VERSION}.db"
     assert "Item.StatusRecorded" in queries.get_event_types()
+
+
+def test_programme_summaries_count_each_programmes_latest_period(plan: System) -> None:
+    plan.ledger.register_programme("empty", "Nothing yet", cadence="monthly", actor="a")
+    summaries = {p["programme"]: p for p in queries.get_programme_summaries(plan.projections_db)}
+    assert summaries["empty"]["summary"] is None
+    latest = summaries[PLAN]["latest_period"]
+    assert summaries[PLAN]["summary"] == queries.get_summary(plan.projections_db, PLAN, latest)
+    assert summaries[PLAN]["summary"]["total"] > 0
