@@ -12,10 +12,12 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.tests import persistence  # the module, so pytest skips the ABC
+from eventsourcing.utils import resolve_topic
 
-from ledger.store import GENESIS_HEAD, HashChainedSQLiteApplicationRecorder, chain_link, verify
+from ledger.config import SQLITE_RECORDER_TOPIC
+from ledger.store import GENESIS_HEAD, HashChainedSQLiteApplicationRecorder, chain_link, chain_reader, verify
 
 if __package__:  # tests/ may or may not become a package; the helper works either way
     from . import helpers_store
@@ -164,6 +166,25 @@ def test_creating_the_tables_again_is_harmless(tmp_path: Path) -> None:
     assert verify(tmp_path / "events.db").events == 2
 
 
+def test_the_chain_reader_gives_the_stored_links_in_a_range(tmp_path: Path) -> None:
+    recorder = _recorder(tmp_path / "events.db")
+    oid = uuid4()
+    recorder.insert_events([_event(oid, version) for version in range(1, 6)])
+    read = chain_reader(recorder)
+    assert read is not None
+    links = read(1, 4)
+    assert [link.position for link in links] == [2, 3, 4]
+    with sqlite3.connect(tmp_path / "events.db") as conn:
+        stored = conn.execute("SELECT position, leaf, head FROM event_chain WHERE position BETWEEN 2 AND 4")
+        assert [tuple(link) for link in links] == stored.fetchall()
+    assert read(5, 10) == []
+
+
+def test_a_recorder_without_a_chain_has_no_chain_reader(tmp_path: Path) -> None:
+    plain = SQLiteApplicationRecorder(SQLiteDatastore(str(tmp_path / "plain.db")))
+    assert chain_reader(plain) is None
+
+
 # --- Append-only guards ---------------------------------------------------------------
 
 
@@ -202,6 +223,14 @@ def test_an_application_configured_by_ledger_config_uses_the_chained_recorder(
     helpers_store.append_tallies(tmp_path, ["c", "d"], counts=3, batched=True)
     result = verify(helpers_store.events_db(tmp_path))
     assert (result.ok, result.events) == (True, 16)
+
+
+def test_the_recorder_topic_resolves_and_so_does_its_topic_before_the_package() -> None:
+    # ledger.config plugs the recorder in by topic; "ledger.store:..." is where it was.
+    assert resolve_topic(SQLITE_RECORDER_TOPIC) is HashChainedSQLiteApplicationRecorder
+    assert SQLITE_RECORDER_TOPIC == "ledger.store.sqlite:HashChainedSQLiteApplicationRecorder"
+    old = "ledger.store:HashChainedSQLiteApplicationRecorder"
+    assert resolve_topic(old) is HashChainedSQLiteApplicationRecorder
 
 
 def test_four_processes_appending_at_once_lose_nothing_and_keep_the_chain(

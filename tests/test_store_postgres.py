@@ -39,6 +39,7 @@ from ledger.store import (
     Checkpoint,
     StoreUnavailable,
     chain_link,
+    chain_reader,
     postgres,
     verification,
     verify,
@@ -229,6 +230,24 @@ def test_each_event_gets_a_chain_row_linked_to_the_previous_head(pg_database: Da
     for (position, leaf, stored_head), (oid, version, state) in zip(rows, expected, strict=True):
         leaf_now, head = chain_link(head, position, oid.hex, version, "t:Ev", state)
         assert (leaf, stored_head) == (leaf_now, head)
+
+
+def test_the_chain_reader_gives_the_stored_links_in_a_range(pg_database: Database) -> None:
+    datastore = _datastore(pg_database)
+    try:
+        recorder = HashChainedPostgresApplicationRecorder(datastore)
+        recorder.create_table()
+        oid = uuid4()
+        recorder.insert_events([_event(oid, version) for version in range(1, 6)])
+        read = chain_reader(recorder)
+        assert read is not None
+        links = read(1, 4)
+        assert read(5, 10) == []
+    finally:
+        datastore.close()
+    stored = [row for row in chain_rows(pg_database, "stored_events_chain") if 1 < row[0] <= 4]
+    assert [tuple(link) for link in links] == stored
+    assert [link.position for link in links] == [2, 3, 4]
 
 
 def test_a_conflicting_save_leaves_no_chain_row_and_its_gap_still_verifies(pg_database: Database) -> None:
