@@ -57,8 +57,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     app.add_template_global(error_summary)
 
     config.configure(app, test_config)
+    security.init_app(app)  # its origin check runs before the CSRF token check
     csrf.init_app(app)
-    security.init_app(app)
     ratelimit.init_app(app)
     backend.init_app(app, system)
     errors.init_app(app)

@@ -2,6 +2,10 @@
 
 In-memory storage: counts are per process and reset on restart, which suits one
 uvicorn process. Run several and this needs shared storage (RATELIMIT_STORAGE_URI).
+
+The address is the request's `remote_addr`: the connection's own, unless
+$GOVLEDGER_TRUSTED_PROXIES configures proxies (web.security), so X-Forwarded-For from
+anyone else changes nothing.
 """
 
 from __future__ import annotations
