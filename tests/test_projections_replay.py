@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_projections_support import PLAN, Q1, data_tables, dump, publish_pack, record_plan, record_send
 
+from govledger.commands.projections import rebuild_command, snapshot_command
 from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.errors import LedgerError
 from ledger.scales import FIVE_POINT, RAG
 from projections import queries
 from projections import state as state_module
-from projections.cli import rebuild_command, snapshot_command
 from projections.handlers import HANDLERS
 from projections.projector import PROJECTION, ProjectionFailed, Projector
 from projections.schema import SCHEMA_VERSION
