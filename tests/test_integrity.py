@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from ledger.cli import main
+from govledger.cli import main
 from ledger.store import (
     GENESIS_HEAD,
     ChainBroken,

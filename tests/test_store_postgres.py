@@ -31,8 +31,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests import persistence  # the module, so pytest skips the ABC
 from psycopg import sql
 
+from govledger.cli import main
 from ledger.application import Ledger
-from ledger.cli import main
 from ledger.config import event_store_env
 from ledger.store import (
     GENESIS_HEAD,

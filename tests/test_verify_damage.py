@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledger.cli import main
+from govledger.cli import main
 from ledger.store import verify
 
 if __package__:  # tests/ may or may not become a package; the helper works either way
