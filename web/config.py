@@ -20,6 +20,7 @@ from ledger.config import resolve_data_dir
 
 SECRET_KEY_ENV = "GOVLEDGER_SECRET_KEY"
 COOKIE_SECURE_ENV = "GOVLEDGER_COOKIE_SECURE"
+MAX_REQUEST_BYTES_ENV = "GOVLEDGER_MAX_REQUEST_BYTES"
 SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_DB = "credentials.db"
 
@@ -31,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": True,
     # A working day; the signed cookie's timestamp is checked against it on every request.
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # Every request body but an import upload (web.transfer has its own, larger limit).
+    # Forms are a few text fields: 2 MB is plenty, and Werkzeug does not bound them.
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # The CSRF token lives as long as the session: an officer writing a long update must not
     # lose it to a one-hour token expiry.
     "WTF_CSRF_TIME_LIMIT": None,
@@ -51,6 +55,9 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     secure = os.environ.get(COOKIE_SECURE_ENV)
     if secure is not None:
         app.config["SESSION_COOKIE_SECURE"] = secure.strip().lower() not in ("0", "false", "no")
+    limit = os.environ.get(MAX_REQUEST_BYTES_ENV)
+    if limit is not None:
+        app.config["MAX_CONTENT_LENGTH"] = byte_count(limit, MAX_REQUEST_BYTES_ENV)
     if test_config:
         app.config.from_mapping(test_config)
     data_dir = resolve_data_dir(app.config.get("DATA_DIR"))
@@ -59,6 +66,14 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config.setdefault("CREDENTIALS_DB", data_dir / CREDENTIALS_DB)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get(SECRET_KEY_ENV) or load_or_create_secret(data_dir)
+
+
+def byte_count(text: str, setting: str) -> int:
+    """A positive whole number of bytes, or a message naming the setting."""
+    value = text.strip().replace("_", "")
+    if not value.isdigit() or int(value) == 0:
+        raise RuntimeError(f"{setting} must be a whole number of bytes above 0, not {text!r}")
+    return int(value)
 
 
 def load_or_create_secret(data_dir: Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -27,6 +27,10 @@ PAGES: dict[int, tuple[str, str]] = {
         "Sorry, that cannot be done here",
         "The page does not accept that kind of request. Go back and use the page's form "
         "or links.",
+    ),
+    413: (
+        "What you sent is too large",
+        "Nothing has been saved. Shorten the text, or choose a smaller file, and try again.",
     ),
     429: (
         "Too many attempts",
@@ -84,6 +88,15 @@ def server_error(error: InternalServerError) -> tuple[str, int]:
         return _render(500, *PAGES[500], minimal=True)
     except Exception:
         return "Sorry, there is a problem with the service. Try again later.", 500
+
+
+def too_large_response(app: Flask) -> Response:
+    """The 413 page for a body web.serve refused before the app read it, with the
+    headers every page gets (security policy and its nonce). Call it in a fresh context:
+    it pushes a request context of its own."""
+    with app.test_request_context("/"):
+        html, status = _render(413, *PAGES[413], minimal=True)
+        return app.process_response(app.make_response((html, status)))
 
 
 @bp.route("/_error-probe")

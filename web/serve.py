@@ -5,11 +5,20 @@ root_path; Datasette's base_url setting puts it back on every link Datasette wri
 sends everything else to Flask, run in threads by a2wsgi. Signing in to Flask
 signs you in to Datasette: its `actor_from_request` hook reads Flask's signed session
 cookie and applies the same rules as the web app (see `make_actor_from_request`).
+
+Every request runs in a fresh, empty `contextvars.Context`, and the server's receive and
+send are called from one too (issue 9, finding 1). asyncio registers a socket's reader
+callback with whatever context is current when reading resumes (python/cpython#140947);
+a2wsgi reads a body over uvicorn's 64 KiB buffer from Flask's thread, so without this the
+connection's later requests inherited Flask's app context, and with it `g`'s signed-in
+user. Request bodies are bounded here too, before any app reads them (finding 3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +26,10 @@ from a2wsgi import WSGIMiddleware
 from flask import Flask
 from flask_login import current_user
 
-from web import create_app
+from web import create_app, errors
 from web.backend import System, open_system
 from web.security import COMMON_HEADERS
+from web.transfer import ENVELOPE
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,6 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Actor = dict[str, Any]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DATA_PREFIX = "/data/"
 
@@ -51,6 +62,11 @@ def make_actor_from_request(app: Flask) -> Callable[[Any], Actor | None]:
     cookie_name = app.config["SESSION_COOKIE_NAME"]
 
     def actor_from_request(request: Any) -> Actor | None:
+        # A Flask context pushed where one is already current would reuse its app
+        # context and `g` (the cached user): start from an empty context every time.
+        return contextvars.Context().run(_actor, request)
+
+    def _actor(request: Any) -> Actor | None:
         if cookie_name not in request.cookies:
             return None
         headers = {
@@ -74,28 +90,66 @@ def make_actor_from_request(app: Flask) -> Callable[[Any], Actor | None]:
     return actor_from_request
 
 
+def largest_flask_body(app: Flask) -> int:
+    """The largest body any Flask page accepts: a form's, or an import upload's."""
+    return max(app.config["MAX_CONTENT_LENGTH"], app.config["IMPORT_MAX_BYTES"] + ENVELOPE)
+
+
+class BodyTooLarge(Exception):
+    """A streamed request body went past the limit: the app's reading stops here."""
+
+
 class Dispatcher:
     """ASGI: /data/... to Datasette, everything else to Flask. Closes the system on
     lifespan shutdown (or `close()`)."""
 
     def __init__(self, flask_app: Flask, datasette_app: ASGIApp, system: System) -> None:
         self.flask_app = flask_app
-        self.flask = WSGIMiddleware(flask_app)  # type: ignore[arg-type]
+        self.flask = WSGIMiddleware(_in_fresh_context(flask_app))  # type: ignore[arg-type]
         self.datasette = datasette_app
         self.system = system
+        self.flask_limit = largest_flask_body(flask_app)
+        self.data_limit: int = flask_app.config["MAX_CONTENT_LENGTH"]  # Datasette takes forms only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1000})
-        elif scope["path"] == DATA_PREFIX.rstrip("/"):
-            await _redirect(send, DATA_PREFIX)
-        elif scope["path"].startswith(DATA_PREFIX):
-            with_headers = _adding_headers(send, DATASETTE_HEADERS)
-            await self.datasette(_below(scope, DATA_PREFIX), receive, with_headers)
         else:
-            await self.flask(scope, receive, send)
+            request = self._http(scope, _called_cleanly(receive), _called_cleanly(send))
+            await asyncio.create_task(request, context=contextvars.Context())
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == DATA_PREFIX.rstrip("/"):
+            await _redirect(send, DATA_PREFIX)
+            return
+        to_data = scope["path"].startswith(DATA_PREFIX)
+        limit = self.data_limit if to_data else self.flask_limit
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await self._too_large(send)  # refused unread
+            return
+        body = _LimitedBody(receive, send, limit)
+        try:
+            if to_data:
+                with_headers = _adding_headers(body.send, DATASETTE_HEADERS)
+                await self.datasette(_below(scope, DATA_PREFIX), body.receive, with_headers)
+            else:
+                await self.flask(scope, body.receive, body.send)
+        except BodyTooLarge:
+            pass
+        if body.exceeded and not body.started:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        """The friendly 413 page, rendered by Flask as every page is; the connection is
+        closed after it, so the unread body is never read."""
+        page = contextvars.Context().run(errors.too_large_response, self.flask_app)
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in page.headers.items()]
+        headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": page.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": page.get_data()})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -109,6 +163,63 @@ class Dispatcher:
 
     def close(self) -> None:
         self.system.close()
+
+
+def _in_fresh_context(wsgi_app: WSGIApp) -> WSGIApp:
+    """`wsgi_app` called in an empty context: Flask must never find an app context
+    already pushed (it would reuse it, `g` and all)."""
+
+    def call(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return contextvars.Context().run(wsgi_app, environ, start_response)
+
+    return call
+
+
+def _called_cleanly(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """The server's receive or send, run as a task of its own in an empty context: a
+    callback it registers on the connection (resuming reading, waiting to write) must not
+    capture the context of whoever called it (Flask's thread, via a2wsgi)."""
+
+    async def clean(*args: Any) -> Any:
+        call_it: Coroutine[Any, Any, Any] = call(*args)  # type: ignore[assignment]
+        return await asyncio.create_task(call_it, context=contextvars.Context())
+
+    return clean
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            return int(value)  # the server has already refused one that is not a number
+    return None
+
+
+class _LimitedBody:
+    """Counts the body as the app reads it and stops at `limit` (chunked bodies have no
+    Content-Length to check up front). Once over, the app's own reply is dropped: the
+    Dispatcher answers 413 instead."""
+
+    def __init__(self, receive: Receive, send: Send, limit: int) -> None:
+        self._receive, self._send, self.limit = receive, send, limit
+        self.read = 0
+        self.exceeded = False
+        self.started = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.read += len(message.get("body", b""))
+            if self.read > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge(f"request body over {self.limit} bytes")
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 def _below(scope: Scope, prefix: str) -> Scope:
@@ -184,6 +295,7 @@ def serve(
     config = {} if secure_cookies is None else {"SESSION_COOKIE_SECURE": secure_cookies}
     app = make_asgi_app(data_dir, config=config)
     try:
-        uvicorn.run(app, host=host, port=port, lifespan="on", log_level="info")
+        # uvicorn's own guard against python/cpython#140947, beside the Dispatcher's.
+        uvicorn.run(app, host=host, port=port, lifespan="on", log_level="info", reset_contextvars=True)
     finally:
         app.close()
