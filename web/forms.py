@@ -141,6 +141,22 @@ class ReasonForm(FlaskForm):
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
+# The largest whole number SQLite (and so the event store's versions and positions) holds.
+LARGEST_NUMBER = 2**63 - 1
+
+
+def whole_number(text: str | None) -> int | None:
+    """`text` as a whole number from 0 to LARGEST_NUMBER, or None: for every number a form
+    or query string carries to the ledger or the read model, so a giant one is a clear
+    error rather than an overflow deep inside SQLite."""
+    text = (text or "").strip()
+    # isascii: "²".isdigit() is True; the length check spares int() a million digits.
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(LARGEST_NUMBER)):
+        return None
+    number = int(text)
+    return number if number <= LARGEST_NUMBER else None
+
+
 def add_error(form: FlaskForm, error: LedgerError | str, field: str | None = None) -> None:
     """Attach an error to the field it names, or to the form as a whole."""
     message = error.message if isinstance(error, LedgerError) else error

@@ -35,7 +35,7 @@ from projections.reports.model import REPORT_KINDS, Report
 from projections.reports.render import render_html
 from projections.reports.xlsx import render_xlsx
 from web.backend import backend
-from web.forms import add_error
+from web.forms import LARGEST_NUMBER, add_error, whole_number
 from web.permissions import EVERY_ROLE, PUBLISHER_ROLES, can_publish, can_read, requires_role
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -78,8 +78,13 @@ def _as_at(text: str) -> int | str | None:
     text = (text or "").strip()
     if not text:
         return None
+    if text.isdigit():
+        position = whole_number(text)
+        if position is None:
+            raise ValueError(f"A log position is a whole number up to {LARGEST_NUMBER}.")
+        return position
     parse_as_at(text)
-    return int(text) if text.isdigit() else text
+    return text
 
 
 def _report(programme: str, kind: str, period: str, as_at: int | str | None) -> Report:
@@ -143,6 +148,12 @@ class PublishForm(FlaskForm):
         validators=[Length(max=2000)],
     )
     submit = SubmitField("Publish", widget=GovSubmitInput())
+
+
+def _seen_position(form: PublishForm) -> int:
+    # -1 is never the ledger's position, so a tampered one is refused as "changed since".
+    position = whole_number(form.position.data)
+    return -1 if position is None else position
 
 
 # ---------------------------------------------------------------- views
@@ -279,7 +290,7 @@ def publish_report(programme: str, kind: str) -> str | Response:
                 period,
                 actor=current_user.username,
                 reason=form.reason.data or "",
-                seen_position=int(form.position.data) if form.position.data.isdigit() else -1,
+                seen_position=_seen_position(form),
             )
         except LedgerError as error:
             add_error(form, error)
@@ -320,9 +331,10 @@ def _edition_arg() -> int | None:
     text = request.args.get("edition", "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         abort(404)
-    return int(text)
+    return number
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/published")

@@ -192,7 +192,7 @@ TYPED = "Typed with care <b>& kept</b>"
             id="rerating-without-reason",
         ),
         pytest.param(
-            UPDATE, {"seen_version": ""}, "seen_version", "missing the version", id="no-seen-version"
+            UPDATE, {"seen_version": ""}, "seen_version", "usable version", id="no-seen-version"
         ),
     ],
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, request
 
+from web.forms import whole_number
 from web.permissions import AUDIT_ROLES, CHECKPOINT_ROLES  # noqa: F401  (the audit pages' roles)
 
 bp = Blueprint("audit", "web.audit")
@@ -25,6 +26,7 @@ def position_arg(name: str) -> int | None:
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    position = whole_number(text)
+    if position is None:
         abort(400)
-    return int(text)
+    return position

@@ -15,6 +15,7 @@ from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, S
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ledger.domain import CONFIDENCE_LEVELS, NARRATIVE_SECTIONS
+from web.forms import whole_number
 
 TEXT_LIMIT = 10_000  # generous: a long update is normal, a megabyte is not
 REASON_HINT = "Auditors will see this with your name and the time."
@@ -49,10 +50,10 @@ def _seen_version() -> HiddenField:
 
 def _version_number(form: FlaskForm, field: Field) -> None:
     # Without it the ledger could not tell that someone else saved first, so never guess.
-    if not (field.data or "").isdigit():
+    if whole_number(field.data) is None:
         raise ValidationError(
-            "This form was missing the version of the record you opened. Copy your text, "
-            "reload the page and try again."
+            "This form did not carry a usable version of the record you opened. Copy your "
+            "text, reload the page and try again."
         )
 
 
@@ -63,7 +64,7 @@ class VersionedForm(FlaskForm):
 
     @property
     def seen(self) -> int:
-        return int(self.seen_version.data)
+        return whole_number(self.seen_version.data)  # type: ignore[return-value]  (validated)
 
 
 class StatusUpdateForm(VersionedForm):
