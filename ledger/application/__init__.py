@@ -1,0 +1,44 @@
+"""The ledger application: commands (verbs that return ids) and queries (`get_*`).
+
+- `batch`: how every command loads, checks and saves (batches, conflicts)
+- `programmes`: programmes and their items; `risks`: risks, issues and dependencies;
+  `indicators`; `reports`: narratives and publication; `accounts`
+- `queries`: the `get_*` queries
+
+Import from here: `from ledger.application import Ledger`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ledger.application.accounts import AccountCommands
+from ledger.application.batch import Batch
+from ledger.application.indicators import IndicatorCommands
+from ledger.application.programmes import ItemCommands, ProgrammeCommands
+from ledger.application.queries import Queries, StatusHistory
+from ledger.application.reports import ReportCommands
+from ledger.application.risks import DependencyCommands, RiskCommands
+from ledger.config import event_store_env
+
+__all__ = ["Batch", "Ledger", "StatusHistory", "open_ledger"]
+
+
+class Ledger(
+    ProgrammeCommands,
+    ItemCommands,
+    RiskCommands,
+    DependencyCommands,
+    IndicatorCommands,
+    ReportCommands,
+    AccountCommands,
+    Queries,
+):
+    """Governance Ledger's write side. One instance per process; close it when done."""
+
+    name = "GovernanceLedger"
+
+
+def open_ledger(data_dir: str | os.PathLike[str] | None = None) -> Ledger:
+    """The ledger on the event store in `data_dir` (see ledger.config)."""
+    return Ledger(env=event_store_env(data_dir))

@@ -1,0 +1,86 @@
+"""Commands on accounts: open, roles, programme access, passwords set, (de)activation.
+
+Every grant, revocation and reset is an event, so auditors see who gave whom access."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ledger.application.batch import Batch, LedgerBase
+from ledger.domain import Account
+
+
+class AccountCommands(LedgerBase):
+    def open_account(
+        self,
+        username: str,
+        *,
+        display_name: str,
+        role: str,
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        return self._create(
+            batch,
+            lambda b: Account.open(
+                username=username, display_name=display_name, role=role, actor=actor, reason=reason
+            ),
+            lambda account, _: f"An account {account.username!r} already exists.",
+        )
+
+    def _account(self, b: Batch, username: str) -> Account:
+        return b.existing(
+            Account, Account.create_id(username), f"There is no account {username!r}.", field="username"
+        )
+
+    def grant_role(
+        self, username: str, role: str, *, actor: str, reason: str, batch: Batch | None = None
+    ) -> UUID:
+        with self._changes(batch) as b:
+            account = self._account(b, username)
+            account.grant_role(role, actor=actor, reason=reason)
+        return account.id
+
+    def revoke_role(
+        self, username: str, role: str, *, actor: str, reason: str, batch: Batch | None = None
+    ) -> UUID:
+        with self._changes(batch) as b:
+            account = self._account(b, username)
+            account.revoke_role(role, actor=actor, reason=reason)
+        return account.id
+
+    def assign_programme(
+        self, username: str, programme: str, *, actor: str, reason: str = "", batch: Batch | None = None
+    ) -> UUID:
+        with self._changes(batch) as b:
+            account = self._account(b, username)
+            account.assign_programme(b.programme(programme), actor=actor, reason=reason)
+        return account.id
+
+    def unassign_programme(
+        self, username: str, programme: str, *, actor: str, reason: str, batch: Batch | None = None
+    ) -> UUID:
+        with self._changes(batch) as b:
+            account = self._account(b, username)
+            account.unassign_programme(b.programme(programme), actor=actor, reason=reason)
+        return account.id
+
+    def record_password_set(self, username: str, *, actor: str, reason: str) -> UUID:
+        """Record that a password was set or reset (never the password)."""
+        with self._changes(None) as b:
+            account = self._account(b, username)
+            account.record_password_set(actor=actor, reason=reason)
+        return account.id
+
+    def deactivate_account(self, username: str, *, actor: str, reason: str) -> UUID:
+        with self._changes(None) as b:
+            account = self._account(b, username)
+            account.deactivate(actor=actor, reason=reason)
+        return account.id
+
+    def reactivate_account(self, username: str, *, actor: str, reason: str) -> UUID:
+        with self._changes(None) as b:
+            account = self._account(b, username)
+            account.reactivate(actor=actor, reason=reason)
+        return account.id

@@ -1,0 +1,171 @@
+"""Batches and conflicts: how every command loads, checks and saves what it changes.
+
+Every command runs inside a `Batch`: aggregates are loaded once, changed by domain
+methods that validate and raise `LedgerError`s, and saved together in ONE transaction.
+A command given no batch saves its own; an import passes one batch to many commands and
+saves it at the end, so a file is recorded whole or not at all.
+
+A command on an existing record can carry `seen_version`, the version the user saw.
+If someone else has changed it since, `Conflict` says who changed what and nothing is
+saved. A race between two saves of the same version is caught by the event store's
+optimistic concurrency control and reported the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from ledger.domain import Item, Programme, describe_event
+from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Batch:
+    """Aggregates loaded and changed by one or more commands, saved together."""
+
+    def __init__(self, ledger: LedgerBase) -> None:
+        self.ledger = ledger
+        self._aggregates: dict[UUID, Aggregate] = {}
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id not in self._aggregates:
+            try:
+                self._aggregates[aggregate_id] = self.ledger.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+        aggregate = self._aggregates[aggregate_id]
+        if not isinstance(aggregate, cls):
+            raise DuplicateRef(f"That id already belongs to a {type(aggregate).__name__}.")
+        return aggregate
+
+    def add(self, aggregate: A) -> A:
+        self._aggregates[aggregate.id] = aggregate
+        return aggregate
+
+    def programme(self, slug: str) -> Programme:
+        programme = self.find(Programme, Programme.create_id(slug))
+        if programme is None:
+            raise UnknownRef(f"There is no programme {slug!r}.", field="programme")
+        return programme
+
+    def item(self, programme: Programme, ref: str) -> Item:
+        item = self.find(Item, Item.create_id(programme.id, ref))
+        if item is None:
+            raise UnknownRef(f"{programme.name} has no item {ref!r}.", field="ref")
+        return item
+
+    def existing(self, cls: type[A], aggregate_id: UUID, missing: str, field: str = "ref") -> A:
+        """A record a command changes: one that is not there is an unknown ref."""
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise UnknownRef(missing, field=field)
+        return aggregate
+
+    @property
+    def pending_events(self) -> int:
+        return sum(len(a.pending_events) for a in self._aggregates.values())
+
+    def aggregates(self) -> list[Aggregate]:
+        return list(self._aggregates.values())
+
+
+class LedgerBase(Application[UUID]):
+    """The ledger's saving and conflict checks, which every family of commands uses."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        # Called with the last log position after every save; the projector subscribes here
+        # so a user sees their own write on the next page.
+        self.after_save: list[Callable[[int], None]] = []
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Run several commands and save them in one transaction, or none if any fails."""
+        batch = Batch(self)
+        yield batch
+        self._save_batch(batch)
+
+    @contextmanager
+    def _changes(self, batch: Batch | None) -> Iterator[Batch]:
+        if batch is not None:
+            yield batch
+        else:
+            with self.batch() as own:
+                yield own
+
+    def _create(
+        self, batch: Batch | None, make: Callable[[Batch], A], duplicate: Callable[[A, Batch], str]
+    ) -> UUID:
+        """The outline of every creation command: make the record from what was typed
+        (the domain validates), refuse one whose id exists, and save it."""
+        with self._changes(batch) as b:
+            aggregate = make(b)
+            if b.find(type(aggregate), aggregate.id) is not None:
+                raise DuplicateRef(duplicate(aggregate, b), field="ref")
+            b.add(aggregate)
+        return aggregate.id
+
+    def _save_batch(self, batch: Batch) -> None:
+        aggregates = [a for a in batch.aggregates() if a.pending_events]
+        if not aggregates:
+            return
+        # Saving collects the pending events, so note first which version each change is on.
+        seen = {a.id: a.pending_events[0].originator_version - 1 for a in aggregates}
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise self._race_conflict(aggregates, seen) from None
+        if recordings:
+            position = recordings[-1].notification.id
+            for listener in self.after_save:
+                listener(position)
+
+    def _race_conflict(self, aggregates: list[Aggregate], seen: dict[UUID, int]) -> Conflict:
+        """Someone saved first: find whose record moved on, and what they did."""
+        for aggregate in aggregates:
+            changes = self._changes_since(aggregate.id, seen[aggregate.id])
+            if changes:
+                return Conflict(
+                    subject=_subject(aggregate),
+                    seen_version=seen[aggregate.id],
+                    current_version=changes[-1].version,
+                    changes=changes,
+                )
+        return Conflict(subject="The record", seen_version=0, current_version=0)
+
+    def _changes_since(self, aggregate_id: UUID, version: int) -> list[ChangeSummary]:
+        return [
+            ChangeSummary(
+                version=e.originator_version,
+                actor=getattr(e, "actor", ""),
+                recorded_at=e.timestamp.strftime("%d %b %Y %H:%M UTC"),
+                what=describe_event(e),
+            )
+            for e in self.events.get(aggregate_id, gt=version)
+        ]
+
+    def _check_seen(self, aggregate: Aggregate, seen_version: int | None) -> None:
+        if seen_version is not None and aggregate.version != seen_version:
+            raise Conflict(
+                subject=_subject(aggregate),
+                seen_version=seen_version,
+                current_version=aggregate.version,
+                changes=self._changes_since(aggregate.id, seen_version),
+            )
+
+
+def _subject(aggregate: Aggregate) -> str:
+    ref = (
+        getattr(aggregate, "ref", None)
+        or getattr(aggregate, "username", None)
+        or getattr(aggregate, "slug", "")
+    )
+    return f"{type(aggregate).__name__} {ref}".strip()

@@ -1,0 +1,64 @@
+"""Commands on indicators: define one, record (or correct) its value for a period."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from ledger.application.batch import Batch, LedgerBase
+from ledger.domain import Indicator
+
+
+class IndicatorCommands(LedgerBase):
+    def define_indicator(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        name: str,
+        unit: str = "",
+        better: str = "neither",
+        description: str = "",
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        return self._create(
+            batch,
+            lambda b: Indicator.define(
+                b.programme(programme),
+                ref=ref,
+                name=name,
+                unit=unit,
+                better=better,
+                description=description,
+                actor=actor,
+                reason=reason,
+            ),
+            lambda indicator, _: f"Indicator {ref} already exists.",
+        )
+
+    def record_indicator_value(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        period: str,
+        value: str | int | float | Decimal,
+        breakdown: str = "",
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """Record an indicator's value; changing a recorded value needs a reason."""
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            indicator = b.existing(
+                Indicator, Indicator.create_id(owner.id, ref), f"{owner.name} has no indicator {ref!r}."
+            )
+            self._check_seen(indicator, seen_version)
+            indicator.record_value(
+                owner, period=period, value=value, breakdown=breakdown, actor=actor, reason=reason
+            )
+        return indicator.id

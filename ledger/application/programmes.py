@@ -1,0 +1,236 @@
+"""Commands on programmes and their items: register, rename, rate, correct."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ledger.application.batch import Batch, LedgerBase
+from ledger.domain import Item, Programme
+from ledger.errors import UnknownRef
+from ledger.scales import RAG, Scale, scale_named
+
+
+class ProgrammeCommands(LedgerBase):
+    def register_programme(
+        self,
+        slug: str,
+        name: str,
+        *,
+        cadence: str,
+        scale: Scale | str = RAG,
+        requires_mitigation: bool = True,
+        description: str = "",
+        contact: dict[str, str] | None = None,
+        actor: str,
+        batch: Batch | None = None,
+    ) -> UUID:
+        scale = scale_named(scale) if isinstance(scale, str) else scale
+        return self._create(
+            batch,
+            lambda b: Programme.register(
+                slug=slug,
+                name=name,
+                cadence=cadence,
+                scale=scale,
+                requires_mitigation=requires_mitigation,
+                description=description,
+                contact=contact or {},
+                actor=actor,
+            ),
+            lambda programme, _: f"A programme with the id {programme.slug!r} already exists.",
+        )
+
+    def rename_programme(
+        self,
+        slug: str,
+        name: str,
+        *,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            programme = b.programme(slug)
+            self._check_seen(programme, seen_version)
+            programme.rename(name, actor=actor, reason=reason)
+        return programme.id
+
+    def change_scale(
+        self, slug: str, scale: Scale | str, *, actor: str, reason: str, batch: Batch | None = None
+    ) -> UUID:
+        """Give a programme a different status scale (ratings keep the one they were made on)."""
+        scale = scale_named(scale) if isinstance(scale, str) else scale
+        with self._changes(batch) as b:
+            programme = b.programme(slug)
+            programme.change_scale(scale, actor=actor, reason=reason)
+        return programme.id
+
+    def change_contact(
+        self,
+        slug: str,
+        contact: dict[str, str],
+        *,
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            programme = b.programme(slug)
+            programme.change_contact(contact, actor=actor, reason=reason)
+        return programme.id
+
+
+class ItemCommands(LedgerBase):
+    def register_item(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str,
+        title: str,
+        parent_ref: str = "",
+        lead_officer: str = "",
+        committee: str = "",
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        def make(b: Batch) -> Item:
+            owner = b.programme(programme)
+            if parent_ref.strip():
+                try:
+                    b.item(owner, parent_ref.strip())  # the parent must exist
+                except UnknownRef as missing:
+                    missing.field = "parent_ref"
+                    raise
+            return Item.register(
+                programme=owner,
+                ref=ref,
+                kind=kind,
+                title=title,
+                parent_ref=parent_ref,
+                lead_officer=lead_officer,
+                committee=committee,
+                actor=actor,
+                reason=reason,
+            )
+
+        return self._create(
+            batch,
+            make,
+            lambda item, b: (
+                f"{b.programme(programme).name} already has an item {item.ref!r}: refs must be unique."
+            ),
+        )
+
+    def retitle_item(
+        self,
+        programme: str,
+        ref: str,
+        title: str,
+        *,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            item = b.item(b.programme(programme), ref)
+            self._check_seen(item, seen_version)
+            item.retitle(title, actor=actor, reason=reason)
+        return item.id
+
+    def reassign_lead(
+        self,
+        programme: str,
+        ref: str,
+        lead_officer: str,
+        *,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            item = b.item(b.programme(programme), ref)
+            self._check_seen(item, seen_version)
+            item.reassign_lead(lead_officer, actor=actor, reason=reason)
+        return item.id
+
+    def change_committee(
+        self,
+        programme: str,
+        ref: str,
+        committee: str,
+        *,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            item = b.item(b.programme(programme), ref)
+            self._check_seen(item, seen_version)
+            item.change_committee(committee, actor=actor, reason=reason)
+        return item.id
+
+    def record_status(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        period: str,
+        status: str,
+        update: str = "",
+        mitigation: str = "",
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """Record an item's status and update for a period (a re-rating needs a reason)."""
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            item = b.item(owner, ref)
+            self._check_seen(item, seen_version)
+            item.record_status(
+                owner,
+                period=period,
+                status=status,
+                update=update,
+                mitigation=mitigation,
+                actor=actor,
+                reason=reason,
+            )
+        return item.id
+
+    def correct_status(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        period: str,
+        status: str,
+        update: str = "",
+        mitigation: str = "",
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """Put right a mistake in a recorded status or update; the reason is required."""
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            item = b.item(owner, ref)
+            self._check_seen(item, seen_version)
+            item.correct_status(
+                owner,
+                period=period,
+                status=status,
+                update=update,
+                mitigation=mitigation,
+                actor=actor,
+                reason=reason,
+            )
+        return item.id

@@ -1,0 +1,223 @@
+"""Commands on risks and issues (raise, re-rate, correct, close, reopen) and on
+dependencies (register, review, correct)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from ledger.application.batch import Batch, LedgerBase
+from ledger.domain import Dependency, Programme, Risk
+
+
+class RiskCommands(LedgerBase):
+    def raise_risk(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str = "risk",
+        description: str,
+        rag_before: str,
+        mitigation: str = "",
+        rag_after: str = "",
+        owner: str = "",
+        period: str,
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        return self._create(
+            batch,
+            lambda b: Risk.raise_(
+                b.programme(programme),
+                kind=kind,
+                ref=ref,
+                description=description,
+                rag_before=rag_before,
+                mitigation=mitigation,
+                rag_after=rag_after,
+                owner=owner,
+                period=period,
+                actor=actor,
+                reason=reason,
+            ),
+            lambda risk, _: f"{kind.capitalize()} {ref} already exists.",
+        )
+
+    def _risk(self, b: Batch, programme: Programme, kind: str, ref: str) -> Risk:
+        return b.existing(
+            Risk,
+            Risk.create_id(programme.id, kind.strip().lower(), ref),
+            f"{programme.name} has no {kind} {ref!r}.",
+        )
+
+    def rerate_risk(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str = "risk",
+        rag_before: str,
+        mitigation: str = "",
+        rag_after: str = "",
+        period: str,
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            risk = self._risk(b, owner, kind, ref)
+            self._check_seen(risk, seen_version)
+            risk.rerate(
+                owner,
+                rag_before=rag_before,
+                mitigation=mitigation,
+                rag_after=rag_after,
+                period=period,
+                actor=actor,
+                reason=reason,
+            )
+        return risk.id
+
+    def correct_risk(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str = "risk",
+        description: str,
+        owner: str = "",
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            risk = self._risk(b, b.programme(programme), kind, ref)
+            self._check_seen(risk, seen_version)
+            risk.correct(description=description, owner=owner, actor=actor, reason=reason)
+        return risk.id
+
+    def close_risk(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str = "risk",
+        period: str,
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            risk = self._risk(b, owner, kind, ref)
+            self._check_seen(risk, seen_version)
+            risk.close(owner, period=period, actor=actor, reason=reason)
+        return risk.id
+
+    def reopen_risk(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        kind: str = "risk",
+        period: str,
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            risk = self._risk(b, owner, kind, ref)
+            self._check_seen(risk, seen_version)
+            risk.reopen(owner, period=period, actor=actor, reason=reason)
+        return risk.id
+
+
+class DependencyCommands(LedgerBase):
+    def register_dependency(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        description: str,
+        plan_agreed: str | bool | None = "",
+        confidence: str = "",
+        owner: str = "",
+        period: str,
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        return self._create(
+            batch,
+            lambda b: Dependency.register(
+                b.programme(programme),
+                ref=ref,
+                description=description,
+                plan_agreed=plan_agreed,
+                confidence=confidence,
+                owner=owner,
+                period=period,
+                actor=actor,
+                reason=reason,
+            ),
+            lambda dependency, _: f"Dependency {ref} already exists.",
+        )
+
+    def _dependency(self, b: Batch, programme: Programme, ref: str) -> Dependency:
+        return b.existing(
+            Dependency,
+            Dependency.create_id(programme.id, ref),
+            f"{programme.name} has no dependency {ref!r}.",
+        )
+
+    def review_dependency(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        plan_agreed: str | bool | None,
+        confidence: str,
+        period: str,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            owner = b.programme(programme)
+            dependency = self._dependency(b, owner, ref)
+            self._check_seen(dependency, seen_version)
+            dependency.review(
+                owner,
+                plan_agreed=plan_agreed,
+                confidence=confidence,
+                period=period,
+                actor=actor,
+                reason=reason,
+            )
+        return dependency.id
+
+    def correct_dependency(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        description: str,
+        owner: str = "",
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        with self._changes(batch) as b:
+            dependency = self._dependency(b, b.programme(programme), ref)
+            self._check_seen(dependency, seen_version)
+            dependency.correct(description=description, owner=owner, actor=actor, reason=reason)
+        return dependency.id

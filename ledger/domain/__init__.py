@@ -1,0 +1,51 @@
+"""The domain model: aggregates are nouns, events are past tense.
+
+One module per aggregate family, plus what they share:
+
+- `programmes`: Programme (cadence, status scale, contact)
+- `items`: Item (status and update per period)
+- `risks`: Risk (and issues), Dependency
+- `indicators`: Indicator (a figure per period)
+- `narratives`: Narrative (report sections per period)
+- `accounts`: Account (roles and programme access)
+- `publications`: Publication (what a published report was built from)
+- `base`: ids, the persisted-topic rule, shared checks; `wording`: describe_event;
+  `topics`: every topic the event store holds.
+
+Import from here (`from ledger.domain import Item`): persisted topics name this package.
+"""
+
+from ledger.domain.accounts import ROLES, Account
+from ledger.domain.base import natural_id, yes_no
+from ledger.domain.indicators import BETTER_DIRECTIONS, Indicator, parse_number
+from ledger.domain.items import ITEM_KINDS, Item
+from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
+from ledger.domain.programmes import CONTACT_FIELDS, Programme
+from ledger.domain.publications import Publication
+from ledger.domain.risks import CONFIDENCE_LEVELS, RISK_KINDS, Dependency, Risk
+from ledger.domain.topics import register_round1_topics
+from ledger.domain.wording import describe_event
+
+__all__ = [
+    "BETTER_DIRECTIONS",
+    "CONFIDENCE_LEVELS",
+    "CONTACT_FIELDS",
+    "ITEM_KINDS",
+    "NARRATIVE_SECTIONS",
+    "RISK_KINDS",
+    "ROLES",
+    "Account",
+    "Dependency",
+    "Indicator",
+    "Item",
+    "Narrative",
+    "Programme",
+    "Publication",
+    "Risk",
+    "describe_event",
+    "natural_id",
+    "parse_number",
+    "yes_no",
+]
+
+register_round1_topics(globals())

@@ -1,0 +1,210 @@
+"""Items: anything rated or reported under a programme, and its status for each period."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
+from ledger.domain.programmes import Programme
+from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired
+
+ITEM_KINDS = ("vision", "aim", "priority", "action", "workstream", "core area", "objective")
+
+
+class Item(LedgerAggregate):
+    """Anything rated or reported under a programme: an aim, priority, action, workstream..."""
+
+    @staticmethod
+    def create_id(programme_id: UUID, ref: str) -> UUID:
+        return natural_id("item", programme_id, ref)
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        programme: Programme,
+        ref: str,
+        kind: str,
+        title: str,
+        parent_ref: str,
+        lead_officer: str,
+        committee: str,
+        actor: str,
+        reason: str = "",
+    ) -> Item:
+        ref = required_text(ref, "Enter a ref for the item, like A1.1.1.", "ref", InvalidValue)
+        kind = (kind or "").strip().lower()
+        if kind not in ITEM_KINDS:
+            raise InvalidValue(
+                f"{kind!r} is not a kind of item: use one of {', '.join(ITEM_KINDS)}.",
+                field="kind",
+            )
+        title = required_text(title, f"Enter a title for {ref}.", "title")
+        return cls(
+            programme_id=programme.id,
+            ref=ref,
+            kind=kind,
+            title=title,
+            parent_ref=(parent_ref or "").strip(),
+            lead_officer=(lead_officer or "").strip(),
+            committee=(committee or "").strip(),
+            actor=actor,
+            reason=(reason or "").strip(),
+        )
+
+    @event("Registered")
+    def __init__(
+        self,
+        programme_id: UUID,
+        ref: str,
+        kind: str,
+        title: str,
+        parent_ref: str,
+        lead_officer: str,
+        committee: str,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.programme_id = programme_id
+        self.ref = ref
+        self.kind = kind
+        self.title = title
+        self.parent_ref = parent_ref
+        self.lead_officer = lead_officer
+        self.committee = committee
+        # period label -> the rating in force: status, update, mitigation, version, actor
+        self.ratings: dict[str, dict[str, Any]] = {}
+
+    def retitle(self, title: str, *, actor: str, reason: str) -> None:
+        title = required_text(title, f"Enter a title for {self.ref}.", "title")
+        if title != self.title:
+            self._retitled(title=title, actor=actor, reason=(reason or "").strip())
+
+    @event("Retitled")
+    def _retitled(self, title: str, actor: str, reason: str) -> None:
+        self.title = title
+
+    def reassign_lead(self, lead_officer: str, *, actor: str, reason: str) -> None:
+        lead_officer = required_text(lead_officer, "Enter the lead officer.", "lead_officer", InvalidValue)
+        if lead_officer != self.lead_officer:
+            self._lead_reassigned(lead_officer=lead_officer, actor=actor, reason=(reason or "").strip())
+
+    @event("LeadReassigned")
+    def _lead_reassigned(self, lead_officer: str, actor: str, reason: str) -> None:
+        self.lead_officer = lead_officer
+
+    def change_committee(self, committee: str, *, actor: str, reason: str) -> None:
+        committee = (committee or "").strip()
+        if committee != self.committee:
+            self._committee_changed(committee=committee, actor=actor, reason=(reason or "").strip())
+
+    @event("CommitteeChanged")
+    def _committee_changed(self, committee: str, actor: str, reason: str) -> None:
+        self.committee = committee
+
+    def record_status(
+        self,
+        programme: Programme,
+        *,
+        period: str,
+        status: str,
+        update: str,
+        mitigation: str,
+        actor: str,
+        reason: str = "",
+    ) -> bool:
+        """Record a status and update for a period. Returns False if it repeats what is
+        already recorded (nothing to do). A different status for a period already rated
+        is a re-rating, and needs a reason."""
+        label = programme.parse_period(period).label
+        rating = programme.resolve_rating(status, allow_empty=True)
+        name = rating.name if rating else ""
+        update, mitigation, reason = (
+            (update or "").strip(),
+            (mitigation or "").strip(),
+            (reason or "").strip(),
+        )
+        programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}")
+        current = self.ratings.get(label)
+        if current and (current["status"], current["update"], current["mitigation"]) == (
+            name,
+            update,
+            mitigation,
+        ):
+            return False
+        if current and current["status"] != name and not reason:
+            raise ReasonRequired(
+                f"{self.ref} is already rated {current['status'] or 'not rated'} for {label}. "
+                f"Give a reason for re-rating it {name or 'not rated'}.",
+                field="reason",
+            )
+        self._status_recorded(
+            period=label, status=name, update=update, mitigation=mitigation, actor=actor, reason=reason
+        )
+        return True
+
+    @event("StatusRecorded")
+    def _status_recorded(
+        self, period: str, status: str, update: str, mitigation: str, actor: str, reason: str
+    ) -> None:
+        self._set_rating(period, status, update, mitigation, actor)
+
+    def correct_status(
+        self,
+        programme: Programme,
+        *,
+        period: str,
+        status: str,
+        update: str,
+        mitigation: str,
+        actor: str,
+        reason: str,
+    ) -> None:
+        """Put right a mistake in what was recorded for a period; needs a reason."""
+        label = programme.parse_period(period).label
+        current = self.ratings.get(label)
+        if current is None:
+            raise NothingToCorrect(
+                f"Nothing has been recorded for {self.ref} in {label}, so there is nothing to "
+                "correct. Record a status instead.",
+                field="period",
+            )
+        rating = programme.resolve_rating(status, allow_empty=True)
+        mitigation = (mitigation or "").strip()
+        programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}")
+        reason = require_reason(reason, f"what was wrong with {self.ref} for {label}")
+        self._status_corrected(
+            period=label,
+            status=rating.name if rating else "",
+            update=(update or "").strip(),
+            mitigation=mitigation,
+            corrects=current["version"],
+            actor=actor,
+            reason=reason,
+        )
+
+    @event("StatusCorrected")
+    def _status_corrected(
+        self,
+        period: str,
+        status: str,
+        update: str,
+        mitigation: str,
+        corrects: int,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self._set_rating(period, status, update, mitigation, actor)
+
+    def _set_rating(self, period: str, status: str, update: str, mitigation: str, actor: str) -> None:
+        # Runs while the event is applied, before the version moves on.
+        self.ratings[period] = {
+            "status": status,
+            "update": update,
+            "mitigation": mitigation,
+            "version": self.version + 1,
+            "actor": actor,
+        }

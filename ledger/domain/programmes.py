@@ -1,0 +1,150 @@
+"""Programmes: a plan, partnership or board, its cadence, status scale and contact."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
+from ledger.errors import InvalidValue, MitigationRequired, UnknownStatus
+from ledger.periods import Cadence, Period
+from ledger.scales import Scale, Status
+
+CONTACT_FIELDS = ("name", "phone", "email")
+
+
+def _contact(contact: dict[str, str]) -> dict[str, str]:
+    """Always the same fields, so "no contact" has one spelling and compares equal."""
+    unknown = set(contact) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidValue(f"Unknown contact field(s): {', '.join(sorted(unknown))}.", field="contact")
+    return {k: (contact.get(k) or "").strip() for k in CONTACT_FIELDS}
+
+
+_scales: dict[str, Scale] = {}
+
+
+def _scale_from(data: dict[str, Any]) -> Scale:
+    """Scales are immutable values: build each distinct one once, not on every command."""
+    key = repr(data)
+    if key not in _scales:
+        _scales[key] = Scale.from_dict(data)
+    return _scales[key]
+
+
+class Programme(LedgerAggregate):
+    """A plan, partnership or board that reports on a cadence with its own status scale."""
+
+    @staticmethod
+    def create_id(slug: str) -> UUID:
+        return natural_id("programme", slug)
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        slug: str,
+        name: str,
+        cadence: str,
+        scale: Scale,
+        requires_mitigation: bool,
+        description: str,
+        contact: dict[str, str],
+        actor: str,
+    ) -> Programme:
+        slug = required_text(slug, "Enter a short id for the programme.", "programme")
+        if not all(c.isalnum() or c in "-_" for c in slug):
+            raise InvalidValue(
+                f"{slug!r} is not a valid programme id: use letters, digits and hyphens.",
+                field="programme",
+            )
+        name = required_text(name, "Enter the programme's name.", "name")
+        return cls(
+            slug=slug,
+            name=name,
+            cadence=Cadence.parse(cadence).value,
+            scale=scale.to_dict(),
+            requires_mitigation=requires_mitigation,
+            description=(description or "").strip(),
+            contact=_contact(contact),
+            actor=actor,
+            reason="",
+        )
+
+    @event("Registered")
+    def __init__(
+        self,
+        slug: str,
+        name: str,
+        cadence: str,
+        scale: dict[str, Any],
+        requires_mitigation: bool,
+        description: str,
+        contact: dict[str, str],
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.slug = slug
+        self.name = name
+        self.cadence = cadence
+        self.scale_data = scale
+        self.requires_mitigation = requires_mitigation
+        self.description = description
+        self.contact = contact
+
+    @property
+    def scale(self) -> Scale:
+        return _scale_from(self.scale_data)
+
+    def parse_period(self, text: str) -> Period:
+        return Period.parse(text, self.cadence)
+
+    def rename(self, name: str, *, actor: str, reason: str) -> None:
+        name = required_text(name, "Enter the programme's name.", "name")
+        if name != self.name:
+            self._renamed(name=name, actor=actor, reason=(reason or "").strip())
+
+    @event("Renamed")
+    def _renamed(self, name: str, actor: str, reason: str) -> None:
+        self.name = name
+
+    def change_contact(self, contact: dict[str, str], *, actor: str, reason: str = "") -> None:
+        contact = _contact(contact)
+        if contact != self.contact:
+            self._contact_changed(contact=contact, actor=actor, reason=(reason or "").strip())
+
+    @event("ContactChanged")
+    def _contact_changed(self, contact: dict[str, str], actor: str, reason: str) -> None:
+        self.contact = contact
+
+    def change_scale(self, scale: Scale, *, actor: str, reason: str) -> None:
+        reason = require_reason(reason, "changing a programme's status scale")
+        self._scale_changed(scale=scale.to_dict(), actor=actor, reason=reason)
+
+    @event("ScaleChanged")
+    def _scale_changed(self, scale: dict[str, Any], actor: str, reason: str) -> None:
+        self.scale_data = scale
+
+    def resolve_rating(self, status: str, *, allow_empty: bool, field: str = "status") -> Status | None:
+        """A status on this programme's scale, or None when empty is allowed."""
+        if allow_empty and not (status or "").strip():
+            return None
+        try:
+            return self.scale.resolve(status)
+        except UnknownStatus as error:
+            error.field = field
+            raise
+
+    def check_mitigation(self, status: Status | None, mitigation: str, subject: str) -> None:
+        if (
+            status is not None
+            and status.category.is_exception
+            and self.requires_mitigation
+            and not (mitigation or "").strip()
+        ):
+            raise MitigationRequired(
+                f"{subject} is rated {status.name}: describe the mitigation or corrective action in hand.",
+                field="mitigation",
+            )

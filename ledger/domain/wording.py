@@ -1,0 +1,40 @@
+"""The words for what an event changed, written once for conflicts and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.domain.narratives import NARRATIVE_SECTIONS
+
+
+def describe_event(event: Any) -> str:
+    """A one-line description of what an event changed, for conflicts and the audit trail."""
+    name = type(event).__name__
+    f = vars(event)
+    breakdown = f" ({f['breakdown']})" if f.get("breakdown") else ""
+    if name == "StatusRecorded":
+        text = f"recorded {f['status'] or 'not rated'}"
+    elif name == "StatusCorrected":
+        text = f"corrected to {f['status'] or 'not rated'}"
+    elif name == "Retitled":
+        text = f"retitled to {f['title']!r}"
+    elif name == "LeadReassigned":
+        text = f"lead reassigned to {f['lead_officer']}"
+    elif name == "CommitteeChanged":
+        text = f"committee changed to {f['committee'] or 'none'}"
+    elif name == "Rerated":
+        text = f"re-rated {f['rag_before']} → {f['rag_after'] or 'not re-rated'}"
+    elif name == "ValueRecorded":
+        text = f"value {f['value']}{breakdown}"
+    elif name == "ValueCorrected":
+        text = f"value corrected to {f['value']}{breakdown}"
+    elif name == "SectionWritten":
+        text = f"wrote {NARRATIVE_SECTIONS.get(f['section'], f['section'])}"
+    elif name == "Reviewed":
+        text = (
+            f"reviewed: plan agreed {f['plan_agreed'] or 'not stated'}, "
+            f"confidence {f['confidence'] or 'not stated'}"
+        )
+    else:
+        text = "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(name)).lower()
+    return f"{text} for {f['period']}" if f.get("period") else text
