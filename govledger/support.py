@@ -1,17 +1,42 @@
-"""What every `govledger` command shares: where the data directory is, and a progress bar."""
+"""What every `govledger` command shares: the data directory it was given, and a progress bar."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ledger.config import resolve_data_dir
+from ledger.config import EVENTS_DB, PROJECTIONS_DB, resolve_data_dir
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class LedgerContext:
+    """What every command needs to find the ledger's files. `chosen` is the directory
+    the user named (--data-dir or $GOVLEDGER_DATA_DIR), None when they named none."""
+
+    data_dir: Path
+    chosen: Path | None = None
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / EVENTS_DB
+
+    @property
+    def projections_db(self) -> Path:
+        return self.data_dir / PROJECTIONS_DB
+
+
+def chosen_data_dir(ctx: click.Context) -> Path | None:
+    """The directory the user named for the `govledger` group, if any."""
+    obj: Any = ctx.find_root().obj
+    chosen = obj.get("data_dir") if isinstance(obj, dict) else getattr(obj, "chosen", None)
+    return Path(chosen) if chosen else None
 
 
 def data_dir_of(ctx: click.Context) -> Path:

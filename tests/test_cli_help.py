@@ -6,13 +6,15 @@ here, so the README can never silently fall behind the CLI.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from ledger.cli import main
+from govledger.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -20,7 +22,10 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every command path under `group`, subgroups included (and listed themselves)."""
     paths: list[tuple[str, ...]] = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = (*prefix, name)
         paths.append(path)
         if isinstance(command, click.Group):
@@ -35,7 +40,9 @@ def _command(path: tuple[str, ...]) -> click.Command:
     command: click.Command = main
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, name
+        command = found
     return command
 
 
@@ -59,3 +66,22 @@ def test_command_is_documented_in_the_readme(path: tuple[str, ...]) -> None:
     assert README.is_file(), f"{README} does not exist"
     usage = f"govledger {' '.join(path)}"
     assert usage in README.read_text(encoding="utf-8"), f"README.md never mentions `{usage}`"
+
+
+def test_verify_loads_no_web_code() -> None:
+    """`govledger verify` is the auditor's everyday command: it must not pay for Flask,
+    Datasette or any web module, which the lazily loaded commands keep out."""
+    probe = (
+        "import sys\n"
+        "from govledger.cli import main\n"
+        "try:\n"
+        "    main(['verify', '--help'], prog_name='govledger')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'datasette', 'web'))\n"
+        "print('LOADED', loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Check that the event log has not been altered." in result.stdout
+    assert "LOADED []" in result.stdout, result.stdout.splitlines()[-1]

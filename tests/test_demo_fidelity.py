@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledger.cli import main
-from ledger.demo.load import CHESHIRE_EAST, DEMO_ACCOUNTS, MARKER
+from govledger.cli import main
+from govledger.demo.load import CHESHIRE_EAST, DEMO_ACCOUNTS, MARKER
 from ledger.store import verify
 from projections import queries
 

@@ -1,4 +1,4 @@
-"""The demo seed CSVs (ledger/demo/seed) are a faithful import of the three seed reports.
+"""The demo seed CSVs (govledger/demo/seed) are a faithful import of the three seed reports.
 
 Figures are checked against the published Cheshire East report (Corporate Policy
 Committee, 3 October 2024), written out here rather than derived from the extractor, so
@@ -20,7 +20,7 @@ from ledger.periods import Period
 from ledger.scales import Category, scale_named
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SEED_CSV = REPO_ROOT / "ledger" / "demo" / "seed"
+SEED_CSV = REPO_ROOT / "govledger" / "demo" / "seed"
 SEEDS = REPO_ROOT.parent / "shared" / "seeds"  # where a clean clone finds the seed texts
 FORMAT_DOC = REPO_ROOT / "docs" / "import-format.md"
 
@@ -349,7 +349,7 @@ def test_unrated_categories_match_the_scale() -> None:
 @pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed texts not found at {SEEDS}")
 def test_the_extractor_regenerates_identical_files(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ledger.demo.extract", str(SEEDS), str(tmp_path)],
+        [sys.executable, "-m", "govledger.demo.extract", str(SEEDS), str(tmp_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr

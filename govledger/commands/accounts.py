@@ -1,10 +1,6 @@
-"""Click commands for the web side, for `ledger.cli` to register:
+"""`govledger account`: the first administrator, and password resets.
 
-    from web.cli import account, serve
-    main.add_command(account)
-    main.add_command(serve)
-
-Each finds the data directory on the click context object: `ctx.obj.data_dir` (the
+It finds the data directory on the click context object: `ctx.obj.data_dir` (the
 `LedgerContext` that `govledger` sets up) or `ctx.obj["data_dir"]` (a plain dict),
 falling back to $GOVLEDGER_DATA_DIR / ./govledger-data when run on its own.
 """
@@ -18,10 +14,10 @@ from typing import Any
 
 import click
 
-from ledger.cli_support import data_dir_of
+from govledger.support import data_dir_of
+from govledger.system import System, open_system
 from ledger.domain import ROLES
 from ledger.errors import LedgerError
-from web.backend import System
 from web.config import CREDENTIALS_DB, DEFAULTS
 from web.credentials import CredentialStore
 
@@ -106,8 +102,6 @@ def set_password_command(ctx: click.Context, username: str, password: str) -> No
 
 @contextmanager
 def _credentials_and_system(ctx: click.Context) -> Iterator[tuple[System, CredentialStore]]:
-    from web.backend import open_system
-
     data_dir = data_dir_of(ctx)
     data_dir.mkdir(parents=True, exist_ok=True)
     system = open_system(data_dir)
@@ -116,24 +110,3 @@ def _credentials_and_system(ctx: click.Context) -> Iterator[tuple[System, Creden
     finally:
         system.close()
 
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option(
-    "--insecure-cookies",
-    is_flag=True,
-    help="Send the sign-in cookie over plain http. Only for a demo on a network without "
-    "HTTPS; browsers already allow secure cookies on http://127.0.0.1 and localhost.",
-)
-@click.pass_context
-def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> None:
-    """Serve the web app, with Datasette at /data/, on one port.
-
-    Signing in to the web app also signs you in to Datasette. Set
-    $GOVLEDGER_SECRET_KEY to fix the session key; otherwise one is generated and kept
-    (owner-readable only) in the data directory.
-    """
-    from web.serve import serve as run
-
-    run(data_dir_of(ctx), host, port, secure_cookies=not insecure_cookies)

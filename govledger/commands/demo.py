@@ -2,30 +2,66 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from ledger.cli_support import progress_bar
-from ledger.demo.load import DemoRefused, load_demo
+from govledger.commands.serve import DEMO_DIR, run_server
+from govledger.demo.load import MARKER, DemoRefused, load_demo
+from govledger.support import chosen_data_dir, progress_bar
 from ledger.errors import LedgerError
 
-DEFAULT_DEMO_DIR = Path("govledger-demo")
+EXIT_REFUSED = 1
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def demo_dir(own: Path | None, ctx: click.Context) -> Path:
+    """Where the demo goes, in the documented order: `demo --data-dir`, then
+    `govledger --data-dir` or $GOVLEDGER_DATA_DIR, then ./govledger-demo."""
+    return (own or chosen_data_dir(ctx) or DEMO_DIR).resolve()
+
+
+def _may_replace(data_dir: Path, yes: bool) -> bool:
+    """An earlier demo is replaced only when the user says so: its accounts and
+    passwords go with it. Without a terminal to ask at, only --yes says so."""
+    if yes or not (data_dir / MARKER).exists():
+        return True
+    if not _stdin_is_terminal():
+        click.echo(
+            f"{data_dir} already holds a demo. Rebuilding it replaces its accounts and passwords.\n"
+            f"Serve it as it is:  govledger --data-dir {data_dir} serve\n"
+            "Or rebuild it without being asked:  govledger demo --yes",
+            err=True,
+        )
+        return False
+    return click.confirm(
+        f"{data_dir} already holds a demo. Replace it, with new accounts and passwords?",
+        default=False,
+    )
 
 
 @click.command()
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DEMO_DIR,
-    show_default=True,
-    help="Where to build the demo. Rebuilt from scratch on every run; refuses a directory "
-    "that holds anything the demo did not create.",
+    default=None,
+    help="Where to build the demo  [default: govledger's --data-dir or $GOVLEDGER_DATA_DIR, "
+    "else ./govledger-demo]. Rebuilt from scratch on every run (after asking, if a demo is "
+    "already there); refuses a directory that holds anything the demo did not create.",
 )
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Serve the web app afterwards.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def demo(data_dir: Path, serve: bool, host: str, port: int) -> None:
+@click.option(
+    "-y", "--yes", is_flag=True,
+    help="Replace an earlier demo without asking (for scripts; needed when there is no terminal).",
+)
+@click.pass_context
+def demo(ctx: click.Context, data_dir: Path | None, serve: bool, host: str, port: int, yes: bool) -> None:
     """Load the three seed reports as real ledger history and serve the product.
 
     The Cheshire East Plan 2024/25 (Q1: 66 rated actions and organisational health
@@ -33,18 +69,23 @@ def demo(data_dir: Path, serve: bool, host: str, port: int) -> None:
     Children's Trust partnership report go through `govledger import`, exactly as a
     council's own spreadsheet would. One account per role is created with a fresh random
     password, printed here and kept in DATA_DIR/demo-accounts.txt.
+
+    Serve the same demo again later with `govledger --data-dir govledger-demo serve`.
     """
-    data_dir = data_dir.resolve()
+    target = demo_dir(data_dir, ctx)
+    if not _may_replace(target, yes):
+        click.echo("The demo was left as it was.", err=True)
+        ctx.exit(EXIT_REFUSED)
     try:
         with progress_bar("Importing the seed reports") as progress:
-            load = load_demo(data_dir, progress=progress)
+            load = load_demo(target, progress=progress)
     except (DemoRefused, LedgerError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Demo data loaded into {data_dir}")
+    click.echo(f"Demo data loaded into {target}")
     click.echo(load.imported.summary())
+    click.echo(load.events_text())
     click.echo(load.accounts_text())
+    click.echo(f"\nServe this demo again later:  govledger --data-dir {target} serve")
     if serve:
-        from web.serve import serve as run
-
-        click.echo(f"\nServing on http://{host}:{port}/  (Datasette at /data/; Ctrl+C to stop)")
-        run(data_dir, host, port)
+        click.echo("")
+        run_server(target, host, port)

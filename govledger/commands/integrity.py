@@ -1,9 +1,7 @@
-"""The `govledger` command line: a thin click layer over the library APIs.
+"""`govledger verify` and `govledger checkpoint`: the hash chain, checked from the command line.
 
 Each command parses options, makes one library call and turns the outcome into text
-and an exit status. Commands reach the data directory through the `LedgerContext` on
-the click context (`@click.pass_obj`), so `--data-dir` / $GOVLEDGER_DATA_DIR is
-resolved in one place.
+and an exit status. Both read only the event store: no Flask, no Datasette.
 """
 
 from __future__ import annotations
@@ -11,55 +9,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from govledger.support import LedgerContext, progress_bar
 from ledger import store as ledger_store
-from ledger.cli_support import progress_bar
-from ledger.config import DATA_DIR_ENV, EVENTS_DB, PROJECTIONS_DB, resolve_data_dir
+from ledger.config import DATA_DIR_ENV, EVENTS_DB
 
 # Below this many events verification takes well under a second: no progress bar.
 PROGRESS_THRESHOLD = 50_000
 
 EXIT_TAMPERED = 1
 EXIT_NO_STORE = 2
-
-
-@dataclass(frozen=True)
-class LedgerContext:
-    """What every command needs to find the ledger's files."""
-
-    data_dir: Path
-
-    @property
-    def events_db(self) -> Path:
-        return self.data_dir / EVENTS_DB
-
-    @property
-    def projections_db(self) -> Path:
-        return self.data_dir / PROJECTIONS_DB
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar=DATA_DIR_ENV,
-    show_envvar=True,
-    help="Directory holding events.db and projections.db  [default: ./govledger-data]",
-)
-@click.version_option(package_name="governance-ledger")
-@click.pass_context
-def main(ctx: click.Context, data_dir: Path | None) -> None:
-    """Governance Ledger: a tamper-evident record of RAG ratings, updates, risks and
-    indicators for public-sector programme reporting.
-
-    Every change is appended to a hash-chained event log (events.db); nothing is ever
-    updated or deleted. Run `govledger COMMAND --help` for each command.
-    """
-    ctx.obj = LedgerContext(data_dir=resolve_data_dir(data_dir))
 
 
 @contextmanager
@@ -79,7 +41,7 @@ def _event_store_errors(ctx: click.Context, events_db: Path) -> Iterator[None]:
         ctx.exit(EXIT_NO_STORE)
 
 
-@main.command()
+@click.command()
 @click.option(
     "--checkpoint",
     "checkpoint_file",
@@ -137,7 +99,7 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     ctx.exit(EXIT_TAMPERED)
 
 
-@main.command()
+@click.command()
 @click.option(
     "--out",
     "out_file",
@@ -171,17 +133,3 @@ def checkpoint(ctx: click.Context, out_file: Path) -> None:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
     click.echo(f"Checkpoint written to {out_file}: {written.events} events, head {written.head}")
-
-
-def _add_feature_commands() -> None:
-    """Commands that live beside the feature they drive (import, web, demo...)."""
-    from ledger.demo.cli import demo
-    from ledger.transfer_cli import export_command, import_command
-    from projections.cli import rebuild_command, snapshot_command
-    from web.cli import account, serve
-
-    for command in (import_command, export_command, rebuild_command, snapshot_command, account, serve, demo):
-        main.add_command(command)
-
-
-_add_feature_commands()

@@ -1,10 +1,6 @@
-"""Command-line commands for the read side, for the `govledger` group to register:
+"""`govledger rebuild` and `govledger snapshot`: the read side from the command line.
 
-    from projections.cli import rebuild_command, snapshot_command
-    cli.add_command(rebuild_command)
-    cli.add_command(snapshot_command)
-
-They find the data directory as every `govledger` command does (ledger.cli_support):
+They find the data directory as every `govledger` command does (govledger.support):
 the group's context object, `ctx.obj.data_dir` or `ctx.obj["data_dir"]`.
 """
 
@@ -14,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ledger.cli_support import data_dir_of, progress_bar
+from govledger.support import data_dir_of, progress_bar
 from ledger.config import projections_path
 from projections.projector import ProjectionFailed
 from projections.system import parse_as_at, rebuild, snapshot
@@ -87,5 +83,3 @@ def snapshot_command(ctx: click.Context, as_at: str, out: Path, force: bool) -> 
         f"(up to log position {result.position})."
     )
 
-
-commands = [rebuild_command, snapshot_command]

@@ -1,9 +1,5 @@
-"""`govledger import` and `govledger export`: thin click commands over ledger.importer and
-ledger.exporter. To register them in the `govledger` group:
-
-    from ledger.transfer_cli import export_command, import_command
-    main.add_command(import_command)
-    main.add_command(export_command)
+"""`govledger import` and `govledger export`: thin click commands over the ledger's
+import and export.
 
 They find the data directory on the click context object: `ctx.obj.data_dir` (the
 group's `LedgerContext`) or `ctx.obj["data_dir"]`.
@@ -12,31 +8,20 @@ group's `LedgerContext`) or `ctx.obj["data_dir"]`.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from ledger.application import Ledger
-from ledger.cli_support import data_dir_of, progress_bar
-from ledger.exporter import ExportError, export
-from ledger.importer import ImportResult, import_file
+from govledger.support import data_dir_of, progress_bar
+from govledger.system import opened_ledger
+from ledger.transfer.export import ExportError, export
+from ledger.transfer.importing import import_file
+from ledger.transfer.results import ImportResult
 
 MAX_LISTED = 100  # problems or rows printed before "... and N more"
 PROGRESS_THRESHOLD = 2_000  # rows: smaller files import faster than a bar can draw
 
 EXIT_PROBLEMS = 1
-
-
-@contextmanager
-def opened_ledger(data_dir: Path) -> Iterator[Ledger]:
-    """The one place these commands open the ledger: with its projector, so the
-    projections are current the moment an import is recorded."""
-    from projections.system import open_system
-
-    with open_system(data_dir) as system:
-        yield system.ledger
 
 
 def _listed(lines: list[str], what: str) -> list[str]:

@@ -1,10 +1,10 @@
 """Turn the three seed reports (text extracted from their Word/PDF originals) into
 import-format CSV files (docs/import-format.md).
 
-    python -m ledger.demo.extract [SEEDS_DIR] [OUT_DIR]
+    python -m govledger.demo.extract [SEEDS_DIR] [OUT_DIR]
 
 SEEDS_DIR defaults to ``../shared/seeds`` beside the repository, OUT_DIR to
-``ledger/demo/seed``. Output is deterministic: the same seeds give byte-identical files.
+``govledger/demo/seed``. Output is deterministic: the same seeds give byte-identical files.
 
 The parsing is deliberately strict. Every repair of extraction damage is listed in a
 table below and must match the source exactly, and every count the published report
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ledger.importer import COLUMNS
+from ledger.transfer.kinds import COLUMNS
 
 Row = dict[str, str]
 Tables = dict[str, list[Row]]

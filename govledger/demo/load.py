@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.errors import LedgerError
-from ledger.importer import ImportResult, Progress, import_file
+from ledger.transfer.importing import Progress, import_file
+from ledger.transfer.results import ImportResult
 
 SEED_DIR = Path(__file__).parent / "seed"
 MARKER = ".govledger-demo"  # a data directory holding this was made by the demo
@@ -54,6 +55,16 @@ class DemoLoad:
     data_dir: Path
     imported: ImportResult
     passwords: dict[str, str] = field(default_factory=dict)
+    events: int = 0  # in the log once the accounts are open and the report published
+
+    def events_text(self) -> str:
+        """What the log holds beyond the import, so `govledger verify`'s count adds up."""
+        others = self.events - self.imported.event_count
+        return (
+            f"Plus {others:,} events for the {len(DEMO_ACCOUNTS)} demo accounts (opened and given "
+            f"their programmes) and the published Q1 committee report: {self.events:,} events "
+            "in the log, as `govledger verify` counts them."
+        )
 
     def accounts_text(self) -> str:
         lines = ["Demo accounts (username / password / role):"]
@@ -80,8 +91,8 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
     """Create a fresh demo data directory: import the seed reports, open the accounts."""
+    from govledger.system import open_system
     from projections.reports.publish import publish
-    from projections.system import open_system
     from web.accounts import create_account
     from web.config import CREDENTIALS_DB
     from web.credentials import CredentialStore
@@ -115,6 +126,7 @@ def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
         # The committee paper as it went to the Corporate Policy Committee: published, so
         # anything recorded for Q1 from now on shows as changed after publication.
         publish(system, CHESHIRE_EAST, "committee", "2024/25 Q1", actor="pm", reason=PUBLISHED_AS)
+        load.events = system.ledger.get_log_position()
     finally:
         system.close()
     accounts_file = data_dir / "demo-accounts.txt"

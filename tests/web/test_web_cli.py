@@ -1,4 +1,4 @@
-"""The click commands web offers `govledger`: account create / set-password, serve."""
+"""The web-side `govledger` commands: account create / set-password, serve."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 from click.testing import CliRunner
 from web_helpers import DEMO_USERS
 
+from govledger.cli import main
+from govledger.commands.accounts import account
+from govledger.commands.serve import serve
+from govledger.system import open_system
 from ledger.domain import Account
-from web.backend import open_system
-from web.cli import account, serve
 from web.credentials import CredentialStore
 
 PASSWORD = "the first admin's password"
@@ -21,7 +23,7 @@ PASSWORD = "the first admin's password"
 @click.option("--data-dir", type=click.Path(path_type=Path))
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path) -> None:
-    """Stands in for `govledger`: sets ctx.obj the way ledger.cli does."""
+    """Stands in for `govledger`: sets ctx.obj the way govledger.cli does."""
     ctx.obj = {"data_dir": data_dir}
 
 
@@ -99,7 +101,7 @@ def test_serve_defaults_to_loopback_port_8000() -> None:
 
 def test_ledger_context_object_is_understood(tmp_path: Path) -> None:
     """`govledger` itself passes a LedgerContext with a .data_dir attribute."""
-    from ledger.cli import LedgerContext
+    from govledger.support import LedgerContext
 
     @click.group()
     @click.pass_context
@@ -113,3 +115,26 @@ def test_ledger_context_object_is_understood(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "credentials.db").exists()
+
+
+def test_serve_refuses_a_data_dir_without_a_ledger(tmp_path: Path) -> None:
+    """Serving an empty directory would start a server with nothing in it: it refuses,
+    naming the commands that make a ledger, and creates nothing."""
+    missing = tmp_path / "nothing-here"
+    result = CliRunner().invoke(main, ["--data-dir", str(missing), "serve"])
+    assert result.exit_code == 2, result.output
+    assert f"No ledger at {missing}" in result.output
+    assert "govledger --data-dir govledger-demo serve" in result.output
+    assert "account create" in result.output
+    assert not missing.exists()
+
+
+def test_serve_starts_on_a_data_dir_with_a_ledger(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[Path, str, int, bool | None]] = []
+    monkeypatch.setattr(
+        "web.serve.serve",
+        lambda data, host, port, *, secure_cookies=None: started.append((data, host, port, secure_cookies)),
+    )
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert started == [(data_dir.resolve(), "127.0.0.1", 8123, True)]

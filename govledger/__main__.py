@@ -1,0 +1,5 @@
+"""`python -m govledger`: the same as the `govledger` command."""
+
+from govledger.cli import main
+
+main(prog_name="govledger")

@@ -1,0 +1,71 @@
+"""`govledger serve`: the web app and Datasette on one port, over an existing ledger.
+
+web.serve (Flask, Datasette, uvicorn) is imported only when a server starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import click
+
+from govledger.support import data_dir_of
+from ledger.config import EVENTS_DB
+
+EXIT_NO_STORE = 2
+DEMO_DIR = Path("govledger-demo")  # where `govledger demo` builds by default
+
+
+def missing_store(data_dir: Path) -> str | None:
+    """Why `data_dir` has nothing to serve, with the commands that fix it; None if it has.
+    Only a SQLite store lives in the data directory; PostgreSQL is checked when opened."""
+    if os.environ.get("PERSISTENCE_MODULE", "eventsourcing.sqlite") != "eventsourcing.sqlite":
+        return None
+    if (data_dir / EVENTS_DB).is_file():
+        return None
+    here = shlex.quote(str(data_dir))
+    return (
+        f"No ledger at {data_dir} (no {EVENTS_DB} there), so there is nothing to serve.\n"
+        f"  Serve the demo:        govledger --data-dir {DEMO_DIR} serve"
+        f"   (build it first with `govledger demo --no-serve`)\n"
+        f"  Start a ledger here:   govledger --data-dir {here} account create "
+        "--username admin --name \"Your Name\" --role administrator"
+    )
+
+
+def run_server(data_dir: Path, host: str, port: int, *, secure_cookies: bool | None = None) -> None:
+    """Serve `data_dir` until interrupted."""
+    from web.serve import serve as run
+
+    click.echo(f"Serving {data_dir} on http://{host}:{port}/  (Datasette at /data/; Ctrl+C to stop)")
+    run(data_dir, host, port, secure_cookies=secure_cookies)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--insecure-cookies",
+    is_flag=True,
+    help="Send the sign-in cookie over plain http. Only for a demo on a network without "
+    "HTTPS; browsers already allow secure cookies on http://127.0.0.1 and localhost.",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> None:
+    """Serve the web app, with Datasette at /data/, on one port.
+
+    Signing in to the web app also signs you in to Datasette. Set
+    $GOVLEDGER_SECRET_KEY to fix the session key; otherwise one is generated and kept
+    (owner-readable only) in the data directory. Refuses a data directory with no
+    ledger in it, naming the commands that make one.
+
+    Exit status: 2 no ledger in the data directory.
+    """
+    data_dir = data_dir_of(ctx)
+    problem = missing_store(data_dir)
+    if problem:
+        click.echo(problem, err=True)
+        ctx.exit(EXIT_NO_STORE)
+    run_server(data_dir, host, port, secure_cookies=not insecure_cookies)
