@@ -23,12 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ledger.application import Ledger
-from ledger.domain import Publication
 from ledger.errors import LedgerError, UnknownRef
-from ledger.periods import Period
 from projections import queries
 from projections.reports.build import Database, as_at_position, build_report, read_transaction
 from projections.reports.model import REPORT_KINDS, Report
@@ -171,23 +167,20 @@ def publish(
 
 def list_editions(ledger: Ledger, programme: str, report: str, period: str) -> list[Edition]:
     """Every edition of a report, from the event store (oldest first); [] if unpublished."""
-    owner = ledger.get_programme(programme)
-    the_period = Period.parse(period, owner["cadence"]).label
-    try:
-        publication = ledger.repository.get(Publication.create_id(owner["id"], report, the_period))
-    except AggregateNotFoundError:
+    publication = ledger.get_publication(programme, report, period)
+    if publication is None:
         return []
     return [
         Edition(
             programme=programme,
             report=report,
-            period=the_period,
+            period=publication["period"],
             edition=number,
             log_position=int(e["log_position"]),
             content_sha256=e["content_sha256"],
-            title=publication.title,
+            title=publication["title"],
         )
-        for number, e in enumerate(publication.editions, start=1)
+        for number, e in enumerate(publication["editions"], start=1)
     ]
 
 
