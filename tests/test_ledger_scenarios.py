@@ -337,6 +337,38 @@ def test_publishing_again_needs_a_reason_and_keeps_both_editions(plan: Ledger) -
         reason="Late correction to A1.1.1",
     )
     assert event_names(plan, pub) == ["Published", "Republished"]
+    published = plan.get_publication(PLAN, "committee", "Q1 2024/25")
+    assert published is not None
+    assert (published["id"], published["period"], published["title"]) == (pub, Q1, "Q1")
+    assert [(e["log_position"], e["content_sha256"]) for e in published["editions"]] == [
+        (5, "ab" * 32),
+        (9, "cd" * 32),
+    ]
+    assert plan.get_publication(PLAN, "highlight", Q1) is None
+
+
+def test_an_items_status_history_is_read_once_into_the_batch(plan: Ledger) -> None:
+    plan.record_status(PLAN, "A1.1.1", period=Q1, status="Green", update="Survey live.", actor="officer.a")
+    plan.correct_status(
+        PLAN, "A1.1.1", period=Q1, status="Green", update="Survey live online.", actor="pm", reason="Typo"
+    )
+    plan.retitle_item(PLAN, "A1.1.1", "Deliver the survey", actor="pm")
+    item_id = Item.create_id(Programme.create_id(PLAN), "A1.1.1")
+    with plan.batch() as batch:
+        history = plan.get_status_history(item_id, batch)
+        assert history == {Q1: [("Green", "Survey live.", ""), ("Green", "Survey live online.", "")]}
+        loaded = batch.find(Item, item_id)
+        assert loaded is not None and loaded.version == 4 and loaded.title == "Deliver the survey"
+        # The commands that follow change the very version whose history was read.
+        plan.record_status(
+            PLAN, "A1.1.1", period="2024/25 Q2", status="Green", actor="officer.a", batch=batch
+        )
+        assert batch.find(Item, item_id) is loaded and len(loaded.pending_events) == 1
+    assert plan.get_item(PLAN, "A1.1.1")["version"] == 5
+    with plan.batch() as batch:
+        assert plan.get_status_history(Item.create_id(Programme.create_id(PLAN), "A9"), batch) is None
+        assert plan.get_status_history(Programme.create_id(PLAN), batch) is None  # not an item
+        assert batch.aggregates() == []
 
 
 def test_ids_are_deterministic_from_natural_keys(plan: Ledger) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger, open_ledger
+from ledger.domain import yes_no
 from ledger.errors import (
     DuplicateRef,
     EmptyTitle,
@@ -277,3 +278,28 @@ def test_a_failed_command_in_a_batch_records_nothing_from_the_batch(ledger: Ledg
     assert ledger.get_log_position() == before
     with pytest.raises(UnknownRef):
         ledger.get_item(PLAN, "A5")
+
+
+@pytest.mark.parametrize(
+    ("typed", "default", "expected"),
+    [
+        ("Y", None, "yes"),
+        (" true ", None, "yes"),
+        ("0", None, "no"),
+        (False, None, "no"),
+        ("", None, ""),  # a form left blank: not stated
+        ("", True, "yes"),  # an import column left blank: the column's default
+        ("  ", False, "no"),
+        ("No", True, "no"),
+    ],
+)
+def test_yes_or_no_is_read_one_way_for_forms_and_imports(
+    typed: str | bool, default: bool | None, expected: str
+) -> None:
+    assert yes_no(typed, "plan_agreed", default) == expected
+
+
+def test_anything_else_is_not_yes_or_no() -> None:
+    with pytest.raises(InvalidValue) as raised:
+        yes_no("maybe", "correction", False)
+    assert (str(raised.value), raised.value.field) == ("'maybe' is not yes or no.", "correction")
