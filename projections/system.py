@@ -7,7 +7,8 @@
 
 `rebuild` replays the whole log into a scratch file next to projections.db and then
 installs it; `snapshot` replays the log up to a position or a time into a new file
-("what the committee saw"). Both run the projector's one code path.
+("what the committee saw"). Both run the projector's one code path. Scratch files left by
+a killed build are removed at the next rebuild, snapshot or start-up (projections.scratch).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
@@ -34,6 +34,7 @@ from projections.projector import (
     SchemaOutOfDate,
 )
 from projections.schema import finish_bulk_load
+from projections.scratch import remove_sidecars, remove_stale, scratch_file
 
 
 @dataclass
@@ -67,6 +68,7 @@ def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
     directory.mkdir(parents=True, exist_ok=True)  # on PostgreSQL only projections.db is here
     ledger = open_ledger(directory)
     path = projections_path(directory)
+    remove_stale(path)
     try:
         try:
             projector = Projector(ledger, path, handlers=HANDLERS)
@@ -107,11 +109,11 @@ def build(
     progress: Progress | None = None,
     page_size: int = PAGE_SIZE,
 ) -> int:
-    """Replay the log into a new database file `target` (which must not exist).
-    Returns the number of events applied."""
-    if target.exists():
+    """Replay the log into a new database file `target` (which must not exist, or be an
+    empty scratch file). Returns the number of events applied."""
+    if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
-    _remove_sidecars(target)
+    remove_sidecars(target)
     conn = sqlite3.connect(str(target), timeout=30, check_same_thread=False)
     # A replay allocates millions of short-lived, acyclic row dicts: the cyclic garbage
     # collector's passes over them were ~10% of a million-event rebuild.
@@ -152,13 +154,10 @@ def build_into_place(
     ledger: Ledger, path: Path, *, progress: Progress | None = None, page_size: int = PAGE_SIZE
 ) -> int:
     """Rebuild `path` from zero without readers ever seeing a half-built database."""
-    scratch = path.with_name(f".{path.name}.rebuild-{os.getpid()}-{uuid4().hex[:8]}")
-    _discard(scratch)
-    try:
+    remove_stale(path)
+    with scratch_file(path, "rebuild") as scratch:
         applied = build(ledger, scratch, progress=progress, page_size=page_size)
         _install(scratch, path)
-    finally:
-        _discard(scratch)
     return applied
 
 
@@ -172,7 +171,7 @@ def _install(built: Path, live: Path) -> None:
     into the live one with SQLite's backup API in a single step: one write transaction,
     so every reader sees the old database or the new one, never a mixture."""
     if not live.exists():
-        _remove_sidecars(live)
+        remove_sidecars(live)
         os.replace(built, live)
         return
     source = sqlite3.connect(str(built))
@@ -183,16 +182,6 @@ def _install(built: Path, live: Path) -> None:
     finally:
         source.close()
         target.close()
-
-
-def _remove_sidecars(path: Path) -> None:
-    for suffix in ("-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def _discard(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    _remove_sidecars(path)
 
 
 def rebuild(data_dir: str | os.PathLike[str] | None = None, *, progress: Progress | None = None) -> int:
@@ -284,9 +273,8 @@ def snapshot_with(
     out = Path(out).resolve()
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} already exists.")
-    scratch = out.with_name(f".{out.name}.snapshot-{os.getpid()}-{uuid4().hex[:8]}")
-    _discard(scratch)
-    try:
+    remove_stale(out)
+    with scratch_file(out, "snapshot") as scratch:
         if point.position is not None:
             events = build(
                 ledger,
@@ -310,10 +298,8 @@ def snapshot_with(
                 "SELECT position FROM projection_position WHERE projection = ?", (PROJECTION,)
             ).fetchone()[0]
         conn.close()
-        _remove_sidecars(out)
+        remove_sidecars(out)
         os.replace(scratch, out)
-    finally:
-        _discard(scratch)
     return Snapshot(out, point.label, position, events)
 
 
