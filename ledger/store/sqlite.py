@@ -143,10 +143,7 @@ def shortfall(db_path: str | os.PathLike[str]) -> str:
     size = path.stat().st_size
     if size >= pages * page_size:
         return ""
-    return (
-        f"the file is {size:,} bytes but its header records {pages:,} pages "
-        f"of {page_size:,} bytes: it was cut short"
-    )
+    return f"it is {size:,} bytes but its header records {pages:,} pages of {page_size:,} bytes"
 
 
 def is_damage(error: sqlite3.Error) -> bool:

@@ -166,7 +166,7 @@ def _verify_sqlite(db_path: Path, checkpoint: Checkpoint | None, progress: Progr
             if not sqlite_store.is_damage(e):
                 raise
             return _unusable(
-                _with_shortfall(db_path, f"{db_path} is not an intact SQLite database (SQLite: {e})")
+                _with_shortfall(db_path, None, f"{db_path} is not an intact SQLite database (SQLite: {e})")
             )
         if sqlite_store.EVENTS_TABLE not in tables:
             return _unusable(f"{db_path} is not a ledger event store (no {sqlite_store.EVENTS_TABLE} table)")
@@ -184,13 +184,18 @@ def _verify_sqlite(db_path: Path, checkpoint: Checkpoint | None, progress: Progr
     finally:  # ends the read transaction (a damaged file can refuse a COMMIT)
         conn.close()
     if not result.ok:
-        return replace(result, problem=_with_shortfall(db_path, result.problem))
+        return replace(result, problem=_with_shortfall(db_path, result.first_bad_position, result.problem))
     return result
 
 
-def _with_shortfall(db_path: Path, problem: str) -> str:
+def _with_shortfall(db_path: Path, position: int | None, problem: str) -> str:
+    """The problem, led by the file having been cut short if it was: what SQLite reads
+    past the cut is then not worth describing on its own."""
     note = sqlite_store.shortfall(db_path)
-    return f"{problem}; {note}" if note else problem
+    if not note:
+        return problem
+    near = f" near position {position}" if position is not None else ""
+    return f"the file was cut short{near}: {note} (found there: {problem})"
 
 
 def _sqlite_total(conn: sqlite3.Connection) -> int:
