@@ -8,7 +8,7 @@ and nine quarters of statuses per item (50,000 rows = 1 programme + 5,000 items 
 
 - raw: sqlite3 `executemany` of the same rows (as text) into one table of a file
   database, one transaction, WAL, synchronous=FULL (what the event store runs with).
-- import: `ledger.importer.import_file` into an empty data directory, end to end
+- import: `ledger.transfer.importing.import_file` into an empty data directory, end to end
   (read, parse, apply every row through the ledger's commands, one save). Target: a
   50,000-row file in under 30 s; the ratio to raw is printed as well.
 - import again: the same file into the same ledger (idempotent: nothing recorded).
@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import open_ledger
-from ledger.exporter import export
-from ledger.importer import COLUMNS, import_file
+from ledger.transfer.export import export
+from ledger.transfer.importing import import_file
+from ledger.transfer.kinds import COLUMNS
 
 TARGET_SECONDS_50K = 30.0
 PERIODS = [f"{y}/{(y + 1) % 100:02d} Q{q}" for y in (2022, 2023, 2024) for q in (1, 2, 3, 4)][:9]

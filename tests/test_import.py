@@ -20,11 +20,13 @@ import openpyxl
 import pytest
 from import_bombs import bomb_workbook
 
-from ledger import importer
 from ledger.application import Ledger, open_ledger
-from ledger.importer import COLUMNS, OPTIONAL_COLUMNS, ImportResult, RefusedFile, import_file
+from ledger.transfer import archive
+from ledger.transfer.importing import import_file
+from ledger.transfer.kinds import COLUMNS, OPTIONAL_COLUMNS
+from ledger.transfer.results import ImportResult, RefusedFile
 
-SEED = Path(__file__).resolve().parents[1] / "ledger" / "demo" / "seed"
+SEED = Path(__file__).resolve().parents[1] / "govledger" / "demo" / "seed"
 
 Tables = dict[str, list[dict[str, str]]]
 
@@ -740,7 +742,7 @@ def test_a_bomb_whose_index_lies_about_its_size_is_refused(ledger: Ledger, tmp_p
 def test_a_workbook_unpacking_past_the_limit_is_refused(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(archive, "MAX_UNPACKED_BYTES", 1024 * 1024)
     problem = refusal(ledger, bomb_workbook(tmp_path / "plan.xlsx", unpacked_mib=2))
     assert problem.http_status == 413
     assert "unpacks to 2 MB, more than the 1 MB an import can read" in problem.message

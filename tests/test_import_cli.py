@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 from import_bombs import bomb_workbook
 
+from govledger.commands.transfer import export_command, import_command
 from ledger.application import open_ledger
-from ledger.transfer_cli import export_command, import_command
 
-SEED = Path(__file__).resolve().parents[1] / "ledger" / "demo" / "seed"
+SEED = Path(__file__).resolve().parents[1] / "govledger" / "demo" / "seed"
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ A4_POINTS = (595.3, 841.9)
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[System]:
-    from ledger.importer import import_file
+    from ledger.transfer.importing import import_file
 
     with open_system(tmp_path / "data") as system:
         result = import_file(system.ledger, SEED_DIR, actor="demo")

@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -17,12 +18,14 @@ from import_bombs import bomb_workbook
 from test_dashboards_seed import RATINGS, seed_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
 
-from ledger.exporter import header
-from ledger.importer import COLUMNS, KINDS
+from ledger.transfer import importing
+from ledger.transfer.kinds import COLUMNS, KINDS, header
+from ledger.transfer.read import README_SHEET
+from ledger.transfer.template import documented_columns, readme_rows
 from projections import queries
 from web.accounts import create_account
 from web.backend import System
-from web.transfer import PRIVATE_FOLDER, README_SHEET, documented_columns, readme_rows
+from web.transfer import PRIVATE_FOLDER
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PM = DEMO_USERS["programme manager"]
@@ -270,8 +273,8 @@ def test_a_valid_csv_is_checked_then_recorded(
     changes = text(html.split('id="changes"')[1].split("</table>")[0])
     assert "items.csv 2 Items New Registered" in changes
     assert system.ledger.get_log_position() == before  # a check records nothing
-    [folder] = waiting(data_dir)
-    assert [p.name for p in folder.iterdir() if p.suffix == ".csv"] == ["items.csv"]
+    [folder] = waiting(data_dir)  # the checked rows wait, not the file: it was read once
+    assert sorted(p.name for p in folder.iterdir()) == ["checked.json", "upload.json"]
 
     response = client.post("/import/confirm", data={"token": token_in(html)})
     assert response.status_code == 302
@@ -283,6 +286,23 @@ def test_a_valid_csv_is_checked_then_recorded(
     log = queries.get_audit_log(system.projections_db, programme=PROGRAMME, limit=2)
     assert {(row["actor"], row["reason"]) for row in log} == {(PM, "Imported from items.csv")}
     assert waiting(data_dir) == []
+
+
+def test_an_upload_is_read_once_for_its_check_and_its_confirmation(
+    client: FlaskClient, pm: AuthActions, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[Path] = []
+    read_tables = importing.read_tables
+
+    def counting(path: Path, *args: Any) -> Any:
+        reads.append(path)
+        return read_tables(path, *args)
+
+    monkeypatch.setattr(importing, "read_tables", counting)
+    token = token_in(upload(client, items("A1", "A2"), "items.csv"))
+    assert client.post("/import/confirm", data={"token": token}).status_code == 302
+    assert len(reads) == 1
+    assert system.ledger.get_item(PROGRAMME, "A2")["title"] == "Do A2"
 
 
 def test_an_upload_is_recorded_once(client: FlaskClient, pm: AuthActions, system: System) -> None:
@@ -426,7 +446,7 @@ def test_the_users_file_name_is_never_a_path(client: FlaskClient, pm: AuthAction
     [folder] = waiting(data_dir)
     assert folder.stat().st_mode & 0o077 == 0  # private
     assert (data_dir / PRIVATE_FOLDER).stat().st_mode & 0o077 == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["items.csv", "upload.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["checked.json", "upload.json"]
     assert not any(data_dir.parent.glob("**/secret*"))
 
 
@@ -485,7 +505,7 @@ class TestSizeLimitWithCsrf:
         client.post("/login", data={"username": DEMO_USERS["analyst"], "password": DEMO_PASSWORD,
                                     "csrf_token": _csrf(login)})
         html = upload(client, b"x" * 200_000, "items.csv", status=413)
-        assert "Sorry, there is a problem with that request" in html
+        assert "What you sent is too large" in html  # the app's own 413 page (issue 9)
         assert 'type="file"' not in html
 
     def test_a_programme_manager_gets_the_form_with_the_error(self, client: FlaskClient) -> None:

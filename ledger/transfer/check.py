@@ -1,0 +1,180 @@
+"""Checking rows: every table row becomes its kind's typed row, or its problems are
+recorded, located by file, row and column. The only ledger access is looking up the
+programmes already registered: what a period or a status means depends on the
+programme's cadence and scale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.errors import InvalidValue, LedgerError
+from ledger.periods import Period
+from ledger.scales import Category, Scale
+from ledger.transfer.kinds import BY_NAME, COLUMNS
+from ledger.transfer.results import Problem
+from ledger.transfer.table import Row, Table, key
+
+
+@dataclass(frozen=True)
+class ProgrammeInfo:
+    slug: str
+    cadence: str
+    scale: Scale
+
+
+@dataclass
+class Checked:
+    """The rows that passed, and what a later apply needs to know of those that did not."""
+
+    rows: list[Row]
+    broken_programmes: set[str]  # named by a programmes row with a problem
+    broken_items: set[tuple[str, str]]  # (programme, ref) of item rows with a problem
+    skipped: int  # rows of a programme whose own row has a problem
+
+
+class Checker:
+    """Turns table rows into typed rows, collecting every problem."""
+
+    def __init__(self, ledger: Ledger, problems: list[Problem]) -> None:
+        self.ledger = ledger
+        self.problems = problems
+        self.programmes: dict[str, ProgrammeInfo | None] = {}
+        self.broken_programmes: set[str] = set()
+        self.broken_items: set[tuple[str, str]] = set()
+        self.skipped = 0
+        self._periods: dict[tuple[str, str], str] = {}
+        self._statuses: dict[tuple[str, str, bool], str] = {}
+
+    def check(self, tables: Sequence[Table]) -> Checked:
+        rows: list[Row] = []
+        for table in tables:
+            kind = BY_NAME[table.kind]
+            header_ok = all(name in table.columns for name in COLUMNS[table.kind])
+            seen: dict[Hashable, int] = {}
+            for number, cells in table.rows:
+                values = RowValues(self, table, number, cells)
+                # A bad header is reported on the header row; its rows mean nothing.
+                row = kind.check(values) if header_ok else None
+                if row is not None and self._is_repeat(table, kind.unique(row), row.number, seen):
+                    row = None
+                if row is not None:
+                    rows.append(row)
+                # Rows that depend on a row with a problem are skipped, not reported again.
+                elif table.kind == "programmes":
+                    self.broken_programmes.add(key(values.raw("programme")))
+                elif table.kind == "items":
+                    self.broken_items.add((key(values.raw("programme")), key(values.raw("ref"))))
+        return Checked(rows, self.broken_programmes, self.broken_items, self.skipped)
+
+    def _is_repeat(self, table: Table, unique: Any, number: int, seen: dict[Hashable, int]) -> bool:
+        if unique is None:
+            return False
+        if unique.key in seen:
+            self.problems.append(table.problem(
+                f"{unique.what} is already on row {seen[unique.key]}: each may appear once in a file.",
+                number, unique.column,
+            ))
+            return True
+        seen[unique.key] = number
+        return False
+
+    # -- lookups, cached: a 50k-row file names a handful of programmes and periods
+
+    def lookup(self, slug: str) -> ProgrammeInfo | None:
+        found_key = key(slug)
+        if found_key not in self.programmes:
+            try:
+                found = self.ledger.get_programme(slug)
+            except LedgerError:
+                self.programmes[found_key] = None
+            else:
+                self.programmes[found_key] = ProgrammeInfo(found["slug"], found["cadence"], found["scale"])
+        return self.programmes[found_key]
+
+    def claim_programme(self, slug: str, cadence: str, scale: Scale) -> None:
+        """A programmes row gives later rows its cadence and scale, unless the ledger (or an
+        earlier row of the file) has the programme already."""
+        if self.lookup(slug) is None:
+            self.programmes[key(slug)] = ProgrammeInfo(slug, cadence, scale)
+
+    def period(self, programme: ProgrammeInfo, text: str) -> str:
+        cached = (programme.cadence, text)
+        if cached not in self._periods:
+            self._periods[cached] = Period.parse(text, programme.cadence).label
+        return self._periods[cached]
+
+    def status(self, programme: ProgrammeInfo, text: str, *, rated: bool, field: str = "status") -> str:
+        cached = (programme.slug, text, rated)
+        if cached not in self._statuses:
+            if not text and not rated:
+                self._statuses[cached] = ""  # not rated
+            else:
+                try:
+                    status = programme.scale.resolve(text)
+                except LedgerError as error:
+                    error.field = field
+                    raise
+                if rated and status.category is Category.UNRATED:
+                    raise InvalidValue(
+                        f"{status.name} is not a RAG rating: use one of "
+                        f"{', '.join(s.name for s in programme.scale.rated)}.", field=field,
+                    )
+                self._statuses[cached] = status.name
+        return self._statuses[cached]
+
+
+class RowValues:
+    """One row's cells by column name, collecting that row's problems (`bad` once any)."""
+
+    __slots__ = ("bad", "cells", "checker", "number", "table")
+
+    def __init__(self, checker: Checker, table: Table, number: int, cells: list[str]) -> None:
+        self.checker, self.table, self.number, self.cells = checker, table, number, cells
+        self.bad = False
+        extra = [c for c in cells[len(table.header):] if c]
+        if extra:
+            self.fail(None, f"this row has {len(table.header) + len(extra)} values but the "
+                      f"header row names {len(table.header)} columns: {extra[0]!r} has no column.")
+
+    def raw(self, column: str) -> str:
+        index = self.table.columns.get(column)
+        return self.cells[index] if index is not None and index < len(self.cells) else ""
+
+    def fail(self, column: str | None, message: str) -> None:
+        self.checker.problems.append(self.table.problem(message, self.number, column))
+        self.bad = True
+
+    def required(self, column: str, message: str) -> str:
+        text = self.raw(column)
+        if not text:
+            self.fail(column, message)
+        return text
+
+    def check(self, column: str, convert: Callable[[str], Any]) -> Any:
+        try:
+            return convert(self.raw(column))
+        except LedgerError as error:
+            self.fail(column, error.message)
+            return ""
+
+    def period(self, programme: ProgrammeInfo) -> str:
+        return self.check("period", lambda text: self.checker.period(programme, text))
+
+    def programme(self) -> ProgrammeInfo | None:
+        """The row's programme; None once that is reported (or, if the programme's own row
+        has a problem, counted as skipped: it is reported once, on its own row)."""
+        slug = self.raw("programme")
+        if not slug:
+            self.fail("programme", "Enter the programme's short id.")
+            return None
+        found = self.checker.lookup(slug)
+        if found is None:
+            if key(slug) in self.checker.broken_programmes:
+                self.checker.skipped += 1
+            else:
+                self.fail("programme", f"There is no programme {slug!r}: add it to programmes.csv "
+                          "(or the programmes sheet), or check the spelling.")
+        return found

@@ -1,0 +1,187 @@
+"""Import a folder of CSV files, one CSV file or an XLSX workbook (docs/import-format.md).
+
+Two steps, so a file is recorded whole or not at all and every problem is reported at once:
+
+1. **Prepare**: read the file (`read`) and check every row into a typed record
+   (`check`). Each problem is kept as (file or sheet, row as Excel numbers it with the
+   header on row 1, column, message).
+2. **Record**: apply the good rows through the ledger's own commands into ONE batch
+   (`apply`). If any row has a problem, or on a dry run, the batch is never saved.
+
+A prepared file can be recorded more than once (a check, then the real thing) without
+being read again: the web keeps it between the two as JSON (`to_json`, `from_json`).
+
+Importing the same file again records nothing: the commands ignore identical values,
+existing records are compared before any command runs, and a status row identical to
+ANY update already recorded for that item and period (not only the latest) is left
+alone. A row that changes something recorded before this import names the import as
+its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ledger.application import Batch, Ledger
+from ledger.errors import LedgerError
+from ledger.transfer.apply import Applier
+from ledger.transfer.check import Checked, Checker
+from ledger.transfer.kinds import ROW_TYPES
+from ledger.transfer.read import read_tables
+from ledger.transfer.results import ImportResult, Problem, plural
+from ledger.transfer.table import Table
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Prepared:
+    """A file read and checked: its tables, the rows that passed, problems and notes."""
+
+    path: Path
+    tables: list[Table]
+    checked: Checked
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def programme_cells(self) -> Iterator[tuple[Table, int, str]]:
+        """Every data row's programme as (table, row number, text): from the tables as read,
+        or, once their cells are dropped (kept as JSON, every row having passed), the rows."""
+        if any(table.rows for table in self.tables):
+            for table in self.tables:
+                column = table.columns.get("programme")
+                if column is None:
+                    continue
+                for number, cells in table.rows:
+                    yield table, number, cells[column].strip() if column < len(cells) else ""
+        else:
+            for row in self.checked.rows:
+                yield row.table, row.number, row.programme
+
+    def to_json(self) -> dict[str, Any]:
+        """The checked rows as plain data, for a file with no problems (kept between a check
+        and its confirmation). The tables' cells are not kept: the rows carry their values."""
+        assert not self.problems, "only a file without problems is kept for recording"
+        index = {id(table): n for n, table in enumerate(self.tables)}
+        return {
+            "path": str(self.path),
+            "notes": self.notes,
+            "tables": [
+                {"kind": t.kind, "file": t.file, "sheet": t.sheet, "header_row": t.header_row,
+                 "header": t.header, "columns": t.columns}
+                for t in self.tables
+            ],
+            "rows": [
+                {"table": index[id(row.table)], "values": {
+                    f.name: getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "table"
+                }}
+                for row in self.checked.rows
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Prepared:
+        tables = [Table(rows=[], **table) for table in data["tables"]]
+        rows = [
+            ROW_TYPES[tables[row["table"]].kind](table=tables[row["table"]], **row["values"])
+            for row in data["rows"]
+        ]
+        return cls(Path(data["path"]), tables, Checked(rows, set(), set(), 0), [], list(data["notes"]))
+
+
+def prepare(ledger: Ledger, path: str | Path) -> Prepared:
+    """Read `path` (a folder of CSVs, a .csv or an .xlsx) and check every row."""
+    path = Path(path)
+    problems: list[Problem] = []
+    notes: list[str] = []
+    tables = read_tables(path, problems, notes)
+    checked = Checker(ledger, problems).check(tables)
+    return Prepared(path, tables, checked, problems, notes)
+
+
+def record(
+    ledger: Ledger,
+    prepared: Prepared,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportResult:
+    """Apply a prepared file as `actor`: everything in one transaction, or nothing if any
+    row has a problem. `prepared` is left as it was, so it can be recorded again."""
+    result = ImportResult(
+        path=prepared.path, dry_run=dry_run, problems=list(prepared.problems), notes=list(prepared.notes)
+    )
+    rows = prepared.checked.rows
+    total = len(rows)
+    step = max(1, total // 200)
+    batch = Batch(ledger)
+    applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
+    applier.preload_items(rows)
+    for done, row in enumerate(rows, 1):
+        applier.apply(row)
+        if progress and done % step == 0:
+            progress(done, total)
+    skipped = prepared.checked.skipped + applier.skipped
+    if skipped:
+        result.notes.append(
+            f"{plural(skipped, 'row')} could not be checked because a row they depend on "
+            "(their programme, item or parent item) has a problem."
+        )
+    if not result.problems and not dry_run:
+        try:
+            with ledger.batch() as saving:  # saves them in one transaction on leaving
+                for aggregate in batch.aggregates():
+                    saving.add(aggregate)
+        except LedgerError as error:  # a Conflict while saving: someone else wrote meanwhile
+            result.problems.append(Problem(
+                prepared.path.name, "was not recorded, because someone else changed the ledger while "
+                f"it was being imported. {error.message} Import the file again to apply it to their "
+                "change.",
+            ))
+        else:
+            result.recorded = result.event_count > 0
+    result.problems.sort(key=_problem_order(prepared.tables))
+    if progress:
+        progress(total, total)
+    return result
+
+
+def import_file(
+    ledger: Ledger,
+    path: str | Path,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportResult:
+    """Import `path` (a folder of CSVs, a .csv or an .xlsx) as `actor`.
+
+    `source_name` is what the person called the file (an upload is stored under a name of
+    our choosing); reasons in the audit trail name it.
+
+    Records everything in one transaction, or nothing if any row has a problem. With
+    `dry_run`, reports what would be recorded and records nothing. `progress(done, total)`
+    is called as rows are applied, and with (total, total) at the end."""
+    return record(
+        ledger, prepare(ledger, path), actor=actor, dry_run=dry_run, progress=progress,
+        source_name=source_name,
+    )
+
+
+def _problem_order(tables: Sequence[Table]) -> Callable[[Problem], tuple[int, str, int, int]]:
+    """Problems sorted by file, then row, then column order, as a reader scans them."""
+    def order(problem: Problem) -> tuple[int, str, int, int]:
+        for index, table in enumerate(tables):
+            if (table.file, table.sheet) == (problem.file, problem.sheet):
+                columns = list(table.columns)
+                column = columns.index(problem.column) if problem.column in columns else -1
+                return index, "", problem.row or 0, column
+        return -1, f"{problem.file}/{problem.sheet}", problem.row or 0, -1
+    return order

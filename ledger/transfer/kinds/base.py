@@ -1,0 +1,75 @@
+"""What every import kind declares (its columns, its row, how a row is checked and how it
+is applied), and the small wording helpers the kinds share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+from uuid import UUID
+
+from ledger.errors import DuplicateRef, InvalidValue
+from ledger.transfer.results import Outcome
+
+if TYPE_CHECKING:
+    from ledger.transfer.apply import Applier
+    from ledger.transfer.check import RowValues
+
+
+class Applied(NamedTuple):
+    """What applying a row did: the aggregate it touched (None if it touched none), and
+    whether it adds to or alters what the ledger held before this import."""
+
+    aggregate_id: UUID | None
+    outcome: Outcome
+
+
+SKIPPED = Applied(None, Outcome.SKIPPED)
+UNCHANGED = Applied(None, Outcome.UNCHANGED)
+
+
+class Unique(NamedTuple):
+    """What may appear only once per file: the key, the column to blame, and its words."""
+
+    key: Hashable
+    column: str
+    what: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # "statuses": the file or sheet name
+    columns: tuple[str, ...]  # required, in the order docs/import-format.md lists them
+    check: Callable[[RowValues], Any]  # the typed row, or None once its problems are recorded
+    apply: Callable[[Applier, Any], Applied]
+    unique: Callable[[Any], Unique | None] = lambda row: None  # None: may repeat
+    # Columns a file may leave out; export always writes them so history round-trips.
+    optional: tuple[str, ...] = ()
+
+
+def with_article(noun: str) -> str:
+    """"an action", "a workstream"."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def yes_or_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def same_spelling(wanted: str, existing: str, what: str = "refs") -> None:
+    """The ledger's record for `wanted` must be spelt as the row spells it."""
+    if existing != wanted:
+        raise DuplicateRef(
+            f"{wanted!r} is already in the ledger as {existing!r} ({what} ignore case). "
+            "Use the ledger's spelling.", field="ref" if what == "refs" else "programme",
+        )
+
+
+def fixed_values(what: str, fixed: list[tuple[str, Any, Any]]) -> None:
+    """Values an import cannot change: each (column, in the ledger, in the row) must agree."""
+    for column, now, wanted in fixed:
+        if now != wanted:
+            raise InvalidValue(
+                f"{what} with {column} {now!r}, and an import cannot change it (this row "
+                f"says {wanted!r}).", field=column,
+            )

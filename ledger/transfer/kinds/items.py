@@ -1,0 +1,167 @@
+"""items.csv and statuses.csv: the items a programme rates, and each item's status and
+update per period (its whole history, corrections marked)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ledger.domain import ITEM_KINDS, Item, yes_no
+from ledger.errors import DuplicateRef, InvalidValue, UnknownRef
+from ledger.transfer.kinds.base import SKIPPED, Applied, Kind, Unique, with_article
+from ledger.transfer.results import Outcome
+from ledger.transfer.table import Row, key
+
+if TYPE_CHECKING:
+    from ledger.transfer.apply import Applier
+    from ledger.transfer.check import RowValues
+
+
+@dataclass(slots=True)
+class ItemRow(Row):
+    ref: str
+    kind: str
+    title: str
+    parent_ref: str
+    lead_officer: str
+    committee: str
+
+
+@dataclass(slots=True)
+class StatusRow(Row):
+    ref: str
+    period: str
+    status: str  # canonical name on the programme's scale, "" = not rated
+    update: str
+    mitigation: str
+    reason: str
+    correction: bool
+
+
+def item_kind(text: str) -> str:
+    kind = " ".join(text.lower().split())
+    if kind not in ITEM_KINDS:
+        raise InvalidValue(f"{text!r} is not a kind of item: use one of {', '.join(ITEM_KINDS)}.")
+    return kind
+
+
+def check_item(v: RowValues) -> ItemRow | None:
+    programme = v.programme()
+    if programme is None:
+        return None
+    ref = v.required("ref", "Enter the item's ref, like A1.1.1.")
+    kind = v.check("kind", item_kind)
+    title = v.required("title", f"Enter a title for {ref or 'the item'}.")
+    if v.bad:
+        return None
+    return ItemRow(
+        v.table, v.number, programme.slug, ref, kind, title, v.raw("parent_ref"),
+        v.raw("lead_officer"), v.raw("committee"),
+    )
+
+
+def check_status(v: RowValues) -> StatusRow | None:
+    programme = v.programme()
+    if programme is None:
+        return None
+    ref = v.required("ref", "Enter the item's ref.")
+    period = v.period(programme)
+    status = v.check("status", lambda t: v.checker.status(programme, t, rated=False))
+    correction = v.check("correction", lambda t: yes_no(t, "correction", False))
+    if v.bad:
+        return None
+    return StatusRow(
+        v.table, v.number, programme.slug, ref, period, status, v.raw("update"),
+        v.raw("mitigation"), v.raw("reason"), correction == "yes",
+    )
+
+
+def unique_item(row: ItemRow) -> Unique:
+    return Unique((key(row.programme), key(row.ref)), "ref", f"ref {row.ref!r}")
+
+
+def apply_item(applier: Applier, row: ItemRow) -> Applied:
+    programme = applier.batch.programme(row.programme)
+    item_id = Item.create_id(programme.id, row.ref)
+    existing = applier.batch.find(Item, item_id)
+    if existing is None:
+        if row.parent_ref and applier.batch.find(Item, Item.create_id(programme.id, row.parent_ref)) is None:
+            if (key(row.programme), key(row.parent_ref)) in applier.broken_items:
+                return SKIPPED
+            raise UnknownRef(
+                f"{programme.name} has no item {row.parent_ref!r}: a parent must be in the "
+                "ledger already or on an earlier row.", field="parent_ref",
+            )
+        applier.ledger.register_item(
+            row.programme, row.ref, kind=row.kind, title=row.title, parent_ref=row.parent_ref,
+            lead_officer=row.lead_officer, committee=row.committee,
+            **applier.command_kwargs(applier.reason(row)),
+        )
+        applier.history[item_id] = {}
+        return Applied(item_id, Outcome.NEW)
+    # The same ref in the ledger must be the same item: an import cannot re-file it.
+    if existing.ref != row.ref:
+        raise DuplicateRef(
+            f"{row.ref!r} is already in the ledger as {existing.ref!r}: refs ignore case, so "
+            f"this would be a duplicate. Use {existing.ref!r}, or a new ref.", field="ref",
+        )
+    if existing.kind != row.kind:
+        raise DuplicateRef(
+            f"{existing.ref} is already in the ledger as {with_article(existing.kind)}, not "
+            f"{with_article(row.kind)}: "
+            "refs are unique within a programme, and an import cannot change an item's "
+            f"kind. Use kind {existing.kind!r}, or a new ref.", field="kind",
+        )
+    if key(existing.parent_ref) != key(row.parent_ref):
+        raise DuplicateRef(
+            f"{existing.ref} is already in the ledger under {existing.parent_ref or 'no parent'}"
+            f", not {row.parent_ref or 'no parent'}: refs are unique within a programme, and "
+            f"an import cannot move an item. Use parent_ref {existing.parent_ref!r}, or a "
+            "new ref.", field="parent_ref",
+        )
+    kwargs = applier.command_kwargs(applier.reason(row))
+    if row.title != existing.title:
+        applier.ledger.retitle_item(row.programme, row.ref, row.title, **kwargs)
+    if row.lead_officer != existing.lead_officer:
+        applier.ledger.reassign_lead(row.programme, row.ref, row.lead_officer, **kwargs)
+    if row.committee != existing.committee:
+        applier.ledger.change_committee(row.programme, row.ref, row.committee, **kwargs)
+    return Applied(item_id, Outcome.CHANGED)
+
+
+def apply_status(applier: Applier, row: StatusRow) -> Applied:
+    item = applier.batch.find(Item, applier.item_id(row.programme, row.ref))
+    if item is None:
+        programme = applier.batch.programme(row.programme)
+        if (key(row.programme), key(row.ref)) in applier.broken_items:
+            return SKIPPED
+        raise UnknownRef(
+            f"{programme.name} has no item {row.ref!r}: add it to items.csv (or the items "
+            "sheet), or check the ref.", field="ref",
+        )
+    recorded = applier.history.setdefault(item.id, {}).setdefault(row.period, [])
+    content = (row.status, row.update, row.mitigation)
+    if content in recorded:  # identical to ANY update recorded for this item and period
+        return Applied(item.id, Outcome.UNCHANGED)
+    # Updating a period rated before this import: the import is the reason. A second
+    # row for a period within one file is the file's own re-rating, with its reason.
+    before_import = row.period in applier.before_import.get(item.id, ())
+    reason = applier.reason(row, row.reason) if before_import else row.reason
+    command = applier.ledger.correct_status if row.correction else applier.ledger.record_status
+    command(
+        row.programme, row.ref, period=row.period, status=row.status, update=row.update,
+        mitigation=row.mitigation, **applier.command_kwargs(reason),
+    )
+    recorded.append(content)
+    return Applied(item.id, Outcome.CHANGED if before_import else Outcome.NEW)
+
+
+ITEMS = Kind(
+    "items", ("programme", "ref", "kind", "title", "parent_ref", "lead_officer", "committee"),
+    check_item, apply_item, unique_item,
+)
+# Two rows for one item and period are two updates: statuses may repeat.
+STATUSES = Kind(
+    "statuses", ("programme", "ref", "period", "status", "update", "mitigation", "reason"),
+    check_status, apply_status, optional=("correction",),
+)

@@ -1,0 +1,92 @@
+"""programmes.csv: a programme's id, name, cadence and scale (which an import cannot
+change once registered), and its description and contact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ledger.domain import Programme, yes_no
+from ledger.periods import Cadence
+from ledger.scales import BUILT_IN_SCALES, Scale, scale_named
+from ledger.transfer.kinds.base import Applied, Kind, Unique, fixed_values, same_spelling, yes_or_no
+from ledger.transfer.results import Outcome
+from ledger.transfer.table import Row, key
+
+if TYPE_CHECKING:
+    from ledger.transfer.apply import Applier
+    from ledger.transfer.check import RowValues
+
+
+def scale_key(scale: Scale) -> str:
+    """The name the format uses for a scale ('rag', 'five-point')."""
+    for name, known in BUILT_IN_SCALES.items():
+        if known.to_dict() == scale.to_dict():
+            return name
+    return scale.name
+
+
+@dataclass(slots=True)
+class ProgrammeRow(Row):
+    name: str
+    cadence: str
+    scale: str
+    requires_mitigation: bool
+    description: str
+    contact: dict[str, str]
+
+
+def check(v: RowValues) -> ProgrammeRow | None:
+    slug = v.required("programme", "Enter the programme's short id.")
+    if slug and not all(c.isalnum() or c in "-_" for c in slug):
+        v.fail("programme", f"{slug!r} is not a valid programme id: use letters, digits and hyphens.")
+    name = v.required("name", "Enter the programme's name.")
+    cadence = v.check("cadence", lambda t: Cadence.parse(t).value)
+    scale = v.check("scale", lambda t: scale_key(scale_named(t)))
+    requires = v.check("requires_mitigation", lambda t: yes_no(t, "requires_mitigation", True))
+    contact = {k: v.raw(f"contact_{k}") for k in ("name", "phone", "email")}
+    if v.bad:
+        return None
+    # The file's own programmes give later rows their cadence and scale, unless the
+    # ledger already has the programme (which an import cannot change).
+    v.checker.claim_programme(slug, cadence, scale_named(scale))
+    return ProgrammeRow(
+        v.table, v.number, slug, name, cadence, scale, requires == "yes", v.raw("description"), contact
+    )
+
+
+def unique(row: ProgrammeRow) -> Unique:
+    return Unique((key(row.programme),), "programme", f"programme {row.programme!r}")
+
+
+def apply(applier: Applier, row: ProgrammeRow) -> Applied:
+    programme_id = Programme.create_id(row.programme)
+    existing = applier.batch.find(Programme, programme_id)
+    if existing is None:
+        applier.ledger.register_programme(
+            row.programme, row.name, cadence=row.cadence, scale=row.scale,
+            requires_mitigation=row.requires_mitigation, description=row.description,
+            contact=row.contact, actor=applier.actor, batch=applier.batch,
+        )
+        return Applied(programme_id, Outcome.NEW)
+    same_spelling(row.programme, existing.slug, what="ids")
+    fixed_values(f"{existing.name} is already registered", [
+        ("cadence", existing.cadence, row.cadence),
+        ("scale", scale_key(existing.scale), row.scale),
+        ("requires_mitigation", yes_or_no(existing.requires_mitigation), yes_or_no(row.requires_mitigation)),
+        ("description", existing.description, row.description),
+    ])
+    kwargs = applier.command_kwargs(applier.reason(row))
+    applier.ledger.rename_programme(row.programme, row.name, **kwargs)
+    applier.ledger.change_contact(row.programme, row.contact, **kwargs)
+    return Applied(programme_id, Outcome.CHANGED)
+
+
+PROGRAMMES = Kind(
+    "programmes",
+    (
+        "programme", "name", "cadence", "scale", "requires_mitigation", "description",
+        "contact_name", "contact_phone", "contact_email",
+    ),
+    check, apply, unique,
+)

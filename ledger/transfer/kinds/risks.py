@@ -1,0 +1,184 @@
+"""risks.csv and dependencies.csv: risks and issues (rated before and after mitigation,
+open or closed) and dependencies (plan agreed, confidence), each as it stands now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ledger.domain import RISK_KINDS, Dependency, Risk
+from ledger.errors import InvalidValue
+from ledger.transfer.kinds.base import Applied, Kind, Unique, same_spelling
+from ledger.transfer.results import Outcome
+from ledger.transfer.table import Row, key
+
+if TYPE_CHECKING:
+    from ledger.transfer.apply import Applier
+    from ledger.transfer.check import RowValues
+
+
+@dataclass(slots=True)
+class RiskRow(Row):
+    ref: str
+    kind: str
+    period: str
+    description: str
+    owner: str
+    rag_before: str
+    mitigation: str
+    rag_after: str
+    is_open: bool
+    reason: str
+
+
+@dataclass(slots=True)
+class DependencyRow(Row):
+    ref: str
+    period: str
+    description: str
+    owner: str
+    plan_agreed: str
+    confidence: str
+    reason: str
+
+
+def risk_kind(text: str) -> str:
+    kind = text.strip().lower()
+    if kind not in RISK_KINDS:
+        raise InvalidValue(f"{text!r} is not risk or issue.")
+    return kind
+
+
+def risk_state(text: str) -> str:
+    state = text.strip().lower() or "open"
+    if state not in ("open", "closed"):
+        raise InvalidValue(f"{text!r} is not a state: use open or closed.")
+    return state
+
+
+def check_risk(v: RowValues) -> RiskRow | None:
+    programme = v.programme()
+    if programme is None:
+        return None
+    ref = v.required("ref", "Enter the ref, like R1 or I1.")
+    kind = v.check("kind", risk_kind)
+    period = v.period(programme)
+    description = v.required("description", "Describe the risk or issue.")
+    before = v.check("rag_before", lambda t: v.checker.status(programme, t, rated=True, field="rag_before"))
+    after = v.check(
+        "rag_after",
+        lambda t: v.checker.status(programme, t, rated=True, field="rag_after") if t else "",
+    )
+    state = v.check("state", risk_state)
+    if v.bad:
+        return None
+    return RiskRow(
+        v.table, v.number, programme.slug, ref, kind, period, description, v.raw("owner"),
+        before, v.raw("mitigation"), after, state == "open", v.raw("reason"),
+    )
+
+
+def check_dependency(v: RowValues) -> DependencyRow | None:
+    programme = v.programme()
+    if programme is None:
+        return None
+    ref = v.required("ref", "Enter the ref, like D1.")
+    period = v.period(programme)
+    description = v.required("description", "Describe the dependency.")
+    if v.bad:
+        return None
+    return DependencyRow(
+        v.table, v.number, programme.slug, ref, period, description, v.raw("owner"),
+        v.raw("plan_agreed"), v.raw("confidence"), v.raw("reason"),
+    )
+
+
+def unique_risk(row: RiskRow) -> Unique:
+    return Unique((key(row.programme), row.kind, key(row.ref)), "ref", f"{row.kind} {row.ref!r}")
+
+
+def unique_dependency(row: DependencyRow) -> Unique:
+    return Unique((key(row.programme), key(row.ref)), "ref", f"ref {row.ref!r}")
+
+
+def apply_risk(applier: Applier, row: RiskRow) -> Applied:
+    programme = applier.batch.programme(row.programme)
+    risk_id = Risk.create_id(programme.id, row.kind, row.ref)
+    existing = applier.batch.find(Risk, risk_id)
+    common = {"kind": row.kind, "actor": applier.actor, "batch": applier.batch}
+    ledger = applier.ledger
+    if existing is None:
+        ledger.raise_risk(
+            row.programme, row.ref, description=row.description, rag_before=row.rag_before,
+            mitigation=row.mitigation, rag_after=row.rag_after, owner=row.owner,
+            period=row.period, reason=row.reason, **common,
+        )
+        if not row.is_open:
+            ledger.close_risk(
+                row.programme, row.ref, period=row.period,
+                reason=row.reason or applier.reason(row), **common,
+            )
+        return Applied(risk_id, Outcome.NEW)
+    same_spelling(row.ref, existing.ref)
+    reason = applier.reason(row, row.reason)
+    if (row.description, row.owner) != (existing.description, existing.owner):
+        ledger.correct_risk(
+            row.programme, row.ref, description=row.description, owner=row.owner,
+            reason=reason, **common,
+        )
+    state_changes = row.is_open != existing.is_open
+    same_rating = (row.rag_before, row.mitigation, row.rag_after) == (
+        existing.rag_before, existing.mitigation, existing.rag_after
+    )
+    # When a row closes or reopens a risk, its period is when that happened.
+    if not same_rating or (row.period != existing.period and not state_changes):
+        ledger.rerate_risk(
+            row.programme, row.ref, rag_before=row.rag_before, mitigation=row.mitigation,
+            rag_after=row.rag_after, period=row.period, reason=reason, **common,
+        )
+    if state_changes:
+        change = ledger.reopen_risk if row.is_open else ledger.close_risk
+        change(row.programme, row.ref, period=row.period, reason=reason, **common)
+    return Applied(risk_id, Outcome.CHANGED)
+
+
+def apply_dependency(applier: Applier, row: DependencyRow) -> Applied:
+    programme = applier.batch.programme(row.programme)
+    dependency_id = Dependency.create_id(programme.id, row.ref)
+    existing = applier.batch.find(Dependency, dependency_id)
+    if existing is None:
+        applier.ledger.register_dependency(
+            row.programme, row.ref, description=row.description, plan_agreed=row.plan_agreed,
+            confidence=row.confidence, owner=row.owner, period=row.period,
+            **applier.command_kwargs(row.reason),
+        )
+        return Applied(dependency_id, Outcome.NEW)
+    same_spelling(row.ref, existing.ref)
+    kwargs = applier.command_kwargs(applier.reason(row, row.reason))
+    if (row.description, row.owner) != (existing.description, existing.owner):
+        applier.ledger.correct_dependency(
+            row.programme, row.ref, description=row.description, owner=row.owner, **kwargs,
+        )
+    applier.ledger.review_dependency(  # records nothing if plan, confidence and period agree
+        row.programme, row.ref, plan_agreed=row.plan_agreed, confidence=row.confidence,
+        period=row.period, **kwargs,
+    )
+    return Applied(dependency_id, Outcome.CHANGED)
+
+
+RISKS = Kind(
+    "risks",
+    (
+        "programme", "ref", "kind", "period", "description", "owner", "rag_before",
+        "mitigation", "rag_after", "state", "reason",
+    ),
+    check_risk, apply_risk, unique_risk,
+)
+DEPENDENCIES = Kind(
+    "dependencies",
+    (
+        "programme", "ref", "period", "description", "owner", "plan_agreed", "confidence",
+        "reason",
+    ),
+    check_dependency, apply_dependency, unique_dependency,
+)

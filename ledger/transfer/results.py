@@ -1,0 +1,108 @@
+"""What an import found and did: problems located as the user sees them in Excel, and one
+outcome per row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+def plural(n: int, word: str) -> str:
+    """`n` and `word`, plural unless n is 1: "1 problem", "1,204 rows"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class Outcome(StrEnum):
+    """What one row did (or, on a dry run, would do)."""
+
+    NEW = "new"  # adds what the ledger did not hold before this import
+    CHANGED = "changed"  # alters what it did
+    UNCHANGED = "unchanged"  # nothing to record
+    SKIPPED = "skipped"  # depends on a row that has a problem: reported there, not again
+    PROBLEM = "problem"  # has a problem of its own
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as the user sees it in Excel."""
+
+    file: str
+    message: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.sheet is None else f"{self.file}, sheet {self.sheet}"
+        if self.row is not None:
+            where += ("," if self.sheet is not None else "") + f" row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RefusedFile(Problem):
+    """A whole file refused unread because reading it could exhaust memory or is unsafe:
+    `http_status` is what the web answers (413 too large unpacked, 422 damaged)."""
+
+    http_status: int = 422
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What applying one row did (or, on a dry run, would do)."""
+
+    file: str
+    sheet: str | None
+    kind: str
+    row: int
+    outcome: Outcome
+    events: tuple[str, ...]  # event class names, e.g. ("Retitled",)
+
+    def __str__(self) -> str:
+        where = self.file if self.sheet is None else f"{self.file}, sheet {self.sheet},"
+        what = f" ({', '.join(self.events)})" if self.events else ""
+        return f"{where} row {self.row}: {self.outcome}{what}"
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    dry_run: bool
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows: list[RowOutcome] = field(default_factory=list)  # rows that were checked
+    events_by_kind: dict[str, int] = field(default_factory=dict)
+    events_by_type: Counter[str] = field(default_factory=Counter)
+    recorded: bool = False  # True once the events are saved
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def event_count(self) -> int:
+        return sum(self.events_by_kind.values())
+
+    def row_counts(self) -> dict[str, Counter[str]]:
+        """Rows per kind per outcome: {"statuses": Counter(new=80, unchanged=9)}."""
+        counts: dict[str, Counter[str]] = {}
+        for row in self.rows:
+            counts.setdefault(row.kind, Counter())[row.outcome] += 1
+        return counts
+
+    def summary(self) -> str:
+        if self.problems:
+            return f"{plural(len(self.problems), 'problem')}. Nothing was recorded."
+        if not self.event_count:
+            return "Nothing new to record." + (" (Dry run.)" if self.dry_run else "")
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in self.events_by_kind.items() if n)
+        if self.dry_run:
+            return (
+                f"Dry run: would record {plural(self.event_count, 'event')} ({kinds}). "
+                "Nothing was recorded."
+            )
+        return f"Recorded {plural(self.event_count, 'event')} ({kinds})."

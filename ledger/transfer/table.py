@@ -1,0 +1,43 @@
+"""A table as read from a CSV file or a sheet, and the typed row every kind's check makes
+of one of its rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ledger.transfer.results import Problem
+
+
+def key(text: str) -> str:
+    """How refs and programme ids compare: case and surrounding spaces ignored."""
+    return text.strip().casefold()
+
+
+def column_key(text: str) -> str:
+    """A header cell as a column name: "Rag before" -> "rag_before"."""
+    return "_".join(text.strip().casefold().split())
+
+
+@dataclass
+class Table:
+    """One CSV file or sheet: its header mapped to positions, and its data rows."""
+
+    kind: str
+    file: str
+    sheet: str | None
+    header_row: int
+    header: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cell texts)
+    columns: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, message: str, row: int | None = None, column: str | None = None) -> Problem:
+        return Problem(self.file, message, self.sheet, row, column)
+
+
+@dataclass(slots=True)
+class Row:
+    """A row that passed its kind's checks, typed; each kind adds its own fields."""
+
+    table: Table
+    number: int
+    programme: str

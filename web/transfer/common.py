@@ -1,0 +1,70 @@
+"""What the transfer pages share: settings, the private folder, and the two forms."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
+from werkzeug.datastructures import FileStorage
+from wtforms import Field, HiddenField, SubmitField, ValidationError
+from wtforms.validators import InputRequired
+
+from ledger.transfer.archive import size_text
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORT_ROLE = "programme manager"
+PRIVATE_FOLDER = "transfer"  # in the data directory: uploads waiting for confirmation, exports
+ENVELOPE = 64 * 1024  # multipart boundaries and the CSRF field around the file itself
+DEFAULTS: dict[str, Any] = {
+    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    "IMPORT_UPLOAD_TTL": timedelta(hours=1),
+}
+EXPIRED = "Your check of the file has expired or was not made by you. Upload the file again"
+
+
+def private_folder() -> Path:
+    folder = Path(current_app.config["DATA_DIR"]) / PRIVATE_FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def max_size() -> str:
+    return size_text(current_app.config["IMPORT_MAX_BYTES"])
+
+
+def _within_size_limit(form: FlaskForm, field: Field) -> None:
+    data = field.data
+    if not isinstance(data, FileStorage):
+        return
+    size = data.stream.seek(0, os.SEEK_END)
+    data.stream.seek(0)
+    if size == 0:
+        raise ValidationError("The selected file is empty")
+    if size > current_app.config["IMPORT_MAX_BYTES"]:
+        raise ValidationError(f"The selected file must be smaller than {max_size()}")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "Upload a file",
+        widget=GovFileInput(),
+        validators=[
+            FileRequired("Select a file"),
+            FileAllowed(
+                ("xlsx", "csv"), "The selected file must be an Excel workbook (.xlsx) or a CSV file"
+            ),
+            _within_size_limit,
+        ],
+    )
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    token = HiddenField(validators=[InputRequired(EXPIRED)])
+    submit = SubmitField("Record these changes", widget=GovSubmitInput())
