@@ -31,8 +31,6 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="F3F2F1")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _STATUS_FILLS = {"green": "CCE2D8", "amber": "FFF2D3", "red": "F6D7D2"}
-# Characters that make a spreadsheet treat a cell as a formula (OWASP), plus tab and CR.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _set(ws: Worksheet, row: int, column: int, value: Any) -> None:

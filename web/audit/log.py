@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from flask import abort, render_template, request, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
@@ -18,6 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from ledger.transfer.cells import protect_csv as neutralise  # the one formula guard
 from projections import queries
 from web.audit.support import AUDIT_ROLES, PAGE_SIZE, Row, bp, position_arg
 from web.backend import backend
@@ -128,17 +127,6 @@ def audit_log_page(database: queries.Db, form: AuditLogFilters, before: int | No
         "older_url": url_for("audit.log", **args, before=rows[-1]["position"]) if older and rows else None,
         "csv_url": url_for("audit.log_csv", **args),
     }
-
-
-_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?%?$")
-
-
-def neutralise(value: Any) -> Any:
-    """Spreadsheets run a cell starting = + - @ (or tab, CR) as a formula: prefix it with
-    an apostrophe so it stays text. Plain numbers like -5 are left alone."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(value):
-        return "'" + value
-    return value
 
 
 def csv_chunks(database: Path, filters: queries.AuditFilter) -> Iterator[str]:
