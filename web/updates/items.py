@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ledger.errors import Conflict
 from projections import queries
 from web.backend import ledger
 from web.updates.forms import CorrectionForm, StatusUpdateForm
@@ -17,13 +18,11 @@ from web.updates.support import (
     actor,
     bp,
     db,
-    done,
     fill,
     load_programme,
-    page,
     people,
     requested,
-    save,
+    submit,
     writable_programme,
     writers_only,
 )
@@ -84,6 +83,19 @@ def _rating_defaults(row: Row | None) -> dict[str, str]:
     return {"status": row["status"], "update": row["update"], "mitigation": row["mitigation"]}
 
 
+def _rating_posted(form: StatusUpdateForm | CorrectionForm) -> dict[str, Any]:
+    """What a status update or a correction records: the same fields either way."""
+    return {
+        "period": form.period.data,
+        "status": form.status.data,
+        "update": form.update.data,
+        "mitigation": form.mitigation.data,
+        "reason": form.reason.data,
+        "actor": actor(),
+        "seen_version": form.seen,
+    }
+
+
 @bp.route("/programmes/<programme>/items/<ref>/update", methods=["GET", "POST"])
 @writers_only
 def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
@@ -96,38 +108,19 @@ def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
     period = p.choice_or_current(requested("period"), form.period.choices)
     start = _carried_forward(p, ratings, period)
     fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(start))
-
-    outcome = save(
+    return submit(
         form,
-        lambda: ledger().record_status(
-            p.slug,
-            item["ref"],
-            period=form.period.data,
-            status=form.status.data,
-            update=form.update.data,
-            mitigation=form.mitigation.data,
-            reason=form.reason.data,
-            actor=actor(),
-            seen_version=form.seen,
-        ),
-    )
-    if outcome is True:
-        return done(
-            f"{item['ref']}: {form.status.data} saved for {form.period.data}.", url_for("updates.my_items")
-        )
-    # After a conflict the projections hold the other person's write: show it as it is now.
-    now = _ratings(p, item["ref"]).get(form.period.data) if isinstance(outcome, Conflict) else None
-    return page(
-        "updates/update.html",
-        outcome,
-        form=form,
+        lambda: ledger().record_status(p.slug, item["ref"], **_rating_posted(form)),
+        saved=lambda: f"{item['ref']}: {form.status.data} saved for {form.period.data}.",
+        back=url_for("updates.my_items"),
+        template="updates/update.html",
+        # After a conflict the projections hold the other person's write: show it as it is now.
+        current=lambda: _ratings(p, item["ref"]).get(form.period.data),
         programme=p,
         item=item,
         # Where the text came from, said only on the freshly opened form.
         start=None if form.is_submitted() else start,
         period=period,
-        current=now,
-        back=url_for("updates.my_items"),
     )
 
 
@@ -145,31 +138,14 @@ def correct_item(programme: str, ref: str) -> tuple[str, int] | Response:
     period = requested("period")
     period = period if period in ratings else next(reversed(ratings), "")
     fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(ratings.get(period)))
-
-    outcome = save(
+    return submit(
         form,
-        lambda: ledger().correct_status(
-            p.slug,
-            item["ref"],
-            period=form.period.data,
-            status=form.status.data,
-            update=form.update.data,
-            mitigation=form.mitigation.data,
-            reason=form.reason.data,
-            actor=actor(),
-            seen_version=form.seen,
-        ),
-    )
-    if outcome is True:
-        return done(f"{item['ref']} corrected for {form.period.data}.", url_for("updates.my_items"))
-    now = _ratings(p, item["ref"]).get(form.period.data) if isinstance(outcome, Conflict) else None
-    return page(
-        "updates/correct.html",
-        outcome,
-        form=form,
+        lambda: ledger().correct_status(p.slug, item["ref"], **_rating_posted(form)),
+        saved=lambda: f"{item['ref']} corrected for {form.period.data}.",
+        back=url_for("updates.my_items"),
+        template="updates/correct.html",
+        current=lambda: _ratings(p, item["ref"]).get(form.period.data),
         programme=p,
         item=item,
         ratings=ratings,
-        current=now,
-        back=url_for("updates.my_items"),
     )

@@ -6,7 +6,6 @@ from flask import render_template, url_for
 from werkzeug.wrappers import Response
 
 from ledger.domain import NARRATIVE_SECTIONS
-from ledger.errors import Conflict
 from projections import queries
 from web.backend import ledger
 from web.updates.forms import (
@@ -21,12 +20,10 @@ from web.updates.support import (
     actor,
     bp,
     db,
-    done,
     fill,
     find,
-    page,
     requested,
-    save,
+    submit,
     writable_programme,
     writers_only,
 )
@@ -51,7 +48,7 @@ def register_dependency(programme: str) -> tuple[str, int] | Response:
     form = RegisterDependencyForm()
     form.period.choices = p.period_choices()
     fill(form, plan_agreed="", confidence="", period=p.current_period.label)
-    outcome = save(
+    return submit(
         form,
         lambda: ledger().register_dependency(
             p.slug,
@@ -63,10 +60,11 @@ def register_dependency(programme: str) -> tuple[str, int] | Response:
             period=form.period.data,
             actor=actor(),
         ),
+        saved=lambda: f"Dependency {form.ref.data} registered.",
+        back=back,
+        template="updates/register_dependency.html",
+        programme=p,
     )
-    if outcome is True:
-        return done(f"Dependency {form.ref.data} registered.", back)
-    return page("updates/register_dependency.html", outcome, form=form, programme=p, back=back)
 
 
 @bp.route("/programmes/<programme>/dependencies/<ref>/review", methods=["GET", "POST"])
@@ -84,7 +82,7 @@ def review_dependency(programme: str, ref: str) -> tuple[str, int] | Response:
         period=p.current_period.label,
         seen_version=str(dependency["version"]),
     )
-    outcome = save(
+    return submit(
         form,
         lambda: ledger().review_dependency(
             p.slug,
@@ -96,18 +94,12 @@ def review_dependency(programme: str, ref: str) -> tuple[str, int] | Response:
             actor=actor(),
             seen_version=form.seen,
         ),
-    )
-    if outcome is True:
-        return done(f"Dependency {dependency['ref']} reviewed.", back)
-    current = find(queries.get_dependencies(db(), p.slug), ref) if isinstance(outcome, Conflict) else None
-    return page(
-        "updates/review_dependency.html",
-        outcome,
-        form=form,
+        saved=lambda: f"Dependency {dependency['ref']} reviewed.",
+        back=back,
+        template="updates/review_dependency.html",
+        current=lambda: find(queries.get_dependencies(db(), p.slug), ref),
         programme=p,
         dependency=dependency,
-        current=current,
-        back=back,
     )
 
 
@@ -153,7 +145,7 @@ def record_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
         value=recorded["value_text"] if recorded else "",
         seen_version=str(indicator["version"]),
     )
-    outcome = save(
+    return submit(
         form,
         lambda: ledger().record_indicator_value(
             p.slug,
@@ -165,22 +157,12 @@ def record_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
             actor=actor(),
             seen_version=form.seen,
         ),
-    )
-    if outcome is True:
-        return done(f"{indicator['name']}: value saved for {form.period.data}.", back)
-    current = (
-        _value(p, indicator["ref"], form.period.data, form.breakdown.data or "")
-        if isinstance(outcome, Conflict)
-        else None
-    )
-    return page(
-        "updates/record_indicator.html",
-        outcome,
-        form=form,
+        saved=lambda: f"{indicator['name']}: value saved for {form.period.data}.",
+        back=back,
+        template="updates/record_indicator.html",
+        current=lambda: _value(p, indicator["ref"], form.period.data, form.breakdown.data or ""),
         programme=p,
         indicator=indicator,
-        current=current,
-        back=back,
     )
 
 
@@ -221,18 +203,15 @@ def narrative(programme: str) -> tuple[str, int] | Response:
                     batch=batch,
                 )
 
-    outcome = save(form, write_all)
-    if outcome is True:
-        return done(f"Report narrative for {form.period.data} saved.", url_for("updates.my_items"))
-    current = _sections(p, form.period.data) if isinstance(outcome, Conflict) else {}
-    return page(
-        "updates/narrative.html",
-        outcome,
-        form=form,
+    return submit(
+        form,
+        write_all,
+        saved=lambda: f"Report narrative for {form.period.data} saved.",
+        back=url_for("updates.my_items"),
+        template="updates/narrative.html",
+        current=lambda: _sections(p, form.period.data),
         programme=p,
         period=period,
         choices=choices,
         headings=NARRATIVE_SECTIONS,
-        current=current,
-        back=url_for("updates.my_items"),
     )

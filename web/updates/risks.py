@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from flask import render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ledger.errors import Conflict
 from projections import queries
 from web.backend import ledger
 from web.updates.forms import CloseRiskForm, RaiseRiskForm, ReopenRiskForm, RerateRiskForm
@@ -18,11 +17,9 @@ from web.updates.support import (
     actor,
     bp,
     db,
-    done,
     fill,
     find,
-    page,
-    save,
+    submit,
     writable_programme,
     writers_only,
 )
@@ -55,7 +52,7 @@ def raise_risk(programme: str) -> tuple[str, int] | Response:
     _rag_choices(form, p)
     form.period.choices = p.period_choices()
     fill(form, kind="risk", rag_after="", period=p.current_period.label)
-    outcome = save(
+    return submit(
         form,
         lambda: ledger().raise_risk(
             p.slug,
@@ -69,18 +66,10 @@ def raise_risk(programme: str) -> tuple[str, int] | Response:
             period=form.period.data,
             actor=actor(),
         ),
-    )
-    if outcome is True:
-        return done(
-            f"{form.kind.data.capitalize()} {form.ref.data} raised.",
-            url_for("updates.risks", programme=p.slug),
-        )
-    return page(
-        "updates/raise_risk.html",
-        outcome,
-        form=form,
-        programme=p,
+        saved=lambda: f"{form.kind.data.capitalize()} {form.ref.data} raised.",
         back=url_for("updates.risks", programme=p.slug),
+        template="updates/raise_risk.html",
+        programme=p,
     )
 
 
@@ -100,7 +89,9 @@ def rerate_risk(programme: str, kind: str, ref: str) -> tuple[str, int] | Respon
         period=p.current_period.label,
         seen_version=str(risk["version"]),
     )
-    outcome = save(
+    return _submit_risk(
+        p,
+        risk,
         form,
         lambda: ledger().rerate_risk(
             p.slug,
@@ -114,18 +105,30 @@ def rerate_risk(programme: str, kind: str, ref: str) -> tuple[str, int] | Respon
             actor=actor(),
             seen_version=form.seen,
         ),
+        "updates/rerate_risk.html",
+        "re-rated",
     )
-    return _risk_outcome(p, risk, form, outcome, "updates/rerate_risk.html", "re-rated")
 
 
-def _risk_outcome(
-    p: Programme, risk: Row, form: Any, outcome: bool | Conflict, template: str, what: str
+def _submit_risk(
+    p: Programme,
+    risk: Row,
+    form: RerateRiskForm | CloseRiskForm | ReopenRiskForm,
+    command: Callable[[], object],
+    template: str,
+    what: str,
 ) -> tuple[str, int] | Response:
-    back = url_for("updates.risks", programme=p.slug)
-    if outcome is True:
-        return done(f"{risk['kind'].capitalize()} {risk['ref']} {what}.", back)
-    current = _risk(p, risk["kind"], risk["ref"]) if isinstance(outcome, Conflict) else None
-    return page(template, outcome, form=form, programme=p, risk=risk, current=current, back=back)
+    """Re-rate, close or reopen: the same page around a different command."""
+    return submit(
+        form,
+        command,
+        saved=lambda: f"{risk['kind'].capitalize()} {risk['ref']} {what}.",
+        back=url_for("updates.risks", programme=p.slug),
+        template=template,
+        current=lambda: _risk(p, risk["kind"], risk["ref"]),
+        programme=p,
+        risk=risk,
+    )
 
 
 def _risk_state(
@@ -142,7 +145,9 @@ def _risk_state(
     risk = _risk(p, kind, ref)
     form.period.choices = p.period_choices(risk["period"])
     fill(form, period=p.current_period.label, seen_version=str(risk["version"]))
-    outcome = save(
+    return _submit_risk(
+        p,
+        risk,
         form,
         lambda: getattr(ledger(), command)(
             p.slug,
@@ -153,8 +158,9 @@ def _risk_state(
             actor=actor(),
             seen_version=form.seen,
         ),
+        template,
+        what,
     )
-    return _risk_outcome(p, risk, form, outcome, template, what)
 
 
 @bp.route(f"{RISK_URL}/close", methods=["GET", "POST"])

@@ -186,6 +186,26 @@ def done(message: str, location: str) -> Response:
     return redirect(location)
 
 
+def submit(
+    form: FlaskForm,
+    command: Callable[[], object],
+    *,
+    saved: Callable[[], str],
+    back: str,
+    template: str,
+    current: Callable[[], Any] | None = None,
+    **context: Any,
+) -> tuple[str, int] | Response:
+    """The outline every form view here shares: save the form with one ledger command;
+    if saved, flash `saved()` and go `back`; else show `template` again with what was
+    typed, and after a conflict with the record as it is now (`current()`)."""
+    outcome = save(form, command)
+    if outcome is True:
+        return done(saved(), back)
+    now = current() if current is not None and isinstance(outcome, Conflict) else None
+    return page(template, outcome, form=form, current=now, back=back, **context)
+
+
 def page(template: str, outcome: bool | Conflict, **context: Any) -> tuple[str, int]:
     """The form again: 409 with the other person's change on a conflict, else 200."""
     conflict = outcome if isinstance(outcome, Conflict) else None
