@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from ledger.application import Batch, Ledger, StatusHistory
 from ledger.errors import DuplicateRef, InvalidValue
+from ledger.scales import Scale
 from ledger.transfer.results import Outcome
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
+from ledger.transfer.table import Row, Table
 
 
 class Applied(NamedTuple):
@@ -36,12 +35,68 @@ class Unique(NamedTuple):
     what: str
 
 
+# What the kinds use of the checker and the applier (ledger.transfer.check and .apply),
+# so the kinds depend on these shapes and not on the modules that drive them.
+
+
+class ProgrammeFacts(Protocol):
+    slug: str
+    cadence: str
+    scale: Scale
+
+
+class Checking(Protocol):
+    def status(self, programme: Any, text: str, *, rated: bool, field: str = "status") -> str: ...
+
+    def claim_programme(self, slug: str, cadence: str, scale: Scale) -> None: ...
+
+
+class RowCells(Protocol):
+    """One row's cells by column name; checks record problems and set `bad`."""
+
+    table: Table
+    number: int
+    bad: bool
+
+    @property
+    def checker(self) -> Checking: ...
+
+    def raw(self, column: str) -> str: ...
+
+    def fail(self, column: str | None, message: str) -> None: ...
+
+    def required(self, column: str, message: str) -> str: ...
+
+    def check(self, column: str, convert: Callable[[str], Any]) -> Any: ...
+
+    def period(self, programme: Any) -> str: ...
+
+    def programme(self) -> ProgrammeFacts | None: ...
+
+
+class Applying(Protocol):
+    """The batch an import applies its rows into, and what it knows of the ledger."""
+
+    ledger: Ledger
+    batch: Batch
+    actor: str
+    history: dict[UUID, StatusHistory]
+    before_import: dict[UUID, frozenset[str]]
+    broken_items: set[tuple[str, str]]
+
+    def item_id(self, programme: str, ref: str) -> UUID: ...
+
+    def reason(self, row: Row, own: str = "") -> str: ...
+
+    def command_kwargs(self, reason: str) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str  # "statuses": the file or sheet name
     columns: tuple[str, ...]  # required, in the order docs/import-format.md lists them
-    check: Callable[[RowValues], Any]  # the typed row, or None once its problems are recorded
-    apply: Callable[[Applier, Any], Applied]
+    check: Callable[[RowCells], Any]  # the typed row, or None once its problems are recorded
+    apply: Callable[[Applying, Any], Applied]
     unique: Callable[[Any], Unique | None] = lambda row: None  # None: may repeat
     # Columns a file may leave out; export always writes them so history round-trips.
     optional: tuple[str, ...] = ()

@@ -4,16 +4,12 @@ and its values per period and breakdown."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger.domain import Indicator, parse_number
-from ledger.transfer.kinds.base import Applied, Kind, Unique, fixed_values, same_spelling
+from ledger.transfer.kinds.base import Applied, Applying, Kind, RowCells, Unique, fixed_values, same_spelling
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
 
 
 @dataclass(slots=True)
@@ -29,7 +25,7 @@ class IndicatorRow(Row):
     reason: str
 
 
-def check(v: RowValues) -> IndicatorRow | None:
+def check(v: RowCells) -> IndicatorRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -57,7 +53,7 @@ def unique(row: IndicatorRow) -> Unique:
     return Unique((key(row.programme), key(row.ref), row.period, row.breakdown.casefold()), "period", what)
 
 
-def apply(applier: Applier, row: IndicatorRow) -> Applied:
+def apply(applier: Applying, row: IndicatorRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     indicator_id = Indicator.create_id(programme.id, row.ref)
     existing = applier.batch.find(Indicator, indicator_id)

@@ -4,17 +4,12 @@ update per period (its whole history, corrections marked)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ledger.domain import ITEM_KINDS, Item, yes_no
 from ledger.errors import DuplicateRef, InvalidValue, UnknownRef
-from ledger.transfer.kinds.base import SKIPPED, Applied, Kind, Unique, with_article
+from ledger.transfer.kinds.base import SKIPPED, Applied, Applying, Kind, RowCells, Unique, with_article
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
 
 
 @dataclass(slots=True)
@@ -45,7 +40,7 @@ def item_kind(text: str) -> str:
     return kind
 
 
-def check_item(v: RowValues) -> ItemRow | None:
+def check_item(v: RowCells) -> ItemRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -60,7 +55,7 @@ def check_item(v: RowValues) -> ItemRow | None:
     )
 
 
-def check_status(v: RowValues) -> StatusRow | None:
+def check_status(v: RowCells) -> StatusRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -80,7 +75,7 @@ def unique_item(row: ItemRow) -> Unique:
     return Unique((key(row.programme), key(row.ref)), "ref", f"ref {row.ref!r}")
 
 
-def apply_item(applier: Applier, row: ItemRow) -> Applied:
+def apply_item(applier: Applying, row: ItemRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     item_id = Item.create_id(programme.id, row.ref)
     existing = applier.batch.find(Item, item_id)
@@ -129,7 +124,7 @@ def apply_item(applier: Applier, row: ItemRow) -> Applied:
     return Applied(item_id, Outcome.CHANGED)
 
 
-def apply_status(applier: Applier, row: StatusRow) -> Applied:
+def apply_status(applier: Applying, row: StatusRow) -> Applied:
     item = applier.batch.find(Item, applier.item_id(row.programme, row.ref))
     if item is None:
         programme = applier.batch.programme(row.programme)

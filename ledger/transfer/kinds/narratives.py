@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ledger.domain import NARRATIVE_SECTIONS, Narrative
 from ledger.errors import InvalidValue
-from ledger.transfer.kinds.base import UNCHANGED, Applied, Kind, Unique
+from ledger.transfer.kinds.base import UNCHANGED, Applied, Applying, Kind, RowCells, Unique
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, column_key, key
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
 
 # A section by its key or by its heading in the report ("Recent achievements").
 _SECTIONS = {
@@ -38,7 +33,7 @@ def section(text: str) -> str:
     return found
 
 
-def check(v: RowValues) -> NarrativeRow | None:
+def check(v: RowCells) -> NarrativeRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -54,7 +49,7 @@ def unique(row: NarrativeRow) -> Unique:
                   f"section {row.section!r} for {row.period}")
 
 
-def apply(applier: Applier, row: NarrativeRow) -> Applied:
+def apply(applier: Applying, row: NarrativeRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     narrative_id = Narrative.create_id(programme.id, row.period)
     existing = applier.batch.find(Narrative, narrative_id)

@@ -4,18 +4,22 @@ change once registered), and its description and contact."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ledger.domain import Programme, yes_no
 from ledger.periods import Cadence
 from ledger.scales import BUILT_IN_SCALES, Scale, scale_named
-from ledger.transfer.kinds.base import Applied, Kind, Unique, fixed_values, same_spelling, yes_or_no
+from ledger.transfer.kinds.base import (
+    Applied,
+    Applying,
+    Kind,
+    RowCells,
+    Unique,
+    fixed_values,
+    same_spelling,
+    yes_or_no,
+)
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
 
 
 def scale_key(scale: Scale) -> str:
@@ -36,7 +40,7 @@ class ProgrammeRow(Row):
     contact: dict[str, str]
 
 
-def check(v: RowValues) -> ProgrammeRow | None:
+def check(v: RowCells) -> ProgrammeRow | None:
     slug = v.required("programme", "Enter the programme's short id.")
     if slug and not all(c.isalnum() or c in "-_" for c in slug):
         v.fail("programme", f"{slug!r} is not a valid programme id: use letters, digits and hyphens.")
@@ -59,7 +63,7 @@ def unique(row: ProgrammeRow) -> Unique:
     return Unique((key(row.programme),), "programme", f"programme {row.programme!r}")
 
 
-def apply(applier: Applier, row: ProgrammeRow) -> Applied:
+def apply(applier: Applying, row: ProgrammeRow) -> Applied:
     programme_id = Programme.create_id(row.programme)
     existing = applier.batch.find(Programme, programme_id)
     if existing is None:

@@ -4,17 +4,12 @@ open or closed) and dependencies (plan agreed, confidence), each as it stands no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ledger.domain import RISK_KINDS, Dependency, Risk
 from ledger.errors import InvalidValue
-from ledger.transfer.kinds.base import Applied, Kind, Unique, same_spelling
+from ledger.transfer.kinds.base import Applied, Applying, Kind, RowCells, Unique, same_spelling
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
-
-if TYPE_CHECKING:
-    from ledger.transfer.apply import Applier
-    from ledger.transfer.check import RowValues
 
 
 @dataclass(slots=True)
@@ -56,7 +51,7 @@ def risk_state(text: str) -> str:
     return state
 
 
-def check_risk(v: RowValues) -> RiskRow | None:
+def check_risk(v: RowCells) -> RiskRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -78,7 +73,7 @@ def check_risk(v: RowValues) -> RiskRow | None:
     )
 
 
-def check_dependency(v: RowValues) -> DependencyRow | None:
+def check_dependency(v: RowCells) -> DependencyRow | None:
     programme = v.programme()
     if programme is None:
         return None
@@ -101,7 +96,7 @@ def unique_dependency(row: DependencyRow) -> Unique:
     return Unique((key(row.programme), key(row.ref)), "ref", f"ref {row.ref!r}")
 
 
-def apply_risk(applier: Applier, row: RiskRow) -> Applied:
+def apply_risk(applier: Applying, row: RiskRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     risk_id = Risk.create_id(programme.id, row.kind, row.ref)
     existing = applier.batch.find(Risk, risk_id)
@@ -142,7 +137,7 @@ def apply_risk(applier: Applier, row: RiskRow) -> Applied:
     return Applied(risk_id, Outcome.CHANGED)
 
 
-def apply_dependency(applier: Applier, row: DependencyRow) -> Applied:
+def apply_dependency(applier: Applying, row: DependencyRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     dependency_id = Dependency.create_id(programme.id, row.ref)
     existing = applier.batch.find(Dependency, dependency_id)
