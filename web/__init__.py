@@ -31,7 +31,7 @@ from web import (
 )
 from web.backend import System
 from web.forms import error_summary
-from web.permissions import undeclared_endpoints
+from web.permissions import ADMINISTRATOR, WRITER_ROLES, undeclared_endpoints
 
 csrf = CSRFProtect()
 
@@ -55,6 +55,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.add_template_global(error_summary)
+    # Templates name roles as views do, from the one definition.
+    app.jinja_env.globals.update(ADMINISTRATOR=ADMINISTRATOR, WRITER_ROLES=WRITER_ROLES)
 
     config.configure(app, test_config)
     security.init_app(app)  # its origin check runs before the CSRF token check

@@ -201,3 +201,25 @@ def test_a_configured_origin_is_accepted_behind_a_proxy(data_dir: Path, system: 
     sign_in(client, "officer", Origin="https://ledger.example.gov.uk")
     assert narrative_post(client, Origin="https://ledger.example.gov.uk") == 302
     assert narrative_post(client, Origin="https://other.example.gov.uk") == 403
+
+
+# ---------------------------------------------------------------- role names
+
+
+@pytest.mark.parametrize(
+    ("role", "manage_access", "no_programmes"),
+    [("administrator", True, False), ("analyst", False, False), ("programme manager", False, False)],
+)
+def test_the_home_page_offers_what_each_role_does(
+    client: FlaskClient, system: System, role: str, manage_access: bool, no_programmes: bool
+) -> None:
+    sign_in(client, role)
+    html = client.get("/").get_data(as_text=True)
+    assert ("Manage access" in html) is manage_access
+    assert ("You have not been given any programmes" in html) is no_programmes
+
+
+def test_a_writer_without_programmes_is_told_to_ask(client: FlaskClient, system: System) -> None:
+    system.ledger.unassign_programme(DEMO_USERS["officer"], PROGRAMME, actor="setup", reason="Moved")
+    sign_in(client, "officer")
+    assert "You have not been given any programmes" in client.get("/").get_data(as_text=True)

@@ -16,9 +16,10 @@ from wtforms import Field, HiddenField, SubmitField, ValidationError
 from wtforms.validators import InputRequired
 
 from ledger.transfer.archive import size_text
+from web.permissions import PROGRAMME_MANAGER
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IMPORT_ROLE = "programme manager"
+IMPORT_ROLE = PROGRAMME_MANAGER
 PRIVATE_FOLDER = "transfer"  # in the data directory: uploads waiting for confirmation, exports
 ENVELOPE = 64 * 1024  # multipart boundaries and the CSRF field around the file itself
 DEFAULTS: dict[str, Any] = {
