@@ -1,9 +1,10 @@
 """The web's handle on the ledger system and the credential store (one per app), and
 the read model's one read-only connection per request (`read_model`).
 
-The system (ledger + projector + projections DB) is opened by whoever owns the process,
-`web.serve` or the test fixtures, and passed in; `create_app` opens one itself only when
-run on its own, and then closes it at exit.
+The system (ledger + projector + projections DB) is opened by whoever owns the process
+(the composition root `govledger.system` for the command line and the demo, `web.serve`
+or the test fixtures) and passed in; `create_app` opens one itself only when run on its
+own, and then closes it at exit. The web never imports `govledger`: it is handed the system.
 """
 
 from __future__ import annotations
