@@ -1,0 +1,5 @@
+"""`python -m govledger.demo.extract`: regenerate the demo's seed CSVs."""
+
+from govledger.demo.extract import main
+
+raise SystemExit(main())
