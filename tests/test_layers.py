@@ -1,5 +1,5 @@
-"""The layout stays true: each layer imports only the layers below it, and no modules of
-the four packages import each other in a circle (issue 10).
+"""The layout stays true: each layer imports only the layers below it, no modules of the
+four packages import each other in a circle, and none is over 400 lines (issue 10).
 
     govledger  (command line, demo, composition root)
     web        (pages)
@@ -12,10 +12,14 @@ so a layer cannot reach upward by importing late either.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 import pytest
 
 LAYERS = ("govledger", "web", "projections", "ledger")  # highest first
+REPO = Path(__file__).resolve().parents[1]
+MAX_LINES = 400  # a module a newcomer can read in one sitting
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +89,16 @@ def test_no_layer_imports_a_layer_above_it(graph: grimp.ImportGraph) -> None:
 def test_no_import_circles(graph: grimp.ImportGraph) -> None:
     circles = import_circles(graph)
     assert not circles, "Import circles:\n" + "\n".join(" <-> ".join(c) for c in circles)
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = [
+        f"{path.relative_to(REPO)}: {lines} lines"
+        for layer in LAYERS
+        for path in sorted((REPO / layer).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert not long, f"Split these by what users call things (at most {MAX_LINES} lines):\n" + "\n".join(long)
 
 
 def test_the_checks_catch_what_they_guard() -> None:
