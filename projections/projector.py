@@ -19,14 +19,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.store import chain_reader
+from ledger.store.events import event_page_reader
+from projections.decoding import EventDecoder
 from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
-from projections.state import Change, Handler, Row, State
+from projections.state import Change, Handler, Row, State, check_columns
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["PROJECTION", "Change", "Handler", "ProjectionFailed", "Projector", "Row", "State"]
 
 PAGE_SIZE = 1000
+# Aggregate ids as text, kept for the ids seen most (an item is rated every period).
+ID_TEXT_LIMIT = 100_000
 # Called with (last position applied, last position in the log) after each page.
 Progress = Callable[[int, int], None]
 
@@ -84,6 +87,10 @@ class Projector:
         self._lock = threading.Lock()
         self._cached_position: int | None = None
         self._chain_heads = _chain_heads(ledger)
+        # Stored rows a page per query, decoded straight to events (projections.decoding).
+        self._read_page = event_page_reader(ledger.recorder)
+        self._decode = EventDecoder(ledger.mapper)
+        self._id_text: dict[Any, str] = {}
         created = self._ensure_schema(bulk_load)
         # A file we have just created holds nothing we don't know about.
         self._state = State(self.conn, complete=created)
@@ -157,23 +164,22 @@ class Projector:
             if stop is not None and position >= stop:
                 conn.rollback()
                 return 0, 0
-            notifications = self.ledger.recorder.select_notifications(
-                start=position, limit=self.page_size, stop=stop, inclusive_of_start=False
-            )
-            if not notifications:
+            rows = self._read_page(position, self.page_size, stop)
+            if not rows:
                 conn.rollback()
                 self._cached_position = position
                 return 0, 0
-            heads = self._chain_heads(position, notifications[-1].id)
+            last = rows[-1][0]
+            heads = self._chain_heads(position, last)
+            decode, apply = self._decode, self._apply
             applied = 0
-            for notification in notifications:
-                event = self.ledger.mapper.to_domain_event(notification)
+            for row in rows:
+                event, recorded_at = decode(row)
                 if include is not None and not include(event):
                     continue
-                self._apply(event, notification.id, heads.get(notification.id))
+                apply(event, row[0], heads.get(row[0]), recorded_at)
                 applied += 1
             state.flush()
-            last = notifications[-1].id
             self._write_position(last)
             conn.commit()
         except BaseException as error:
@@ -187,14 +193,14 @@ class Projector:
             ) from error
         state.commit()
         self._cached_position = last
-        return len(notifications), applied
+        return len(rows), applied
 
     def _write_position(self, position: int) -> None:
         self.conn.execute(
             "UPDATE projection_position SET position = ? WHERE projection = ?", (position, PROJECTION)
         )
 
-    def _apply(self, event: Any, position: int, head: bytes | None) -> None:
+    def _apply(self, event: Any, position: int, head: bytes | None, recorded_at: str) -> None:
         event_type = type(event).__qualname__  # e.g. "Item.StatusRecorded"
         handler = self.handlers.get(event_type)
         if handler is None:
@@ -206,36 +212,51 @@ class Projector:
             )
         state = self._state
         state.position = position
-        state.recorded_at = recorded_at = iso(event.timestamp)
-        state.aggregate_id = aggregate_id = str(event.originator_id)
+        state.recorded_at = recorded_at
+        originator_id = event.originator_id
+        aggregate_id = self._id_text.get(originator_id)
+        if aggregate_id is None:
+            if len(self._id_text) >= ID_TEXT_LIMIT:
+                self._id_text.clear()
+            aggregate_id = self._id_text[originator_id] = str(originator_id)
+        state.aggregate_id = aggregate_id
         try:
-            change = handler(event, self._state)
+            change = handler(event, state)
         except Exception as error:
             raise ProjectionFailed(
                 f"Projecting {event_type} at position {position} failed: {error}", position, event_type
             ) from error
         kind, name = _split_type(event_type)
-        self._state.append(
+        state.append_values(
             "audit_log",
-            {
-                "position": position,
-                "recorded_at": recorded_at,
-                "actor": getattr(event, "actor", ""),
-                "programme": change.programme,
-                "subject_ref": change.subject_ref,
-                "aggregate_kind": kind,
-                "event_type": name,
-                "summary": change.summary,
-                "field": change.field,
-                "from_value": change.from_value,
-                "to_value": change.to_value,
-                "reason": getattr(event, "reason", ""),
-                "period": change.period,
-                "aggregate_id": aggregate_id,
-                "version": event.originator_version,
-                "chain_head": head.hex() if head is not None else None,
-            },
+            (
+                position,
+                recorded_at,
+                getattr(event, "actor", ""),
+                change.programme,
+                change.subject_ref,
+                kind,
+                name,
+                change.summary,
+                change.field,
+                change.from_value,
+                change.to_value,
+                getattr(event, "reason", ""),
+                change.period,
+                aggregate_id,
+                event.originator_version,
+                head.hex() if head is not None else None,
+            ),
         )
+
+
+# The audit row's values above, in this order (checked against the schema on import).
+AUDIT_COLUMNS = (
+    *("position", "recorded_at", "actor", "programme", "subject_ref", "aggregate_kind"),
+    *("event_type", "summary", "field", "from_value", "to_value", "reason", "period"),
+    *("aggregate_id", "version", "chain_head"),
+)
+check_columns("audit_log", AUDIT_COLUMNS)
 
 
 @lru_cache(maxsize=256)
@@ -259,7 +280,3 @@ def _chain_heads(ledger: Application[Any]) -> ChainHeads:
     if read is None:
         return _no_chain
     return lambda after, last: {link.position: link.head for link in read(after, last)}
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat()

@@ -67,6 +67,13 @@ class _TableOps:
 _OPS: dict[str, _TableOps] = {t.name: _TableOps(t) for t in TABLES}
 
 
+def check_columns(table: str, names: tuple[str, ...]) -> None:
+    """Refuse, on import, code that appends `table`'s rows as values (`State.append_values`)
+    in another order than the schema's columns."""
+    if _OPS[table].columns != names:
+        raise ImportError(f"{table} rows are built in another column order than the schema: {names}")
+
+
 class State:
     """The read model as handlers see it: committed rows (cached) with this page's writes.
 
@@ -86,7 +93,8 @@ class State:
         # holds what each of the page's writes replaced, so its keys are the page's writes.
         self._rows: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
         self._undo: dict[tuple[str, tuple[Any, ...]], Any] = {}
-        self._appended: dict[str, list[Row]] = {t.name: [] for t in TABLES}
+        # Rows only ever inserted, as tuples in their table's column order.
+        self._appended: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in TABLES}
         # The event being applied, set by the projector for handlers: its log position,
         # recorded time (ISO, UTC) and its aggregate's id as text.
         self.position = 0
@@ -121,7 +129,12 @@ class State:
 
     def append(self, table: str, row: Row) -> None:
         """A row that is only ever inserted (log tables): never read back by handlers."""
-        self._appended[table].append(row)
+        self._appended[table].append(_OPS[table].values(row))
+
+    def append_values(self, table: str, values: tuple[Any, ...]) -> None:
+        """`append` for a row given as its values in the table's column order: the hot path
+        (an audit row per event) skips building a dict only to take it apart again."""
+        self._appended[table].append(values)
 
     # ------------------------------------------------------------- for the projector
 
@@ -144,8 +157,7 @@ class State:
             execute(ops.upsert, list(map(ops.values, changed)))
         for table, appended in self._appended.items():
             if appended:
-                ops = _OPS[table]
-                execute(ops.insert, list(map(ops.values, appended)))
+                execute(_OPS[table].insert, appended)
 
     def commit(self) -> None:
         """The page is committed: its writes are now the cached view of the database."""

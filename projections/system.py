@@ -121,8 +121,9 @@ def build(
     gc.disable()
     try:
         # A scratch file until it is installed: if the machine dies it is thrown away, so
-        # no fsyncs and a journal in memory (pages still roll back if a page fails).
-        conn.execute("PRAGMA journal_mode=MEMORY")
+        # no fsyncs and no rollback journal: a page that fails fails the whole build, and
+        # its callers discard the file.
+        conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
         projector = Projector(

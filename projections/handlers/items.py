@@ -16,7 +16,7 @@ from projections.handlers.support import (
     status_on_scale,
     subject_row,
 )
-from projections.state import Change, Handler, Row, State
+from projections.state import Change, Handler, Row, State, check_columns
 
 
 def _item(state: State, item_id: UUID | str) -> Row:
@@ -131,25 +131,25 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         "position": state.position,
     }
     state.put("status_history", row)
-    state.append(
+    state.append_values(
         "status_events",
-        {
-            "position": state.position,
-            "programme": slug,
-            "ref": ref,
-            "period": period.label,
-            "period_start": period.start,
-            "event_type": "corrected" if corrected else "recorded",
-            "status": status["status"],
-            "category": status["category"],
-            "update": e.update,
-            "mitigation": e.mitigation,
-            "reason": e.reason,
-            "recorded_by": e.actor,
-            "recorded_at": at,
-            "version": e.originator_version,
-            "corrects_version": e.corrects if corrected else None,
-        },
+        (
+            state.position,
+            slug,
+            ref,
+            period.label,
+            period.start,
+            "corrected" if corrected else "recorded",
+            status["status"],
+            status["category"],
+            e.update,
+            e.mitigation,
+            e.reason,
+            e.actor,
+            at,
+            e.originator_version,
+            e.corrects if corrected else None,
+        ),
     )
     if status_changed:
         if old is not None:
@@ -199,6 +199,13 @@ def item_status_recorded(e: Event, state: State) -> Change:
 def item_status_corrected(e: Event, state: State) -> Change:
     return _status_recorded(e, state, corrected=True)
 
+
+# A status event's row values above, in this order (a row per event: no dict to build).
+STATUS_EVENT_COLUMNS = (
+    *("position", "programme", "ref", "period", "period_start", "event_type", "status", "category"),
+    *("update", "mitigation", "reason", "recorded_by", "recorded_at", "version", "corrects_version"),
+)
+check_columns("status_events", STATUS_EVENT_COLUMNS)
 
 HANDLERS: dict[str, Handler] = {
     "Item.Registered": item_registered,
