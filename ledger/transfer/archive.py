@@ -99,5 +99,3 @@ def formula_cells(path: Path) -> dict[str, set[tuple[int, int]]]:
     finally:
         book.close()
     return cells
-
-

@@ -278,5 +278,3 @@ def _check_header(table: Table, problems: list[Problem]) -> None:
                 table.header_row, name,
             ))
     table.columns = columns
-
-
