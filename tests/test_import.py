@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from import_bombs import bomb_workbook
 
 from ledger.application import Ledger, open_ledger
 from ledger.transfer import archive
-from ledger.transfer.importing import import_file
+from ledger.transfer.importing import Prepared, import_file, prepare, record
 from ledger.transfer.kinds import COLUMNS, OPTIONAL_COLUMNS
 from ledger.transfer.results import ImportResult, RefusedFile
 
@@ -158,6 +159,21 @@ def test_the_seed_imports_and_importing_it_again_records_nothing(ledger: Ledger)
     assert again.summary() == "Nothing new to record."
     assert ledger.get_log_position() == first.event_count
     assert {o.outcome for o in again.rows} == {"unchanged"}
+
+
+def test_a_checked_file_kept_as_json_records_what_its_check_showed(ledger: Ledger, tmp_path: Path) -> None:
+    """The web keeps a checked file's rows between the check and the confirmation."""
+    checked = prepare(ledger, SEED)
+    dry = record(ledger, checked, actor="alice", dry_run=True)
+    kept = Prepared.from_json(json.loads(json.dumps(checked.to_json())))
+    assert not kept.tables[0].rows  # the cells are not kept: the typed rows are
+    done = record(ledger, kept, actor="alice", source_name="plan.xlsx")
+    assert done.recorded and done.events_by_kind == dry.events_by_kind
+    assert [(r.kind, r.row, r.outcome, r.events) for r in done.rows] == [
+        (r.kind, r.row, r.outcome, r.events) for r in dry.rows
+    ]
+    assert ledger.get_log_position() == dry.event_count
+    assert import_file(ledger, SEED, actor="alice").event_count == 0  # all of it, every kind
 
 
 def test_a_dry_run_reports_what_would_be_recorded_and_records_nothing(ledger: Ledger) -> None:
