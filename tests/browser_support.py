@@ -47,13 +47,14 @@ def launch_chromium() -> Iterator[Any]:
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
+def live_server(app: Any, **options: Any) -> Iterator[str]:
     """Serve the ASGI `app` (web.serve.make_asgi_app's, the product's own server) with
     uvicorn in a thread on a free loopback port; yields its base URL. The lifespan runs,
-    so the app's shutdown (closing its system) runs on leaving."""
+    so the app's shutdown (closing its system) runs on leaving. `options` go to
+    uvicorn.Config (web.serve.SERVER_OPTIONS to run exactly as `govledger serve` does)."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **{"lifespan": "on", **options}))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # the port is ours until uvicorn listens on it
         port = sock.getsockname()[1]

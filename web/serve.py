@@ -281,6 +281,18 @@ def make_asgi_app(
     return Dispatcher(flask_app, datasette.app(), system)
 
 
+# How the product runs under uvicorn (serve() and the tests' real-server runs share it).
+SERVER_OPTIONS: dict[str, Any] = {
+    "lifespan": "on",
+    # uvicorn's own guard against python/cpython#140947, beside the Dispatcher's.
+    "reset_contextvars": True,
+    # uvicorn would otherwise believe X-Forwarded-For from any loopback client and rewrite
+    # the client address before Flask sees it; forwarded headers are trusted only where
+    # GOVLEDGER_TRUSTED_PROXIES says so, by the Flask app itself (web.security).
+    "proxy_headers": False,
+}
+
+
 def serve(
     data_dir: str | Path,
     host: str = "127.0.0.1",
@@ -295,7 +307,6 @@ def serve(
     config = {} if secure_cookies is None else {"SESSION_COOKIE_SECURE": secure_cookies}
     app = make_asgi_app(data_dir, config=config)
     try:
-        # uvicorn's own guard against python/cpython#140947, beside the Dispatcher's.
-        uvicorn.run(app, host=host, port=port, lifespan="on", log_level="info", reset_contextvars=True)
+        uvicorn.run(app, host=host, port=port, log_level="info", **SERVER_OPTIONS)
     finally:
         app.close()
