@@ -36,6 +36,41 @@ _INT_FIELD = struct.Struct(">Iq")
 _LEN = struct.Struct(">I")
 
 
+def leaf_input(
+    position: int,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+) -> bytes:
+    """The canonical length-prefixed encoding of one stored event: what the chain's leaf
+    and the Merkle tree's leaf (ledger.store.merkle) both hash.
+
+    Raises TypeError/AttributeError/struct.error if a column holds a value of the wrong
+    type, UnicodeEncodeError for text that was not valid UTF-8 when read.
+    """
+    oid = originator_id.encode()
+    top = topic.encode()
+    return b"".join(
+        (
+            _INT_FIELD.pack(8, position),
+            _LEN.pack(len(oid)),
+            oid,
+            _INT_FIELD.pack(8, originator_version),
+            _LEN.pack(len(top)),
+            top,
+            _LEN.pack(len(state)),
+            state,
+        )
+    )
+
+
+def link(prev_head: bytes, encoded: bytes) -> tuple[bytes, bytes]:
+    """The (leaf, head) for an event whose `leaf_input` is `encoded`."""
+    leaf = sha256(encoded).digest()
+    return leaf, sha256(prev_head + leaf).digest()
+
+
 def chain_link(
     prev_head: bytes,
     position: int,
@@ -47,27 +82,10 @@ def chain_link(
     """The (leaf, head) for one stored event. The single definition of the chain.
 
     Used by both recorders when writing and by verification, so they can never drift
-    apart. Raises TypeError/AttributeError/struct.error if a column holds a value of
-    the wrong type, UnicodeEncodeError for text that was not valid UTF-8 when read
-    (verification reports both as tampering).
+    apart. Raises as `leaf_input` does for a column of the wrong type or text that was
+    not valid UTF-8 (verification reports both as tampering).
     """
-    oid = originator_id.encode()
-    top = topic.encode()
-    leaf = sha256(
-        b"".join(
-            (
-                _INT_FIELD.pack(8, position),
-                _LEN.pack(len(oid)),
-                oid,
-                _INT_FIELD.pack(8, originator_version),
-                _LEN.pack(len(top)),
-                top,
-                _LEN.pack(len(state)),
-                state,
-            )
-        )
-    ).digest()
-    return leaf, sha256(prev_head + leaf).digest()
+    return link(prev_head, leaf_input(position, originator_id, originator_version, topic, state))
 
 
 def hashed_originator_id(originator_id: UUID | str) -> str:

@@ -4,7 +4,12 @@ Every stored event gets a row in `event_chain` (position, leaf, head) written in
 same transaction; ledger.store.chain defines a link. The position is SQLite's rowid,
 which eventsourcing uses as the notification id, so positions run 1, 2, 3...
 
-Triggers refuse UPDATE and DELETE on both tables. They are a guard against mistakes,
+The same transaction adds the event's leaf to the Merkle tree (ledger.store.merkle):
+`merkle_leaves` (leaf_index, position) and `merkle_nodes` (level, node_index, hash),
+every complete subtree. A log older than the tree gets it from `merkle_extend`
+(`govledger merkle-backfill`); until then appends leave the tree alone.
+
+Triggers refuse UPDATE and DELETE on all four tables. They are a guard against mistakes,
 not a security boundary: anyone with write access to the file can drop them, which is
 why the chain exists and why verification never trusts the triggers.
 
@@ -15,9 +20,10 @@ else in the application knows it is there. Verification reads the file through
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,10 +31,22 @@ from urllib.parse import quote
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from ledger.store.chain import GENESIS_HEAD, ChainLink, Row, StoreDamaged, chain_link, hashed_originator_id
+from ledger.store.chain import (
+    GENESIS_HEAD,
+    ChainLink,
+    Row,
+    StoreDamaged,
+    hashed_originator_id,
+    leaf_input,
+    link,
+)
+from ledger.store.merkle import EventRow, NodeKey, TreeRows, TreeState, event_leaves, extension, leaf_hash
 
 EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
+# The Merkle tree (ledger.store.merkle): leaf index <-> position, and complete subtrees.
+LEAVES_TABLE = "merkle_leaves"
+NODES_TABLE = "merkle_nodes"
 
 
 def _append_only_triggers(table: str) -> list[str]:
@@ -45,7 +63,12 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
     insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
-    select_head_statement = f"SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+    select_head_statement = f"SELECT position, head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+    select_tree_tail_statement = (
+        f"SELECT leaf_index, position FROM {LEAVES_TABLE} ORDER BY leaf_index DESC LIMIT 1"
+    )
+    insert_leaves_statement = f"INSERT INTO {LEAVES_TABLE} VALUES (?,?)"
+    insert_nodes_statement = f"INSERT INTO {NODES_TABLE} VALUES (?,?,?)"
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -55,8 +78,20 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "leaf BLOB NOT NULL, "
             "head BLOB NOT NULL)"
         )
-        statements += _append_only_triggers(self.events_table_name)
-        statements += _append_only_triggers(CHAIN_TABLE)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} ("
+            "leaf_index INTEGER PRIMARY KEY, "
+            "position INTEGER NOT NULL UNIQUE)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} ("
+            "level INTEGER NOT NULL, "
+            "node_index INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, "
+            "PRIMARY KEY (level, node_index)) WITHOUT ROWID"
+        )
+        for table in (self.events_table_name, CHAIN_TABLE, LEAVES_TABLE, NODES_TABLE):
+            statements += _append_only_triggers(table)
         return statements
 
     def _insert_events(
@@ -73,16 +108,104 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return positions
         c.execute(self.select_head_statement)
         row = c.fetchone()
-        head: bytes = row[0] if row is not None else GENESIS_HEAD
+        last_position, head = row if row is not None else (None, GENESIS_HEAD)
         links = []
-        append = links.append  # a hot loop on batched saves: keep lookups local
+        leaves = []
+        append, add_leaf = links.append, leaves.append  # a hot loop on batched saves
         for position, s in zip(positions, stored_events, strict=True):
-            leaf, head = chain_link(
-                head, position, hashed_originator_id(s.originator_id), s.originator_version, s.topic, s.state
+            encoded = leaf_input(
+                position, hashed_originator_id(s.originator_id), s.originator_version, s.topic, s.state
             )
+            leaf, head = link(head, encoded)
             append((position, leaf, head))
+            add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
+        size, last_leaf = self._tree_tail(c)
+        if last_leaf == last_position:  # else the tree predates this log: backfill first
+            self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
         return positions
+
+    # --- the Merkle tree ---------------------------------------------------------------
+
+    def _tree_tail(self, c: SQLiteCursor) -> tuple[int, int | None]:
+        """(leaves in the tree, position of its last leaf)."""
+        c.execute(self.select_tree_tail_statement)
+        row = c.fetchone()
+        return (0, None) if row is None else (row[0] + 1, row[1])
+
+    def _insert_tree(self, c: SQLiteCursor, rows: TreeRows) -> None:
+        c.executemany(self.insert_leaves_statement, rows.leaves)
+        c.executemany(self.insert_nodes_statement, rows.nodes)
+
+    @staticmethod
+    def _read_nodes(c: SQLiteCursor, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        flat = [part for key in keys for part in key]
+        c.execute(
+            f"SELECT level, node_index, hash FROM {NODES_TABLE} "
+            f"WHERE (level, node_index) IN (VALUES {','.join(['(?,?)'] * len(keys))})",
+            flat,
+        )
+        return {(level, index): value for level, index, value in c.fetchall()}
+
+    def merkle_state(self) -> TreeState:
+        with self.datastore.transaction(commit=False) as c:
+            return self._tree_state(c)
+
+    def _tree_state(self, c: SQLiteCursor) -> TreeState:
+        size, last_leaf = self._tree_tail(c)
+        c.execute(f"SELECT max(rowid) FROM {self.events_table_name}")
+        return TreeState(size, last_leaf, c.fetchone()[0])
+
+    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            return self._read_nodes(c, list(keys))
+
+    def merkle_position(self, index: int) -> int | None:
+        return self._lookup(f"SELECT position FROM {LEAVES_TABLE} WHERE leaf_index = ?", index)
+
+    def merkle_index(self, position: int) -> int | None:
+        return self._lookup(f"SELECT leaf_index FROM {LEAVES_TABLE} WHERE position = ?", position)
+
+    def _lookup(self, statement: str, key: int) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (key,))
+            row = c.fetchone()
+        return None if row is None else row[0]
+
+    select_event_statement = (
+        "SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+        "WHERE rowid > ? ORDER BY rowid LIMIT ?"
+    )
+
+    def event_row(self, position: int) -> EventRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            rows = self._event_rows(c, position - 1, 1)
+        return rows[0] if rows and rows[0][0] == position else None
+
+    def _event_rows(self, c: SQLiteCursor, after: int, limit: int) -> list[EventRow]:
+        c.execute(self.select_event_statement.format(table=self.events_table_name), (after, limit))
+        return [tuple(row) for row in c.fetchall()]  # type: ignore[misc]
+
+    def merkle_extend(self, limit: int) -> TreeState:
+        """Add up to `limit` of the events the tree does not cover yet, in one
+        transaction holding the write lock (so no append interleaves)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            c = conn.cursor()
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                state = self._tree_state(c)
+                if not state.current:
+                    rows = self._event_rows(c, state.last_leaf_position or 0, limit)
+                    read = functools.partial(self._read_nodes, c)
+                    self._insert_tree(c, extension(state.leaves, read, event_leaves(rows)))
+                    state = self._tree_state(c)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        return state
 
     # --- reading the chain -------------------------------------------------------------
 
