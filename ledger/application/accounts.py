@@ -37,50 +37,57 @@ class AccountCommands(LedgerBase):
     def grant_role(
         self, username: str, role: str, *, actor: str, reason: str, batch: Batch | None = None
     ) -> UUID:
-        with self._changes(batch) as b:
-            account = self._account(b, username)
-            account.grant_role(role, actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            batch,
+            lambda b: self._account(b, username),
+            lambda account, b: account.grant_role(role, actor=actor, reason=reason),
+        )
 
     def revoke_role(
         self, username: str, role: str, *, actor: str, reason: str, batch: Batch | None = None
     ) -> UUID:
-        with self._changes(batch) as b:
-            account = self._account(b, username)
-            account.revoke_role(role, actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            batch,
+            lambda b: self._account(b, username),
+            lambda account, b: account.revoke_role(role, actor=actor, reason=reason),
+        )
 
     def assign_programme(
         self, username: str, programme: str, *, actor: str, reason: str = "", batch: Batch | None = None
     ) -> UUID:
-        with self._changes(batch) as b:
-            account = self._account(b, username)
-            account.assign_programme(b.programme(programme), actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            batch,
+            lambda b: self._account(b, username),
+            lambda account, b: account.assign_programme(b.programme(programme), actor=actor, reason=reason),
+        )
 
     def unassign_programme(
         self, username: str, programme: str, *, actor: str, reason: str, batch: Batch | None = None
     ) -> UUID:
-        with self._changes(batch) as b:
-            account = self._account(b, username)
-            account.unassign_programme(b.programme(programme), actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            batch,
+            lambda b: self._account(b, username),
+            lambda account, b: account.unassign_programme(b.programme(programme), actor=actor, reason=reason),
+        )
 
     def record_password_set(self, username: str, *, actor: str, reason: str) -> UUID:
         """Record that a password was set or reset (never the password)."""
-        with self._changes(None) as b:
-            account = self._account(b, username)
-            account.record_password_set(actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            None,
+            lambda b: self._account(b, username),
+            lambda account, b: account.record_password_set(actor=actor, reason=reason),
+        )
 
     def deactivate_account(self, username: str, *, actor: str, reason: str) -> UUID:
-        with self._changes(None) as b:
-            account = self._account(b, username)
-            account.deactivate(actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            None,
+            lambda b: self._account(b, username),
+            lambda account, b: account.deactivate(actor=actor, reason=reason),
+        )
 
     def reactivate_account(self, username: str, *, actor: str, reason: str) -> UUID:
-        with self._changes(None) as b:
-            account = self._account(b, username)
-            account.reactivate(actor=actor, reason=reason)
-        return account.id
+        return self._change(
+            None,
+            lambda b: self._account(b, username),
+            lambda account, b: account.reactivate(actor=actor, reason=reason),
+        )

@@ -113,6 +113,21 @@ class LedgerBase(Application[UUID]):
             b.add(aggregate)
         return aggregate.id
 
+    def _change(
+        self,
+        batch: Batch | None,
+        load: Callable[[Batch], A],
+        change: Callable[[A, Batch], object],
+        seen_version: int | None = None,
+    ) -> UUID:
+        """The outline of every command on an existing record: load it, check it is still
+        the version the user saw, change it (the domain validates), and save."""
+        with self._changes(batch) as b:
+            aggregate = load(b)
+            self._check_seen(aggregate, seen_version)
+            change(aggregate, b)
+        return aggregate.id
+
     def _save_batch(self, batch: Batch) -> None:
         aggregates = [a for a in batch.aggregates() if a.pending_events]
         if not aggregates:

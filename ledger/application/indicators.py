@@ -6,7 +6,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
-from ledger.domain import Indicator
+from ledger.domain import Indicator, Programme
 
 
 class IndicatorCommands(LedgerBase):
@@ -52,13 +52,21 @@ class IndicatorCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Record an indicator's value; changing a recorded value needs a reason."""
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            indicator = b.existing(
-                Indicator, Indicator.create_id(owner.id, ref), f"{owner.name} has no indicator {ref!r}."
-            )
-            self._check_seen(indicator, seen_version)
-            indicator.record_value(
-                owner, period=period, value=value, breakdown=breakdown, actor=actor, reason=reason
-            )
-        return indicator.id
+        return self._change(
+            batch,
+            lambda b: self._indicator(b, b.programme(programme), ref),
+            lambda indicator, b: indicator.record_value(
+                b.programme(programme),
+                period=period,
+                value=value,
+                breakdown=breakdown,
+                actor=actor,
+                reason=reason,
+            ),
+            seen_version,
+        )
+
+    def _indicator(self, b: Batch, programme: Programme, ref: str) -> Indicator:
+        return b.existing(
+            Indicator, Indicator.create_id(programme.id, ref), f"{programme.name} has no indicator {ref!r}."
+        )

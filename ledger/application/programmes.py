@@ -50,21 +50,23 @@ class ProgrammeCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            programme = b.programme(slug)
-            self._check_seen(programme, seen_version)
-            programme.rename(name, actor=actor, reason=reason)
-        return programme.id
+        return self._change(
+            batch,
+            lambda b: b.programme(slug),
+            lambda programme, b: programme.rename(name, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def change_scale(
         self, slug: str, scale: Scale | str, *, actor: str, reason: str, batch: Batch | None = None
     ) -> UUID:
         """Give a programme a different status scale (ratings keep the one they were made on)."""
         scale = scale_named(scale) if isinstance(scale, str) else scale
-        with self._changes(batch) as b:
-            programme = b.programme(slug)
-            programme.change_scale(scale, actor=actor, reason=reason)
-        return programme.id
+        return self._change(
+            batch,
+            lambda b: b.programme(slug),
+            lambda programme, b: programme.change_scale(scale, actor=actor, reason=reason),
+        )
 
     def change_contact(
         self,
@@ -75,10 +77,11 @@ class ProgrammeCommands(LedgerBase):
         reason: str = "",
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            programme = b.programme(slug)
-            programme.change_contact(contact, actor=actor, reason=reason)
-        return programme.id
+        return self._change(
+            batch,
+            lambda b: b.programme(slug),
+            lambda programme, b: programme.change_contact(contact, actor=actor, reason=reason),
+        )
 
 
 class ItemCommands(LedgerBase):
@@ -135,11 +138,12 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            item = b.item(b.programme(programme), ref)
-            self._check_seen(item, seen_version)
-            item.retitle(title, actor=actor, reason=reason)
-        return item.id
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, b: item.retitle(title, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def reassign_lead(
         self,
@@ -152,11 +156,12 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            item = b.item(b.programme(programme), ref)
-            self._check_seen(item, seen_version)
-            item.reassign_lead(lead_officer, actor=actor, reason=reason)
-        return item.id
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, b: item.reassign_lead(lead_officer, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def change_committee(
         self,
@@ -169,11 +174,12 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            item = b.item(b.programme(programme), ref)
-            self._check_seen(item, seen_version)
-            item.change_committee(committee, actor=actor, reason=reason)
-        return item.id
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, b: item.change_committee(committee, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def record_status(
         self,
@@ -190,20 +196,20 @@ class ItemCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Record an item's status and update for a period (a re-rating needs a reason)."""
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            item = b.item(owner, ref)
-            self._check_seen(item, seen_version)
-            item.record_status(
-                owner,
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, b: item.record_status(
+                b.programme(programme),
                 period=period,
                 status=status,
                 update=update,
                 mitigation=mitigation,
                 actor=actor,
                 reason=reason,
-            )
-        return item.id
+            ),
+            seen_version,
+        )
 
     def correct_status(
         self,
@@ -220,17 +226,17 @@ class ItemCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Put right a mistake in a recorded status or update; the reason is required."""
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            item = b.item(owner, ref)
-            self._check_seen(item, seen_version)
-            item.correct_status(
-                owner,
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, b: item.correct_status(
+                b.programme(programme),
                 period=period,
                 status=status,
                 update=update,
                 mitigation=mitigation,
                 actor=actor,
                 reason=reason,
-            )
-        return item.id
+            ),
+            seen_version,
+        )

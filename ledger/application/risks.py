@@ -66,20 +66,20 @@ class RiskCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            risk = self._risk(b, owner, kind, ref)
-            self._check_seen(risk, seen_version)
-            risk.rerate(
-                owner,
+        return self._change(
+            batch,
+            lambda b: self._risk(b, b.programme(programme), kind, ref),
+            lambda risk, b: risk.rerate(
+                b.programme(programme),
                 rag_before=rag_before,
                 mitigation=mitigation,
                 rag_after=rag_after,
                 period=period,
                 actor=actor,
                 reason=reason,
-            )
-        return risk.id
+            ),
+            seen_version,
+        )
 
     def correct_risk(
         self,
@@ -94,11 +94,12 @@ class RiskCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            risk = self._risk(b, b.programme(programme), kind, ref)
-            self._check_seen(risk, seen_version)
-            risk.correct(description=description, owner=owner, actor=actor, reason=reason)
-        return risk.id
+        return self._change(
+            batch,
+            lambda b: self._risk(b, b.programme(programme), kind, ref),
+            lambda risk, b: risk.correct(description=description, owner=owner, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def close_risk(
         self,
@@ -112,12 +113,12 @@ class RiskCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            risk = self._risk(b, owner, kind, ref)
-            self._check_seen(risk, seen_version)
-            risk.close(owner, period=period, actor=actor, reason=reason)
-        return risk.id
+        return self._change(
+            batch,
+            lambda b: self._risk(b, b.programme(programme), kind, ref),
+            lambda risk, b: risk.close(b.programme(programme), period=period, actor=actor, reason=reason),
+            seen_version,
+        )
 
     def reopen_risk(
         self,
@@ -131,12 +132,12 @@ class RiskCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            risk = self._risk(b, owner, kind, ref)
-            self._check_seen(risk, seen_version)
-            risk.reopen(owner, period=period, actor=actor, reason=reason)
-        return risk.id
+        return self._change(
+            batch,
+            lambda b: self._risk(b, b.programme(programme), kind, ref),
+            lambda risk, b: risk.reopen(b.programme(programme), period=period, actor=actor, reason=reason),
+            seen_version,
+        )
 
 
 class DependencyCommands(LedgerBase):
@@ -190,19 +191,19 @@ class DependencyCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            owner = b.programme(programme)
-            dependency = self._dependency(b, owner, ref)
-            self._check_seen(dependency, seen_version)
-            dependency.review(
-                owner,
+        return self._change(
+            batch,
+            lambda b: self._dependency(b, b.programme(programme), ref),
+            lambda dependency, b: dependency.review(
+                b.programme(programme),
                 plan_agreed=plan_agreed,
                 confidence=confidence,
                 period=period,
                 actor=actor,
                 reason=reason,
-            )
-        return dependency.id
+            ),
+            seen_version,
+        )
 
     def correct_dependency(
         self,
@@ -216,8 +217,11 @@ class DependencyCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        with self._changes(batch) as b:
-            dependency = self._dependency(b, b.programme(programme), ref)
-            self._check_seen(dependency, seen_version)
-            dependency.correct(description=description, owner=owner, actor=actor, reason=reason)
-        return dependency.id
+        return self._change(
+            batch,
+            lambda b: self._dependency(b, b.programme(programme), ref),
+            lambda dependency, b: dependency.correct(
+                description=description, owner=owner, actor=actor, reason=reason
+            ),
+            seen_version,
+        )
