@@ -6,7 +6,7 @@ id converted the same way, upcast to the class's version. It differs only in how
 JSON is parsed by orjson without a per-object hook, and values the transcoder wrote as
 {"_type_", "_data_"} are then revived with the transcoder's own transcodings, bottom
 up, exactly as its hook would. Anything unusual (a cipher, compression, another
-transcoder, JSON orjson refuses such as NaN or huge integers) goes through the mapper.
+transcoder, JSON orjson refuses such as NaN, integers beyond 64 bits) goes through the mapper.
 
 Each event comes with its recorded time as ISO text: the stored text is what the
 mapper would parse and the projector would format back (`datetime.isoformat`).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import (
@@ -23,11 +24,16 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    UUIDAsHex,
     find_id_convertor,
 )
 from eventsourcing.utils import resolve_topic
 
 from ledger.store.events import StoredRow
+
+# orjson reads an integer too big for 64 bits as a float where json gives an int, so an
+# event with any float in it goes through the mapper (the ledger's events hold none).
+_FLOATS = "a number orjson may read otherwise than json: the mapper decodes it"
 
 Decode = Callable[[StoredRow], tuple[Any, str]]
 
@@ -39,11 +45,14 @@ class EventDecoder:
         self.mapper = mapper
         transcoder = mapper.transcoder
         self.fast = mapper.cipher is None and mapper.compressor is None and type(transcoder) is JSONTranscoder
-        self._transcodings = cast(JSONTranscoder, transcoder).names if self.fast else {}
+        names = cast(JSONTranscoder, transcoder).names if self.fast else {}
+        self._transcodings: dict[str, Any] = dict(names)
+        if type(names.get("uuid_hex")) is UUIDAsHex:
+            # The same few programme ids recur in every event: parse each one once.
+            self._transcodings["uuid_hex"] = _CachedUUIDs()
         # The stored text of a time is its isoformat() only with eventsourcing's transcoding.
-        self._iso_times = type(self._transcodings.get("datetime_iso")) is DatetimeAsISO
-        self._classes: dict[str, tuple[type, int]] = {}
-        self._id_convertors: dict[tuple[type, type], Callable[[Any], Any]] = {}
+        self._iso_times = type(names.get("datetime_iso")) is DatetimeAsISO
+        self._classes: dict[str, _EventClass] = {}
 
     def __call__(self, row: StoredRow) -> tuple[Any, str]:
         """(domain event, recorded time as ISO text)."""
@@ -59,27 +68,41 @@ class EventDecoder:
         _, originator_id, version, topic, stored = row
         found = self._classes.get(topic)
         if found is None:
-            cls = resolve_topic(topic)
-            found = self._classes[topic] = (cls, getattr(cls, "class_version", 1))
-        cls, class_version = found
+            found = self._classes[topic] = _EventClass(resolve_topic(topic))
+        cls = found.cls
         state: dict[str, Any] = orjson.loads(stored)
         recorded = state["timestamp"]
         recorded_at = recorded["_data_"] if self._iso_times and recorded["_type_"] == "datetime_iso" else None
-        revive = self._revive
-        for key, value in state.items():
-            if type(value) is dict or type(value) is list:
-                state[key] = revive(value)
+        keys = found.transcoded
+        if keys is not None and stored.count(b'"_type_"') == len(keys) and b"\\u" not in stored:
+            # Every "_type_" in the text is under one of the keys this class's events keep
+            # their transcoded values under, so nothing else needs reviving.
+            names = self._transcodings
+            for key in keys:
+                value = state[key]
+                if type(value) is not dict or len(value) != 2 or "_data_" not in value:
+                    break
+                state[key] = names[value["_type_"]].decode(value["_data_"])
+            else:
+                kinds = set(map(type, state.values()))
+                if float in kinds:
+                    raise ValueError(_FLOATS)
+                if dict not in kinds and list not in kinds:
+                    keys = ()
+            if keys:
+                # Not the usual shape, or plain dicts and lists: the full walk (values
+                # revived above are no longer dicts, so it leaves them be).
+                self._revive_all(state)
+        else:
+            found.transcoded = self._revive_all(state)
         timestamp = state["timestamp"]
-        if len(state) == 2 and "_type_" in state and "_data_" in state:
-            raise TypeError("a transcoded value where event state was expected")
-        key = (cls, type(originator_id))
-        convert = self._id_convertors.get(key)
-        if convert is None:
-            convert = self._id_convertors[key] = find_id_convertor(cls, type(originator_id))
-        state["originator_id"] = convert(originator_id)
+        if type(originator_id) is not found.id_type:
+            found.id_type = type(originator_id)
+            found.convert_id = find_id_convertor(cls, found.id_type)
+        state["originator_id"] = found.convert_id(originator_id)
         state["originator_version"] = version
         from_version = state.pop("class_version", 1)
-        while from_version < class_version:
+        while from_version < found.class_version:
             getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
             from_version += 1
         event = object.__new__(cls)
@@ -89,13 +112,80 @@ class EventDecoder:
             recorded_at = event.timestamp.isoformat()
         return event, recorded_at
 
+    def _revive_all(self, state: dict[str, Any]) -> tuple[str, ...] | None:
+        """Revive every value of an event's state. Returns the keys that held top-level
+        transcoded values (None if one held a dict or list of its own)."""
+        revive, names = self._revive, self._transcodings
+        keys: list[str] | None = []
+        for key, value in state.items():
+            kind = type(value)
+            if kind is dict and len(value) == 2 and "_type_" in value and "_data_" in value:
+                data = value["_data_"]
+                if type(data) is dict or type(data) is list:
+                    data = revive(data)
+                    keys = None
+                elif type(data) is float:
+                    raise ValueError(_FLOATS)
+                state[key] = names[value["_type_"]].decode(data)
+                if keys is not None:
+                    keys.append(key)
+            elif kind is dict or kind is list:
+                state[key] = revive(value)
+            elif kind is float:
+                raise ValueError(_FLOATS)
+        if len(state) == 2 and "_type_" in state and "_data_" in state:
+            raise TypeError("a transcoded value where event state was expected")
+        return tuple(keys) if keys is not None else None
+
     def _revive(self, value: Any) -> Any:
         """What JSONTranscoder's object hook makes of a decoded dict or list."""
         if type(value) is list:
-            return [self._revive(v) if type(v) is dict or type(v) is list else v for v in value]
+            revived = []
+            for item in value:
+                kind = type(item)
+                if kind is dict or kind is list:
+                    item = self._revive(item)
+                elif kind is float:
+                    raise ValueError(_FLOATS)
+                revived.append(item)
+            return revived
         for key, item in value.items():
-            if type(item) is dict or type(item) is list:
+            kind = type(item)
+            if kind is dict or kind is list:
                 value[key] = self._revive(item)
+            elif kind is float:
+                raise ValueError(_FLOATS)
         if len(value) == 2 and "_type_" in value and "_data_" in value:
             return self._transcodings[value["_type_"]].decode(value["_data_"])
         return value
+
+
+class _EventClass:
+    """What the decoder keeps about one event class (by its topic)."""
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.class_version: int = getattr(cls, "class_version", 1)
+        # The top-level keys its events kept transcoded values under, once seen.
+        self.transcoded: tuple[str, ...] | None = None
+        self.id_type: type | None = None
+        self.convert_id: Callable[[Any], Any] = lambda value: value
+
+
+class _CachedUUIDs:
+    """eventsourcing's UUIDAsHex decoding, remembering the ids it has parsed."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._ids: dict[str, UUID] = {}
+
+    def decode(self, data: str) -> UUID:
+        found = self._ids.get(data)
+        if found is None:
+            if len(self._ids) >= self.LIMIT:
+                self._ids.clear()
+            if not isinstance(data, str):
+                raise TypeError("a uuid_hex value must be text")
+            found = self._ids[data] = UUID(data)
+        return found
