@@ -2,7 +2,7 @@
 still verifies with the same head and replays to exactly the projections round 1 built.
 
 The fixture (tests/fixtures/round1/) is the demo's log plus one of every other command,
-written by round 1's code: 265 events of 31 topics such as `ledger.domain:Item.StatusRecorded`.
+written by round 1's code: 265 events of 32 topics such as `ledger.domain:Item.StatusRecorded`.
 `projections.json` is round 1's own projections of it, every table and view, rows sorted.
 """
 
