@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "demo": "govledger.commands.demo:demo",
     "export": "govledger.commands.transfer:export_command",
     "import": "govledger.commands.transfer:import_command",
+    "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
     "rebuild": "govledger.commands.projections:rebuild_command",
     "serve": "govledger.commands.serve:serve",
     "snapshot": "govledger.commands.projections:snapshot_command",

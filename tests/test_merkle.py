@@ -122,16 +122,16 @@ class Naive:
             return []
         k = _largest_power_below(end - start)
         if m < k:
-            return self.path(m, start, start + k) + [self.mth(start + k, end)]
-        return self.path(m - k, start + k, end) + [self.mth(start, start + k)]
+            return [*self.path(m, start, start + k), self.mth(start + k, end)]
+        return [*self.path(m - k, start + k, end), self.mth(start, start + k)]
 
     def subproof(self, m: int, start: int, end: int, whole: bool) -> list[bytes]:
         if m == end - start:
             return [] if whole else [self.mth(start, end)]
         k = _largest_power_below(end - start)
         if m <= k:
-            return self.subproof(m, start, start + k, whole) + [self.mth(start + k, end)]
-        return self.subproof(m - k, start + k, end, False) + [self.mth(start, start + k)]
+            return [*self.subproof(m, start, start + k, whole), self.mth(start + k, end)]
+        return [*self.subproof(m - k, start + k, end, False), self.mth(start, start + k)]
 
 
 # --- the RFC's verification algorithms ---------------------------------------------------
@@ -158,7 +158,9 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], roo
     return sn == 0 and r == root
 
 
-def verify_consistency(first: int, second: int, first_hash: bytes, second_hash: bytes, proof: list[bytes]) -> bool:
+def verify_consistency(
+    first: int, second: int, first_hash: bytes, second_hash: bytes, proof: list[bytes]
+) -> bool:
     """RFC 9162 2.1.4.2 (for 0 < first < second)."""
     if not proof:
         return False
@@ -218,7 +220,9 @@ def test_roots_match_the_published_roots_for_every_size(batches: int) -> None:
     assert log.root().hex() == VECTORS["root_hashes"][8]
 
 
-@pytest.mark.parametrize("vector", VECTORS["inclusion"], ids=lambda v: f"{v['leaf_index']}-of-{v['tree_size']}")
+@pytest.mark.parametrize(
+    "vector", VECTORS["inclusion"], ids=lambda v: f"{v['leaf_index']}-of-{v['tree_size']}"
+)
 def test_inclusion_proofs_match_the_published_ones(vector: dict) -> None:
     _, log = vector_tree(4)
     assert log.root(vector["tree_size"]).hex() == vector["root"]
@@ -226,7 +230,9 @@ def test_inclusion_proofs_match_the_published_ones(vector: dict) -> None:
     assert [p.hex() for p in proof] == vector["proof"]
 
 
-@pytest.mark.parametrize("vector", VECTORS["consistency"], ids=lambda v: f"{v['old_size']}-to-{v['new_size']}")
+@pytest.mark.parametrize(
+    "vector", VECTORS["consistency"], ids=lambda v: f"{v['old_size']}-to-{v['new_size']}"
+)
 def test_consistency_proofs_match_the_published_ones(vector: dict) -> None:
     _, log = vector_tree(4)
     assert log.root(vector["old_size"]).hex() == vector["old_root"]
@@ -281,7 +287,9 @@ def test_every_inclusion_proof_verifies_and_a_changed_bit_fails(
     assert not verify_inclusion(index, size, leaf, proof, flipped(root))
     if proof:
         at = data.draw(st.integers(0, len(proof) - 1), label="proof item")
-        assert not verify_inclusion(index, size, leaf, [*proof[:at], flipped(proof[at]), *proof[at + 1 :]], root)
+        assert not verify_inclusion(
+            index, size, leaf, [*proof[:at], flipped(proof[at]), *proof[at + 1 :]], root
+        )
 
 
 @settings(max_examples=60, deadline=None)
@@ -302,14 +310,16 @@ def test_every_consistency_proof_verifies_and_a_changed_bit_fails(
     assert not verify_consistency(old, new, flipped(old_root), new_root, proof)
     assert not verify_consistency(old, new, old_root, flipped(new_root), proof)
     at = data.draw(st.integers(0, len(proof) - 1), label="proof item")
-    assert not verify_consistency(old, new, old_root, new_root, [*proof[:at], flipped(proof[at]), *proof[at + 1 :]])
+    assert not verify_consistency(
+        old, new, old_root, new_root, [*proof[:at], flipped(proof[at]), *proof[at + 1 :]]
+    )
 
 
 # --- edges -------------------------------------------------------------------------------
 
 
 def test_trivial_consistency_and_the_empty_tree() -> None:
-    store, log = tree_of([b"a", b"b", b"c"])
+    _store, log = tree_of([b"a", b"b", b"c"])
     assert log.consistency_proof(0, 3) == []
     assert log.consistency_proof(3, 3) == []
     assert log.root(0) == sha256(b"").digest()
@@ -328,7 +338,7 @@ def test_trivial_consistency_and_the_empty_tree() -> None:
         lambda log: log.index_of(40),
     ],
 )
-def test_sizes_and_indices_outside_the_tree_are_refused(ask) -> None:  # noqa: ANN001
+def test_sizes_and_indices_outside_the_tree_are_refused(ask) -> None:
     _, log = tree_of([b"a", b"b", b"c"])
     with pytest.raises(ValueError):
         ask(log)
