@@ -36,7 +36,11 @@ from ledger.config import projections_path  # noqa: E402
 from ledger.domain import Indicator, Item, Narrative, Programme  # noqa: E402
 from ledger.periods import Period  # noqa: E402
 from ledger.scales import RAG  # noqa: E402
+from ledger.store.events import event_page_reader  # noqa: E402
+from projections.decoding import EventDecoder  # noqa: E402
+from projections.projector import BUILD_PAGE_SIZE  # noqa: E402
 from projections.queries import get_exceptions, get_periods, get_summary  # noqa: E402
+from projections.scratch import discard  # noqa: E402
 from projections.system import build_into_place, open_system  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -237,8 +241,8 @@ def raw_baseline(events_db: Path, rows: int, scratch: Path) -> tuple[float, floa
 
 
 def pull_and_decode(ledger: Ledger) -> float:
-    """events/s: only pulling the log through the recorder and decoding each event, the
-    floor under any projection (what eventsourcing's API costs before any handler)."""
+    """events/s: only pulling the log through eventsourcing's API (select_notifications)
+    and decoding each event with its mapper, nothing else."""
     started = time.perf_counter()
     position, count = 0, 0
     while notifications := ledger.recorder.select_notifications(
@@ -247,6 +251,19 @@ def pull_and_decode(ledger: Ledger) -> float:
         for notification in notifications:
             ledger.mapper.to_domain_event(notification)
         position, count = notifications[-1].id, count + len(notifications)
+    return count / (time.perf_counter() - started)
+
+
+def fast_pull_and_decode(ledger: Ledger) -> float:
+    """events/s: the projector's own pull and decode (ledger.store.events, a page per
+    query, and projections.decoding), nothing else: the floor under its replay."""
+    read, decode = event_page_reader(ledger.recorder), EventDecoder(ledger.mapper)
+    started = time.perf_counter()
+    position, count = 0, 0
+    while rows := read(position, BUILD_PAGE_SIZE, None):
+        for row in rows:
+            decode(row)
+        position, count = rows[-1][0], count + len(rows)
     return count / (time.perf_counter() - started)
 
 
@@ -284,7 +301,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
     conn.close()
     # Baseline and rebuild alternate, best of `repeat` each: the machine is shared and
     # noisy, and the best run is the one least disturbed by other work.
-    baseline = baseline_cpu = rebuild_rate = rebuild_cpu = floor = 0.0
+    baseline = baseline_cpu = rebuild_rate = rebuild_cpu = floor = fast_floor = 0.0
     rebuild_seconds = float("inf")
     for _ in range(repeat):
         wall, cpu = raw_baseline(events_db, total, OUT / "baseline.db")
@@ -292,6 +309,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
         ledger = open_ledger(directory)
         try:
             floor = max(floor, pull_and_decode(ledger))
+            fast_floor = max(fast_floor, fast_pull_and_decode(ledger))
             started, cpu_started = time.perf_counter(), time.process_time()
             applied = build_into_place(ledger, projections_path(directory))
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
@@ -340,6 +358,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
         "rebuild_cpu": rebuild_cpu,
         "cpu_ratio": rebuild_cpu / baseline_cpu,
         "floor_rate": floor,
+        "fast_floor_rate": fast_floor,
         "rebuild_rate": rebuild_rate,
         "rebuild_seconds": rebuild_seconds,
         "ratio": rebuild_rate / baseline,
@@ -348,6 +367,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
         "read_ms": read_seconds * 1000,
         "exceptions": exceptions,
         "size_mb": projections_path(directory).stat().st_size / 1e6,
+        "bytes_per_event": projections_path(directory).stat().st_size / total,
     }
 
 
@@ -374,31 +394,35 @@ def breakdown(directory: Path) -> dict[str, float]:
 
         setattr(owner, name, timed)
 
-    ledger = open_ledger(directory)
-    target = OUT / "breakdown.db"
-    system_module._discard(target)
-    try:
-        timing(ledger.recorder, "select_notifications", "pull")
-        timing(ledger.mapper, "to_domain_event", "decode")
-        timing(projector_module.Projector, "_apply", "handlers")
-        timing(projector_module.State, "flush", "writes")
-        timing(projector_module.State, "commit", "commit")
-        original_reader = projector_module._chain_reader
+    def timing_made(owner: Any, name: str, part: str) -> None:
+        """Time the calls of the functions `owner.name(...)` makes (the page readers)."""
+        original = getattr(owner, name)
+        originals.append((owner, name, original))
 
-        def timed_reader(ledger: Ledger) -> Any:
-            read = original_reader(ledger)
+        def make(*args: Any, **kwargs: Any) -> Any:
+            made = original(*args, **kwargs)
 
-            def timed(after: int, last: int) -> Any:
+            def timed(*args: Any, **kwargs: Any) -> Any:
                 started = time.process_time()
                 try:
-                    return read(after, last)
+                    return made(*args, **kwargs)
                 finally:
-                    spent["chain heads"] += time.process_time() - started
+                    spent[part] += time.process_time() - started
 
             return timed
 
-        projector_module._chain_reader = timed_reader
-        originals.append((projector_module, "_chain_reader", original_reader))
+        setattr(owner, name, make)
+
+    ledger = open_ledger(directory)
+    target = OUT / "breakdown.db"
+    discard(target)
+    try:
+        timing_made(projector_module, "event_page_reader", "pull")
+        timing(projector_module.EventDecoder, "__call__", "decode")
+        timing(projector_module.Projector, "_apply", "handlers")
+        timing(projector_module.State, "flush", "writes")
+        timing(projector_module.State, "commit", "commit")
+        timing_made(projector_module, "_chain_heads", "chain heads")
         timing(system_module, "finish_bulk_load", "indexes at end")
         started = time.process_time()
         events = system_module.build(ledger, target)
@@ -407,7 +431,7 @@ def breakdown(directory: Path) -> dict[str, float]:
         for owner, name, original in reversed(originals):
             setattr(owner, name, original)
         ledger.close()
-        system_module._discard(target)
+        discard(target)
     per_event = {part: seconds / events * 1e6 for part, seconds in spent.items()}
     per_event["other"] = total / events * 1e6 - sum(per_event.values())
     per_event["total"] = total / events * 1e6
@@ -420,7 +444,8 @@ def report(result: dict[str, Any]) -> None:
         f"  raw baseline (read + insert_all)  {result['baseline_rate']:>9,.0f} rows/s    "
         f"CPU {result['baseline_cpu']:>9,.0f} rows/s"
     )
-    print(f"  pull + decode only (the floor)    {result['floor_rate']:>9,.0f} events/s")
+    print(f"  eventsourcing pull + decode only  {result['floor_rate']:>9,.0f} events/s")
+    print(f"  projector's pull + decode only    {result['fast_floor_rate']:>9,.0f} events/s")
     print(
         f"  rebuild in place                  {result['rebuild_rate']:>9,.0f} events/s  "
         f"CPU {result['rebuild_cpu']:>9,.0f} events/s  ({result['rebuild_seconds']:.1f} s)"
@@ -437,7 +462,10 @@ def report(result: dict[str, Any]) -> None:
         f"  summary + exceptions read         {result['read_ms']:>9.3f} ms median of 200 "
         f"({result['exceptions']} exceptions)"
     )
-    print(f"  projections.db                    {result['size_mb']:>9.1f} MB")
+    print(
+        f"  projections.db                    {result['size_mb']:>9.1f} MB "
+        f"({result['bytes_per_event']:,.0f} bytes per event)"
+    )
 
 
 def main() -> None:
@@ -482,14 +510,14 @@ def main() -> None:
             shutil.rmtree(directory, ignore_errors=True)
 
     small = results[0]
-    main_run = results[1]
-    print("\n== targets")
-    print(
-        f"  rebuild >= 30,000 events/s: {main_run['rebuild_rate']:,.0f} "
-        f"{'ok' if main_run['rebuild_rate'] >= 30_000 else 'MISSED'}"
-    )
-    verdict = "ok" if main_run["ratio"] >= 0.25 else "MISSED"
-    print(f"  rebuild >= 25% of baseline (wall): {main_run['ratio']:.0%} {verdict}")
+    print("\n== targets (issue 14)")
+    for run in results[1:]:
+        rate, ratio = run["rebuild_rate"], run["ratio"]
+        print(
+            f"  {run['events']:>9,} events: rebuild >= 50,000 events/s: {rate:,.0f} "
+            f"{'ok' if rate >= 50_000 else 'MISSED'}; >= 50% of baseline (wall): {ratio:.0%} "
+            f"{'ok' if ratio >= 0.5 else 'MISSED'}"
+        )
     if args.big_events:
         big = results[-1]
         factor = big["read_ms"] / small["read_ms"]

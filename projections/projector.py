@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["PROJECTION", "Change", "Handler", "ProjectionFailed", "Projector", "Row", "State"]
 
 PAGE_SIZE = 1000
+# A build from zero (rebuild, snapshot) writes bigger pages: an item rated in several
+# periods of one page is written once, and each page's fixed costs are shared by more.
+BUILD_PAGE_SIZE = 5000
 # Aggregate ids as text, kept for the ids seen most (an item is rated every period).
 ID_TEXT_LIMIT = 100_000
 # Called with (last position applied, last position in the log) after each page.

@@ -27,7 +27,7 @@ from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from projections.handlers import HANDLERS
 from projections.projector import (
-    PAGE_SIZE,
+    BUILD_PAGE_SIZE,
     PROJECTION,
     Progress,
     Projector,
@@ -107,7 +107,7 @@ def build(
     include: Callable[[Any], bool] | None = None,
     as_at: str | None = None,
     progress: Progress | None = None,
-    page_size: int = PAGE_SIZE,
+    page_size: int = BUILD_PAGE_SIZE,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
     empty scratch file). Returns the number of events applied."""
@@ -152,7 +152,7 @@ def build(
 
 
 def build_into_place(
-    ledger: Ledger, path: Path, *, progress: Progress | None = None, page_size: int = PAGE_SIZE
+    ledger: Ledger, path: Path, *, progress: Progress | None = None, page_size: int = BUILD_PAGE_SIZE
 ) -> int:
     """Rebuild `path` from zero without readers ever seeing a half-built database."""
     remove_stale(path)
@@ -268,7 +268,7 @@ def snapshot_with(
     *,
     progress: Progress | None = None,
     overwrite: bool = False,
-    page_size: int = PAGE_SIZE,
+    page_size: int = BUILD_PAGE_SIZE,
 ) -> Snapshot:
     point = as_at if isinstance(as_at, AsAt) else parse_as_at(as_at)
     out = Path(out).resolve()
