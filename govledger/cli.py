@@ -21,12 +21,14 @@ from ledger.config import DATA_DIR_ENV, resolve_data_dir
 # Command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "account": "govledger.commands.accounts:account",
+    "backup": "govledger.commands.backup:backup_command",
     "checkpoint": "govledger.commands.integrity:checkpoint",
     "demo": "govledger.commands.demo:demo",
     "export": "govledger.commands.transfer:export_command",
     "import": "govledger.commands.transfer:import_command",
     "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
     "rebuild": "govledger.commands.projections:rebuild_command",
+    "restore": "govledger.commands.backup:restore_command",
     "serve": "govledger.commands.serve:serve",
     "snapshot": "govledger.commands.projections:snapshot_command",
     "verify": "govledger.commands.integrity:verify",
