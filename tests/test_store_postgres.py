@@ -308,7 +308,7 @@ def test_creating_the_tables_again_is_harmless(pg_database: Database) -> None:
             datastore.close()
     with pg_database.connect() as conn:
         triggers = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'govledger_%'").fetchone()
-    assert triggers == (4,)  # row and truncate guards on two tables, not duplicated
+    assert triggers == (8,)  # row and truncate guards on events, chain, Merkle leaves and nodes: once each
 
 
 def test_the_database_functions_path_is_refused_because_it_would_bypass_the_chain(
