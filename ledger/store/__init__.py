@@ -1,14 +1,18 @@
-"""The tamper-evident event store: eventsourcing's recorders plus a hash chain.
+"""The tamper-evident event store: eventsourcing's recorders plus a hash chain and a
+Merkle tree.
 
     chain.py          the chain's one definition (leaf and head), checkpoints, the rows
                       a store supplies for verification
+    merkle.py         the RFC 9162 Merkle tree over the same leaf inputs: roots,
+                      inclusion and consistency proofs (`merkle_log`), and its backfill
     sqlite.py         the hash-chained SQLite recorder, and reading its file read-only
     postgres.py       the hash-chained PostgreSQL recorder, and reading it in a snapshot
     verification.py   `verify`: recompute the chain and name the first bad position
     checkpoints.py    `write_checkpoint`: record the verified head for later
 
 The recorders are plugged in by topic (APPLICATION_RECORDER_TOPIC, ledger.config).
-Readers outside the store (the projector) use `chain_reader`, never the tables.
+Readers outside the store use `chain_reader` (the projector) and `merkle_log` (proofs),
+never the tables.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ledger.store.chain import (
     chain_link,
 )
 from ledger.store.checkpoints import ChainBroken, checkpoint_store, write_checkpoint
+from ledger.store.merkle import MerkleLog, TreeNotBuilt, merkle_log
 
 # Re-exported so that the recorder's topic from before the package,
 # "ledger.store:HashChainedSQLiteApplicationRecorder", still resolves.
@@ -37,12 +42,15 @@ __all__ = [
     "ChainReader",
     "Checkpoint",
     "HashChainedSQLiteApplicationRecorder",
+    "MerkleLog",
     "StoreUnavailable",
+    "TreeNotBuilt",
     "VerifyResult",
     "chain_link",
     "chain_reader",
     "checkpoint_store",
     "event_store",
+    "merkle_log",
     "verify",
     "verify_store",
     "write_checkpoint",
