@@ -2,7 +2,8 @@
 
 - `batch`: how every command loads, checks and saves (batches, conflicts)
 - `programmes`: programmes and their items; `risks`: risks, issues and dependencies;
-  `indicators`; `reports`: narratives and publication; `accounts`
+  `indicators`; `reports`: narratives and publication; `accounts`; `cycle`: leads
+  linked to accounts, periods opened with a due date, reminders
 - `queries`: the `get_*` queries
 
 Import from here: `from ledger.application import Ledger`.
@@ -14,6 +15,7 @@ import os
 
 from ledger.application.accounts import AccountCommands
 from ledger.application.batch import Batch
+from ledger.application.cycle import CycleCommands
 from ledger.application.indicators import IndicatorCommands
 from ledger.application.programmes import ItemCommands, ProgrammeCommands
 from ledger.application.queries import Queries, StatusHistory
@@ -32,6 +34,7 @@ class Ledger(
     IndicatorCommands,
     ReportCommands,
     AccountCommands,
+    CycleCommands,
     Queries,
 ):
     """Governance Ledger's write side. One instance per process; close it when done."""

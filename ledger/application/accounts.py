@@ -70,6 +70,14 @@ class AccountCommands(LedgerBase):
             lambda account, b: account.unassign_programme(b.programme(programme), actor=actor, reason=reason),
         )
 
+    def set_email(self, username: str, email: str, *, actor: str, reason: str) -> UUID:
+        """Set the address reminders go to (validated; empty removes it)."""
+        return self._change(
+            None,
+            lambda b: self._account(b, username),
+            lambda account, b: account.set_email(email, actor=actor, reason=reason),
+        )
+
     def record_password_set(self, username: str, *, actor: str, reason: str) -> UUID:
         """Record that a password was set or reset (never the password)."""
         return self._change(

@@ -51,6 +51,7 @@ class Queries(LedgerBase):
             "title": item.title,
             "parent_ref": item.parent_ref,
             "lead_officer": item.lead_officer,
+            "lead_account": item.lead_account,
             "committee": item.committee,
             "ratings": {k: dict(v) for k, v in item.ratings.items()},
             "version": item.version,
@@ -65,6 +66,7 @@ class Queries(LedgerBase):
             "roles": list(account.roles),
             "programmes": list(account.programmes),
             "is_active": account.is_active,
+            "email": account.email,
             "version": account.version,
         }
 

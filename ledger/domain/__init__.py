@@ -7,7 +7,8 @@ One module per aggregate family, plus what they share:
 - `risks`: Risk (and issues), Dependency
 - `indicators`: Indicator (a figure per period)
 - `narratives`: Narrative (report sections per period)
-- `accounts`: Account (roles and programme access)
+- `accounts`: Account (roles, programme access, email address)
+- `cycle`: ReportingPeriod (opened with a due date, extended), Reminder (sent to a lead)
 - `publications`: Publication (what a published report was built from)
 - `base`: ids, the persisted-topic rule, shared checks; `wording`: describe_event;
   `topics`: every topic the event store holds.
@@ -15,8 +16,9 @@ One module per aggregate family, plus what they share:
 Import from here (`from ledger.domain import Item`): persisted topics name this package.
 """
 
-from ledger.domain.accounts import ROLES, Account
+from ledger.domain.accounts import ROLES, Account, LeadDirectory
 from ledger.domain.base import natural_id, yes_no
+from ledger.domain.cycle import Reminder, ReportingPeriod, parse_due_date
 from ledger.domain.indicators import BETTER_DIRECTIONS, Indicator, parse_number
 from ledger.domain.items import ITEM_KINDS, Item
 from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
@@ -38,12 +40,16 @@ __all__ = [
     "Dependency",
     "Indicator",
     "Item",
+    "LeadDirectory",
     "Narrative",
     "Programme",
     "Publication",
+    "Reminder",
+    "ReportingPeriod",
     "Risk",
     "describe_event",
     "natural_id",
+    "parse_due_date",
     "parse_number",
     "yes_no",
 ]

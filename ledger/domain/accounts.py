@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
+from email_validator import EmailNotValidError, validate_email
 from eventsourcing.domain import event
 
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
@@ -42,6 +44,21 @@ class Account(LedgerAggregate):
         self.roles: list[str] = [role]
         self.programmes: list[str] = []
         self.is_active = True
+        self.email = ""
+
+    def set_email(self, email: str, *, actor: str, reason: str) -> bool:
+        """Set (or, empty, remove) the address reminders go to. Returns False if unchanged."""
+        email = valid_email(email)
+        if email == self.email:
+            return False
+        self._email_set(
+            email=email, actor=actor, reason=require_reason(reason, "why the email address changes")
+        )
+        return True
+
+    @event("EmailSet")
+    def _email_set(self, email: str, actor: str, reason: str) -> None:
+        self.email = email
 
     def grant_role(self, role: str, *, actor: str, reason: str) -> None:
         role = _role(role)
@@ -103,6 +120,40 @@ class Account(LedgerAggregate):
     @event("Reactivated")
     def _reactivated(self, actor: str, reason: str) -> None:
         self.is_active = True
+
+
+def lead_key(text: str) -> str:
+    """How a lead's name is compared: without regard to case or spaces."""
+    return "".join((text or "").split()).casefold()
+
+
+class LeadDirectory:
+    """Finds the account a free-text lead names: exactly one account whose display name
+    or username is that text (case and spaces aside). Ambiguous text matches nobody."""
+
+    def __init__(self, accounts: Iterable[tuple[str, str]]) -> None:
+        self._usernames: dict[str, set[str]] = {}
+        for username, display_name in accounts:
+            for text in (username, display_name):
+                self._usernames.setdefault(lead_key(text), set()).add(username)
+
+    def match(self, text: str) -> str | None:
+        found = self._usernames.get(lead_key(text), set()) if lead_key(text) else set()
+        return next(iter(found)) if len(found) == 1 else None
+
+
+def valid_email(text: str) -> str:
+    """An email address in its normalised form ("" for none), or a clear error."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        # Syntax only: an administrator may record an address before its domain resolves.
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidValue(
+            f"Enter an email address like name@council.gov.uk: {error}", field="email"
+        ) from None
 
 
 def _role(role: str) -> str:

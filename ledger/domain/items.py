@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from ledger.domain.accounts import Account
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
 from ledger.domain.programmes import Programme
 from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired
@@ -75,6 +76,8 @@ class Item(LedgerAggregate):
         self.parent_ref = parent_ref
         self.lead_officer = lead_officer
         self.committee = committee
+        # The account (username) of the lead, once linked; "" while the lead is free text.
+        self.lead_account = ""
         # period label -> the rating in force: status, update, mitigation, version, actor
         self.ratings: dict[str, dict[str, Any]] = {}
 
@@ -95,6 +98,24 @@ class Item(LedgerAggregate):
     @event("LeadReassigned")
     def _lead_reassigned(self, lead_officer: str, actor: str, reason: str) -> None:
         self.lead_officer = lead_officer
+
+    def link_lead(self, account: Account | None, *, actor: str, reason: str) -> bool:
+        """Link the lead to an account (None unlinks it). Returns False if already so."""
+        username = account.username if account is not None else ""
+        if account is not None and not account.is_active:
+            raise InvalidValue(
+                f"{account.display_name}'s account is deactivated: link an active account.",
+                field="lead_account",
+            )
+        if username == self.lead_account:
+            return False
+        reason = require_reason(reason, f"why {self.ref}'s lead changes")
+        self._lead_linked(lead_account=username, actor=actor, reason=reason)
+        return True
+
+    @event("LeadLinked")
+    def _lead_linked(self, lead_account: str, actor: str, reason: str) -> None:
+        self.lead_account = lead_account
 
     def change_committee(self, committee: str, *, actor: str, reason: str) -> None:
         committee = (committee or "").strip()

@@ -58,13 +58,25 @@ ROUND1_TOPICS = (
     "ledger.domain:Publication.Republished",
 )
 
+# Classes added since round 1 write `ledger.domain:<Class>` topics too (the shared base
+# names them); listed here so each is registered and checked the same way.
+ADDED_TOPICS = (
+    "ledger.domain:Item.LeadLinked",
+    "ledger.domain:Account.EmailSet",
+    "ledger.domain:ReportingPeriod",
+    "ledger.domain:ReportingPeriod.Opened",
+    "ledger.domain:ReportingPeriod.Extended",
+    "ledger.domain:Reminder",
+    "ledger.domain:Reminder.Sent",
+)
+
 
 def register_round1_topics(public: dict[str, Any]) -> None:
     """Map each round-1 topic to its class, found by name among the package's exports.
 
     A topic whose class is gone fails here, at import, not on the first old event read;
     one claimed by a different class raises eventsourcing's TopicError."""
-    for topic in ROUND1_TOPICS:
+    for topic in (*ROUND1_TOPICS, *ADDED_TOPICS):
         aggregate, _, event = topic.partition(":")[2].partition(".")
         cls = public[aggregate]
         register_topic(topic, getattr(cls, event) if event else cls)

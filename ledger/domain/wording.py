@@ -20,6 +20,14 @@ def describe_event(event: Any) -> str:
         text = f"retitled to {f['title']!r}"
     elif name == "LeadReassigned":
         text = f"lead reassigned to {f['lead_officer']}"
+    elif name == "LeadLinked":
+        text = f"lead linked to account {f['lead_account']}" if f["lead_account"] else "lead unlinked"
+    elif name == "EmailSet":
+        text = "email address set" if f["email"] else "email address removed"
+    elif name in ("Opened", "Extended") and "due_date" in f:
+        text = f"{name.lower()} with updates due {f['due_date']}"
+    elif name == "Sent":
+        text = f"reminded {f['lead_account']} of {len(f['items'])} item(s) due"
     elif name == "CommitteeChanged":
         text = f"committee changed to {f['committee'] or 'none'}"
     elif name == "Rerated":

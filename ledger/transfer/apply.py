@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.application import Batch, Ledger, StatusHistory
-from ledger.domain import Item, Programme
+from ledger.domain import Item, LeadDirectory, Programme
 from ledger.errors import LedgerError, UnknownRef
 from ledger.transfer.check import Checked
 from ledger.transfer.kinds import BY_NAME
@@ -37,6 +37,7 @@ class Applier:
         self.skipped = 0  # rows not checked because a row they depend on has a problem
         self._pending_seen: dict[UUID, int] = {}
         self._item_ids: dict[tuple[str, str], UUID] = {}
+        self._leads: LeadDirectory | None = None
 
     def item_id(self, programme: str, ref: str) -> UUID:
         """Item ids, memoised: a uuid5 per row is a measurable share of a 50k-row import."""
@@ -56,6 +57,12 @@ class Applier:
                 continue  # a new item
             self.history[item_id] = periods
             self.before_import[item_id] = frozenset(periods)
+
+    def lead_account(self, lead_officer: str) -> str | None:
+        """The account a lead's text names, if exactly one (the accounts read once)."""
+        if self._leads is None:
+            self._leads = self.ledger.get_lead_directory()
+        return self._leads.match(lead_officer)
 
     def command_kwargs(self, reason: str) -> dict[str, Any]:
         return {"actor": self.actor, "reason": reason, "batch": self.batch}

@@ -90,6 +90,8 @@ class Applying(Protocol):
 
     def command_kwargs(self, reason: str) -> dict[str, Any]: ...
 
+    def lead_account(self, lead_officer: str) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Kind:

@@ -93,6 +93,7 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
             **applier.command_kwargs(applier.reason(row)),
         )
         applier.history[item_id] = {}
+        _link_lead(applier, row, "")
         return Applied(item_id, Outcome.NEW)
     # The same ref in the ledger must be the same item: an import cannot re-file it.
     if existing.ref != row.ref:
@@ -119,9 +120,21 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
         applier.ledger.retitle_item(row.programme, row.ref, row.title, **kwargs)
     if row.lead_officer != existing.lead_officer:
         applier.ledger.reassign_lead(row.programme, row.ref, row.lead_officer, **kwargs)
+        _link_lead(applier, row, existing.lead_account)
     if row.committee != existing.committee:
         applier.ledger.change_committee(row.programme, row.ref, row.committee, **kwargs)
     return Applied(item_id, Outcome.CHANGED)
+
+
+def _link_lead(applier: Applying, row: ItemRow, linked: str) -> None:
+    """A lead named in the file is linked to the one account it names; a lead that now
+    names no account is unlinked, and waits for an administrator to link it."""
+    account = applier.lead_account(row.lead_officer) or ""
+    if account != linked:
+        applier.ledger.link_lead(
+            row.programme, row.ref, account,
+            **applier.command_kwargs(applier.reason(row, f"lead officer {row.lead_officer!r}")),
+        )
 
 
 def apply_status(applier: Applying, row: StatusRow) -> Applied:
