@@ -21,11 +21,14 @@ from ledger.config import DATA_DIR_ENV, resolve_data_dir
 # Command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "account": "govledger.commands.accounts:account",
+    "audit-bundle": "govledger.commands.bundle:audit_bundle",
     "backup": "govledger.commands.backup:backup_command",
     "checkpoint": "govledger.commands.integrity:checkpoint",
     "demo": "govledger.commands.demo:demo",
     "export": "govledger.commands.transfer:export_command",
     "import": "govledger.commands.transfer:import_command",
+    "keygen": "govledger.commands.keys:keygen",
+    "proof": "govledger.commands.proofs:proof",
     "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
     "rebuild": "govledger.commands.projections:rebuild_command",
     "restore": "govledger.commands.backup:restore_command",

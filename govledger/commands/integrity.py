@@ -6,16 +6,19 @@ and an exit status. Both read only the event store: no Flask, no Datasette.
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from govledger.support import LedgerContext, progress_bar
 from ledger import store as ledger_store
 from ledger.config import DATA_DIR_ENV, EVENTS_DB
+from ledger.store import signed_checkpoints as signed
 
 # Below this many events verification takes well under a second: no progress bar.
 PROGRESS_THRESHOLD = 50_000
@@ -46,8 +49,8 @@ def _event_store_errors(ctx: click.Context, events_db: Path) -> Iterator[None]:
     "--checkpoint",
     "checkpoint_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A checkpoint written earlier by `govledger checkpoint`: also check that the "
-    "log still extends it unchanged.",
+    help="A checkpoint written earlier by `govledger checkpoint` (C2SP text, or the older "
+    "JSON): also check that the log still extends it unchanged.",
 )
 @click.pass_context
 def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
@@ -65,10 +68,10 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     Exit status: 0 intact, 1 altered (or not a ledger), 2 no event store.
     """
     obj: LedgerContext = ctx.obj
-    checkpoint: ledger_store.Checkpoint | None = None
+    checkpoint: ledger_store.Checkpoint | signed.SignedCheckpoint | None = None
     if checkpoint_file is not None:
         try:
-            checkpoint = ledger_store.Checkpoint.load(checkpoint_file)
+            checkpoint = signed.load_any_checkpoint(checkpoint_file)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="--checkpoint") from e
     try:
@@ -78,13 +81,15 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
         ):
             # The SQLite file in the data directory, or PostgreSQL if PERSISTENCE_MODULE says so.
             store = ledger_store.event_store(obj.data_dir)
-            result = ledger_store.verify(store, checkpoint, progress=progress)
+            result = signed.verify_against(store, checkpoint, progress=progress)
     except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
     if result.ok:
         click.echo(f"Intact: {result.events} events, head {result.head_hex}")
-        if checkpoint is not None:
+        if isinstance(checkpoint, signed.SignedCheckpoint):
+            click.echo(f"Extends {checkpoint.origin}'s checkpoint of {checkpoint.size} events.")
+        elif checkpoint is not None:
             click.echo(
                 f"Extends the checkpoint of {checkpoint.events} events "
                 f"taken at {checkpoint.taken_at or 'an unknown time'}."
@@ -105,31 +110,68 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     "out_file",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the checkpoint (JSON).",
+    help="Where to write the checkpoint.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    envvar=signed.SIGNING_KEY_ENV,
+    show_envvar=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A private key from `govledger keygen`: sign the checkpoint with it.",
+)
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["c2sp", "json"]),
+    help="c2sp: the signed tree size and Merkle root (C2SP tlog-checkpoint); json: the "
+    "older unsigned chain head.  [default: json for a FILE named *.json, else c2sp]",
 )
 @click.pass_context
-def checkpoint(ctx: click.Context, out_file: Path) -> None:
-    """Record the log's current length and chain head in a JSON file.
+def checkpoint(ctx: click.Context, out_file: Path, key_file: Path | None, form: str | None) -> None:
+    """Record the log's size and Merkle root hash in a checkpoint file, signed with --key.
 
-    Verifies the whole log first and refuses if it is not intact. Later,
-    `govledger verify --checkpoint FILE` proves the log still begins with exactly the
-    events this checkpoint covers. Store the file outside the ledger's own machine,
-    for example with the published committee pack.
+    The file is C2SP tlog-checkpoint text (origin, tree size, base64 root hash) with an
+    Ed25519 signed-note signature; the origin is $GOVLEDGER_LOG_ORIGIN, or a name
+    derived from the log's first event. Verifies the whole log first and refuses if it
+    is not intact. Later, `govledger verify --checkpoint FILE` proves the log still
+    begins with exactly the events it covers, `govledger proof` proves single events
+    and growth against it, and auditors check those with `govledger proof check`.
+    Store the file outside the ledger's own machine, for example with the published
+    committee pack. A FILE named *.json gets the older unsigned JSON chain checkpoint.
 
     Exit status: 0 written, 1 log not intact (nothing written), 2 no event store.
     """
     obj: LedgerContext = ctx.obj
+    form = form or ("json" if out_file.suffix.lower() == ".json" else "c2sp")
+    if form == "json" and ctx.get_parameter_source("key_file") == ParameterSource.ENVIRONMENT:
+        key_file = None  # the deployment's key signs C2SP checkpoints; JSON ones stay unsigned
+    if key_file is not None and form == "json":
+        raise click.BadParameter(
+            "a JSON checkpoint cannot be signed: name the file *.txt, or pass --format c2sp",
+            param_hint="--key",
+        )
+    try:
+        key = signed.load_signing_key(key_file) if key_file else None
+    except signed.KeyFileError as e:
+        raise click.BadParameter(str(e), param_hint="--key") from e
     try:
         with (
             _event_store_errors(ctx, obj.events_db),
             progress_bar("Verifying before checkpoint", threshold=PROGRESS_THRESHOLD) as progress,
         ):
             store = ledger_store.event_store(obj.data_dir)  # SQLite file, or PostgreSQL if configured
-            written = ledger_store.write_checkpoint(store, out_file, progress=progress)
+            if form == "json":
+                written = ledger_store.write_checkpoint(store, out_file, progress=progress)
+                summary = f"{written.events} events, head {written.head}"
+            else:
+                taken = signed.write_signed_checkpoint(store, out_file, key, progress=progress)
+                summary = f"{taken.size} events, root {base64.b64encode(taken.root).decode()}"
+                summary += f", signed by {key.name}" if key else " (unsigned: give --key to sign it)"
     except ledger_store.ChainBroken as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_TAMPERED)
     except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
-    click.echo(f"Checkpoint written to {out_file}: {written.events} events, head {written.head}")
+    click.echo(f"Checkpoint written to {out_file}: {summary}")
