@@ -21,7 +21,7 @@ from test_merkle import Naive, verify_consistency, verify_inclusion
 from govledger.cli import main
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB
-from ledger.store import verify
+from ledger.store import HashChainedSQLiteApplicationRecorder, verify
 from ledger.store.chain import leaf_input
 from ledger.store.merkle import MerkleLog, TreeNotBuilt, leaf_hash, merkle_log
 
@@ -107,6 +107,16 @@ def test_a_refused_append_adds_nothing_to_the_tree(tmp_path: Path) -> None:
         assert verify_inclusion(size - 1, size, leaf_hash(log.leaf_input(size - 1)), proof, log.root())
     finally:
         ledger.close()
+
+
+def test_reading_nodes_looks_each_up_by_its_key(tmp_path: Path) -> None:
+    # Proofs and appends read O(log n) nodes: a scan of the table would make both O(n).
+    open_ledger(tmp_path).close()
+    statement = HashChainedSQLiteApplicationRecorder.select_nodes_statement(3)
+    with sqlite3.connect(tmp_path / EVENTS_DB) as conn:
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", [0, 0, 1, 0, 2, 0])]
+    assert any(step.startswith("SEARCH n USING PRIMARY KEY") for step in plan), plan
+    assert not any("SCAN n" in step for step in plan), plan
 
 
 @pytest.mark.parametrize("table", ["merkle_leaves", "merkle_nodes"])

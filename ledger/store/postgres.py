@@ -143,8 +143,9 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "ORDER BY leaf_index DESC LIMIT 1) AS t ON true"
         ).format(schema=schema, events=events, leaves=leaves)
         self.select_nodes_statement = SQL(
-            "SELECT level, node_index, hash FROM {schema}.{nodes} "
-            "WHERE (level, node_index) IN (SELECT * FROM unnest(%s::smallint[], %s::bigint[]))"
+            "SELECT n.level, n.node_index, n.hash "
+            "FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, node_index) "
+            "JOIN {schema}.{nodes} AS n USING (level, node_index)"
         ).format(schema=schema, nodes=nodes)
         self.insert_leaves_statement = SQL(
             "INSERT INTO {schema}.{leaves} (leaf_index, position) "

@@ -120,12 +120,16 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             append((position, leaf, head))
             add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
-        size, last_leaf = self._tree_tail(c)
-        if last_leaf == last_position:  # else the tree predates this log: backfill first
-            self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
+        self._grow_tree(c, last_position, leaves)
         return positions
 
     # --- the Merkle tree ---------------------------------------------------------------
+
+    def _grow_tree(self, c: SQLiteCursor, last_position: int | None, leaves: list[tuple[int, bytes]]) -> None:
+        """Add the (position, leaf hash) leaves, if the tree reaches the event before them."""
+        size, last_leaf = self._tree_tail(c)
+        if last_leaf == last_position:  # else the tree predates this log: backfill first
+            self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
 
     def _tree_tail(self, c: SQLiteCursor) -> tuple[int, int | None]:
         """(leaves in the tree, position of its last leaf)."""
@@ -138,15 +142,22 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.executemany(self.insert_nodes_statement, rows.nodes)
 
     @staticmethod
-    def _read_nodes(c: SQLiteCursor, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+    def select_nodes_statement(count: int) -> str:
+        """The stored nodes of `count` (level, node_index) keys, bound as 2 * count values.
+
+        A join, not `(level, node_index) IN (VALUES ...)`, which SQLite answers with a scan
+        of the whole table; this looks each key up by the primary key.
+        """
+        return (
+            f"WITH wanted(level, node_index) AS (VALUES {','.join(['(?,?)'] * count)}) "
+            f"SELECT n.level, n.node_index, n.hash FROM wanted "
+            f"JOIN {NODES_TABLE} AS n ON n.level = wanted.level AND n.node_index = wanted.node_index"
+        )
+
+    def _read_nodes(self, c: SQLiteCursor, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
-        flat = [part for key in keys for part in key]
-        c.execute(
-            f"SELECT level, node_index, hash FROM {NODES_TABLE} "
-            f"WHERE (level, node_index) IN (VALUES {','.join(['(?,?)'] * len(keys))})",
-            flat,
-        )
+        c.execute(self.select_nodes_statement(len(keys)), [part for key in keys for part in key])
         return {(level, index): value for level, index, value in c.fetchall()}
 
     def merkle_state(self) -> TreeState:
