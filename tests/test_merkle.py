@@ -6,7 +6,8 @@ Three independent references:
   consistency proofs for its eight leaves);
 - a naive recursive implementation of the RFC's MTH, PATH and PROOF, written here;
 - the RFC's own verification algorithms (2.1.3.2 and 2.1.4.2), written here, run by
-  hypothesis on random sizes, indices and single-bit changes.
+  hypothesis on random sizes, indices and single-bit changes; the auditor's offline
+  verifier (ledger.proofcheck) must accept the same proofs.
 
 The tree under test is grown with the stores' own code (`grow`, `extension`) into a
 dictionary, so these tests cover what the recorders write as well as what MerkleLog reads.
@@ -25,7 +26,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger import proofcheck
 from ledger.store.merkle import (
+    Frontier,
     MerkleLog,
     NodeKey,
     TreeNotBuilt,
@@ -279,6 +282,7 @@ def test_every_inclusion_proof_verifies_and_a_changed_bit_fails(
     root = log.root(size)
     proof = log.inclusion_proof(index, size)
     assert verify_inclusion(index, size, leaf, proof, root)
+    assert proofcheck.verify_inclusion(index, size, leaf, proof, root)  # the auditor's verifier agrees
     # Any single-bit change to the proof, leaf or root fails. (Not the size: a leftmost
     # leaf's path can fit two sizes; the size is bound by the signed checkpoint.)
     bit = data.draw(st.integers(0, 255), label="bit")
@@ -305,6 +309,7 @@ def test_every_consistency_proof_verifies_and_a_changed_bit_fails(
     old_root, new_root = log.root(old), log.root(new)
     proof = log.consistency_proof(old, new)
     assert verify_consistency(old, new, old_root, new_root, proof)
+    assert proofcheck.verify_consistency(old, new, old_root, new_root, proof)
     bit = data.draw(st.integers(0, 255), label="bit")
     flipped = lambda h: (int.from_bytes(h) ^ (1 << bit)).to_bytes(32)  # noqa: E731
     assert not verify_consistency(old, new, flipped(old_root), new_root, proof)
@@ -316,6 +321,15 @@ def test_every_consistency_proof_verifies_and_a_changed_bit_fails(
 
 
 # --- edges -------------------------------------------------------------------------------
+
+
+def test_a_frontier_gives_every_published_root_in_one_pass() -> None:
+    frontier = Frontier()
+    roots = [frontier.root()]
+    for data in VECTORS["leaf_inputs"]:
+        frontier.add(leaf_hash(bytes.fromhex(data)))
+        roots.append(frontier.root())
+    assert [r.hex() for r in roots] == VECTORS["root_hashes"]
 
 
 def test_trivial_consistency_and_the_empty_tree() -> None:

@@ -111,23 +111,42 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+class Frontier:
+    """The right edge of a growing tree: its complete subtrees as (level, hash), largest
+    first, merged like a binary counter as leaves arrive. O(log n) memory, so it also
+    serves a root recomputed from a whole log in one pass."""
+
+    def __init__(self, edge: Iterable[tuple[int, bytes]] = ()) -> None:
+        self.edge = list(edge)
+        self.size = sum(1 << level for level, _ in self.edge)
+
+    def add(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Append one leaf hash; the (level, index, hash) nodes it completes, its own first."""
+        index, current, level = self.size, leaf, 0
+        completed = [(0, index, leaf)]
+        while self.edge and self.edge[-1][0] == level:
+            current = node_hash(self.edge.pop()[1], current)
+            level += 1
+            completed.append((level, index >> level, current))
+        self.edge.append((level, current))
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """The root hash of the leaves so far."""
+        return _fold([h for _, h in self.edge]) if self.edge else EMPTY_ROOT
+
+
 def grow(size: int, frontier: Sequence[bytes], leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
     """What appending `leaves` ((position, leaf hash), in position order) to a tree of
     `size` leaves adds, given the hashes of `frontier_keys(size)`: every node the new
     leaves complete, so the store keeps all complete subtrees."""
-    # A stack of (level, hash) along the right edge, merged like a binary counter.
-    stack = [(level, h) for (level, _), h in zip(frontier_keys(size), frontier, strict=True)]
+    edge = Frontier((level, h) for (level, _), h in zip(frontier_keys(size), frontier, strict=True))
     mapping: list[tuple[int, int]] = []
     nodes: list[tuple[int, int, bytes]] = []
-    for index, (position, current) in enumerate(leaves, start=size):
+    for index, (position, leaf) in enumerate(leaves, start=size):
         mapping.append((index, position))
-        nodes.append((0, index, current))
-        level = 0
-        while stack and stack[-1][0] == level:
-            current = node_hash(stack.pop()[1], current)
-            level += 1
-            nodes.append((level, index >> level, current))
-        stack.append((level, current))
+        nodes += edge.add(leaf)
     return TreeRows(mapping, nodes)
 
 
