@@ -11,7 +11,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -27,6 +27,7 @@ from govledger.commands.projections import rebuild_command, snapshot_command
 from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.errors import LedgerError
+from ledger.periods import Period
 from ledger.scales import FIVE_POINT, RAG
 from projections import queries
 from projections import state as state_module
@@ -143,6 +144,13 @@ operation = st.one_of(
     st.tuples(st.just("password"), st.sampled_from(("jo", "sam"))),
     st.tuples(st.just("rename"), slug, words),
     st.tuples(st.just("scale"), slug, st.booleans()),
+    st.tuples(st.just("link"), slug, ref, st.sampled_from(("jo", "sam", ""))),
+    st.tuples(
+        st.just("email"), st.sampled_from(("jo", "sam")), st.sampled_from(("jo@example.gov.uk", "x", ""))
+    ),
+    st.tuples(st.just("open"), slug, period, st.integers(-1, 120)),
+    st.tuples(st.just("extend"), slug, period, st.integers(0, 150)),
+    st.tuples(st.just("remind"), slug, st.sampled_from(("jo", "sam")), st.integers(0, 2), ref),
 )
 
 
@@ -298,6 +306,26 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
             case "scale":
                 s, five = args
                 ledger.change_scale(s, FIVE_POINT if five else RAG, actor="admin", reason="Board decision")
+            case "link":
+                s, r, user = args
+                ledger.link_lead(s, r, user, actor="admin", reason="Leads it")
+            case "email":
+                ledger.set_email(args[0], args[1], actor="admin", reason="For reminders")
+            case "open" | "extend":
+                s, p, days = args
+                # From the day before the period starts (refused) to well after it ends.
+                start = Period.parse(label(p, s), cadences.get(s, "quarterly")).start
+                due = start + timedelta(days=days)
+                if kind == "open":
+                    ledger.open_period(s, label(p, s), due_date=due, actor="pm")
+                else:
+                    ledger.extend_period(s, label(p, s), due_date=due, actor="pm", reason="Election")
+            case "remind":
+                s, user, day, r = args
+                item = {"ref": r, "period": label(0, s), "due_date": "2024-07-15"}
+                ledger.record_reminder(
+                    s, user, day=date(2024, 7, 16 + day), items=[item], run="run", actor="remind"
+                )
     except (LedgerError, AggregateNotFoundError):
         pass  # refused by the domain (or the programme doesn't exist): nothing recorded
 
@@ -368,6 +396,11 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("password", "jo"),
                 ("rename", "plan", "x"),
                 ("scale", "plan", True),
+                ("link", "plan", "A1.1", "jo"),
+                ("email", "jo", "jo@example.gov.uk"),
+                ("open", "plan", 0, 10),
+                ("extend", "plan", 0, 20),
+                ("remind", "plan", "jo", 0, "A1.1"),
             ]
             for op in script:
                 apply(ledger, cadences, op)

@@ -25,6 +25,7 @@ from types import ModuleType
 
 from projections.handlers import (
     accounts,
+    cycle,
     dependencies,
     indicators,
     items,
@@ -37,7 +38,7 @@ from projections.state import Handler
 
 # Every read model's module, listed here and nowhere else: a module left out of this
 # list leaves its events without a handler, which the projector refuses loudly.
-MODULES = (programmes, items, risks, dependencies, indicators, narratives, accounts, publications)
+MODULES = (programmes, items, risks, dependencies, indicators, narratives, accounts, publications, cycle)
 
 
 def build_handlers(modules: tuple[ModuleType, ...] = MODULES) -> dict[str, Handler]:

@@ -26,6 +26,7 @@ def account_opened(e: Event, state: State) -> Change:
         {
             "username": e.username,
             "display_name": e.display_name,
+            "email": "",
             "roles": json_text([e.role]),
             "programmes": json_text([]),
             "active": 1,
@@ -86,6 +87,15 @@ def account_reactivated(e: Event, state: State) -> Change:
     return _account_changed(e, state, "active", lambda _: 1)
 
 
+def account_email_set(e: Event, state: State) -> Change:
+    old = _account(state, state.aggregate_id)
+    state.put(
+        "accounts",
+        {**old, "email": e.email, "updated_at": state.recorded_at, "version": e.originator_version},
+    )
+    return Change(None, old["username"], describe_event(e), "email", old["email"], e.email)
+
+
 def account_password_set(e: Event, state: State) -> Change:
     # Only the fact goes in the audit trail: who set it and why. No password is in the event.
     old = _account(state, state.aggregate_id)
@@ -102,4 +112,5 @@ HANDLERS: dict[str, Handler] = {
     "Account.Deactivated": account_deactivated,
     "Account.Reactivated": account_reactivated,
     "Account.PasswordSet": account_password_set,
+    "Account.EmailSet": account_email_set,
 }

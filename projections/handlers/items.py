@@ -45,6 +45,7 @@ def item_registered(e: Event, state: State) -> Change:
             "depth": depth,
             "sort_key": natural_sort_key(e.ref),
             "lead_officer": e.lead_officer,
+            "lead_account": "",
             "committee": e.committee,
             "child_count": 0,
             "latest_period": None,

@@ -15,6 +15,7 @@ LOG_TABLES: tuple[Table, ...] = (
         (
             column("username", str, "Username"),
             column("display_name", str, "The person's name"),
+            column("email", str, "Email address reminders go to (empty if none is set)"),
             column(
                 "roles",
                 str,
