@@ -63,3 +63,29 @@ def test_the_read_model_of_a_postgres_ledger(pg_database: Database, tmp_path: Pa
         heads = {position: bytes(head).hex() for position, head in conn.execute(query)}
     log = {row[0]: row[-1] for row in live["audit_log"]}  # position ... chain_head
     assert log == heads
+
+
+def test_the_projectors_reader_and_decoder_on_postgres(pg_database: Database, tmp_path: Path) -> None:
+    """The page reader (one query per page) reads what eventsourcing's select_notifications
+    reads, and the fast decoder makes the events its mapper makes."""
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.store.events import event_page_reader
+    from projections.decoding import EventDecoder
+
+    with open_system(tmp_path / "data") as system:
+        record_plan(system.ledger)
+        recorder, mapper = system.ledger.recorder, system.ledger.mapper
+        read = event_page_reader(recorder)
+        rows = [*read(0, 7), *read(7, 10_000)]
+        notifications = recorder.select_notifications(start=1, limit=10_000)
+        assert len(rows) == len(notifications) > 7
+        expected = [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
+        assert rows == expected
+        assert [r[0] for r in read(3, 10, 5)] == [4, 5]
+        decode = EventDecoder(mapper)
+        for row in rows:
+            event, recorded_at = decode(row)
+            library = mapper.to_domain_event(StoredEvent(*row[1:]))
+            assert (type(event), vars(event)) == (type(library), vars(library))
+            assert recorded_at == library.timestamp.isoformat()
