@@ -44,6 +44,9 @@ SIGNING_KEY_ENV = "GOVLEDGER_SIGNING_KEY_FILE"
 DEFAULT_KEY_NAME = "governance-ledger"
 PRIVATE_PREFIX = "PRIVATE+KEY+"
 
+# A parsed C2SP checkpoint (origin, size, root, signatures): the verifier's own type.
+SignedCheckpoint = proofcheck.Checkpoint
+
 
 class KeyFileError(LedgerError):
     """A private key file that is not one `govledger keygen` wrote."""
@@ -188,7 +191,7 @@ def write_signed_checkpoint(
     *,
     origin: str | None = None,
     progress: Progress | None = None,
-) -> proofcheck.Checkpoint:
+) -> SignedCheckpoint:
     text = take_checkpoint(store, key, origin=origin, progress=progress)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +202,7 @@ def write_signed_checkpoint(
 # --- verifying against either kind of checkpoint --------------------------------------
 
 
-def load_any_checkpoint(path: str | os.PathLike[str]) -> Checkpoint | proofcheck.Checkpoint:
+def load_any_checkpoint(path: str | os.PathLike[str]) -> Checkpoint | SignedCheckpoint:
     """A JSON chain checkpoint (the older kind) or a C2SP one; ValueError if neither."""
     text = Path(path).read_text(encoding="utf-8")
     if text.lstrip().startswith("{"):
@@ -212,13 +215,13 @@ def load_any_checkpoint(path: str | os.PathLike[str]) -> Checkpoint | proofcheck
 
 def verify_against(
     store: EventStore,
-    checkpoint: Checkpoint | proofcheck.Checkpoint | None,
+    checkpoint: Checkpoint | SignedCheckpoint | None,
     *,
     progress: Progress | None = None,
 ) -> VerifyResult:
     """`verify`, and that the log still extends the checkpoint: for a C2SP checkpoint,
     the root of its first `size` events, recomputed from them, is the signed root."""
-    if not isinstance(checkpoint, proofcheck.Checkpoint):
+    if not isinstance(checkpoint, SignedCheckpoint):
         return verify(store, checkpoint, progress=progress)
     result = verify(store, progress=progress)
     if not result.ok:
