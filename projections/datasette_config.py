@@ -31,6 +31,7 @@ from typing import Any
 from datasette.app import Datasette
 
 from ledger.domain import ROLES
+from projections.datasette_limits import BoundedDatasette
 from projections.schema import TABLES, VIEWS, search_tables
 
 # Called with the ASGI request; returns the actor ({"id": ..., "roles": [...]}) or None.
@@ -244,12 +245,15 @@ def metadata(database: str = "projections") -> dict[str, Any]:
     }
 
 
+# Time and rows are bounded here; bytes per value and per answer in datasette_limits.
 SETTINGS: dict[str, Any] = {
     "allow_download": False,  # no whole-file download of the database
     "default_page_size": 100,
     "max_returned_rows": 5000,
     "sql_time_limit_ms": 5000,
     "facet_time_limit_ms": 500,
+    "max_csv_mb": 100,  # a streamed CSV (_stream=on) stops there
+    "trace_debug": False,
 }
 
 
@@ -272,7 +276,7 @@ def make_datasette(
     path = Path(projections_db).resolve()
     if not path.exists():
         raise FileNotFoundError(f"No projections database at {path}: open the system or rebuild first.")
-    ds = Datasette(
+    ds = BoundedDatasette(
         files=[str(path)],
         metadata=metadata(path.stem),
         settings={**SETTINGS, "base_url": base_url},

@@ -4,23 +4,50 @@
 Datasette instance (for example, reading the web app's signed session), so the same
 process can serve several instances, each with its own way of knowing who is signed in.
 Datasette's own `ds_actor` cookie keeps working alongside it.
+
+The other hooks harden Datasette (issue 9, findings 4 and 7): every connection is bounded
+(projections.datasette_limits), Datasette's debug and introspection pages are for
+administrators only, its CSV is neutralised against formulas
+(projections.datasette_csv), and a bad parameter gets a 400 that says what to change
+rather than a 500 (projections.datasette_errors).
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
-from datasette.utils.asgi import Response
+from datasette.utils import actor_matches_allow, await_me_maybe
+from datasette.utils.asgi import Forbidden, Request, Response
 from markupsafe import escape
+
+from projections.datasette_csv import neutralising
+from projections.datasette_errors import replacement
+from projections.datasette_limits import bound_connection
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 _ATTRIBUTE = "_govledger_actor_from_request"
 _SIGN_IN_ATTRIBUTE = "_govledger_sign_in_url"
 _PLUGIN_NAME = "govledger"
+
+_REFUSED = "/-/administrators-only"  # where a refused request for a debug page is sent
+# Who may see Datasette's debug and introspection pages (an allow block, as in metadata).
+DEBUG_ALLOW = {"roles": ["administrator"]}
+# Threads, versions, settings, installed plugins, the server's file paths, the metadata
+# with its allow rules, everyone's permission checks, and the debugging tools. /-/actor
+# stays open to everyone signed in: it shows only their own identity.
+DEBUG_PAGES = re.compile(
+    r"/-/(threads|versions|settings|config|plugins|databases|metadata|permissions|messages"
+    r"|allow-debug|patterns|auth-token)(\.json)?$"
+)
 
 
 @hookimpl
@@ -48,10 +75,10 @@ def forbidden(datasette: Datasette, request: Any, message: str) -> Any:
         here += f"?{request.query_string}"
     link = escape(f"{sign_in}?{urlencode({'next': here})}")
     return Response.html(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         "<title>Sign in to see the data – Governance Ledger</title></head><body>"
         "<h1>Sign in to see the data</h1>"
-        f"<p>The data explorer is for signed-in users. <a href=\"{link}\">Sign in</a> "
+        f'<p>The data explorer is for signed-in users. <a href="{link}">Sign in</a> '
         "and you will come straight back here.</p></body></html>",
         status=403,
     )
@@ -59,6 +86,106 @@ def forbidden(datasette: Datasette, request: Any, message: str) -> Any:
 
 def set_sign_in_url(datasette: Datasette, url: str | None) -> None:
     setattr(datasette, _SIGN_IN_ATTRIBUTE, url)
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection) -> None:
+    bound_connection(conn)
+
+
+@hookimpl
+def permission_allowed(actor: dict[str, Any] | None, action: str) -> bool | None:
+    # Datasette keeps these for a "root" actor it never has here: give them to administrators.
+    if action in ("permissions-debug", "debug-menu") and actor_matches_allow(actor, DEBUG_ALLOW):
+        return True
+    return None
+
+
+@hookimpl
+def handle_exception(datasette: Datasette, request: Any, exception: Exception) -> Any:
+    instead = replacement(request, exception)
+    if instead is None:
+        return None
+
+    async def page() -> Response:
+        # As Datasette's own error pages (JSON for .json), without printing the traceback
+        # a second time: Datasette's handler still logs the original.
+        status = getattr(instead, "status", 500)
+        info = {
+            "ok": False,
+            "error": str(getattr(instead, "message", instead)),
+            "status": status,
+            "title": getattr(instead, "title", None),
+        }
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json(info, status=status)
+        template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
+        context = {
+            **info,
+            "urls": datasette.urls,
+            "app_css_hash": datasette.app_css_hash(),
+            "menu_links": lambda: [],
+        }
+        return Response.html(await template.render_async(context), status=status)
+
+    return page
+
+
+@hookimpl
+def asgi_wrapper(datasette: Datasette) -> Callable[[ASGIApp], ASGIApp]:
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def hardened(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            path = route_path(datasette, scope)
+            if DEBUG_PAGES.match(path):
+                request = Request(scope, receive)
+                actor = await _actor(datasette, request)
+                if not actor_matches_allow(actor, DEBUG_ALLOW):
+                    scope = {**scope, "path": _REFUSED, "raw_path": _REFUSED.encode(), "query_string": b""}
+            elif path.endswith(".csv"):
+                # _trace wraps the CSV in an HTML page, which would not be neutralised.
+                query = [
+                    p for p in scope.get("query_string", b"").split(b"&") if not p.startswith(b"_trace=")
+                ]
+                scope = {**scope, "query_string": b"&".join(query)}
+                send = neutralising(send)
+            await app(scope, receive, send)
+
+        return hardened
+
+    return wrap
+
+
+def route_path(datasette: Datasette, scope: dict[str, Any]) -> str:
+    """The path Datasette routes on, worked out exactly as its router does: the raw path
+    when there is one, without the query string or base_url."""
+    raw_path = scope.get("raw_path")
+    path = (raw_path.decode("ascii") if raw_path else scope["path"]).partition("?")[0]
+    base_url = datasette.setting("base_url")
+    if base_url != "/" and path.startswith(base_url):
+        path = "/" + path[len(base_url) :]
+    return path
+
+
+async def _actor(datasette: Datasette, request: Request) -> dict[str, Any] | None:
+    """Who is asking, by the same hooks, in the same order, as Datasette's router."""
+    for actor in pm.hook.actor_from_request(datasette=datasette, request=request):
+        actor = await await_me_maybe(actor)
+        if actor:
+            return actor
+    return request.scope.get("actor") or None
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(f"^{_REFUSED}$", _refuse)]
+
+
+async def _refuse() -> None:
+    # Raised inside Datasette, so its own 403 page (or ours, with a sign-in link, for
+    # someone not signed in) is rendered with its usual headers.
+    raise Forbidden("This page is for administrators.")
 
 
 def register() -> None:

@@ -19,6 +19,7 @@ from projections.system import open_system
 AUDITOR = {"id": "ann.auditor", "roles": ["auditor"]}
 ANALYST = {"id": "al.analyst", "roles": ["analyst"]}
 OFFICER = {"id": "jo.lead", "roles": ["officer"]}
+ADMINISTRATOR = {"id": "ada.admin", "roles": ["administrator"]}  # Datasette's debug pages
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def test_an_analyst_can_run_sql(ds: Datasette, demo: Path) -> None:
 
 def test_nobody_downloads_the_file_and_the_event_store_is_not_served(ds: Datasette, demo: Path) -> None:
     assert get(ds, f"/{demo.stem}.db", ANALYST).status_code in (403, 404)
-    assert [d["name"] for d in get(ds, "/-/databases.json", ANALYST).json()] == [demo.stem]
+    assert [d["name"] for d in get(ds, "/-/databases.json", ADMINISTRATOR).json()] == [demo.stem]
     assert get(ds, "/events.json", ANALYST).status_code == 404
 
 
@@ -240,9 +241,9 @@ def test_the_web_apps_own_sign_in_can_name_the_actor(demo: Path) -> None:
 
 
 def test_the_instance_is_titled_and_mutable(ds: Datasette, demo: Path) -> None:
-    info = get(ds, "/-/metadata.json", ANALYST).json()
+    info = get(ds, "/-/metadata.json", ADMINISTRATOR).json()
     assert info["title"] == "Governance Ledger"
-    databases = get(ds, "/-/databases.json", ANALYST).json()
+    databases = get(ds, "/-/databases.json", ADMINISTRATOR).json()
     assert databases[0]["is_mutable"] is True
 
 
