@@ -111,33 +111,11 @@ def _timed(fn: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def ledger_single(db: Path, n: int, *, recorder: str, prefix: str) -> tuple[float, int]:
-    """Commits/s saving one new one-event aggregate per save, and the synchronous mode."""
-    app = _app(db, recorder=recorder)
-    try:
-        elapsed = 0.0
-        for i in range(n):
-            action = Action(f"{prefix}{i}")
-            elapsed += _timed(lambda a=action: app.save(a))
-        return n / elapsed, _synchronous(app)
-    finally:
-        app.close()
+Row = tuple[str, int, str, bytes]
+ROUNDS = 10  # each kind of writer takes turns, so a burst of load elsewhere hits them all
 
 
-def ledger_batched(db: Path, n: int, *, recorder: str, prefix: str) -> float:
-    """Events/s saving 1,000 one-event aggregates per save."""
-    app = _app(db, recorder=recorder)
-    try:
-        elapsed = 0.0
-        for start in range(0, n, BATCH):
-            batch = [Action(f"{prefix}{i}") for i in range(start, min(start + BATCH, n))]
-            elapsed += _timed(lambda b=batch: app.save(*b))
-        return n / elapsed
-    finally:
-        app.close()
-
-
-def stored_rows(db: Path, first: int, count: int) -> list[tuple[str, int, str, bytes]]:
+def stored_rows(db: Path, first: int, count: int) -> list[Row]:
     with sqlite3.connect(db) as conn:
         return conn.execute(
             "SELECT originator_id, originator_version, topic, state FROM stored_events "
@@ -155,29 +133,47 @@ def _raw_connection(db: Path, synchronous: int) -> sqlite3.Connection:
     return conn
 
 
-def raw_single(db: Path, rows: Sequence[tuple[str, int, str, bytes]], synchronous: int) -> float:
-    conn = _raw_connection(db, synchronous)
-    try:
-        started = time.perf_counter()
-        for row in rows:
-            conn.execute("BEGIN")
-            conn.execute("INSERT INTO stored_events VALUES (?,?,?,?)", row)
-            conn.execute("COMMIT")
-        return len(rows) / (time.perf_counter() - started)
-    finally:
-        conn.close()
-
-
-def raw_executemany(db: Path, rows: Sequence[tuple[str, int, str, bytes]], synchronous: int) -> float:
-    conn = _raw_connection(db, synchronous)
-    try:
-        started = time.perf_counter()
+def raw_single(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+    for row in rows:
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
+        conn.execute("INSERT INTO stored_events VALUES (?,?,?,?)", row)
         conn.execute("COMMIT")
-        return len(rows) / (time.perf_counter() - started)
+
+
+def raw_executemany(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO stored_events VALUES (?,?,?,?)", rows)
+    conn.execute("COMMIT")
+
+
+def write_rates(
+    directory: Path, n: int, *, batch: int, offset: int, kind: str
+) -> tuple[dict[str, float], int]:
+    """Events/s for each recorder and raw sqlite3, taking turns in ROUNDS rounds: saves of
+    `batch` one-event aggregates (1: a commit per event), the raw baseline inserting the
+    rows the ledger stored in that round (one per transaction, or one executemany).
+    Also returns the `synchronous` mode eventsourcing ran with."""
+    apps = {name: _app(directory / f"{name}.db", recorder=name) for name in RECORDERS}
+    synchronous = _synchronous(apps["ledger"])
+    raw = _raw_connection(directory / f"raw-{kind}.db", synchronous)
+    elapsed = dict.fromkeys([*RECORDERS, "raw"], 0.0)
+    try:
+        per_round = -(-n // ROUNDS)
+        for first in range(0, n, per_round):
+            last = min(first + per_round, n)
+            for name, app in apps.items():
+                for start in range(first, last, batch):
+                    actions = [Action(f"{kind}{i}") for i in range(start, min(start + batch, last))]
+                    elapsed[name] += _timed(lambda a=app, b=actions: a.save(*b) and None)
+            rows = stored_rows(directory / "ledger.db", offset + first + 1, last - first)
+            elapsed["raw"] += _timed(
+                lambda r=rows: raw_single(raw, r) if batch == 1 else raw_executemany(raw, r)
+            )
     finally:
-        conn.close()
+        raw.close()
+        for app in apps.values():
+            app.close()
+    return {name: n / seconds for name, seconds in elapsed.items()}, synchronous
 
 
 @dataclass
@@ -207,20 +203,8 @@ class Figures:
 
 def run(directory: Path, events: int, single: int, proof_events: int, samples: int) -> Figures:
     ledger_db = directory / "ledger.db"
-    chain_db = directory / "chain.db"
-    plain_db = directory / "plain.db"
-
-    single_rate, synchronous = ledger_single(ledger_db, single, recorder="ledger", prefix="s")
-    single_chain, _ = ledger_single(chain_db, single, recorder="chain", prefix="s")
-    single_plain, _ = ledger_single(plain_db, single, recorder="plain", prefix="s")
-    single_raw = raw_single(directory / "raw-single.db", stored_rows(ledger_db, 1, single), synchronous)
-
-    batched = ledger_batched(ledger_db, events, recorder="ledger", prefix="b")
-    batched_chain = ledger_batched(chain_db, events, recorder="chain", prefix="b")
-    batched_plain = ledger_batched(plain_db, events, recorder="plain", prefix="b")
-    batched_raw = raw_executemany(
-        directory / "raw-batched.db", stored_rows(ledger_db, single + 1, events), synchronous
-    )
+    singles, synchronous = write_rates(directory, single, batch=1, offset=0, kind="s")
+    batches, _ = write_rates(directory, events, batch=BATCH, offset=single, kind="b")
 
     started = time.perf_counter()
     result = verify(ledger_db)
@@ -235,14 +219,14 @@ def run(directory: Path, events: int, single: int, proof_events: int, samples: i
         app.close()
     proofs = proof_times(directory / "proofs.db", proof_events, samples) if proof_events else None
     return Figures(
-        single_rate,
-        single_chain,
-        single_plain,
-        single_raw,
-        batched,
-        batched_chain,
-        batched_plain,
-        batched_raw,
+        singles["ledger"],
+        singles["chain"],
+        singles["plain"],
+        singles["raw"],
+        batches["ledger"],
+        batches["chain"],
+        batches["plain"],
+        batches["raw"],
         verify_rate,
         result.events,
         synchronous,
