@@ -36,7 +36,7 @@ from ledger.errors import LedgerError
 from ledger.store import sqlite as sqlite_store
 from ledger.store.chain import PAGE_SIZE, Checkpoint, Row
 from ledger.store.checkpoints import ChainBroken
-from ledger.store.merkle import EMPTY_ROOT, event_leaf_input, leaf_hash, node_hash
+from ledger.store.merkle import EMPTY_ROOT, MerkleLog, event_leaf_input, leaf_hash, node_hash
 from ledger.store.verification import EventStore, Progress, VerifyResult, verify
 
 ORIGIN_ENV = "GOVLEDGER_LOG_ORIGIN"
@@ -179,8 +179,23 @@ def take_checkpoint(
     result = verify(store, progress=progress)
     if not result.ok:
         raise ChainBroken(f"Not checkpointing: position {result.first_bad_position}: {result.problem}")
-    size, root = log_root(store, result.events)
+    return checkpoint_of(store, result.events, key, origin=origin)
+
+
+def checkpoint_of(
+    store: EventStore, events: int, key: SigningKey | None = None, *, origin: str | None = None
+) -> str:
+    """The checkpoint text of the first `events` events of a log already verified."""
+    size, root = log_root(store, events)
     note = checkpoint_note(origin or default_origin(store), size, root)
+    return key.sign(note) if key else note
+
+
+def tree_checkpoint(log: MerkleLog, store: EventStore, key: SigningKey | None = None) -> str:
+    """The checkpoint of the store's whole Merkle tree as stored, O(log n): what a proof
+    is made against when there is no time to recompute the root from every event."""
+    size = log.size()
+    note = checkpoint_note(default_origin(store), size, log.root(size))
     return key.sign(note) if key else note
 
 

@@ -131,6 +131,8 @@ MATRIX: list[Row] = [
     Row("audit.verify_record", "/audit/verify", get=AUDIT_READERS, post=NO_POST),
     Row("audit.checkpoint", "/audit/verify/checkpoint", get=NO_POST,
         post=only("auditor", "administrator", status=302)),
+    Row("audit.checkpoint_download", "/audit/verify/checkpoint.txt", get=AUDIT_READERS, post=NO_POST),
+    Row("audit.inclusion_proof_download", "/audit/proofs/1.json", get=AUDIT_READERS, post=NO_POST),
     Row("audit.log", "/audit/log", get=AUDIT_READERS, post=NO_POST),
     Row("audit.log_csv", "/audit/log.csv", get=AUDIT_READERS, post=NO_POST),
     # Spreadsheets in and out (tests/web/test_transfer.py): anyone signed in downloads;

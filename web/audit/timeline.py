@@ -1,17 +1,26 @@
 """An item's timeline: who changed what, when and why, each text diffed against the one
-truly before it, restatements and changes after publication said in words."""
+truly before it, restatements and changes after publication said in words; and, for
+any event on it (or a report's publication), an inclusion proof to download."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from flask import abort, render_template, url_for
+from flask import abort, current_app, render_template, url_for
+from werkzeug.wrappers import Response
 
+from ledger.store import event_store
+from ledger.store import signed_checkpoints as signed
+from ledger.store.merkle import TreeNotBuilt, merkle_log
+from ledger.store.proofs import ProofUnavailable, inclusion_proof
 from projections import queries
 from web.audit.diffs import diff_html
-from web.audit.support import PAGE_SIZE, Row, bp, position_arg
+from web.audit.support import AUDIT_ROLES, PAGE_SIZE, Row, bp, data_dir, position_arg
+from web.audit.verify import signing_key
+from web.backend import ledger
 from web.dashboards import db, programme_or_404
-from web.permissions import requires_login
+from web.permissions import requires_login, requires_role
 
 
 def _restatement(event: Row, period_ends: dict[str, str]) -> str | None:
@@ -119,3 +128,30 @@ def _newer_timeline_url(database: queries.Db, slug: str, ref: str, events: list[
 def timeline(programme: str, ref: str) -> str:
     page = timeline_page(db(), programme, ref, position_arg("before"))
     return render_template("audit/timeline.html", **page)
+
+
+@bp.route("/audit/proofs/<int:position>.json")
+@requires_role(*AUDIT_ROLES)
+def inclusion_proof_download(position: int) -> Response:
+    """The proof that the event at `position` is in the log, against the log's checkpoint
+    now (signed where a key is configured), which the proof carries; check it offline
+    with `govledger proof check` and that checkpoint (or the public key)."""
+    log = merkle_log(ledger().recorder)
+    if log is None:
+        abort(404)
+    try:
+        checkpoint = signed.tree_checkpoint(log, event_store(data_dir()), signing_key([]))
+        proof = inclusion_proof(log, checkpoint, position)
+    except ProofUnavailable:
+        abort(404)
+    except TreeNotBuilt as error:
+        current_app.logger.warning("inclusion proof refused: %s", error)
+        message = (
+            "The log's Merkle tree is not built yet: an administrator runs `govledger merkle-backfill`.\n"
+        )
+        return Response(message, status=503, mimetype="text/plain")
+    return Response(
+        json.dumps(proof, indent=2, ensure_ascii=False) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="proof-position-{position}.json"'},
+    )

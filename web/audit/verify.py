@@ -1,5 +1,7 @@
-"""Verify: the hash chain recomputed on the spot against the latest checkpoint, and
-taking a checkpoint (auditors and administrators, CSRF-protected)."""
+"""Verify: the hash chain recomputed on the spot against the latest checkpoint; the
+log's current C2SP checkpoint (signed with the key $GOVLEDGER_SIGNING_KEY_FILE names,
+if any) to read and download; and taking a checkpoint (auditors and administrators,
+CSRF-protected)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from ledger import proofcheck
 from ledger.store import (
     ChainBroken,
     Checkpoint,
@@ -19,6 +22,8 @@ from ledger.store import (
     verify,
     write_checkpoint,
 )
+from ledger.store import signed_checkpoints as signed
+from ledger.store.verification import EventStore
 from web.audit.support import AUDIT_ROLES, CHECKPOINT_ROLES, Row, bp, data_dir
 from web.permissions import requires_role
 
@@ -51,12 +56,41 @@ def verify_page(directory: Path) -> Row:
     except StoreUnavailable as error:
         result = None
         problems.append(str(error))
+    current = current_checkpoint(store, result.events, problems) if result and result.ok else None
     return {
         "result": result,
         "checkpoint": checkpoint,
         "checkpoint_file": path.name if path else None,
         "problems": problems,
         "checked_at": checked_at,
+        "current": current,
+        "signing_key_env": signed.SIGNING_KEY_ENV,
+    }
+
+
+def signing_key(problems: list[str]) -> signed.SigningKey | None:
+    """The deployment's signing key, or None (with the reason in `problems` if it is
+    named but unusable: the page then offers an unsigned checkpoint)."""
+    try:
+        return signed.signing_key_from_env()
+    except (OSError, signed.KeyFileError) as error:
+        current_app.logger.warning("signing key unusable: %s", error)
+        problems.append(
+            f"The signing key ${signed.SIGNING_KEY_ENV} names cannot be used, so the checkpoint is unsigned."
+        )
+        return None
+
+
+def current_checkpoint(store: EventStore, events: int, problems: list[str]) -> Row:
+    """The C2SP checkpoint of the log just verified: its text and who signed it."""
+    key = signing_key(problems)
+    text = signed.checkpoint_of(store, events, key)
+    parsed = proofcheck.parse_checkpoint(text)
+    return {
+        "text": text,
+        "signed_by": key.name if key else None,
+        "size": parsed.size,
+        "origin": parsed.origin,
     }
 
 
@@ -64,6 +98,26 @@ def verify_page(directory: Path) -> Row:
 @requires_role(*AUDIT_ROLES)
 def verify_record() -> str:
     return render_template("audit/verify.html", **verify_page(data_dir()))
+
+
+@bp.route("/audit/verify/checkpoint.txt")
+@requires_role(*AUDIT_ROLES)
+def checkpoint_download() -> Response:
+    """The log's checkpoint now, verified and (where a key is configured) signed, as a file."""
+    store = event_store(data_dir())
+    problems: list[str] = []
+    try:
+        text = signed.take_checkpoint(store, signing_key(problems))
+    except (ChainBroken, StoreUnavailable, FileNotFoundError) as error:
+        current_app.logger.warning("checkpoint download refused: %s", error)
+        message = "The log does not verify, so no checkpoint is given. See the verify page.\n"
+        return Response(message, status=409, mimetype="text/plain")
+    size = proofcheck.parse_checkpoint(text).size
+    return Response(
+        text,
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="checkpoint-{size}.txt"'},
+    )
 
 
 @bp.route("/audit/verify/checkpoint", methods=["POST"])
