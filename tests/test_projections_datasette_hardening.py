@@ -13,11 +13,14 @@ from urllib.parse import quote
 
 import pytest
 from datasette.app import Datasette
+from datasette.utils import MultiParams
+from datasette.views.base import DatasetteError
 from test_projections_support import PLAN, Q1, record_plan
 
 from ledger.domain import ROLES
 from projections.datasette_config import make_datasette
 from projections.datasette_csv import _Records
+from projections.datasette_errors import SERVER_ERROR_MESSAGE, replacement
 from projections.datasette_limits import MAX_RESULT_BYTES, MAX_VALUE_BYTES
 from projections.system import open_system
 from web.audit import neutralise
@@ -230,3 +233,12 @@ def test_a_bad_parameter_is_a_400_that_says_what_to_change(
     assert response.status_code == 400, response.text[:300]
     assert message in response.text
     assert "Traceback" not in response.text
+
+
+def test_any_other_failure_shows_nothing_of_the_servers_internals() -> None:
+    class Request:
+        args = MultiParams({})
+
+    shown = replacement(Request(), RuntimeError("no such file /srv/secret/projections.db"))
+    assert isinstance(shown, DatasetteError) and shown.status == 500
+    assert shown.message == SERVER_ERROR_MESSAGE and "/srv" not in shown.message
