@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "proof": "govledger.commands.proofs:proof",
     "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
     "rebuild": "govledger.commands.projections:rebuild_command",
+    "remind": "govledger.commands.remind:remind_command",
     "restore": "govledger.commands.backup:restore_command",
     "serve": "govledger.commands.serve:serve",
     "snapshot": "govledger.commands.projections:snapshot_command",

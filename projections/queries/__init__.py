@@ -7,7 +7,8 @@ They read the precomputed tables by an index, so they cost the same however long
 history is. Rows come back as dicts with the column names documented in
 projections.schema.
 
-One module per page family: programmes (and accounts), dashboards (summaries,
+One module per page family: programmes (and accounts), cycle (due, overdue, leads to
+link, reminders), dashboards (summaries,
 exceptions, grid, search), items (details, texts, timeline), reports (indicators, risks,
 dependencies, narratives, publications) and audit (the audit log and as-at positions).
 """
@@ -22,6 +23,14 @@ from projections.queries.audit import (
     iter_audit_log,
 )
 from projections.queries.connection import Connection, Db, Row, connect_read_only
+from projections.queries.cycle import (
+    get_due,
+    get_due_summary,
+    get_period_openings,
+    get_reminders,
+    get_reminders_to_send,
+    get_unlinked_leads,
+)
 from projections.queries.dashboards import (
     get_exceptions,
     get_grid,
@@ -66,6 +75,8 @@ __all__ = [
     "get_audit_log",
     "get_changed_after_publication",
     "get_dependencies",
+    "get_due",
+    "get_due_summary",
     "get_event_types",
     "get_exceptions",
     "get_grid",
@@ -75,6 +86,7 @@ __all__ = [
     "get_item_history",
     "get_item_timeline",
     "get_missing_updates",
+    "get_period_openings",
     "get_periods",
     "get_position_as_at",
     "get_programme",
@@ -84,6 +96,8 @@ __all__ = [
     "get_publications",
     "get_ratings",
     "get_recorded_at",
+    "get_reminders",
+    "get_reminders_to_send",
     "get_risks",
     "get_scale",
     "get_sections",
@@ -91,6 +105,7 @@ __all__ = [
     "get_summary",
     "get_timeline_position_after",
     "get_transitions",
+    "get_unlinked_leads",
     "iter_audit_log",
     "search",
 ]
