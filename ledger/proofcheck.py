@@ -93,6 +93,11 @@ class Checkpoint:
     body: bytes  # the note text the signatures cover
     signatures: tuple[tuple[str, bytes], ...]  # (key name, key ID || signature)
 
+    @property
+    def head(self) -> tuple[str, int, bytes]:
+        """What the checkpoint says of the log; two checkpoints saying the same are one."""
+        return self.origin, self.size, self.root
+
 
 def parse_checkpoint(text: str) -> Checkpoint:
     """A C2SP checkpoint, signed (note text, blank line, signature lines) or not."""
@@ -167,37 +172,37 @@ def leaf_fields(leaf_input: bytes) -> dict[str, object]:
 
 
 def check(proof: dict, checkpoints: list[str], vkey: str | None = None, content: bytes | None = None) -> str:
-    """Check a proof against the checkpoints you trust (and/or a public key). Returns
+    """Check a proof against the checkpoints you trust and/or the log's public key. Returns
     what it proved, in a sentence; raises ProofFailed with the reason it does not hold."""
+    kind = proof.get("kind") if isinstance(proof, dict) else None
+    if kind not in ("inclusion", "consistency"):
+        raise ProofFailed("not a ledger proof (its kind is neither inclusion nor consistency)")
     try:
-        return _check(proof, checkpoints, vkey, content)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ProofFailed(f"the proof is malformed ({type(error).__name__}: {error})") from None
-
-
-def _check(proof: dict, checkpoints: list[str], vkey: str | None, content: bytes | None) -> str:
-    given = [parse_checkpoint(text) for text in checkpoints]
-    for checkpoint in given if vkey else []:
-        check_signature(checkpoint, vkey)  # type: ignore[arg-type]
-    names = ["checkpoint"] if proof.get("kind") == "inclusion" else ["old_checkpoint", "new_checkpoint"]
-    claimed = [parse_checkpoint(proof[name]) for name in names]
-    heads = {(c.origin, c.size, c.root) for c in claimed}
-    for c in given:
-        if (c.origin, c.size, c.root) not in heads:
-            raise ProofFailed(f"your checkpoint of {c.size} events is not one the proof is made against")
-    for c in claimed:
-        if (c.origin, c.size, c.root) not in {(g.origin, g.size, g.root) for g in given}:
+        given = [parse_checkpoint(text) for text in checkpoints]
+        names = ["checkpoint"] if kind == "inclusion" else ["old_checkpoint", "new_checkpoint"]
+        claimed = [parse_checkpoint(proof[name]) for name in names]
+        for c in given:  # yours: each must be one the proof uses, and signed if you gave a key
+            if c.head not in {p.head for p in claimed}:
+                raise ProofFailed(f"your checkpoint of {c.size} events is not one the proof is made against")
+            if vkey:
+                check_signature(c, vkey)
+        for c in claimed:  # the proof's: each must be yours, or signed by the key
+            if c.head in {g.head for g in given}:
+                continue
             if vkey is None:
                 raise ProofFailed(
                     f"the proof is made against a checkpoint of {c.size} events that you did not "
                     "supply: give that checkpoint, or the log's public key"
                 )
             check_signature(c, vkey)
-    if proof.get("kind") == "inclusion":
-        return _inclusion(proof, claimed[0], content)
-    if proof.get("kind") != "consistency":
-        raise ProofFailed("not a ledger proof (kind is neither inclusion nor consistency)")
-    old, new = claimed
+        if kind == "inclusion":
+            return _inclusion(proof, claimed[0], content)
+        return _consistency(proof, *claimed)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ProofFailed(f"the proof is malformed ({type(error).__name__}: {error})") from None
+
+
+def _consistency(proof: dict, old: Checkpoint, new: Checkpoint) -> str:
     path = [_b64(h, "consistency proof hash", 32) for h in proof["consistency_path"]]
     if old.origin != new.origin:
         raise ProofFailed(f"the checkpoints are of different logs: {old.origin} and {new.origin}")
@@ -245,25 +250,23 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Check a Governance Ledger proof offline.")
     parser.add_argument("proof", help="the proof (JSON)")
-    parser.add_argument("checkpoint", nargs="*", help="checkpoints you trust (C2SP text)")
-    parser.add_argument("--public-key", help="the log's verifier key (vkey text file)")
+    parser.add_argument("checkpoint", nargs="*", help="checkpoints you trust (C2SP text files)")
+    parser.add_argument("--public-key", help="the log's verifier key (a vkey text file)")
     parser.add_argument("--content", help="a published report's file, to check its SHA-256")
     args = parser.parse_args(argv)
+
+    def read(path: str) -> bytes:
+        with open(path, "rb") as f:
+            return f.read()
+
     try:
-        with open(args.proof, encoding="utf-8") as f:
-            proof = json.load(f)
-        texts = [_read(path).decode() for path in args.checkpoint]
-        key = _read(args.public_key).decode() if args.public_key else None
-        print(check(proof, texts, key, _read(args.content) if args.content else None))
+        proof, texts = json.loads(read(args.proof)), [read(path).decode() for path in args.checkpoint]
+        key = read(args.public_key).decode() if args.public_key else None
+        print(check(proof, texts, key, read(args.content) if args.content else None))
     except (ProofFailed, OSError, ValueError) as error:
         print(f"PROOF FAILS: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
 
 
 if __name__ == "__main__":
