@@ -39,7 +39,9 @@ def opened_merkle_log(ctx: click.Context) -> Iterator[Any]:
     exit 2 with a sentence when there is no store or its tree is not built, 1 when the
     block finds no proof can be made (ProofUnavailable: nothing is written)."""
     from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
 
+    from ledger.application import Ledger
     from ledger.config import EVENTS_DB, POSTGRES_MODULE, event_store_env
     from ledger.store.merkle import MerkleLog, TreeNotBuilt
     from ledger.store.proofs import ProofUnavailable
@@ -48,7 +50,8 @@ def opened_merkle_log(ctx: click.Context) -> Iterator[Any]:
     if os.environ.get("PERSISTENCE_MODULE") != POSTGRES_MODULE and not (data_dir / EVENTS_DB).is_file():
         click.echo(f"No event store at {data_dir / EVENTS_DB}: point --data-dir at the ledger.", err=True)
         ctx.exit(EXIT_NO_STORE)
-    factory = InfrastructureFactory.construct(event_store_env(data_dir))
+    # Named as the ledger application is, so PostgreSQL's tables are the ledger's own.
+    factory = InfrastructureFactory.construct(Environment(Ledger.name, event_store_env(data_dir)))
     try:
         log = MerkleLog(factory.application_recorder())
         log.size()  # refuses now, not halfway, if the tree does not cover the log
