@@ -61,3 +61,12 @@ def test_csv_from_data_is_neutralised(served: Dispatcher) -> None:
 def test_sorting_the_audit_log_by_rowid_is_a_400(served: Dispatcher) -> None:
     (response,) = _run(served, _get("/data/projections/audit_log.json", _sort_desc="rowid"), login="auditor")
     assert response.status_code == 400 and "Cannot sort table by rowid" in response.json()["error"]
+
+
+def test_datasette_pages_carry_their_content_security_policy(served: Dispatcher) -> None:
+    (refused,) = _run(served, _get("/data/"))
+    (table,) = _run(served, _get("/data/projections/accounts"), login="auditor")
+    for response in (refused, table):
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "object-src 'none'" in policy
+        assert "frame-ancestors 'none'" in policy and "base-uri 'none'" in policy
