@@ -183,6 +183,20 @@ def test_no_proof_of_an_event_after_the_checkpoint_or_without_a_store(ledger: Le
     assert not out.exists() and not (tmp_path / "none").exists()
 
 
+def test_no_proof_of_an_event_altered_behind_the_trees_back(ledger: Ledger, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(ledger.data, copy)
+    with tamper(copy / "events.db") as conn:
+        renamed = "CAST(replace(CAST(state AS TEXT), 'Test', 'Best') AS BLOB)"
+        conn.execute(f"UPDATE stored_events SET state = {renamed} WHERE rowid = 1")
+    out = tmp_path / "p.json"
+    refused = run(
+        "--data-dir", str(copy), "proof", "inclusion", "1", "--checkpoint", str(ledger.old), "--out", str(out)
+    )
+    assert refused.exit_code == 1 and "not the one the Merkle tree holds" in refused.output
+    assert not out.exists()
+
+
 def test_consistency_holds_across_appends_and_fails_for_a_rewritten_history(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import proofcheck
 from ledger.errors import LedgerError
-from ledger.store.merkle import MerkleLog
+from ledger.store.merkle import MerkleLog, leaf_hash
 
 # Events that publish a report: their state records the report's content SHA-256.
 PUBLICATION_EVENTS = ("Publication.Published", "Publication.Republished")
@@ -65,6 +65,15 @@ def inclusion_proof(log: MerkleLog, checkpoint_text: str, position: int) -> dict
             f"({checkpoint.size} events): take a newer checkpoint"
         )
     leaf_input = log.leaf_input(index)
+    path = log.inclusion_proof(index, checkpoint.size)
+    # The event is read from the events table, the path from the tree: if they disagree,
+    # the event was altered after it was added to the tree. Say so rather than hand
+    # out a proof that fails.
+    if not proofcheck.verify_inclusion(index, checkpoint.size, leaf_hash(leaf_input), path, checkpoint.root):
+        raise ProofUnavailable(
+            f"the event stored at position {position} is not the one the Merkle tree holds: "
+            "it was altered (run `govledger verify`)"
+        )
     event = proofcheck.leaf_fields(leaf_input)
     proof: dict[str, Any] = {
         "kind": "inclusion",
@@ -73,7 +82,7 @@ def inclusion_proof(log: MerkleLog, checkpoint_text: str, position: int) -> dict
         "tree_size": checkpoint.size,
         "event": event,
         "leaf_input": _b64(leaf_input),
-        "audit_path": [_b64(h) for h in log.inclusion_proof(index, checkpoint.size)],
+        "audit_path": [_b64(h) for h in path],
     }
     if is_publication(str(event["topic"])):
         proof["content_sha256"] = json.loads(str(event["state"]))["content_sha256"]
