@@ -28,7 +28,7 @@ from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.errors import LedgerError
 from ledger.periods import Period
-from ledger.scales import FIVE_POINT, RAG
+from ledger.scales import FIVE_POINT, RAG, Category, Status
 from projections import queries
 from projections import state as state_module
 from projections.handlers import HANDLERS
@@ -52,7 +52,40 @@ STATUSES = (
     "",
     "Amber/Green",
     "Amber/Red",
+    "Achieved",
+    "Not achieved",
+    "Not started",
 )
+# Council-defined scales (and a revision of each), which programmes adopt with a mapping.
+CUSTOM_SCALES: dict[str, tuple[str, list[list[Status]]]] = {
+    "outcomes": ("Outcomes", [
+        [
+            Status("Achieved", Category.ON_TRACK, aliases=("A",)),
+            Status("Partly achieved", Category.MINOR_ISSUES, colour="#ffdd00"),
+            Status("Not achieved", Category.MAJOR_ISSUES, needs_mitigation=True),
+            Status("Carried forward", Category.NOT_YET_DUE),
+        ],
+        [
+            Status("Achieved", Category.ON_TRACK),
+            Status("Not achieved", Category.MAJOR_ISSUES),
+            Status("Closed", Category.CLOSED),
+        ],
+    ]),
+    "grouped": ("Grouped", [
+        [
+            Status("Complete", Category.COMPLETE),
+            Status("Green", Category.ON_TRACK, group="In progress"),
+            Status("Amber", Category.MINOR_ISSUES, group="In progress"),
+            Status("Red", Category.MAJOR_ISSUES, group="In progress"),
+            Status("Not started", Category.NOT_RATED, aliases=("Not begun",)),
+        ],
+        [
+            Status("Complete", Category.COMPLETE),
+            Status("Green", Category.ON_TRACK, group="Live"),
+            Status("Red", Category.MAJOR_ISSUES, group="Live"),
+        ],
+    ]),
+}
 PERIODS = {
     "quarterly": ("2023/24 Q4", "2024/25 Q1", "2024/25 Q2", "2024/25 Q3"),
     "monthly": ("2025-12", "2026-01", "2026-02", "2026-03"),
@@ -151,6 +184,10 @@ operation = st.one_of(
     st.tuples(st.just("open"), slug, period, st.integers(-1, 120)),
     st.tuples(st.just("extend"), slug, period, st.integers(0, 150)),
     st.tuples(st.just("remind"), slug, st.sampled_from(("jo", "sam")), st.integers(0, 2), ref),
+    st.tuples(st.just("define_scale"), st.sampled_from(tuple(CUSTOM_SCALES)), st.integers(0, 1)),
+    st.tuples(
+        st.just("adopt"), slug, st.sampled_from((*CUSTOM_SCALES, "rag", "five-point")), st.booleans()
+    ),
 )
 
 
@@ -326,6 +363,24 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 ledger.record_reminder(
                     s, user, day=date(2024, 7, 16 + day), items=[item], run="run", actor="remind"
                 )
+            case "define_scale":
+                key, revision = args
+                name, revisions = CUSTOM_SCALES[key]
+                command = ledger.define_scale if revision == 0 else ledger.revise_scale
+                command(key, name, revisions[revision], actor="admin", reason="Council decision")
+            case "adopt":
+                s, key, mapped = args
+                new = ledger.find_scale(key)
+                # Each old status onto the new status of the same category, else the first.
+                mapping = {
+                    old.name: next(
+                        (n.name for n in new.statuses if n.category is old.category), new.statuses[0].name
+                    )
+                    for old in ledger.get_programme(s)["scale"].statuses
+                }
+                ledger.change_scale(
+                    s, key, actor="admin", reason="New scale", mapping=mapping if mapped else None
+                )
     except (LedgerError, AggregateNotFoundError):
         pass  # refused by the domain (or the programme doesn't exist): nothing recorded
 
@@ -401,6 +456,9 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("open", "plan", 0, 10),
                 ("extend", "plan", 0, 20),
                 ("remind", "plan", "jo", 0, "A1.1"),
+                ("define_scale", "outcomes", 0),
+                ("define_scale", "outcomes", 1),
+                ("adopt", "plan", "outcomes", True),
             ]
             for op in script:
                 apply(ledger, cadences, op)

@@ -2,7 +2,7 @@
 
 - `batch`: how every command loads, checks and saves (batches, conflicts)
 - `programmes`: programmes and their items; `risks`: risks, issues and dependencies;
-  `indicators`; `reports`: narratives and publication; `accounts`; `cycle`: leads
+  `indicators`; `reports`: narratives and publication; `accounts`; `scales`: status scales; `cycle`: leads
   linked to accounts, periods opened with a due date, reminders
 - `queries`: the `get_*` queries
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
+from ledger.application.scales import ScaleCommands
 from ledger.domain import Item, Programme
 from ledger.errors import UnknownRef
-from ledger.scales import RAG, Scale, scale_named
+from ledger.scales import RAG, Scale
 
 
-class ProgrammeCommands(LedgerBase):
+class ProgrammeCommands(ScaleCommands):
     def register_programme(
         self,
         slug: str,
@@ -24,7 +25,7 @@ class ProgrammeCommands(LedgerBase):
         actor: str,
         batch: Batch | None = None,
     ) -> UUID:
-        scale = scale_named(scale) if isinstance(scale, str) else scale
+        scale = self.find_scale(scale, batch) if isinstance(scale, str) else scale
         return self._create(
             batch,
             lambda b: Programme.register(
@@ -58,14 +59,23 @@ class ProgrammeCommands(LedgerBase):
         )
 
     def change_scale(
-        self, slug: str, scale: Scale | str, *, actor: str, reason: str, batch: Batch | None = None
+        self,
+        slug: str,
+        scale: Scale | str,
+        *,
+        actor: str,
+        reason: str,
+        mapping: dict[str, str] | None = None,
+        batch: Batch | None = None,
     ) -> UUID:
-        """Give a programme a different status scale (ratings keep the one they were made on)."""
-        scale = scale_named(scale) if isinstance(scale, str) else scale
+        """Give a programme a different status scale, or its scale's latest revision
+        (ratings keep the one they were made on); `mapping` says which new status each
+        old one becomes when periods are compared."""
+        scale = self.find_scale(scale, batch) if isinstance(scale, str) else scale
         return self._change(
             batch,
             lambda b: b.programme(slug),
-            lambda programme, b: programme.change_scale(scale, actor=actor, reason=reason),
+            lambda programme, b: programme.change_scale(scale, actor=actor, reason=reason, mapping=mapping),
         )
 
     def change_contact(

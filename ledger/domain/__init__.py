@@ -9,6 +9,7 @@ One module per aggregate family, plus what they share:
 - `narratives`: Narrative (report sections per period)
 - `accounts`: Account (roles, programme access, email address)
 - `cycle`: ReportingPeriod (opened with a due date, extended), Reminder (sent to a lead)
+- `scales`: StatusScale (a council's statuses, defined and revised)
 - `publications`: Publication (what a published report was built from)
 - `base`: ids, the persisted-topic rule, shared checks; `wording`: describe_event;
   `topics`: every topic the event store holds.
@@ -25,6 +26,7 @@ from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
 from ledger.domain.programmes import CONTACT_FIELDS, Programme
 from ledger.domain.publications import Publication
 from ledger.domain.risks import CONFIDENCE_LEVELS, RISK_KINDS, Dependency, Risk
+from ledger.domain.scales import StatusScale
 from ledger.domain.topics import register_round1_topics
 from ledger.domain.wording import describe_event
 
@@ -47,6 +49,7 @@ __all__ = [
     "Reminder",
     "ReportingPeriod",
     "Risk",
+    "StatusScale",
     "describe_event",
     "natural_id",
     "parse_due_date",

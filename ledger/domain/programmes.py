@@ -23,6 +23,30 @@ def _contact(contact: dict[str, str]) -> dict[str, str]:
     return {k: (contact.get(k) or "").strip() for k in CONTACT_FIELDS}
 
 
+def scale_mapping(old: Scale, new: Scale, mapping: dict[str, str]) -> dict[str, str]:
+    """Each old status's new status, by canonical names; refused if it misses one."""
+    result: dict[str, str] = {}
+    for text, target in mapping.items():
+        if not (text or "").strip() and not (target or "").strip():
+            continue
+        try:
+            result[old.resolve(text).name] = new.resolve(target).name
+        except UnknownStatus as error:
+            error.field = "mapping"
+            raise
+    for status in old.statuses:
+        if status.name in result:
+            continue
+        try:
+            result[status.name] = new.resolve(status.name).name
+        except UnknownStatus:
+            raise InvalidValue(
+                f"Say which status on the {new.name} scale replaces {status.name!r}: "
+                f"use one of {new.choices_text()}.", field="mapping",
+            ) from None
+    return result
+
+
 _scales: dict[str, Scale] = {}
 
 
@@ -119,12 +143,27 @@ class Programme(LedgerAggregate):
     def _contact_changed(self, contact: dict[str, str], actor: str, reason: str) -> None:
         self.contact = contact
 
-    def change_scale(self, scale: Scale, *, actor: str, reason: str) -> None:
+    def change_scale(
+        self, scale: Scale, *, actor: str, reason: str, mapping: dict[str, str] | None = None
+    ) -> None:
+        """Adopt another scale, or a revision of this one. A mapping (old status -> new)
+        lets quarter-over-quarter views compare like with like; it must name a new status
+        for every old status the new scale does not have."""
         reason = require_reason(reason, "changing a programme's status scale")
-        self._scale_changed(scale=scale.to_dict(), actor=actor, reason=reason)
+        if mapping is None:
+            self._scale_changed(scale=scale.to_dict(), actor=actor, reason=reason)
+            return
+        mapped = scale_mapping(self.scale, scale, mapping)
+        self._scale_remapped(scale=scale.to_dict(), mapping=mapped, actor=actor, reason=reason)
 
     @event("ScaleChanged")
     def _scale_changed(self, scale: dict[str, Any], actor: str, reason: str) -> None:
+        self.scale_data = scale
+
+    @event("ScaleRemapped")
+    def _scale_remapped(
+        self, scale: dict[str, Any], mapping: dict[str, str], actor: str, reason: str
+    ) -> None:
         self.scale_data = scale
 
     def resolve_rating(self, status: str, *, allow_empty: bool, field: str = "status") -> Status | None:
@@ -140,7 +179,7 @@ class Programme(LedgerAggregate):
     def check_mitigation(self, status: Status | None, mitigation: str, subject: str) -> None:
         if (
             status is not None
-            and status.category.is_exception
+            and status.mitigation_needed
             and self.requires_mitigation
             and not (mitigation or "").strip()
         ):

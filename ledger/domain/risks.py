@@ -9,7 +9,6 @@ from eventsourcing.domain import event
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text, yes_no
 from ledger.domain.programmes import Programme
 from ledger.errors import InvalidValue
-from ledger.scales import Category
 
 RISK_KINDS = ("risk", "issue")
 CONFIDENCE_LEVELS = ("High", "Medium", "Low")
@@ -160,7 +159,7 @@ def _risk_rags(programme: Programme, rag_before: str, rag_after: str) -> tuple[s
     before = programme.resolve_rating(rag_before, allow_empty=False, field="rag_before")
     after = programme.resolve_rating(rag_after, allow_empty=True, field="rag_after")
     for status, field in ((before, "rag_before"), (after, "rag_after")):
-        if status is not None and status.category is Category.UNRATED:
+        if status is not None and status.band == "unrated":
             raise InvalidValue(
                 f"{status.name} is not a RAG rating: use one of "
                 f"{', '.join(s.name for s in programme.scale.rated)}.",

@@ -68,6 +68,10 @@ ADDED_TOPICS = (
     "ledger.domain:ReportingPeriod.Extended",
     "ledger.domain:Reminder",
     "ledger.domain:Reminder.Sent",
+    "ledger.domain:StatusScale",
+    "ledger.domain:StatusScale.Defined",
+    "ledger.domain:StatusScale.Revised",
+    "ledger.domain:Programme.ScaleRemapped",
 )
 
 

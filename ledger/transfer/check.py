@@ -12,7 +12,7 @@ from typing import Any
 from ledger.application import Ledger
 from ledger.errors import InvalidValue, LedgerError
 from ledger.periods import Period
-from ledger.scales import Category, Scale
+from ledger.scales import Scale
 from ledger.transfer.kinds import BY_NAME, COLUMNS
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
@@ -117,7 +117,7 @@ class Checker:
                 except LedgerError as error:
                     error.field = field
                     raise
-                if rated and status.category is Category.UNRATED:
+                if rated and status.band == "unrated":
                     raise InvalidValue(
                         f"{status.name} is not a RAG rating: use one of "
                         f"{', '.join(s.name for s in programme.scale.rated)}.", field=field,

@@ -33,12 +33,15 @@ from projections.handlers import (
     programmes,
     publications,
     risks,
+    scales,
 )
 from projections.state import Handler
 
 # Every read model's module, listed here and nowhere else: a module left out of this
 # list leaves its events without a handler, which the projector refuses loudly.
-MODULES = (programmes, items, risks, dependencies, indicators, narratives, accounts, publications, cycle)
+MODULES = (
+    scales, programmes, items, risks, dependencies, indicators, narratives, accounts, publications, cycle,
+)
 
 
 def build_handlers(modules: tuple[ModuleType, ...] = MODULES) -> dict[str, Handler]:

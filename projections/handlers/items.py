@@ -80,6 +80,9 @@ def item_committee_changed(e: Event, state: State) -> Change:
     return _item_detail_changed(e, state, "committee", e.committee)
 
 
+_KEPT = ("category", "status_category", "status_group", "colour")
+
+
 def _count(state: State, programme: str, period: PeriodInfo, status: Row, delta: int) -> None:
     old = state.get("rag_summary", programme, period.label, status["status"])
     count = (old["count"] if old else 0) + delta
@@ -93,7 +96,8 @@ def _count(state: State, programme: str, period: PeriodInfo, status: Row, delta:
             "period": period.label,
             "period_start": period.start,
             "status": status["status"],
-            "category": old["category"] if old and delta < 0 else status["category"],
+            # A status keeps the place and words of the scale it was first counted on.
+            **{k: (old if old and delta < 0 else status)[k] for k in _KEPT},
             "status_order": old["status_order"] if old and delta < 0 else status["sort_order"],
             "count": count,
         },

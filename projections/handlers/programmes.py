@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ledger.domain import describe_event
+from ledger.scales import Scale
 from projections.handlers.support import Event, json_text, programme_of, subject_row
 from projections.state import Change, Handler, Row, State
 
@@ -14,14 +15,18 @@ def _status_rows(programme: str, scale: dict[str, Any]) -> list[Row]:
     return [
         {
             "programme": programme,
-            "status": s["name"],
-            "category": s["category"],
-            "rank": s.get("rank"),
+            "status": s.name,
+            "category": s.band,
+            "rank": s.rank,
             "sort_order": i,
-            "description": s.get("description", ""),
-            "aliases": json_text(list(s.get("aliases", []))),
+            "description": s.description,
+            "aliases": json_text(list(s.aliases)),
+            "status_category": s.category.value,
+            "status_group": s.group,
+            "colour": s.shown_colour,
+            "needs_mitigation": int(s.mitigation_needed),
         }
-        for i, s in enumerate(scale["statuses"])
+        for i, s in enumerate(Scale.from_dict(scale).statuses)
     ]
 
 
@@ -87,10 +92,24 @@ def programme_scale_changed(e: Event, state: State) -> Change:
             state.delete("statuses", slug, status["name"])
     for row in new_rows:
         state.put("statuses", row)
+    mapping = getattr(e, "mapping", {})
+    state.put(
+        "scale_changes",
+        {
+            "position": state.position,
+            "programme": slug,
+            "from_scale": old_scale["name"],
+            "to_scale": e.scale["name"],
+            "mapping": json_text(mapping),
+            "reason": e.reason,
+            "changed_by": e.actor,
+            "changed_at": state.recorded_at,
+        },
+    )
     return Change(
         slug,
         slug,
-        f"status scale changed to {e.scale['name']}",
+        f"status scale changed to {e.scale['name']}" + (" (statuses mapped)" if mapping else ""),
         "scale",
         _scale_text(old_scale),
         _scale_text(e.scale),
@@ -102,4 +121,5 @@ HANDLERS: dict[str, Handler] = {
     "Programme.Renamed": programme_renamed,
     "Programme.ContactChanged": programme_contact_changed,
     "Programme.ScaleChanged": programme_scale_changed,
+    "Programme.ScaleRemapped": programme_scale_changed,
 }

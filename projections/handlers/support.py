@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.periods import Period
+from ledger.scales import DEFAULT_COLOURS
 from projections.schema import NOT_RATED
 from projections.state import Row, State
 
@@ -100,7 +101,10 @@ def status_on_scale(state: State, programme: str, name: str) -> Row:
         row = state.get("statuses", programme, name)
         if row is not None:
             return row
-    return {"status": name or NOT_RATED, "category": "unrated", "rank": None, "sort_order": 1000}
+    return {
+        "status": name or NOT_RATED, "category": "unrated", "rank": None, "sort_order": 1000,
+        "status_category": "not rated", "status_group": "", "colour": DEFAULT_COLOURS["unrated"],
+    }
 
 
 def subject_row(event: Event, aggregate_kind: str, programme: str | None, ref: str, **extra: str) -> Row:

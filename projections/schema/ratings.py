@@ -12,6 +12,7 @@ from projections.schema.model import (
     Table,
     column,
 )
+from projections.schema.scales import COLOUR, STATUS_CATEGORY, STATUS_GROUP
 
 RATING_TABLES: tuple[Table, ...] = (
     Table(
@@ -44,15 +45,19 @@ RATING_TABLES: tuple[Table, ...] = (
         (
             PROGRAMME,
             column("status", str, "Status name, e.g. Green, Amber, Red, Not yet due"),
-            column("category", str, "green, amber, red or unrated: what summaries and exceptions work from"),
+            column("category", str, "RAG band (green, amber, red or unrated) of the status's category"),
             column("rank", int, "Direction-of-travel rank, lower is better; empty for unrated statuses"),
             column("sort_order", int, "Position on the scale (0 first); statuses sort in scale order"),
             column("description", str, "What the status means, e.g. On track"),
             column("aliases", str, "Other spellings accepted, as a JSON list (e.g. Measure not due)"),
+            STATUS_CATEGORY,
+            STATUS_GROUP,
+            COLOUR,
+            column("needs_mitigation", int, "1 if an item with this status must say what mitigation is done"),
         ),
         pk=("programme", "status"),
         sort="sort_order",
-        facets=("programme", "category"),
+        facets=("programme", "status_category"),
     ),
     Table(
         "periods",
@@ -171,10 +176,13 @@ RATING_TABLES: tuple[Table, ...] = (
             PROGRAMME,
             PERIOD,
             PERIOD_START,
-            column("status", str, "Status"),
-            column("category", str, "green, amber, red or unrated"),
+            column("status", str, "Status, in the programme's own words, under the scale it was rated on"),
+            column("category", str, "RAG band (green, amber, red or unrated) of the status's category"),
             column("status_order", int, "Position of the status on the scale: sort by this"),
             column("count", int, "Number of items with this status in the period"),
+            STATUS_CATEGORY,
+            STATUS_GROUP,
+            COLOUR,
         ),
         pk=("programme", "period", "status"),
         indexes=(("programme", "period_start"),),
