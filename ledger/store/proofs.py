@@ -24,6 +24,10 @@ class ProofUnavailable(LedgerError):
     """No proof can be made: the position or checkpoint does not fit this log."""
 
 
+class NoSuchEvent(ProofUnavailable):
+    """There is no event at the position asked for."""
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -58,7 +62,7 @@ def inclusion_proof(log: MerkleLog, checkpoint_text: str, position: int) -> dict
     try:
         index = log.index_of(position)
     except ValueError:
-        raise ProofUnavailable(f"there is no event at position {position}") from None
+        raise NoSuchEvent(f"there is no event at position {position}") from None
     if index >= checkpoint.size:
         raise ProofUnavailable(
             f"the event at position {position} was recorded after the checkpoint "

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
+from contextlib import closing
 from html import unescape
 from pathlib import Path
 
@@ -127,3 +129,19 @@ def test_each_published_report_has_a_proof_of_its_publication(
     assert "as the file has" in said
     with pytest.raises(proofcheck.ProofFailed, match="report file's SHA-256"):
         proofcheck.check(proof, [proof["checkpoint"]], None, content + b" ")
+
+
+def test_no_proof_is_given_for_an_event_altered_behind_the_trees_back(
+    client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path
+) -> None:
+    with closing(sqlite3.connect(data_dir / "events.db")) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        with conn:
+            padded = "CAST(CAST(state AS TEXT) || ' ' AS BLOB)"
+            conn.execute(f"UPDATE stored_events SET state = {padded} WHERE rowid = 2")
+    auth.login("auditor")
+    response = client.get("/audit/proofs/2.json")
+    assert response.status_code == 409
+    assert "position 2 is not the one the Merkle tree holds" in response.get_data(as_text=True)
+    assert client.get("/audit/proofs/3.json").status_code == 200

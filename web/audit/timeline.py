@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from ledger.store import event_store
 from ledger.store import signed_checkpoints as signed
 from ledger.store.merkle import TreeNotBuilt, merkle_log
-from ledger.store.proofs import ProofUnavailable, inclusion_proof
+from ledger.store.proofs import NoSuchEvent, ProofUnavailable, inclusion_proof
 from projections import queries
 from web.audit.diffs import diff_html
 from web.audit.support import AUDIT_ROLES, PAGE_SIZE, Row, bp, data_dir, position_arg
@@ -142,8 +142,11 @@ def inclusion_proof_download(position: int) -> Response:
     try:
         checkpoint = signed.tree_checkpoint(log, event_store(data_dir()), signing_key([]))
         proof = inclusion_proof(log, checkpoint, position)
-    except ProofUnavailable:
+    except NoSuchEvent:
         abort(404)
+    except ProofUnavailable as error:  # the stored event disagrees with the tree: say so
+        current_app.logger.warning("inclusion proof refused: %s", error)
+        return Response(f"No proof: {error}. See the verify page.\n", status=409, mimetype="text/plain")
     except TreeNotBuilt as error:
         current_app.logger.warning("inclusion proof refused: %s", error)
         message = (
