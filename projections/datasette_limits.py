@@ -15,9 +15,11 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from datasette.app import Datasette
+from datasette.utils.asgi import BadRequest
 
 # A value 100 times the longest update the forms accept; the largest stored row is a few KB.
 MAX_VALUE_BYTES = 1_000_000
@@ -25,6 +27,10 @@ MAX_VALUE_BYTES = 1_000_000
 MAX_RESULT_BYTES = 20_000_000
 
 _NUMBER_BYTES = 8
+
+# True while a CSV export is being answered. Datasette's query view drops a query's error
+# when it writes CSV (an empty 200); BoundedDatasette.execute reads this to say it instead.
+CSV_EXPORT: ContextVar[bool] = ContextVar("govledger_csv_export", default=False)
 
 
 class ResultTooLarge(sqlite3.DataError):
@@ -64,13 +70,19 @@ def _counting_rows(make_row: Callable[[sqlite3.Cursor, tuple[Any, ...]], Any]) -
 
 
 class BoundedDatasette(Datasette):
-    """Datasette whose SQL errors say which bound a too-large answer hit: SQLite's own
-    "string or blob too big" does not say what the limit is or what to do."""
+    """Datasette whose SQL errors say which bound a too-large answer hit (SQLite's own
+    "string or blob too big" does not say what the limit is or what to do), and reach a
+    CSV export as a 400 instead of an empty file."""
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return await super().execute(*args, **kwargs)
-        except sqlite3.DataError as error:
+        except sqlite3.DatabaseError as error:
+            shown: Exception = error
             if getattr(error, "sqlite_errorname", None) == "SQLITE_TOOBIG":
-                raise ResultTooLarge(TOO_LARGE_MESSAGE) from error
-            raise
+                shown = ResultTooLarge(TOO_LARGE_MESSAGE)
+            if CSV_EXPORT.get():
+                raise BadRequest(str(shown)) from error
+            if shown is error:
+                raise
+            raise shown from error

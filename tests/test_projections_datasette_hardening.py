@@ -80,6 +80,14 @@ def test_a_giant_value_is_refused_at_once_with_a_clear_message(ds: Datasette, db
     assert page.status_code == 400 and "too large" in page.text and len(page.content) < 50_000
 
 
+def test_a_giant_value_in_a_csv_export_is_a_400_not_an_empty_file(ds: Datasette, db: Path) -> None:
+    response = get(ds, sql(db, "select randomblob(1000000000) as b", fmt="csv"), ANALYST)
+    assert response.status_code == 400 and len(response.content) < 50_000
+    assert "too large" in response.text
+    mistyped = get(ds, sql(db, "select 1 from nowhere", fmt="csv"), ANALYST)
+    assert mistyped.status_code == 400 and "no such table: nowhere" in mistyped.text
+
+
 def test_many_moderate_values_cannot_add_up_to_gigabytes(ds: Datasette, db: Path) -> None:
     rows = MAX_RESULT_BYTES // 900_000 + 5
     query = (
