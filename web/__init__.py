@@ -23,6 +23,7 @@ from web import (
     dashboards,
     errors,
     home,
+    leads,
     ratelimit,
     reports,
     security,
@@ -67,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     auth.init_app(app)
     home.init_app(app)
     admin.init_app(app)
+    leads.init_app(app)
     reports.init_app(app)
     updates.init_app(app)
     dashboards.init_app(app)

@@ -19,6 +19,7 @@ from web.backend import backend, read_model
 from web.forms import (
     AssignProgrammeForm,
     CreateAccountForm,
+    EmailForm,
     ProgrammeForm,
     ReasonForm,
     RoleForm,
@@ -212,6 +213,24 @@ def reactivate(username: str) -> str | Response:
             username, actor=current_user.username, reason=f.reason.data
         ),
         success=lambda f: "Account reactivated.",
+    )
+
+
+@bp.route("/accounts/<username>/email", methods=["GET", "POST"])
+@requires_role(ADMINISTRATOR)
+def set_email(username: str) -> str | Response:
+    """The address reminders of updates due are sent to."""
+    form = EmailForm()
+    if not form.is_submitted():
+        form.email.data = _account(username)["email"]
+    return _account_change(
+        username,
+        form,
+        template="admin/set_email.html",
+        command=lambda f: backend().ledger.set_email(
+            username, f.email.data, actor=current_user.username, reason=f.reason.data
+        ),
+        success=lambda f: "Email address saved." if f.email.data.strip() else "Email address removed.",
     )
 
 

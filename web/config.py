@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
 from ledger.config import resolve_data_dir
 
@@ -66,6 +66,13 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config.setdefault("CREDENTIALS_DB", data_dir / CREDENTIALS_DB)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get(SECRET_KEY_ENV) or load_or_create_secret(data_dir)
+
+
+def today() -> date:
+    """The date due and overdue are counted from: today, unless the app's TODAY setting
+    pins one (tests do, so days overdue don't depend on when they run)."""
+    pinned = current_app.config.get("TODAY")
+    return pinned if isinstance(pinned, date) else date.today()
 
 
 def byte_count(text: str, setting: str) -> int:

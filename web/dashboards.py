@@ -27,6 +27,7 @@ from ledger.periods import Period
 from ledger.refs import natural_sort_key
 from projections import queries
 from web.backend import read_model
+from web.config import today
 from web.permissions import can_read, may_view, requires_login
 
 bp = Blueprint("dashboards", __name__)
@@ -154,6 +155,18 @@ def dashboard_page(database: Any, slug: str, period_text: str | None) -> Row:
     }
 
 
+def due_by_programme(database: Any) -> dict[str, Row]:
+    """Per programme, over its opened periods: items not yet updated, how many of them
+    are overdue, and the most days overdue (as at today)."""
+    totals: dict[str, Row] = {}
+    for row in queries.get_due_summary(database, today=today()):
+        total = totals.setdefault(row["programme"], {"not_updated": 0, "overdue": 0, "most_days_overdue": 0})
+        total["not_updated"] += row["not_updated"]
+        total["overdue"] += row["overdue"]
+        total["most_days_overdue"] = max(total["most_days_overdue"], row["most_days_overdue"] or 0)
+    return totals
+
+
 def history_page(database: Any, slug: str) -> Row:
     programme = programme_or_404(database, slug)
     grid = queries.get_grid(database, slug)
@@ -214,14 +227,18 @@ def humanise(event_type: str) -> str:
 @bp.route("/programmes")
 @requires_login
 def programmes() -> str:
-    return render_template("dashboards/programmes.html", programmes=queries.get_programmes(db()))
+    return render_template(
+        "dashboards/programmes.html", programmes=queries.get_programmes(db()), due=due_by_programme(db())
+    )
 
 
 @bp.route("/programmes/<programme>/dashboard")
 @requires_login
 def dashboard(programme: str) -> str:
     page = dashboard_page(db(), programme, request.args.get("period"))
-    return render_template("dashboards/dashboard.html", **page, reports_url=reports_url(programme))
+    # Due and overdue are as at today: the live dashboard shows them, an as-at one doesn't.
+    due = queries.get_due(db(), today=today(), programme=page["programme"]["programme"])
+    return render_template("dashboards/dashboard.html", **page, reports_url=reports_url(programme), due=due)
 
 
 @bp.route("/programmes/<programme>/history")

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -19,6 +20,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    DateField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -139,6 +142,48 @@ class AssignProgrammeForm(ProgrammeForm):
 class ReasonForm(FlaskForm):
     reason = reason_field("Reason", "Auditors will see this with your name.")
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class EmailForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        description="Reminders of updates due go here. Leave it empty to remove the address.",
+        widget=GovTextInput(),
+        validators=[Length(max=320)],
+    )
+    reason = reason_field("Reason", "Auditors will see this with your name.")
+    submit = SubmitField("Save email address", widget=GovSubmitInput())
+
+
+class LeadForm(FlaskForm):
+    """Link a lead (one item's, or every item a free-text lead names) to an account."""
+
+    lead_officer = HiddenField()
+    account = SelectField("Account", widget=GovSelect(), validate_choice=False)
+    reason = reason_field(
+        "Reason", "Auditors will see this with your name, for example 'Leads the roads programme'."
+    )
+    submit = SubmitField("Link lead", widget=GovSubmitInput())
+
+
+class DueDateField(DateField):
+    """A GOV.UK date input (day, month, year) whose error says what to type."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
+
+    def process(self, formdata: Any, data: Any = None, **kwargs: Any) -> None:
+        super().process(formdata, data, **kwargs)
+        if self.raw_data is not None and len(self.raw_data) != 3:
+            # The widget shows day, month and year: a post missing some shows them empty.
+            self.raw_data = [*self.raw_data, "", "", ""][:3]
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and any(str(v).strip() for v in valuelist):
+            try:
+                super().process_formdata([" ".join(str(v).strip() for v in valuelist)])
+            except ValueError:
+                raise ValueError(f"{self.label.text} must be a real date, for example 15 7 2024") from None
 
 
 # The largest whole number SQLite (and so the event store's versions and positions) holds.

@@ -26,6 +26,7 @@ from projections.queries.connection import Connection, Db, Row, connect_read_onl
 from projections.queries.cycle import (
     get_due,
     get_due_summary,
+    get_item_leads,
     get_period_openings,
     get_reminders,
     get_reminders_to_send,
@@ -84,6 +85,7 @@ __all__ = [
     "get_indicators",
     "get_item",
     "get_item_history",
+    "get_item_leads",
     "get_item_timeline",
     "get_missing_updates",
     "get_period_openings",

@@ -91,6 +91,18 @@ def get_unlinked_leads(db: Db) -> list[Row]:
     return sorted(leads.values(), key=lambda lead: (-len(lead["items"]), lead["lead_officer"].casefold()))
 
 
+def get_item_leads(db: Db, *, programme: str | None = None, lead_account: str | None = None) -> list[Row]:
+    """Every item's lead (or one programme's, or one account's items): programme, ref,
+    title, lead_officer (the text) and lead_account (empty while free text only)."""
+    return rows(
+        db,
+        "SELECT programme, ref, title, lead_officer, COALESCE(lead_account, '') AS lead_account "
+        "FROM items WHERE (:programme IS NULL OR programme = :programme) "
+        "AND (:lead IS NULL OR lead_account = :lead) ORDER BY programme, sort_key",
+        {"programme": programme, "lead": lead_account},
+    )
+
+
 def get_reminders_to_send(db: Db, *, today: date) -> list[Row]:
     """One row per lead with an account and items outstanding in an opened period:
     username, display_name, email, active, and items (due rows, overdue_days as at `today`)."""

@@ -30,6 +30,8 @@ def record_items(ledger: Ledger) -> None:
         ledger.register_item(
             PROGRAMME, ref, kind="action", title=title, parent_ref="P1", lead_officer="Jo Lead", actor="setup"
         )
+        # The officer leads both actions, so "My items" lists them (issue 12: leads are accounts).
+        ledger.link_lead(PROGRAMME, ref, OFFICER, actor="setup", reason="Jo Lead's account")
     ledger.record_status(
         PROGRAMME, "A1.1", period=Q1, status="Green", update="Both hubs on track.", actor="setup"
     )

@@ -15,7 +15,7 @@ from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, S
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ledger.domain import CONFIDENCE_LEVELS, NARRATIVE_SECTIONS
-from web.forms import whole_number
+from web.forms import DueDateField, whole_number
 
 TEXT_LIMIT = 10_000  # generous: a long update is normal, a megabyte is not
 REASON_HINT = "Auditors will see this with your name and the time."
@@ -205,3 +205,24 @@ class NarrativeForm(VersionedForm):
 
 for _key, _heading in NARRATIVE_SECTIONS.items():
     setattr(NarrativeForm, _key, _textarea(_heading))
+
+
+class OpenPeriodForm(FlaskForm):
+    period = _period()
+    due_date = DueDateField(
+        "Updates due by",
+        description="For example, 15 7 2024. Leads are reminded of what they owe; after this date "
+        "it shows as overdue.",
+        validators=[InputRequired("Enter the date updates are due")],
+    )
+    reason = _textarea("Note (optional)", REASON_HINT)
+
+
+class ExtendPeriodForm(FlaskForm):
+    period = _period()
+    due_date = DueDateField(
+        "New due date",
+        description="Later than the date now set, for example 31 7 2024.",
+        validators=[InputRequired("Enter the new due date")],
+    )
+    reason = _textarea("Reason", REASON_HINT, required="Enter why updates are due later")

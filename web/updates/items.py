@@ -11,6 +11,8 @@ from wtforms import SelectChoice
 
 from projections import queries
 from web.backend import ledger
+from web.config import today
+from web.permissions import PROGRAMME_MANAGER
 from web.updates.forms import CorrectionForm, StatusUpdateForm
 from web.updates.support import (
     Programme,
@@ -31,7 +33,9 @@ from web.updates.support import (
 @bp.route("/my-items")
 @writers_only
 def my_items() -> str:
-    """Per programme of mine: what is due this period and what is still missing."""
+    """Per programme of mine: what is due this period and what is still missing. Officers
+    see the items they lead; programme managers see every item in their programmes."""
+    lead = None if current_user.has_role(PROGRAMME_MANAGER) else current_user.username
     sections = []
     for slug in current_user.programmes:
         programme = load_programme(slug)
@@ -40,13 +44,25 @@ def my_items() -> str:
         period = programme.current_period
         grid = queries.get_grid(db(), programme.slug, [period.label])["rows"]
         missing = queries.get_missing_updates(db(), programme.slug, period.label)
+        recorded = queries.get_ratings(db(), programme.slug, period.label)
+        if lead is not None:
+            mine = {
+                r["ref"] for r in queries.get_item_leads(db(), programme=programme.slug, lead_account=lead)
+            }
+            grid, missing, recorded = (
+                [r for r in rows if r["ref"] in mine] for rows in (grid, missing, recorded)
+            )
         sections.append(
             {
                 "programme": programme,
                 "period": period,
                 "due": [row for row in grid if row["child_count"] == 0],
                 "missing": missing,
-                "recorded": queries.get_ratings(db(), programme.slug, period.label),
+                "recorded": recorded,
+                "outstanding": queries.get_due(
+                    db(), today=today(), programme=programme.slug, lead_account=lead
+                ),
+                "mine_only": lead is not None,
             }
         )
     return render_template("updates/my_items.html", sections=sections, people=people())
