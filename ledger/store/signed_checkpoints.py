@@ -36,7 +36,7 @@ from ledger.errors import LedgerError
 from ledger.store import sqlite as sqlite_store
 from ledger.store.chain import PAGE_SIZE, Checkpoint, Row
 from ledger.store.checkpoints import ChainBroken
-from ledger.store.merkle import EMPTY_ROOT, MerkleLog, event_leaf_input, leaf_hash, node_hash
+from ledger.store.merkle import Frontier, MerkleLog, event_leaf_input, leaf_hash
 from ledger.store.verification import EventStore, Progress, VerifyResult, verify
 
 ORIGIN_ENV = "GOVLEDGER_LOG_ORIGIN"
@@ -115,25 +115,14 @@ def signing_key_from_env(env: Mapping[str, str] | None = None) -> SigningKey | N
 
 def root_of_rows(pages: Iterable[Sequence[Row]], size: int | None = None) -> tuple[int, bytes]:
     """(size, RFC 9162 root) of the first `size` events (all, by default) of verification
-    rows: a stack of complete-subtree hashes, so memory stays O(log n)."""
+    rows, in one pass with the tree's right edge only (O(log n) memory)."""
     events = (row for rows in pages for row in rows if row[1])  # row[1]: has an event
-    stack: list[tuple[int, bytes]] = []  # (level, hash) along the right edge
-    count = 0
+    frontier = Frontier()
     for position, _, oid, version, topic, state, *_ in islice(events, size):
-        level, current = 0, leaf_hash(event_leaf_input((position, oid, version, topic, state)))
-        while stack and stack[-1][0] == level:
-            current = node_hash(stack.pop()[1], current)
-            level += 1
-        stack.append((level, current))
-        count += 1
-    if size is not None and count < size:
-        raise ChainBroken(f"the log holds {count} events, fewer than {size}")
-    if not stack:
-        return 0, EMPTY_ROOT
-    root = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
-        root = node_hash(left, root)
-    return count, root
+        frontier.add(leaf_hash(event_leaf_input((position, oid, version, topic, state))))
+    if size is not None and frontier.size < size:
+        raise ChainBroken(f"the log holds {frontier.size} events, fewer than {size}")
+    return frontier.size, frontier.root()
 
 
 def log_root(store: EventStore, size: int | None = None) -> tuple[int, bytes]:
