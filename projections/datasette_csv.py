@@ -3,7 +3,7 @@
 Datasette writes a cell such as `=HYPERLINK(...)` raw, and a spreadsheet opening the file
 runs it. Datasette has no hook for CSV cells, so its CSV response is rewritten on the way
 out: split into records (a record ends at CRLF outside quotes), each cell passed through
-the audit log export's `neutralise`, and written again. Streaming (`_stream=on`) stays
+the app's one formula guard (`ledger.transfer.cells.protect_csv`), and written again. Streaming (`_stream=on`) stays
 streaming: each record is sent as soon as it is complete.
 """
 
@@ -14,7 +14,7 @@ import io
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from web.audit import neutralise
+from ledger.transfer.cells import protect_csv as neutralise  # the app's one formula guard
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
