@@ -135,6 +135,19 @@ WHERE programme = :programme
 ORDER BY period_start, status_order
 """,
     },
+    "overdue": {
+        "title": "Overdue updates",
+        "description": (
+            "Items in opened periods with no update yet and past their due date, most days "
+            "overdue first (as at today). Leave the programme empty for every programme."
+        ),
+        "sql": """
+SELECT programme, ref, title, period, due_date, overdue_days, lead_account, lead_officer
+FROM due
+WHERE updated = 0 AND overdue_days > 0 AND (:programme = '' OR programme = :programme)
+ORDER BY overdue_days DESC, programme, period_start, sort_key
+""",
+    },
 }
 
 _STATUS_COLOURS = {
