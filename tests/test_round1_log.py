@@ -3,7 +3,9 @@ still verifies with the same head and replays to exactly the projections round 1
 
 The fixture (tests/fixtures/round1/) is the demo's log plus one of every other command,
 written by round 1's code: 265 events of 32 topics such as `ledger.domain:Item.StatusRecorded`.
-`projections.json` is round 1's own projections of it, every table and view, rows sorted.
+`projections.json` is round 1's own projections of it: every table and view, its columns
+and its rows. Later rounds may add tables and columns, but must give round 1's columns the
+same rows.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from test_projections_support import data_tables, dump
-
 from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.store import verify_store
@@ -24,8 +24,19 @@ from projections.system import build
 ROUND1 = Path(__file__).parent / "fixtures" / "round1"
 
 
-def _normalised(tables: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[Any]]:
-    return json.loads(json.dumps(tables, sort_keys=True, default=str))
+def _round1_columns(path: Path, tables: dict[str, Any]) -> dict[str, Any]:
+    """The replayed read model cut down to round 1's tables and columns, rows sorted as the
+    fixture's are (through JSON, so values compare as the fixture stores them)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        replayed = {}
+        for name, table in tables.items():
+            columns = ", ".join(f'"{column}"' for column in table["columns"])
+            rows = [list(row) for row in conn.execute(f'SELECT {columns} FROM "{name}"')]
+            replayed[name] = {"columns": table["columns"], "rows": sorted(rows, key=repr)}
+    finally:
+        conn.close()
+    return json.loads(json.dumps(replayed, sort_keys=True, default=str))
 
 
 def _copy_of_the_log(tmp_path: Path) -> Path:
@@ -59,4 +70,5 @@ def test_a_round1_log_replays_to_round1s_projections(tmp_path: Path) -> None:
         ledger.close()
     assert applied == 265
     expected = json.loads((ROUND1 / "projections.json").read_text())
-    assert _normalised(data_tables(dump(tmp_path / "replayed.db"))) == expected
+    assert len(expected) == 21
+    assert _round1_columns(tmp_path / "replayed.db", expected) == expected
