@@ -24,7 +24,8 @@ from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.store.chain import hashed_originator_id, leaf_input
 from ledger.store.merkle import MerkleLog, TreeNotBuilt, leaf_hash
-from ledger.store.postgres import LEDGER_EVENTS_TABLE, merkle_table_names
+from ledger.store.postgres import LEDGER_EVENTS_TABLE
+from ledger.store.postgres_merkle import merkle_table_names
 
 if __package__:
     from .postgres_server import Database, PostgresServer, find_pg_bin

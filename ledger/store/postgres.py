@@ -21,14 +21,9 @@ Unlike SQLite's rowids, notification ids can have gaps: a transaction that rolls
 So verification on PostgreSQL treats gaps as normal and relies on the chain to expose
 deletions (ledger.store.verification).
 
-The same transaction adds the events' leaves to the Merkle tree (ledger.store.merkle),
-in two more tables named after the events table:
-
-    <events table>_merkle_leaves (leaf_index bigint PRIMARY KEY, position bigint UNIQUE)
-    <events table>_merkle_nodes  (level smallint, node_index bigint, hash bytea)
-
-Leaf indices are dense where positions have gaps. A log older than the tree gets it from
-`merkle_extend` (`govledger merkle-backfill`); until then appends leave the tree alone.
+The same transaction adds the events' leaves to the Merkle tree, in two more tables
+named after the events table (ledger.store.postgres_merkle). A log older than the tree
+gets it from `govledger merkle-backfill`; until then appends leave the tree alone.
 
 Triggers refuse UPDATE, DELETE and TRUNCATE on all four tables. As with SQLite they guard
 against mistakes, not against a superuser or the tables' owner (who can disable them):
@@ -37,8 +32,7 @@ that is what the chain and checkpoints are for.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,7 +52,8 @@ from ledger.store.chain import (
     leaf_input,
     pages,
 )
-from ledger.store.merkle import EventRow, NodeKey, TreeRows, TreeState, event_leaves, extension, leaf_hash
+from ledger.store.merkle import leaf_hash
+from ledger.store.postgres_merkle import PostgresMerkleTree
 
 if TYPE_CHECKING:
     import psycopg
@@ -77,13 +72,9 @@ def chain_table_name(events_table: str) -> str:
     return f"{events_table}_chain"
 
 
-def merkle_table_names(events_table: str) -> tuple[str, str]:
-    """The Merkle tree's (leaves, nodes) tables for an events table."""
-    return f"{events_table}_merkle_leaves", f"{events_table}_merkle_nodes"
-
-
-class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """PostgresApplicationRecorder that appends a hash-chain row for every event."""
+class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplicationRecorder):
+    """PostgresApplicationRecorder that appends a hash-chain row and a Merkle tree leaf
+    (ledger.store.postgres_merkle) for every event."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         if datastore.enable_db_functions:
@@ -105,26 +96,6 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "head bytea NOT NULL)"
             ).format(schema=schema, chain=chain)
         )
-        self.leaves_table_name, self.nodes_table_name = merkle_table_names(events_table_name)
-        self.check_identifier_length(self.leaves_table_name)
-        self.check_identifier_length(self.nodes_table_name)
-        events = Identifier(self.events_table_name)
-        leaves = Identifier(self.leaves_table_name)
-        nodes = Identifier(self.nodes_table_name)
-        self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{leaves} ("
-                "leaf_index bigint PRIMARY KEY, "
-                "position bigint NOT NULL UNIQUE)"
-            ).format(schema=schema, leaves=leaves),
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{nodes} ("
-                "level smallint NOT NULL, "
-                "node_index bigint NOT NULL, "
-                "hash bytea NOT NULL, "
-                "PRIMARY KEY (level, node_index))"
-            ).format(schema=schema, nodes=nodes),
-        ]
         self.select_head_statement = SQL(
             "SELECT position, head FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
         ).format(schema=schema, chain=chain)
@@ -136,38 +107,7 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{chain} (position, leaf, head) "
             "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])"
         ).format(schema=schema, chain=chain)
-        # One statement, so the three figures come from one snapshot.
-        self.select_tree_state_statement = SQL(
-            "SELECT t.leaf_index, t.position, (SELECT max(notification_id) FROM {schema}.{events}) AS last "
-            "FROM (SELECT NULL) AS one LEFT JOIN LATERAL (SELECT leaf_index, position FROM {schema}.{leaves} "
-            "ORDER BY leaf_index DESC LIMIT 1) AS t ON true"
-        ).format(schema=schema, events=events, leaves=leaves)
-        self.select_nodes_statement = SQL(
-            "SELECT n.level, n.node_index, n.hash "
-            "FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, node_index) "
-            "JOIN {schema}.{nodes} AS n USING (level, node_index)"
-        ).format(schema=schema, nodes=nodes)
-        self.insert_leaves_statement = SQL(
-            "INSERT INTO {schema}.{leaves} (leaf_index, position) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
-        ).format(schema=schema, leaves=leaves)
-        self.insert_nodes_statement = SQL(
-            "INSERT INTO {schema}.{nodes} (level, node_index, hash) "
-            "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])"
-        ).format(schema=schema, nodes=nodes)
-        self.select_position_statement = SQL(
-            "SELECT position AS found FROM {schema}.{leaves} WHERE leaf_index = %s"
-        ).format(schema=schema, leaves=leaves)
-        self.select_index_statement = SQL(
-            "SELECT leaf_index AS found FROM {schema}.{leaves} WHERE position = %s"
-        ).format(schema=schema, leaves=leaves)
-        self.select_event_rows_statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(schema=schema, events=events)
-        self.lock_events_statement = SQL("LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE").format(
-            schema=schema, events=events
-        )
+        self.sql_create_statements += self._define_merkle_tree(schema)
 
     # --- schema ------------------------------------------------------------------------
 
@@ -279,81 +219,7 @@ class HashChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             heads.append(head)
             tree_leaves.append((position, leaf_hash(leaf_input(position, *fields))))
         curs.execute(self.insert_chain_statement, (list(positions), leaves, heads), prepare=True)
-        curs.execute(self.select_tree_state_statement, prepare=True)
-        state = curs.fetchone()
-        assert state is not None
-        if state["position"] == last_position:  # else the tree predates this log: backfill first
-            size = 0 if state["leaf_index"] is None else state["leaf_index"] + 1
-            self._insert_tree(curs, extension(size, functools.partial(self._read_nodes, curs), tree_leaves))
-
-    # --- the Merkle tree ---------------------------------------------------------------
-
-    def _insert_tree(self, curs: Cursor[DictRow], rows: TreeRows) -> None:
-        indices, positions = zip(*rows.leaves, strict=True) if rows.leaves else ((), ())
-        curs.execute(self.insert_leaves_statement, (list(indices), list(positions)), prepare=True)
-        levels, node_indices, hashes = zip(*rows.nodes, strict=True) if rows.nodes else ((), (), ())
-        curs.execute(
-            self.insert_nodes_statement, (list(levels), list(node_indices), list(hashes)), prepare=True
-        )
-
-    def _read_nodes(self, curs: Cursor[DictRow], keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        if not keys:
-            return {}
-        levels, indices = zip(*keys, strict=True)
-        curs.execute(self.select_nodes_statement, (list(levels), list(indices)), prepare=True)
-        return {(r["level"], r["node_index"]): bytes(r["hash"]) for r in curs.fetchall()}
-
-    def _tree_state(self, curs: Cursor[DictRow]) -> TreeState:
-        curs.execute(self.select_tree_state_statement, prepare=True)
-        row = curs.fetchone()
-        assert row is not None
-        size = 0 if row["leaf_index"] is None else row["leaf_index"] + 1
-        return TreeState(size, row["position"], row["last"])
-
-    def merkle_state(self) -> TreeState:
-        with self.datastore.transaction(commit=False) as curs:
-            return self._tree_state(curs)
-
-    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        with self.datastore.transaction(commit=False) as curs:
-            return self._read_nodes(curs, list(keys))
-
-    def merkle_position(self, index: int) -> int | None:
-        return self._lookup(self.select_position_statement, index)
-
-    def merkle_index(self, position: int) -> int | None:
-        return self._lookup(self.select_index_statement, position)
-
-    def _lookup(self, statement: SQL | Any, key: int) -> int | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, (key,), prepare=True)
-            row = curs.fetchone()
-        return None if row is None else row["found"]
-
-    def _event_rows(self, curs: Cursor[DictRow], after: int, limit: int) -> list[EventRow]:
-        curs.execute(self.select_event_rows_statement, (after, limit), prepare=True)
-        return [
-            (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-            for r in curs.fetchall()
-        ]
-
-    def event_row(self, position: int) -> EventRow | None:
-        with self.datastore.transaction(commit=False) as curs:
-            rows = self._event_rows(curs, position - 1, 1)
-        return rows[0] if rows and rows[0][0] == position else None
-
-    def merkle_extend(self, limit: int) -> TreeState:
-        """Add up to `limit` of the events the tree does not cover yet, in one
-        transaction holding the events table's EXCLUSIVE lock (so no append interleaves)."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.lock_events_statement)
-            state = self._tree_state(curs)
-            if state.current:
-                return state
-            rows = self._event_rows(curs, state.last_leaf_position or 0, limit)
-            read = functools.partial(self._read_nodes, curs)
-            self._insert_tree(curs, extension(state.leaves, read, event_leaves(rows)))
-            return self._tree_state(curs)
+        self._grow_tree(curs, last_position, tree_leaves)
 
     # --- reading the chain -------------------------------------------------------------
 
