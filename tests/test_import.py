@@ -21,13 +21,12 @@ import openpyxl
 import pytest
 from import_bombs import bomb_workbook
 
+from govledger.demo.load import SEED_DIR as SEED  # the demo's own seed CSVs
 from ledger.application import Ledger, open_ledger
 from ledger.transfer import archive
 from ledger.transfer.importing import Prepared, import_file, prepare, record
 from ledger.transfer.kinds import COLUMNS, OPTIONAL_COLUMNS
 from ledger.transfer.results import ImportResult, RefusedFile
-
-SEED = Path(__file__).resolve().parents[1] / "govledger" / "demo" / "seed"
 
 Tables = dict[str, list[dict[str, str]]]
 

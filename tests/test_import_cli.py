@@ -12,9 +12,8 @@ from click.testing import CliRunner, Result
 from import_bombs import bomb_workbook
 
 from govledger.commands.transfer import export_command, import_command
+from govledger.demo.load import SEED_DIR as SEED  # the demo's own seed CSVs
 from ledger.application import open_ledger
-
-SEED = Path(__file__).resolve().parents[1] / "govledger" / "demo" / "seed"
 
 
 @pytest.fixture(autouse=True)

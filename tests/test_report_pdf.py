@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from browser_support import launch_chromium
-from test_reports_support import DEMO_PLAN, Q1, SEED_DIR
+from test_reports_support import DEMO_PLAN, Q1
 
+from govledger.demo.load import SEED_DIR
 from projections.reports import build_report, render_html
 from projections.system import System, open_system
 

@@ -15,7 +15,6 @@ with indicators for Q4 2023/24 and Q1 2024/25, and a narrative summary.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from ledger.application import Batch, Ledger
 
@@ -25,7 +24,6 @@ PLAN = "test-plan"
 PLAN_NAME = "Test plan"
 Q1 = "2024/25 Q1"
 Q4 = "2023/24 Q4"
-SEED_DIR = Path(__file__).resolve().parent.parent / "ledger" / "demo" / "seed"
 DEMO_PLAN = "cheshire-east-plan-2024-25"
 
 # (ref, kind, title, parent ref)
