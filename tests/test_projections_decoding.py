@@ -104,3 +104,27 @@ def test_a_damaged_event_fails_as_the_library_fails(ledger: Ledger) -> None:
         _by_the_library(ledger, damaged)
     with pytest.raises(type(expected.value)):
         EventDecoder(ledger.mapper)(damaged)
+
+
+def test_a_store_without_its_own_reader_is_read_through_select_notifications(tmp_path: Path) -> None:
+    """Any other eventsourcing store (here the in-memory one) is read page by page
+    through its select_notifications, and projects as SQLite does."""
+    from test_projections_support import record_plan
+
+    from projections.handlers import HANDLERS
+    from projections.projector import Projector
+
+    app = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    try:
+        record_plan(app)
+        read = event_page_reader(app.recorder)
+        rows = [*read(0, 5), *read(5, 1000)]
+        expected = app.recorder.select_notifications(start=1, limit=1000)
+        assert rows == [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in expected]
+        assert [r[0] for r in read(2, 10, 4)] == [3, 4]
+        projector = Projector(app, tmp_path / "memory.db", handlers=HANDLERS, page_size=4)
+        assert projector.catch_up() == len(rows)
+        assert projector.position == rows[-1][0]
+        projector.close()
+    finally:
+        app.close()
