@@ -7,6 +7,7 @@ Merkle tree.
                       inclusion and consistency proofs (`merkle_log`), and its backfill
     sqlite.py         the hash-chained SQLite recorder, and reading its file read-only
     postgres.py       the hash-chained PostgreSQL recorder, and reading it in a snapshot
+    postgres_merkle.py  its Merkle tree tables (SQLite's are in sqlite.py)
     verification.py   `verify`: recompute the chain and name the first bad position
     checkpoints.py    `write_checkpoint`: record the verified head for later
 
