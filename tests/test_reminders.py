@@ -238,3 +238,77 @@ def test_host_and_port_settings_with_a_wrong_password_fail_and_record_nothing(
     env["GOVLEDGER_SMTP_PASSWORD"] = PASSWORD
     assert run(cycle, "2024-07-20", env).exit_code == 0
     assert len(inbox.received) == 2
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, for an SMTPS server on loopback."""
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_smtps_sends_over_tls_checking_the_servers_certificate(
+    cycle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        ssl_context=server_tls,
+        authenticator=_authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        env = {**settings(port), "GOVLEDGER_SMTP_URL": f"smtps://relay:{PASSWORD}@127.0.0.1:{port}"}
+        # Not trusted: refused, nothing sent or recorded.
+        refused = run(cycle, "2024-07-20", env)
+        assert refused.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in refused.output
+        assert inbox.received == [] and reminder_rows(cycle) == []
+        # Trusted (OpenSSL reads SSL_CERT_FILE for the default verify paths): sent.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        sent = run(cycle, "2024-07-20", env)
+        assert sent.exit_code == 0, sent.output
+        assert sorted(r for rcpt, _ in inbox.received for r in rcpt) == [
+            "jo@example.gov.uk",
+            "sam@example.gov.uk",
+        ]
+        assert len(reminder_rows(cycle)) == 3
+    finally:
+        controller.stop()
