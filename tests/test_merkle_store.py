@@ -8,11 +8,13 @@ verifiers in tests/test_merkle.py, fed the events as read straight from the file
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import sqlite3
 from pathlib import Path
 from uuid import uuid4
 
+import helpers_store
 import pytest
 from click.testing import CliRunner
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -117,6 +119,32 @@ def test_reading_nodes_looks_each_up_by_its_key(tmp_path: Path) -> None:
         plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", [0, 0, 1, 0, 2, 0])]
     assert any(step.startswith("SEARCH n USING PRIMARY KEY") for step in plan), plan
     assert not any("SCAN n" in step for step in plan), plan
+
+
+def test_processes_appending_at_once_keep_one_tree(tmp_path: Path) -> None:
+    # Each append reads the right edge under SQLite's write lock, so interleaved
+    # writers can neither fork the tree nor lose a leaf.
+    workers, counts = 3, 8
+    helpers_store.make_app(tmp_path).close()  # create the file first, as test_store does
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(workers)
+    processes = [
+        ctx.Process(target=helpers_store.concurrent_writer, args=(str(tmp_path), worker, barrier, counts))
+        for worker in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=300)
+    assert [p.exitcode for p in processes] == [0] * workers
+    inputs = stored_inputs(tmp_path / EVENTS_DB)
+    app = helpers_store.make_app(tmp_path)
+    try:
+        log = MerkleLog(app.recorder)
+        assert log.size() == len(inputs) > workers * counts
+        assert log.root() == Naive(inputs).mth(0, len(inputs))
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize("table", ["merkle_leaves", "merkle_nodes"])
