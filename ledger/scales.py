@@ -240,6 +240,10 @@ def build_scale(key: str, name: str, statuses: list[Status]) -> Scale:
     if problems:
         index, column, message = problems[0]
         raise InvalidValue(f"Status {index + 1}: {message}", field=column)
+    if all(s.rank is None for s in statuses):
+        # Direction of travel: rated statuses rank in scale order, best first.
+        rated = [s for s in statuses if s.band != "unrated"]
+        statuses = [replace(s, rank=rated.index(s)) if s in rated else s for s in statuses]
     return Scale(name.strip(), tuple(statuses), key)
 
 

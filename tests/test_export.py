@@ -253,7 +253,8 @@ def test_the_export_command(rich: Ledger, tmp_path: Path) -> None:
     rich.close()  # the command opens its own
     result = CliRunner().invoke(export_command, [str(tmp_path / "out.xlsx")], obj={"data_dir": data_dir})
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"Exported to {tmp_path / 'out.xlsx'} (programmes: 4, items: 100,")
+    out = tmp_path / "out.xlsx"
+    assert result.output.startswith(f"Exported to {out} (scales: 0, programmes: 4, items: 100,")
 
     missing = CliRunner().invoke(export_command, [str(tmp_path / "x")], obj={"data_dir": tmp_path / "none"})
     assert missing.exit_code == 1

@@ -12,7 +12,7 @@ from typing import Any
 from ledger.application import Ledger
 from ledger.errors import InvalidValue, LedgerError
 from ledger.periods import Period
-from ledger.scales import Scale
+from ledger.scales import Scale, Status, scale_id
 from ledger.transfer.kinds import BY_NAME, COLUMNS
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
@@ -47,6 +47,7 @@ class Checker:
         self.skipped = 0
         self._periods: dict[tuple[str, str], str] = {}
         self._statuses: dict[tuple[str, str, bool], str] = {}
+        self.scale_rows: dict[str, Any] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -99,6 +100,13 @@ class Checker:
         earlier row of the file) has the programme already."""
         if self.lookup(slug) is None:
             self.programmes[key(slug)] = ProgrammeInfo(slug, cadence, scale)
+
+    def scale(self, text: str) -> Scale:
+        """The scale a programmes row names: one this file defines, else the ledger's."""
+        first = self.scale_rows.get(scale_id(text))
+        if first is not None:
+            return Scale(first.name, tuple(Status.from_dict(s) for s in first.statuses), first.scale)
+        return self.ledger.find_scale(text)
 
     def period(self, programme: ProgrammeInfo, text: str) -> str:
         cached = (programme.cadence, text)

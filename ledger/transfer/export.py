@@ -28,9 +28,19 @@ from eventsourcing.domain import Aggregate
 
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, resolve_data_dir
-from ledger.domain import NARRATIVE_SECTIONS, Dependency, Indicator, Item, Narrative, Programme, Risk
+from ledger.domain import (
+    NARRATIVE_SECTIONS,
+    Dependency,
+    Indicator,
+    Item,
+    Narrative,
+    Programme,
+    Risk,
+    StatusScale,
+)
 from ledger.transfer.cells import needs_text_type, number_cell, protect_csv, text_cell
 from ledger.transfer.kinds import KINDS, header, scale_key
+from ledger.transfer.kinds.scales import scale_rows
 
 PAGE = 1_000  # notifications read per query
 
@@ -97,6 +107,8 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
 
     for aggregate in of.values():
         match aggregate:
+            case StatusScale():
+                tables["scales"].extend(scale_rows(aggregate.scale, state.last_reason[aggregate.id]))
             case Programme():
                 contact = aggregate.contact
                 tables["programmes"].append([

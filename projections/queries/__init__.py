@@ -9,7 +9,8 @@ projections.schema.
 
 One module per page family: programmes (and accounts), cycle (due, overdue, leads to
 link, reminders), dashboards (summaries,
-exceptions, grid, search), items (details, texts, timeline), reports (indicators, risks,
+exceptions, grid, search), scales (scales, changes of scale, summaries by category
+and group), items (details, texts, timeline), reports (indicators, risks,
 dependencies, narratives, publications) and audit (the audit log and as-at positions).
 """
 
@@ -65,6 +66,7 @@ from projections.queries.reports import (
     get_risks,
     get_sections,
 )
+from projections.queries.scales import get_scale_changes, get_scales
 
 __all__ = [
     "AuditFilter",
@@ -102,6 +104,8 @@ __all__ = [
     "get_reminders_to_send",
     "get_risks",
     "get_scale",
+    "get_scale_changes",
+    "get_scales",
     "get_sections",
     "get_snapshot_name",
     "get_summary",

@@ -8,22 +8,28 @@ from typing import Any
 
 from projections.queries.connection import Db, Row, rows
 from projections.queries.programmes import get_periods, get_programmes
+from projections.queries.scales import category_totals, group_totals, map_onto_current_scale
 
 
 def get_summary(db: Db, programme: str, period: str) -> Row:
     """Status counts for a period, every status of the scale in scale order (zeros
     included): {programme, period, total, statuses: [{status, category, sort_order,
-    description, count}]}. Statuses no longer on the scale (and Not rated) come last."""
+    description, count, status_category, status_group, colour}], groups, categories}.
+    Statuses no longer on the scale (and Not rated) come last; `groups` are the scale's
+    group totals beside their parts, `categories` the counts by category (see
+    projections.queries.scales)."""
     statuses = rows(
         db,
         """
-        SELECT s.status, s.category, s.sort_order, s.description, coalesce(r.count, 0) AS count
+        SELECT s.status, s.category, s.sort_order, s.description, coalesce(r.count, 0) AS count,
+               s.status_category, s.status_group, s.colour
         FROM statuses s
         LEFT JOIN rag_summary r
           ON r.programme = s.programme AND r.period = ? AND r.status = s.status
         WHERE s.programme = ?
         UNION ALL
-        SELECT r.status, r.category, r.status_order, '', r.count
+        SELECT r.status, r.category, r.status_order, '', r.count, r.status_category, r.status_group,
+               r.colour
         FROM rag_summary r
         WHERE r.programme = ? AND r.period = ?
           AND r.status NOT IN (SELECT status FROM statuses WHERE programme = ?)
@@ -36,6 +42,8 @@ def get_summary(db: Db, programme: str, period: str) -> Row:
         "period": period,
         "total": sum(s["count"] for s in statuses),
         "statuses": statuses,
+        "groups": group_totals(statuses),
+        "categories": category_totals(statuses),
     }
 
 
@@ -93,7 +101,10 @@ def get_ratings(db: Db, programme: str, period: str) -> list[Row]:
 def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Row:
     """Items × periods: {periods: [labels in time order], rows: [{ref, title, kind, depth,
     path, lead_officer, committee, child_count, ratings: {period: {status, category,
-    restated, update}}}]} with every item in ref order (unrated cells are absent).
+    restated, update, position, mapped_status, mapped_category}}}], scale_changes} with every
+    item in ref order (unrated cells are absent). A cell rated on an earlier scale gives
+    the status it maps onto on the scale in force (`mapped_status`, else None), so
+    periods compare like with like; `scale_changes` lists the changes (get_scale_changes).
     `periods` defaults to every period of the programme."""
     known = get_periods(db, programme)
     wanted = [p["period"] for p in known if periods is None or p["period"] in set(periods)]
@@ -108,7 +119,7 @@ def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Ro
         marks = ", ".join("?" for _ in wanted)
         for cell in rows(
             db,
-            f'SELECT ref, period, status, category, restated, "update" FROM status_history '
+            f'SELECT ref, period, status, category, restated, "update", position FROM status_history '
             f"WHERE programme = ? AND period IN ({marks})",
             (programme, *wanted),
         ):
@@ -116,7 +127,9 @@ def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Ro
             period = cell.pop("period")
             if ref in by_ref:
                 by_ref[ref]["ratings"][period] = cell
-    return {"periods": wanted, "rows": list(by_ref.values())}
+    cells = [cell for row in by_ref.values() for cell in row["ratings"].values()]
+    changes = map_onto_current_scale(db, programme, cells)
+    return {"periods": wanted, "rows": list(by_ref.values()), "scale_changes": changes}
 
 
 def get_missing_updates(db: Db, programme: str, period: str) -> list[Row]:

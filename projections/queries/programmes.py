@@ -37,12 +37,13 @@ def get_programme(db: Db, programme: str) -> Row | None:
 
 
 def get_scale(db: Db, programme: str) -> list[Row]:
-    """The programme's statuses in scale order: status, category, rank, sort_order,
-    description, aliases (list)."""
+    """The programme's statuses in scale order: status, category (RAG band), rank,
+    sort_order, description, aliases (list), status_category, status_group, colour,
+    needs_mitigation."""
     statuses = rows(
         db,
-        "SELECT status, category, rank, sort_order, description, aliases FROM statuses "
-        "WHERE programme = ? ORDER BY sort_order",
+        "SELECT status, category, rank, sort_order, description, aliases, status_category, "
+        "status_group, colour, needs_mitigation FROM statuses WHERE programme = ? ORDER BY sort_order",
         (programme,),
     )
     for row in statuses:

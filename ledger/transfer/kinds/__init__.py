@@ -10,15 +10,16 @@ from ledger.transfer.kinds.items import ITEMS, STATUSES, ItemRow, StatusRow
 from ledger.transfer.kinds.narratives import NARRATIVES, NarrativeRow
 from ledger.transfer.kinds.programmes import PROGRAMMES, ProgrammeRow, scale_key
 from ledger.transfer.kinds.risks import DEPENDENCIES, RISKS, DependencyRow, RiskRow
+from ledger.transfer.kinds.scales import SCALES, ScaleRow
 from ledger.transfer.table import Row
 
-ALL: tuple[Kind, ...] = (PROGRAMMES, ITEMS, STATUSES, RISKS, DEPENDENCIES, INDICATORS, NARRATIVES)
+ALL: tuple[Kind, ...] = (SCALES, PROGRAMMES, ITEMS, STATUSES, RISKS, DEPENDENCIES, INDICATORS, NARRATIVES)
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in ALL}
 KINDS = tuple(BY_NAME)
 COLUMNS: dict[str, tuple[str, ...]] = {kind.name: kind.columns for kind in ALL}
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {kind.name: kind.optional for kind in ALL if kind.optional}
 ROW_TYPES: dict[str, type[Row]] = {
-    "programmes": ProgrammeRow, "items": ItemRow, "statuses": StatusRow, "risks": RiskRow,
+    "scales": ScaleRow, "programmes": ProgrammeRow, "items": ItemRow, "statuses": StatusRow, "risks": RiskRow,
     "dependencies": DependencyRow, "indicators": IndicatorRow, "narratives": NarrativeRow,
 }
 

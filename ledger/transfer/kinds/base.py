@@ -50,6 +50,11 @@ class Checking(Protocol):
 
     def claim_programme(self, slug: str, cadence: str, scale: Scale) -> None: ...
 
+    # scales.csv: each scale's first row, by scale id, as the file defines it.
+    scale_rows: dict[str, Any]
+
+    def scale(self, text: str) -> Scale: ...
+
 
 class RowCells(Protocol):
     """One row's cells by column name; checks record problems and set `bad`."""

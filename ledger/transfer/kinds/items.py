@@ -63,6 +63,8 @@ def check_status(v: RowCells) -> StatusRow | None:
     period = v.period(programme)
     status = v.check("status", lambda t: v.checker.status(programme, t, rated=False))
     correction = v.check("correction", lambda t: yes_no(t, "correction", False))
+    if correction == "yes" and not v.raw("reason").strip():
+        v.fail("reason", f"Give the reason for correcting {ref or 'the item'}: a correction needs one.")
     if v.bad:
         return None
     return StatusRow(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ledger.domain import Programme, yes_no
 from ledger.periods import Cadence
-from ledger.scales import BUILT_IN_SCALES, Scale, scale_named
+from ledger.scales import BUILT_IN_SCALES, Scale
 from ledger.transfer.kinds.base import (
     Applied,
     Applying,
@@ -23,9 +23,12 @@ from ledger.transfer.table import Row, key
 
 
 def scale_key(scale: Scale) -> str:
-    """The name the format uses for a scale ('rag', 'five-point')."""
+    """The id the format uses for a scale ('rag', 'five-point', 'outcomes'); a copy
+    adopted before scales had ids is known by its statuses."""
+    if scale.key:
+        return scale.key
     for name, known in BUILT_IN_SCALES.items():
-        if known.to_dict() == scale.to_dict():
+        if known.same_statuses(scale):
             return name
     return scale.name
 
@@ -46,14 +49,14 @@ def check(v: RowCells) -> ProgrammeRow | None:
         v.fail("programme", f"{slug!r} is not a valid programme id: use letters, digits and hyphens.")
     name = v.required("name", "Enter the programme's name.")
     cadence = v.check("cadence", lambda t: Cadence.parse(t).value)
-    scale = v.check("scale", lambda t: scale_key(scale_named(t)))
+    scale = v.check("scale", lambda t: scale_key(v.checker.scale(t)))
     requires = v.check("requires_mitigation", lambda t: yes_no(t, "requires_mitigation", True))
     contact = {k: v.raw(f"contact_{k}") for k in ("name", "phone", "email")}
     if v.bad:
         return None
     # The file's own programmes give later rows their cadence and scale, unless the
     # ledger already has the programme (which an import cannot change).
-    v.checker.claim_programme(slug, cadence, scale_named(scale))
+    v.checker.claim_programme(slug, cadence, v.checker.scale(scale))
     return ProgrammeRow(
         v.table, v.number, slug, name, cadence, scale, requires == "yes", v.raw("description"), contact
     )
