@@ -65,8 +65,8 @@ class MemoryTree:
         size = len(self.positions)
         return TreeState(size, 10 * size or None, 10 * self.log_end or None)
 
-    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        return {key: self.nodes[key] for key in keys if key in self.nodes}
+    def merkle_read(self, keys: Collection[NodeKey]) -> tuple[TreeState, dict[NodeKey, bytes]]:
+        return self.merkle_state(), {key: self.nodes[key] for key in keys if key in self.nodes}
 
     def merkle_position(self, index: int) -> int | None:
         return self.positions.get(index)

@@ -214,7 +214,7 @@ class MerkleStore(Protocol):
     """What a recorder provides for MerkleLog (both hash-chained recorders do)."""
 
     def merkle_state(self) -> TreeState: ...
-    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]: ...
+    def merkle_read(self, keys: Collection[NodeKey]) -> tuple[TreeState, dict[NodeKey, bytes]]: ...
     def merkle_position(self, index: int) -> int | None: ...
     def merkle_index(self, position: int) -> int | None: ...
     def event_row(self, position: int) -> EventRow | None: ...
@@ -242,7 +242,11 @@ class MerkleLog:
 
     def size(self) -> int:
         """The number of leaves (events) in the tree."""
-        state = self.store.merkle_state()
+        return self._covering(self.store.merkle_state())
+
+    @staticmethod
+    def _covering(state: TreeState) -> int:
+        """The tree's size, if it covers the whole log."""
         if not state.current:
             raise TreeNotBuilt(
                 f"The event store's Merkle tree covers {state.leaves:,} events but the log "
@@ -280,33 +284,34 @@ class MerkleLog:
 
     def root(self, size: int | None = None) -> bytes:
         """The root hash of the first `size` leaves (all of them by default)."""
-        tree_size = self.size()
-        size = tree_size if size is None else size
-        self._check(size, tree_size + 1, "size")
+        size = self.size() if size is None else size
         if size == 0:
+            self._check(0, self.size() + 1, "size")
             return EMPTY_ROOT
-        return self._hashes([(0, size)])[0]
+        return self._hashes([(0, size)], size)[0]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """The RFC 9162 audit path of leaf `index` in the tree of the first `size` leaves."""
-        self._check(size, self.size() + 1, "size")
         self._check(index, size, "index")
-        return self._hashes(_inclusion_ranges(index, 0, size))
+        return self._hashes(_inclusion_ranges(index, 0, size), size)
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """The RFC 9162 proof that the tree of `new_size` leaves extends that of
         `old_size`; empty when old_size is 0 or equal to new_size (nothing to prove)."""
-        self._check(new_size, self.size() + 1, "new size")
         self._check(old_size, new_size + 1, "old size")
         if old_size in (0, new_size):
+            self._check(new_size, self.size() + 1, "new size")
             return []
-        return self._hashes(_consistency_ranges(old_size, new_size))
+        return self._hashes(_consistency_ranges(old_size, new_size), new_size)
 
-    def _hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-        """The hash of each leaf range, from one read of the nodes they need."""
+    def _hashes(self, ranges: Sequence[tuple[int, int]], size: int) -> list[bytes]:
+        """The hash of each leaf range within the first `size` leaves, from one read of
+        the tree's size and the nodes they need."""
+        self._check(size, size + 1, "size")  # not negative
         pieces = [_range_keys(start, end) for start, end in ranges]
         wanted = {key for keys in pieces for key in keys}
-        found = self.store.merkle_nodes(wanted)
+        state, found = self.store.merkle_read(wanted)
+        self._check(size, self._covering(state) + 1, "size")
         if missing := wanted - found.keys():
             raise TreeNotBuilt(f"the Merkle tree is missing node(s) {sorted(missing)[:3]}")
         return [_fold([found[key] for key in keys]) for keys in pieces]

@@ -133,9 +133,9 @@ class PostgresMerkleTree:
         with self.datastore.transaction(commit=False) as curs:
             return self._tree_state(curs)
 
-    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+    def merkle_read(self, keys: Collection[NodeKey]) -> tuple[TreeState, dict[NodeKey, bytes]]:
         with self.datastore.transaction(commit=False) as curs:
-            return self._read_nodes(curs, list(keys))
+            return self._tree_state(curs), self._read_nodes(curs, list(keys))
 
     def merkle_position(self, index: int) -> int | None:
         return self._lookup(self.select_position_statement, index)

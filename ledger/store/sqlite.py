@@ -169,9 +169,9 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.execute(f"SELECT max(rowid) FROM {self.events_table_name}")
         return TreeState(size, last_leaf, c.fetchone()[0])
 
-    def merkle_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+    def merkle_read(self, keys: Collection[NodeKey]) -> tuple[TreeState, dict[NodeKey, bytes]]:
         with self.datastore.transaction(commit=False) as c:
-            return self._read_nodes(c, list(keys))
+            return self._tree_state(c), self._read_nodes(c, list(keys))
 
     def merkle_position(self, index: int) -> int | None:
         return self._lookup(f"SELECT position FROM {LEAVES_TABLE} WHERE leaf_index = ?", index)
