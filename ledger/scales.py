@@ -142,7 +142,7 @@ class Status:
 
 
 def _key(text: str) -> str:
-    return " ".join(text.replace("–", "-").split()).casefold()
+    return " ".join((text or "").replace("–", "-").split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from web import (
     leads,
     ratelimit,
     reports,
+    scales,
     security,
     transfer,
     updates,
@@ -69,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     home.init_app(app)
     admin.init_app(app)
     leads.init_app(app)
+    scales.init_app(app)
     reports.init_app(app)
     updates.init_app(app)
     dashboards.init_app(app)

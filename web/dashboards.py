@@ -113,7 +113,8 @@ def chart(summary: Row) -> Row:
             **status,
             "y": i * row_height,
             "width": round(bar_area * status["count"] / top, 1),
-            "fill": BAR_FILLS.get(status["category"], BAR_FILLS["unrated"]),
+            # The programme's own colour for the status, else its band's.
+            "fill": status.get("colour") or BAR_FILLS.get(status["category"], BAR_FILLS["unrated"]),
         }
         for i, status in enumerate(summary["statuses"])
     ]
@@ -170,7 +171,12 @@ def due_by_programme(database: Any) -> dict[str, Row]:
 def history_page(database: Any, slug: str) -> Row:
     programme = programme_or_404(database, slug)
     grid = queries.get_grid(database, slug)
-    return {"programme": programme, "periods": grid["periods"], "rows": hierarchy_order(grid["rows"])}
+    return {
+        "programme": programme,
+        "periods": grid["periods"],
+        "rows": hierarchy_order(grid["rows"]),
+        "scale_changes": grid["scale_changes"],
+    }
 
 
 def highlight(text: str, query: str) -> Markup:

@@ -155,6 +155,40 @@ class EmailForm(FlaskForm):
     submit = SubmitField("Save email address", widget=GovSubmitInput())
 
 
+class ScaleForm(FlaskForm):
+    """Define or revise a status scale: its statuses one a line, as scales.csv lists them."""
+
+    scale = StringField(
+        "Scale id",
+        description="Letters, digits and hyphens, for example outcomes. Imports name the scale by it.",
+        widget=GovTextInput(), validators=[Length(max=60)],
+    )
+    name = StringField("Name", widget=GovTextInput(), validators=[Length(max=200)])
+    statuses = TextAreaField(
+        "Statuses, best first",
+        description="One status a line: name, category (on track, minor issues, major issues, complete, "
+        "not yet due, not rated or closed), colour (#rrggbb or empty), aliases separated by ;, "
+        "needs mitigation (yes, no or empty), group. For example: Partly achieved, minor issues, #ffdd00, PA",
+        widget=GovTextArea(), validators=[Length(max=20_000)],
+    )
+    reason = reason_field("Reason", "Auditors will see this with your name.", required=False)
+    submit = SubmitField("Save scale", widget=GovSubmitInput())
+
+
+class ProgrammeScaleForm(FlaskForm):
+    """Change the scale a programme rates on, saying which new status each old one becomes."""
+
+    scale = SelectField("Scale", widget=GovSelect(), validate_choice=False)
+    mapping = TextAreaField(
+        "Old status = new status",
+        description="One a line, for example: Partly achieved = Amber. Statuses the new scale also has "
+        "map to themselves. Leave empty to change the scale without comparing old periods.",
+        widget=GovTextArea(), validators=[Length(max=20_000)],
+    )
+    reason = reason_field("Reason", "Auditors will see this with your name.")
+    submit = SubmitField("Change scale", widget=GovSubmitInput())
+
+
 class LeadForm(FlaskForm):
     """Link a lead (one item's, or every item a free-text lead names) to an account."""
 

@@ -213,6 +213,12 @@ class Report:
 
     # ------------------------------------------------------------ derived content
 
+    def band_words(self, band: str) -> str:
+        """The programme's own words for a RAG band ("Partly achieved" on a council's
+        scale, "Amber" on RAG), from the statuses its summary counts."""
+        names = [s.name for s in self.summary if s.category == band]
+        return " or ".join(names) or band.capitalize()
+
     @property
     def period_obj(self) -> Period:
         return Period.parse(self.period, self.cadence)

@@ -95,6 +95,10 @@ MATRIX: list[Row] = [
     Row("admin.set_email", f"{ACCOUNT}/email", get=ADMIN, post=ADMIN),
     # Leads are accounts (tests/web/test_cycle_pages.py repeats these with real records):
     # nothing is seeded, so administrators reach "not found" on one lead or item.
+    Row("scales.scales", "/admin/scales", get=ADMIN, post=NO_POST),
+    Row("scales.new_scale", "/admin/scales/new", get=ADMIN, post=ADMIN),
+    Row("scales.revise_scale", "/admin/scales/rag/revise", get=ADMIN, post=ADMIN),
+    Row("scales.programme_scale", f"/admin{UPDATES}/scale", get=ADMIN, post=ADMIN),
     Row("leads.leads", "/admin/leads", get=ADMIN, post=NO_POST),
     Row("leads.link_lead", "/admin/leads/link?lead_officer=Nobody", get=only("administrator", status=404),
         post=only("administrator", status=404)),

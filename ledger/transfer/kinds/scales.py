@@ -31,15 +31,30 @@ def _aliases(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(ALIAS_SEPARATOR) if a.strip())
 
 
+# A status's cells, in the order scales.csv (and the administrator's page) lists them.
+STATUS_CELLS = ("status", "category", "colour", "aliases", "needs_mitigation", "group", "description")
+
+
+def make_status(cells: dict[str, str]) -> Status:
+    """A status from its cells (already checked, or raising the first LedgerError)."""
+    mitigation = yes_no(cells.get("needs_mitigation", ""), "needs_mitigation")
+    return Status(
+        (cells.get("status") or "").strip(), Category.parse(cells.get("category", "")),
+        cells.get("description", "").strip(), None, _aliases(cells.get("aliases", "")),
+        parse_colour(cells.get("colour", "")), None if mitigation == "" else mitigation == "yes",
+        cells.get("group", "").strip(),
+    )
+
+
 def check(v: RowCells) -> ScaleRow | None:
     key = v.required("scale", "Enter the scale's short id, like outcomes.")
     if key and not all(c.isalnum() or c in "-_ " for c in key):
         v.fail("scale", f"{key!r} is not a scale id: use letters, digits and hyphens.")
     name = v.required("name", "Enter the scale's name.")
-    status = v.required("status", "Enter the status's name.")
-    category = v.check("category", lambda t: Category.parse(t))
-    colour = v.check("colour", lambda t: parse_colour(t))
-    mitigation = v.check("needs_mitigation", lambda t: yes_no(t, "needs_mitigation"))
+    v.required("status", "Enter the status's name.")
+    v.check("category", lambda t: Category.parse(t))
+    v.check("colour", lambda t: parse_colour(t))
+    v.check("needs_mitigation", lambda t: yes_no(t, "needs_mitigation"))
     if v.bad:
         return None
     first = v.checker.scale_rows.setdefault(scale_id(key), ScaleRow(
@@ -48,10 +63,7 @@ def check(v: RowCells) -> ScaleRow | None:
     if name != first.name:
         v.fail("name", f"Row {first.number} names this scale {first.name!r}: give every row the same name.")
         return None
-    added = Status(
-        status, category, v.raw("description"), None, _aliases(v.raw("aliases")), colour,
-        None if mitigation == "" else mitigation == "yes", v.raw("group"),
-    )
+    added = make_status({c: v.raw(c) for c in STATUS_CELLS})
     statuses = [*(Status.from_dict(s) for s in first.statuses), added]
     problems = [p for p in scale_problems(statuses) if p[0] == len(statuses) - 1]
     for _, column, message in problems:
