@@ -50,14 +50,15 @@ ALL_ROLES = list(ROLES)
 SQL_ROLES = ["analyst"]
 
 _SUMMARY_SQL = """
-SELECT status, category, count FROM (
-    SELECT s.status, s.category, s.sort_order, coalesce(r.count, 0) AS count
+SELECT status, category, status_category, status_group, colour, count FROM (
+    SELECT s.status, s.category, s.status_category, s.status_group, s.colour, s.sort_order,
+           coalesce(r.count, 0) AS count
     FROM statuses s
     LEFT JOIN rag_summary r
       ON r.programme = s.programme AND r.period = :period AND r.status = s.status
     WHERE s.programme = :programme
     UNION ALL
-    SELECT r.status, r.category, r.status_order, r.count
+    SELECT r.status, r.category, r.status_category, r.status_group, r.colour, r.status_order, r.count
     FROM rag_summary r
     WHERE r.programme = :programme AND r.period = :period
       AND r.status NOT IN (SELECT status FROM statuses WHERE programme = :programme)
@@ -129,10 +130,23 @@ ORDER BY report, period, position
         "title": "Statuses by period",
         "description": "Counts of each status per period, oldest first: chart it with the Vega controls.",
         "sql": """
-SELECT period, period_start, status, category, status_order, count
+SELECT period, period_start, status, category, status_category, status_group, colour, status_order, count
 FROM rag_summary
 WHERE programme = :programme
 ORDER BY period_start, status_order
+""",
+    },
+    "categories_by_period": {
+        "title": "Categories by period",
+        "description": (
+            "Counts by category (on track, minor issues, major issues, complete, not yet due, not rated, "
+            "closed) per programme and period: programmes on different scales side by side."
+        ),
+        "sql": """
+SELECT programme, period, period_start, status_category, count
+FROM category_summary
+WHERE programme = coalesce(nullif(:programme, ''), programme)
+ORDER BY period_start, programme, status_category
 """,
     },
     "overdue": {
@@ -148,11 +162,6 @@ WHERE updated = 0 AND overdue_days > 0 AND (:programme = '' OR programme = :prog
 ORDER BY overdue_days DESC, programme, period_start, sort_key
 """,
     },
-}
-
-_STATUS_COLOURS = {
-    "domain": ["Green", "Amber", "Red", "To be added", "Not yet due", "Complete", "Not rated"],
-    "range": ["#00703c", "#ffdd00", "#d4351c", "#b1b4b6", "#1d70b8", "#4c2c92", "#505a5f"],
 }
 
 DASHBOARDS: dict[str, Any] = {
@@ -173,10 +182,10 @@ DASHBOARDS: dict[str, Any] = {
                 "title": "Items by status and period",
                 "db": "projections",
                 "query": (
-                    "SELECT period, period_start, status, status_order, sum(count) AS count "
+                    "SELECT period, period_start, status, status_order, colour, sum(count) AS count "
                     "FROM rag_summary "
                     "WHERE programme = coalesce(nullif(:programme, ''), programme) "
-                    "GROUP BY period, period_start, status, status_order "
+                    "GROUP BY period, period_start, status, status_order, colour "
                     "ORDER BY period_start, status_order"
                 ),
                 "library": "vega-lite",
@@ -185,7 +194,8 @@ DASHBOARDS: dict[str, Any] = {
                     "encoding": {
                         "x": {"field": "period", "type": "ordinal", "sort": {"field": "period_start"}},
                         "y": {"field": "count", "type": "quantitative", "title": "Items"},
-                        "color": {"field": "status", "type": "nominal", "scale": _STATUS_COLOURS},
+                        # Each programme's own colour for the status; the tooltip names it.
+                        "color": {"field": "colour", "type": "nominal", "scale": None, "legend": None},
                         "order": {"field": "status_order", "type": "quantitative"},
                     },
                 },

@@ -200,6 +200,7 @@ def test_the_canned_queries_answer_the_reports_questions(ds: Datasette, demo: Pa
         "no_update",
         "changed_after_publication_for_programme",
         "statuses_by_period",
+        "categories_by_period",  # tests/test_scales.py
         "overdue",  # tests/test_cycle_projections.py
     }
 

@@ -442,3 +442,30 @@ def test_scales_rows_survive_a_kept_check(system: System, tmp_path: Path) -> Non
     kept = Prepared.from_json(json.loads(json.dumps(prepared.to_json())))
     assert record(system.ledger, kept, actor="alice").ok
     assert system.ledger.find_scale("delivery").groups["In progress"][0].name == "Green"
+
+
+def test_datasettes_queries_give_each_programmes_words_categories_and_colours(council: System) -> None:
+    from projections.datasette_config import CANNED_QUERIES, DASHBOARDS
+
+    with sqlite3.connect(council.projections_db) as conn:
+        conn.row_factory = sqlite3.Row
+        summary = conn.execute(
+            CANNED_QUERIES["rag_summary_for_period"]["sql"], {"programme": "delivery-plan", "period": Q[0]}
+        ).fetchall()
+        categories = conn.execute(
+            CANNED_QUERIES["categories_by_period"]["sql"], {"programme": "outcomes-plan"}
+        ).fetchall()
+        chart = conn.execute(
+            DASHBOARDS["statuses-by-period"]["charts"]["statuses"]["query"], {"programme": "outcomes-plan"}
+        ).fetchall()
+    assert [(r["status"], r["status_group"], r["count"]) for r in summary] == [
+        ("Complete", "", 1), ("Green", "In progress", 4), ("Amber", "In progress", 3),
+        ("Red", "In progress", 1), ("Not started", "", 3),
+    ]  # fmt: skip
+    assert {(r["period"], r["status_category"]): r["count"] for r in categories if r["period"] == Q[2]} == {
+        (Q[2], "on track"): 9, (Q[2], "minor issues"): 1, (Q[2], "not yet due"): 2,
+    }  # fmt: skip
+    assert {(r["status"], r["colour"]) for r in chart if r["period"] == Q[0]} == {
+        ("Achieved", "#00703c"), ("Partly achieved", "#ffdd00"), ("Not achieved", "#d4351c"),
+        ("Carried forward", "#b1b4b6"),
+    }  # fmt: skip
