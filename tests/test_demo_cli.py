@@ -58,6 +58,8 @@ def test_the_group_data_dir_is_where_the_demo_goes(tmp_path: Path) -> None:
     assert f"{len(DEMO_ACCOUNTS)} demo accounts" in said
     assert imported + others == total
     assert verify(event_store(chosen)).events == total
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"The import records {imported} events; the log then holds {total}" in readme
 
 
 def test_the_environment_variable_is_where_the_demo_goes(tmp_path: Path) -> None:
