@@ -56,7 +56,8 @@ class MemoryTree:
         size = len(self.positions)
         leaves = [(10 * (size + i + 1), leaf_hash(data)) for i, data in enumerate(inputs)]
         rows = extension(size, lambda keys: {k: self.nodes[k] for k in keys if k in self.nodes}, leaves)
-        self.positions.update(rows.leaves)
+        self.positions.update({index: position for index, position, _ in rows.leaves})
+        self.nodes.update({(0, index): h for index, _, h in rows.leaves})
         self.nodes.update({(level, index): h for level, index, h in rows.nodes})
         self.inputs += inputs
         self.log_end = max(self.log_end, len(self.positions))

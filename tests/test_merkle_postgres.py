@@ -116,12 +116,13 @@ def test_appends_grow_the_tree_with_dense_indices_over_gapped_positions(
         levels = conn.execute(
             sql.SQL("SELECT level, count(*) FROM {} GROUP BY 1 ORDER BY 1").format(sql.Identifier(NODES))
         ).fetchall()
-    assert levels == [(0, 11), (1, 5), (2, 2), (3, 1)]
+    assert levels == [(1, 5), (2, 2), (3, 1)]  # level 0: the leaves' own hashes
 
 
 @pytest.mark.parametrize("change", ["UPDATE {} SET position = position", "DELETE FROM {}", "TRUNCATE {}"])
 def test_the_tree_tables_are_append_only(ledger: Ledger, pg_database: Database, change: str) -> None:
     ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+    ledger.register_item(PLAN, "A1", kind="action", title="Action", actor="pm")  # a node above the leaves
     with pg_database.connect() as conn, pytest.raises(psycopg.errors.IntegrityConstraintViolation):
         conn.execute(sql.SQL(change).format(sql.Identifier(LEAVES)))
     with pg_database.connect() as conn, pytest.raises(psycopg.errors.IntegrityConstraintViolation):

@@ -5,10 +5,11 @@
 
 The leaves are the stored events in position order, numbered densely from 0 (the
 "index"); PostgreSQL's positions can have gaps, so each store keeps the index <->
-position mapping. The stores (ledger.store.sqlite, ledger.store.postgres) keep the hash
-of every COMPLETE subtree: node (level, i) covers leaves [i * 2^level, (i + 1) * 2^level),
-level 0 being the leaf hashes. Each append adds, in the same transaction as its events,
-the leaves and the nodes they complete (`grow`). Any tree size's root, and any inclusion
+position mapping. The stores (ledger.store.sqlite, ledger.store.postgres_merkle) keep
+the hash of every COMPLETE subtree: node (level, i) covers leaves [i * 2^level,
+(i + 1) * 2^level); level 0 is the leaf hashes, kept with their positions. Each append
+adds, in the same transaction as its events, the leaves and the interior nodes they
+complete (`grow`). Any tree size's root, and any inclusion
 or consistency proof, is then a fold of O(log n) stored nodes: a range of leaves that
 RFC 9162 splits further than a complete subtree is its complete subtrees, largest
 first, folded from the right (`_range_keys`, `_fold`).
@@ -71,9 +72,10 @@ class TreeState(NamedTuple):
 
 
 class TreeRows(NamedTuple):
-    """What an append adds: (index, position) leaves and (level, index, hash) nodes."""
+    """What an append adds: (index, position, leaf hash) leaves, and the (level, index,
+    hash) interior nodes they complete (level >= 1; a leaf is its own level-0 node)."""
 
-    leaves: list[tuple[int, int]]
+    leaves: list[tuple[int, int, bytes]]
     nodes: list[tuple[int, int, bytes]]
 
 
@@ -139,15 +141,15 @@ class Frontier:
 
 def grow(size: int, frontier: Sequence[bytes], leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
     """What appending `leaves` ((position, leaf hash), in position order) to a tree of
-    `size` leaves adds, given the hashes of `frontier_keys(size)`: every node the new
-    leaves complete, so the store keeps all complete subtrees."""
+    `size` leaves adds, given the hashes of `frontier_keys(size)`: the leaves and every
+    interior node they complete, so the store keeps all complete subtrees."""
     edge = Frontier((level, h) for (level, _), h in zip(frontier_keys(size), frontier, strict=True))
-    mapping: list[tuple[int, int]] = []
+    added: list[tuple[int, int, bytes]] = []
     nodes: list[tuple[int, int, bytes]] = []
     for index, (position, leaf) in enumerate(leaves, start=size):
-        mapping.append((index, position))
-        nodes += edge.add(leaf)
-    return TreeRows(mapping, nodes)
+        added.append((index, position, leaf))
+        nodes += edge.add(leaf)[1:]
+    return TreeRows(added, nodes)
 
 
 # A store's reader of stored nodes, inside its own transaction.

@@ -96,9 +96,13 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
                 "head bytea NOT NULL)"
             ).format(schema=schema, chain=chain)
         )
+        self.sql_create_statements += self._define_merkle_tree(schema)
+        # The chain's head, and the tree's leaf for the same event if the tree reaches it.
         self.select_head_statement = SQL(
-            "SELECT position, head FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
-        ).format(schema=schema, chain=chain)
+            "SELECT c.position, c.head, l.leaf_index FROM {schema}.{chain} AS c "
+            "LEFT JOIN {schema}.{leaves} AS l ON l.position = c.position "
+            "ORDER BY c.position DESC LIMIT 1"
+        ).format(schema=schema, chain=chain, leaves=Identifier(self.leaves_table_name))
         self.select_chain_statement = SQL(
             "SELECT position, leaf, head FROM {schema}.{chain} "
             "WHERE position > %s AND position <= %s ORDER BY position"
@@ -107,7 +111,6 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
             "INSERT INTO {schema}.{chain} (position, leaf, head) "
             "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])"
         ).format(schema=schema, chain=chain)
-        self.sql_create_statements += self._define_merkle_tree(schema)
 
     # --- schema ------------------------------------------------------------------------
 
@@ -207,8 +210,9 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
         # Still under the table lock: the last committed chain row is our predecessor.
         curs.execute(self.select_head_statement, prepare=True)
         row = curs.fetchone()
-        last_position = row["position"] if row is not None else None
         head: bytes = bytes(row["head"]) if row is not None else GENESIS_HEAD
+        # The tree's size if it reaches the event before these, else None (backfill first).
+        size = 0 if row is None else None if row["leaf_index"] is None else row["leaf_index"] + 1
         leaves: list[bytes] = []
         heads: list[bytes] = []
         tree_leaves: list[tuple[int, bytes]] = []
@@ -219,7 +223,8 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
             heads.append(head)
             tree_leaves.append((position, leaf_hash(leaf_input(position, *fields))))
         curs.execute(self.insert_chain_statement, (list(positions), leaves, heads), prepare=True)
-        self._grow_tree(curs, last_position, tree_leaves)
+        if size is not None:
+            self._grow_tree(curs, size, tree_leaves)
 
     # --- reading the chain -------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 tables, growing them in each append's transaction, and what MerkleLog and the backfill
 read and write (ledger.store.merkle).
 
-    <events table>_merkle_leaves (leaf_index bigint PRIMARY KEY, position bigint UNIQUE)
+    <events table>_merkle_leaves (leaf_index bigint PRIMARY KEY, position bigint UNIQUE, hash bytea)
     <events table>_merkle_nodes  (level smallint, node_index bigint, hash bytea)
 
 Leaf indices are dense where positions have gaps. Every statement runs inside the
@@ -59,11 +59,14 @@ class PostgresMerkleTree:
         self.select_nodes_statement = SQL(
             "SELECT n.level, n.node_index, n.hash "
             "FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, node_index) "
-            "JOIN {schema}.{nodes} AS n USING (level, node_index)"
-        ).format(schema=schema, nodes=nodes)
+            "JOIN {schema}.{nodes} AS n USING (level, node_index) "
+            "UNION ALL SELECT 0::smallint, l.leaf_index, l.hash "
+            "FROM unnest(%s::smallint[], %s::bigint[]) AS wanted(level, node_index) "
+            "JOIN {schema}.{leaves} AS l ON wanted.level = 0 AND l.leaf_index = wanted.node_index"
+        ).format(schema=schema, nodes=nodes, leaves=leaves)
         self.insert_leaves_statement = SQL(
-            "INSERT INTO {schema}.{leaves} (leaf_index, position) "
-            "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+            "INSERT INTO {schema}.{leaves} (leaf_index, position, hash) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[])"
         ).format(schema=schema, leaves=leaves)
         self.insert_nodes_statement = SQL(
             "INSERT INTO {schema}.{nodes} (level, node_index, hash) "
@@ -86,7 +89,8 @@ class PostgresMerkleTree:
             SQL(
                 "CREATE TABLE IF NOT EXISTS {schema}.{leaves} ("
                 "leaf_index bigint PRIMARY KEY, "
-                "position bigint NOT NULL UNIQUE)"
+                "position bigint NOT NULL UNIQUE, "
+                "hash bytea NOT NULL)"
             ).format(schema=schema, leaves=leaves),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {schema}.{nodes} ("
@@ -97,29 +101,23 @@ class PostgresMerkleTree:
             ).format(schema=schema, nodes=nodes),
         ]
 
-    def _grow_tree(
-        self, curs: Cursor[DictRow], last_position: int | None, leaves: list[tuple[int, bytes]]
-    ) -> None:
-        """Add the (position, leaf hash) leaves, if the tree reaches the event before them."""
-        state = self._tree_state(curs)
-        if state.last_leaf_position == last_position:  # else the tree predates this log: backfill first
-            self._insert_tree(
-                curs, extension(state.leaves, functools.partial(self._read_nodes, curs), leaves)
-            )
+    def _grow_tree(self, curs: Cursor[DictRow], size: int, leaves: list[tuple[int, bytes]]) -> None:
+        """Add the (position, leaf hash) leaves to the tree of `size` leaves."""
+        self._insert_tree(curs, extension(size, functools.partial(self._read_nodes, curs), leaves))
 
     def _insert_tree(self, curs: Cursor[DictRow], rows: TreeRows) -> None:
-        indices, positions = zip(*rows.leaves, strict=True) if rows.leaves else ((), ())
-        curs.execute(self.insert_leaves_statement, (list(indices), list(positions)), prepare=True)
-        levels, node_indices, hashes = zip(*rows.nodes, strict=True) if rows.nodes else ((), (), ())
-        curs.execute(
-            self.insert_nodes_statement, (list(levels), list(node_indices), list(hashes)), prepare=True
-        )
+        for statement, rows_ in (
+            (self.insert_leaves_statement, rows.leaves),
+            (self.insert_nodes_statement, rows.nodes),
+        ):
+            if rows_:  # half of single appends complete no interior node
+                curs.execute(statement, [list(column) for column in zip(*rows_, strict=True)], prepare=True)
 
     def _read_nodes(self, curs: Cursor[DictRow], keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
         levels, indices = zip(*keys, strict=True)
-        curs.execute(self.select_nodes_statement, (list(levels), list(indices)), prepare=True)
+        curs.execute(self.select_nodes_statement, [list(levels), list(indices)] * 2, prepare=True)
         return {(r["level"], r["node_index"]): bytes(r["hash"]) for r in curs.fetchall()}
 
     def _tree_state(self, curs: Cursor[DictRow]) -> TreeState:

@@ -5,8 +5,8 @@ same transaction; ledger.store.chain defines a link. The position is SQLite's ro
 which eventsourcing uses as the notification id, so positions run 1, 2, 3...
 
 The same transaction adds the event's leaf to the Merkle tree (ledger.store.merkle):
-`merkle_leaves` (leaf_index, position) and `merkle_nodes` (level, node_index, hash),
-every complete subtree. A log older than the tree gets it from `merkle_extend`
+`merkle_leaves` (leaf_index, position, hash) and `merkle_nodes` (level, node_index,
+hash), every complete subtree above the leaves. A log older than the tree gets it from `merkle_extend`
 (`govledger merkle-backfill`); until then appends leave the tree alone.
 
 Triggers refuse UPDATE and DELETE on all four tables. They are a guard against mistakes,
@@ -63,11 +63,15 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
     insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
-    select_head_statement = f"SELECT position, head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+    # The chain's head, and the tree's leaf for the same event if the tree reaches it.
+    select_head_statement = (
+        f"SELECT c.position, c.head, l.leaf_index FROM {CHAIN_TABLE} AS c "
+        f"LEFT JOIN {LEAVES_TABLE} AS l ON l.position = c.position ORDER BY c.position DESC LIMIT 1"
+    )
     select_tree_tail_statement = (
         f"SELECT leaf_index, position FROM {LEAVES_TABLE} ORDER BY leaf_index DESC LIMIT 1"
     )
-    insert_leaves_statement = f"INSERT INTO {LEAVES_TABLE} VALUES (?,?)"
+    insert_leaves_statement = f"INSERT INTO {LEAVES_TABLE} VALUES (?,?,?)"
     insert_nodes_statement = f"INSERT INTO {NODES_TABLE} VALUES (?,?,?)"
 
     def construct_create_table_statements(self) -> list[str]:
@@ -81,7 +85,8 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} ("
             "leaf_index INTEGER PRIMARY KEY, "
-            "position INTEGER NOT NULL UNIQUE)"
+            "position INTEGER NOT NULL UNIQUE, "
+            "hash BLOB NOT NULL)"
         )
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} ("
@@ -108,7 +113,8 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return positions
         c.execute(self.select_head_statement)
         row = c.fetchone()
-        last_position, head = row if row is not None else (None, GENESIS_HEAD)
+        # The tree's size if it reaches the event before these, else None (backfill first).
+        head, size = (GENESIS_HEAD, 0) if row is None else (row[1], None if row[2] is None else row[2] + 1)
         links = []
         leaves = []
         append, add_leaf = links.append, leaves.append  # a hot loop on batched saves
@@ -120,16 +126,15 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             append((position, leaf, head))
             add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
-        self._grow_tree(c, last_position, leaves)
+        if size is not None:
+            self._grow_tree(c, size, leaves)
         return positions
 
     # --- the Merkle tree ---------------------------------------------------------------
 
-    def _grow_tree(self, c: SQLiteCursor, last_position: int | None, leaves: list[tuple[int, bytes]]) -> None:
-        """Add the (position, leaf hash) leaves, if the tree reaches the event before them."""
-        size, last_leaf = self._tree_tail(c)
-        if last_leaf == last_position:  # else the tree predates this log: backfill first
-            self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
+    def _grow_tree(self, c: SQLiteCursor, size: int, leaves: list[tuple[int, bytes]]) -> None:
+        """Add the (position, leaf hash) leaves to the tree of `size` leaves."""
+        self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
 
     def _tree_tail(self, c: SQLiteCursor) -> tuple[int, int | None]:
         """(leaves in the tree, position of its last leaf)."""
@@ -139,19 +144,23 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def _insert_tree(self, c: SQLiteCursor, rows: TreeRows) -> None:
         c.executemany(self.insert_leaves_statement, rows.leaves)
-        c.executemany(self.insert_nodes_statement, rows.nodes)
+        if rows.nodes:  # half of single appends complete no interior node
+            c.executemany(self.insert_nodes_statement, rows.nodes)
 
     @staticmethod
     def select_nodes_statement(count: int) -> str:
         """The stored nodes of `count` (level, node_index) keys, bound as 2 * count values.
 
-        A join, not `(level, node_index) IN (VALUES ...)`, which SQLite answers with a scan
-        of the whole table; this looks each key up by the primary key.
+        Level 0 is the leaves' own hash. A join, not `(level, node_index) IN (VALUES ...)`,
+        which SQLite answers with a scan of the whole table; this looks each key up by the
+        primary key.
         """
         return (
             f"WITH wanted(level, node_index) AS (VALUES {','.join(['(?,?)'] * count)}) "
             f"SELECT n.level, n.node_index, n.hash FROM wanted "
-            f"JOIN {NODES_TABLE} AS n ON n.level = wanted.level AND n.node_index = wanted.node_index"
+            f"JOIN {NODES_TABLE} AS n ON n.level = wanted.level AND n.node_index = wanted.node_index "
+            f"UNION ALL SELECT 0, l.leaf_index, l.hash FROM wanted "
+            f"JOIN {LEAVES_TABLE} AS l ON wanted.level = 0 AND l.leaf_index = wanted.node_index"
         )
 
     def _read_nodes(self, c: SQLiteCursor, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
