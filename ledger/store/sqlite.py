@@ -6,8 +6,8 @@ which eventsourcing uses as the notification id, so positions run 1, 2, 3...
 
 The same transaction adds the event's leaf to the Merkle tree (ledger.store.merkle):
 `merkle_leaves` (leaf_index, position, hash) and `merkle_nodes` (level, node_index,
-hash), every complete subtree above the leaves. A log older than the tree gets it from `merkle_extend`
-(`govledger merkle-backfill`); until then appends leave the tree alone.
+hash), every complete subtree above the leaves. A log older than the tree gets it from
+`merkle_extend` (`govledger merkle-backfill`); until then appends leave the tree alone.
 
 Triggers refuse UPDATE and DELETE on all four tables. They are a guard against mistakes,
 not a security boundary: anyone with write access to the file can drop them, which is
