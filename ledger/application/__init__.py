@@ -3,7 +3,8 @@
 - `batch`: how every command loads, checks and saves (batches, conflicts)
 - `programmes`: programmes and their items; `risks`: risks, issues and dependencies;
   `indicators`; `reports`: narratives and publication; `accounts`; `scales`: status scales; `cycle`: leads
-  linked to accounts, periods opened with a due date, reminders
+  linked to accounts, periods opened with a due date, reminders; `review`: updates
+  submitted, approved or returned
 - `queries`: the `get_*` queries
 
 Import from here: `from ledger.application import Ledger`.
@@ -20,6 +21,8 @@ from ledger.application.indicators import IndicatorCommands
 from ledger.application.programmes import ItemCommands, ProgrammeCommands
 from ledger.application.queries import Queries, StatusHistory
 from ledger.application.reports import ReportCommands
+from ledger.application.retirements import RetirementCommands
+from ledger.application.review import ReviewCommands
 from ledger.application.risks import DependencyCommands, RiskCommands
 from ledger.config import event_store_env
 
@@ -29,12 +32,14 @@ __all__ = ["Batch", "Ledger", "StatusHistory", "open_ledger"]
 class Ledger(
     ProgrammeCommands,
     ItemCommands,
+    RetirementCommands,
     RiskCommands,
     DependencyCommands,
     IndicatorCommands,
     ReportCommands,
     AccountCommands,
     CycleCommands,
+    ReviewCommands,
     Queries,
 ):
     """Governance Ledger's write side. One instance per process; close it when done."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
+from ledger.application.review import supersede_if_changed
 from ledger.application.scales import ScaleCommands
 from ledger.domain import Item, Programme
 from ledger.errors import UnknownRef
@@ -191,6 +192,26 @@ class ItemCommands(LedgerBase):
             seen_version,
         )
 
+    def _rate(
+        self,
+        change: str,
+        programme: str,
+        ref: str,
+        period: str,
+        rating: dict[str, str],
+        seen_version: int | None,
+        batch: Batch | None,
+    ) -> UUID:
+        """Record or correct a rating; a change to approved content supersedes the
+        approval in the same save (ledger.application.review)."""
+
+        def rate(item: Item, b: Batch) -> None:
+            owner = b.programme(programme)
+            getattr(item, change)(owner, period=period, **rating)
+            supersede_if_changed(b, item, owner.parse_period(period).label, rating["actor"])
+
+        return self._change(batch, lambda b: b.item(b.programme(programme), ref), rate, seen_version)
+
     def record_status(
         self,
         programme: str,
@@ -206,20 +227,8 @@ class ItemCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Record an item's status and update for a period (a re-rating needs a reason)."""
-        return self._change(
-            batch,
-            lambda b: b.item(b.programme(programme), ref),
-            lambda item, b: item.record_status(
-                b.programme(programme),
-                period=period,
-                status=status,
-                update=update,
-                mitigation=mitigation,
-                actor=actor,
-                reason=reason,
-            ),
-            seen_version,
-        )
+        rating = dict(status=status, update=update, mitigation=mitigation, actor=actor, reason=reason)
+        return self._rate("record_status", programme, ref, period, rating, seen_version, batch)
 
     def correct_status(
         self,
@@ -236,17 +245,5 @@ class ItemCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Put right a mistake in a recorded status or update; the reason is required."""
-        return self._change(
-            batch,
-            lambda b: b.item(b.programme(programme), ref),
-            lambda item, b: item.correct_status(
-                b.programme(programme),
-                period=period,
-                status=status,
-                update=update,
-                mitigation=mitigation,
-                actor=actor,
-                reason=reason,
-            ),
-            seen_version,
-        )
+        rating = dict(status=status, update=update, mitigation=mitigation, actor=actor, reason=reason)
+        return self._rate("correct_status", programme, ref, period, rating, seen_version, batch)

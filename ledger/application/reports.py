@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
+from ledger.application.review import ReviewIncomplete, check_approvals
 from ledger.domain import Narrative, Publication
 
 
@@ -46,12 +47,25 @@ class ReportCommands(LedgerBase):
         title: str,
         actor: str,
         reason: str = "",
+        refs: list[str] | None = None,
+        override_reason: str = "",
         batch: Batch | None = None,
     ) -> UUID:
-        """Record that a report was published, built from the log up to `log_position`."""
+        """Record that a report was published, built from the log up to `log_position`.
+
+        Given the report's item `refs`, every one must be approved as it stands, or the
+        publisher gives `override_reason`; the edition records the approvals it relied
+        on (with their hashes) and any override."""
         with self._changes(batch) as b:
             owner = b.programme(programme)
             label = owner.parse_period(period).label
+            approvals, unapproved = check_approvals(b, owner, label, refs or [])
+            if unapproved and not (override_reason or "").strip():
+                raise ReviewIncomplete(
+                    f"{len(unapproved)} item(s) in the report are not approved for {label}: "
+                    f"{', '.join(unapproved)}. Have them reviewed, or give a reason to publish anyway.",
+                    field="override_reason",
+                )
             publication = b.find(Publication, Publication.create_id(owner.id, report, label))
             if publication is None:
                 publication = b.add(
@@ -69,5 +83,9 @@ class ReportCommands(LedgerBase):
             else:
                 publication.republish(
                     log_position=log_position, content_sha256=content_sha256, actor=actor, reason=reason
+                )
+            if refs is not None:
+                publication.record_review(
+                    approvals=approvals, unapproved=unapproved, actor=actor, override_reason=override_reason
                 )
         return publication.id

@@ -11,6 +11,7 @@ One module per aggregate family, plus what they share:
 - `cycle`: ReportingPeriod (opened with a due date, extended), Reminder (sent to a lead)
 - `scales`: StatusScale (a council's statuses, defined and revised)
 - `publications`: Publication (what a published report was built from)
+- `review`: Review (an update submitted, approved or returned; content_sha256)
 - `base`: ids, the persisted-topic rule, shared checks; `wording`: describe_event;
   `topics`: every topic the event store holds.
 
@@ -25,6 +26,7 @@ from ledger.domain.items import ITEM_KINDS, Item
 from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
 from ledger.domain.programmes import CONTACT_FIELDS, Programme
 from ledger.domain.publications import Publication
+from ledger.domain.review import REVIEW_STATES, Review, ReviewRefused, content_sha256
 from ledger.domain.risks import CONFIDENCE_LEVELS, RISK_KINDS, Dependency, Risk
 from ledger.domain.scales import StatusScale
 from ledger.domain.topics import register_round1_topics
@@ -36,6 +38,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "ITEM_KINDS",
     "NARRATIVE_SECTIONS",
+    "REVIEW_STATES",
     "RISK_KINDS",
     "ROLES",
     "Account",
@@ -48,8 +51,11 @@ __all__ = [
     "Publication",
     "Reminder",
     "ReportingPeriod",
+    "Review",
+    "ReviewRefused",
     "Risk",
     "StatusScale",
+    "content_sha256",
     "describe_event",
     "natural_id",
     "parse_due_date",

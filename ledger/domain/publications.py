@@ -50,3 +50,30 @@ class Publication(LedgerAggregate):
         self.editions.append(
             {"log_position": log_position, "content_sha256": content_sha256, "version": self.version + 1}
         )
+
+    def record_review(
+        self, *, approvals: list[dict[str, str]], unapproved: list[str], actor: str, override_reason: str
+    ) -> None:
+        """What the edition just published relied on: each approval (ref, hash, approver)
+        and, when some items were not approved, the publisher's override and its reason."""
+        if unapproved:
+            override_reason = require_reason(
+                override_reason, "why the report is published with updates not approved"
+            )
+        self._review_checked(
+            edition=len(self.editions),
+            approvals=approvals,
+            unapproved=list(unapproved),
+            actor=actor,
+            reason=(override_reason or "").strip() if unapproved else "",
+        )
+
+    @event("ReviewChecked")
+    def _review_checked(
+        self, edition: int, approvals: list[dict[str, str]], unapproved: list[str], actor: str, reason: str
+    ) -> None:
+        self.editions[edition - 1]["review"] = {
+            "approvals": approvals,
+            "unapproved": unapproved,
+            "override_reason": reason,
+        }

@@ -72,6 +72,16 @@ ADDED_TOPICS = (
     "ledger.domain:StatusScale.Defined",
     "ledger.domain:StatusScale.Revised",
     "ledger.domain:Programme.ScaleRemapped",
+    "ledger.domain:Review",
+    "ledger.domain:Review.Submitted",
+    "ledger.domain:Review.Resubmitted",
+    "ledger.domain:Review.Approved",
+    "ledger.domain:Review.Returned",
+    "ledger.domain:Review.Superseded",
+    "ledger.domain:Publication.ReviewChecked",
+    "ledger.domain:Item.Retired",
+    "ledger.domain:Item.Reinstated",
+    "ledger.domain:Item.Noted",
 )
 
 
