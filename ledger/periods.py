@@ -31,8 +31,10 @@ class Cadence(StrEnum):
             ) from None
 
 
+# "2024/25 Q1", "Q1 2024/25", and the short form registers print, "24/25 Q1".
 _QUARTER = re.compile(
-    r"^(?:(\d{4})\s*[/-]\s*(\d{2}|\d{4})\s*Q([1-4])|Q([1-4])\s*(\d{4})\s*[/-]\s*(\d{2}|\d{4}))$", re.I
+    r"^(?:(\d{4}|\d{2})\s*[/-]\s*(\d{2}|\d{4})\s*Q([1-4])|Q([1-4])\s*(\d{4}|\d{2})\s*[/-]\s*(\d{2}|\d{4}))$",
+    re.I,
 )
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_NAMES = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -67,7 +69,8 @@ class Period:
                 field="period",
             )
         start, end, quarter = (match[1], match[2], match[3]) if match[1] else (match[5], match[6], match[4])
-        first = int(start)
+        # A two-digit year is this century's: "22/23" is 2022/23.
+        first = int(start) if len(start) == 4 else 2000 + int(start)
         follows = int(end) == (first + 1 if len(end) == 4 else (first + 1) % 100)
         if not follows:
             raise InvalidPeriod(

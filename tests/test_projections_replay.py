@@ -185,6 +185,9 @@ operation = st.one_of(
     st.tuples(st.just("extend"), slug, period, st.integers(0, 150)),
     st.tuples(st.just("remind"), slug, st.sampled_from(("jo", "sam")), st.integers(0, 2), ref),
     st.tuples(st.just("define_scale"), st.sampled_from(tuple(CUSTOM_SCALES)), st.integers(0, 1)),
+    st.tuples(st.just("retire"), slug, ref, period, st.sampled_from(("", *REFS))),
+    st.tuples(st.just("reinstate"), slug, ref, period),
+    st.tuples(st.just("note"), slug, ref, period, st.sampled_from(("merged into A2", "withdrawn"))),
     st.tuples(
         st.just("adopt"), slug, st.sampled_from((*CUSTOM_SCALES, "rag", "five-point")), st.booleans()
     ),
@@ -368,6 +371,15 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 name, revisions = CUSTOM_SCALES[key]
                 command = ledger.define_scale if revision == 0 else ledger.revise_scale
                 command(key, name, revisions[revision], actor="admin", reason="Council decision")
+            case "retire":
+                s, r, p, into = args
+                ledger.retire_item(s, r, period=label(p, s), merged_into=into, actor="pm", reason="Register")
+            case "reinstate":
+                s, r, p = args
+                ledger.reinstate_item(s, r, period=label(p, s), actor="pm", reason="Back on the register")
+            case "note":
+                s, r, p, note = args
+                ledger.note_item(s, r, period=label(p, s), note=note, actor="pm")
             case "adopt":
                 s, key, mapped = args
                 new = ledger.find_scale(key)
@@ -459,6 +471,9 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("define_scale", "outcomes", 0),
                 ("define_scale", "outcomes", 1),
                 ("adopt", "plan", "outcomes", True),
+                ("retire", "plan", "A1.1", 2, "A1"),
+                ("reinstate", "plan", "A1.1", 3),
+                ("note", "plan", "A1.1", 2, "merged into A1"),
             ]
             for op in script:
                 apply(ledger, cadences, op)

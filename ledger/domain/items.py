@@ -80,6 +80,11 @@ class Item(LedgerAggregate):
         self.lead_account = ""
         # period label -> the rating in force: status, update, mitigation, version, actor
         self.ratings: dict[str, dict[str, Any]] = {}
+        # Each time off the register: [retired from, reinstated from ("" while retired),
+        # the ref it was merged into ("" if simply retired)].
+        self.retirements: list[list[str]] = []
+        # period label -> the note a register printed instead of a status (a footnote)
+        self.notes: dict[str, str] = {}
 
     def retitle(self, title: str, *, actor: str, reason: str) -> None:
         title = required_text(title, f"Enter a title for {self.ref}.", "title")
@@ -141,6 +146,7 @@ class Item(LedgerAggregate):
         already recorded (nothing to do). A different status for a period already rated
         is a re-rating, and needs a reason."""
         label = programme.parse_period(period).label
+        self._check_on_register(programme, label)
         rating = programme.resolve_rating(status, allow_empty=True)
         name = rating.name if rating else ""
         update, mitigation, reason = (
@@ -229,3 +235,107 @@ class Item(LedgerAggregate):
             "version": self.version + 1,
             "actor": actor,
         }
+
+    # -- off the register: retired, merged into another item, reinstated, footnotes
+
+    @property
+    def retired_from(self) -> str:
+        """The period the item is retired from, "" while it is on the register."""
+        return self.retirements[-1][0] if self.retirements and not self.retirements[-1][1] else ""
+
+    @property
+    def merged_into(self) -> str:
+        return self.retirements[-1][2] if self.retired_from else ""
+
+    def retired_in(self, programme: Programme, label: str) -> list[str] | None:
+        """The retirement that covers period `label`, if any."""
+        period = programme.parse_period(label)
+        for span in self.retirements:
+            start, end = programme.parse_period(span[0]), span[1] and programme.parse_period(span[1])
+            if start <= period and (not end or period < end):
+                return span
+        return None
+
+    def _check_on_register(self, programme: Programme, label: str) -> None:
+        span = self.retired_in(programme, label)
+        if span is not None:
+            merged = f" (merged into {span[2]})" if span[2] else ""
+            raise InvalidValue(
+                f"{self.ref} was retired{merged} from {span[0]}, so it has no status for {label}. "
+                "Reinstate it first if it is back on the register.", field="period",
+            )
+
+    def retire(
+        self, programme: Programme, *, period: str, reason: str, actor: str, merged_into: Item | None = None
+    ) -> None:
+        """Take the item off the register from `period` on, or merge it into another item
+        (its history stays under its own ref). Periods already rated cannot be retired."""
+        label = programme.parse_period(period).label
+        what = f"merged into {merged_into.ref}" if merged_into else "retired"
+        if self.retired_from:
+            raise InvalidValue(
+                f"{self.ref} is already retired from {self.retired_from}: reinstate it first.", field="ref"
+            )
+        if merged_into is not None and (merged_into.id == self.id or merged_into.retired_from):
+            raise InvalidValue(
+                f"{self.ref} cannot be merged into {merged_into.ref}: "
+                + ("an item cannot merge into itself." if merged_into.id == self.id
+                   else f"{merged_into.ref} is itself retired from {merged_into.retired_from}."),
+                field="merged_into",
+            )
+        start = programme.parse_period(label)
+        if self.retirements and start <= programme.parse_period(self.retirements[-1][1]):
+            raise InvalidValue(
+                f"{self.ref} was reinstated from {self.retirements[-1][1]}: retire it from a later period.",
+                field="period",
+            )
+        rated = sorted(
+            (p for p, r in self.ratings.items() if r["status"] and programme.parse_period(p) >= start),
+            key=programme.parse_period,
+        )
+        if rated:
+            raise InvalidValue(
+                f"{self.ref} has a status for {rated[0]}, so it cannot be {what} from {label}: "
+                "give the first period it is off the register.", field="period",
+            )
+        reason = require_reason(reason, f"why {self.ref} is {what}")
+        self._retired(
+            period=label, merged_into=merged_into.ref if merged_into else "", actor=actor, reason=reason
+        )
+
+    @event("Retired")
+    def _retired(self, period: str, merged_into: str, actor: str, reason: str) -> None:
+        self.retirements.append([period, "", merged_into])
+
+    def reinstate(self, programme: Programme, *, period: str, reason: str, actor: str) -> None:
+        """Put a retired item back on the register from `period` on."""
+        label = programme.parse_period(period).label
+        if not self.retired_from:
+            raise InvalidValue(f"{self.ref} is not retired, so it cannot be reinstated.", field="ref")
+        if programme.parse_period(label) <= programme.parse_period(self.retired_from):
+            raise InvalidValue(
+                f"{self.ref} is retired from {self.retired_from}: reinstate it from a later period.",
+                field="period",
+            )
+        reason = require_reason(reason, f"why {self.ref} is back on the register")
+        self._reinstated(period=label, retired_from=self.retired_from, actor=actor, reason=reason)
+
+    @event("Reinstated")
+    def _reinstated(self, period: str, retired_from: str, actor: str, reason: str) -> None:
+        self.retirements[-1][1] = period
+
+    def note_period(
+        self, programme: Programme, *, period: str, note: str, actor: str, reason: str = ""
+    ) -> bool:
+        """Record the note a register printed for the item instead of a status (a footnote
+        such as "merged into R5"). Returns False if that note is already recorded."""
+        label = programme.parse_period(period).label
+        note = required_text(note, f"Enter the note for {self.ref} in {label}.", "note", InvalidValue)
+        if self.notes.get(label) == note:
+            return False
+        self._noted(period=label, note=note, actor=actor, reason=(reason or "").strip())
+        return True
+
+    @event("Noted")
+    def _noted(self, period: str, note: str, actor: str, reason: str) -> None:
+        self.notes[period] = note

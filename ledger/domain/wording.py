@@ -28,6 +28,13 @@ def describe_event(event: Any) -> str:
         text = f"{name.lower()} with updates due {f['due_date']}"
     elif name == "Sent":
         text = f"reminded {f['lead_account']} of {len(f['items'])} item(s) due"
+    elif name == "Retired":
+        merged = f"merged into {f['merged_into']}" if f["merged_into"] else "retired"
+        return f"{merged} from {f['period']}"
+    elif name == "Reinstated":
+        return f"reinstated from {f['period']}"
+    elif name == "Noted":
+        text = f"noted {f['note']!r}"
     elif name == "CommitteeChanged":
         text = f"committee changed to {f['committee'] or 'none'}"
     elif name == "Rerated":

@@ -32,6 +32,7 @@ from projections.handlers import (
     narratives,
     programmes,
     publications,
+    register,
     risks,
     scales,
 )
@@ -40,7 +41,8 @@ from projections.state import Handler
 # Every read model's module, listed here and nowhere else: a module left out of this
 # list leaves its events without a handler, which the projector refuses loudly.
 MODULES = (
-    scales, programmes, items, risks, dependencies, indicators, narratives, accounts, publications, cycle,
+    scales, programmes, items, register, risks, dependencies, indicators, narratives, accounts,
+    publications, cycle,
 )
 
 
