@@ -7,6 +7,7 @@ from uuid import UUID
 from ledger.application.batch import Batch, LedgerBase
 from ledger.application.review import ReviewIncomplete, check_approvals
 from ledger.domain import Narrative, Publication
+from ledger.domain.publications import review_relied_on
 
 
 class ReportCommands(LedgerBase):
@@ -59,13 +60,16 @@ class ReportCommands(LedgerBase):
         with self._changes(batch) as b:
             owner = b.programme(programme)
             label = owner.parse_period(period).label
-            approvals, unapproved = check_approvals(b, owner, label, refs or [])
-            if unapproved and not (override_reason or "").strip():
-                raise ReviewIncomplete(
-                    f"{len(unapproved)} item(s) in the report are not approved for {label}: "
-                    f"{', '.join(unapproved)}. Have them reviewed, or give a reason to publish anyway.",
-                    field="override_reason",
-                )
+            review = None
+            if refs is not None:
+                approvals, unapproved = check_approvals(b, owner, label, refs)
+                if unapproved and not (override_reason or "").strip():
+                    raise ReviewIncomplete(
+                        f"{len(unapproved)} item(s) in the report are not approved for {label}: "
+                        f"{', '.join(unapproved)}. Have them reviewed, or give a reason to publish anyway.",
+                        field="override_reason",
+                    )
+                review = review_relied_on(approvals, unapproved, override_reason)
             publication = b.find(Publication, Publication.create_id(owner.id, report, label))
             if publication is None:
                 publication = b.add(
@@ -78,14 +82,15 @@ class ReportCommands(LedgerBase):
                         title=title,
                         actor=actor,
                         reason=(reason or "").strip(),
+                        review=review,
                     )
                 )
             else:
                 publication.republish(
-                    log_position=log_position, content_sha256=content_sha256, actor=actor, reason=reason
-                )
-            if refs is not None:
-                publication.record_review(
-                    approvals=approvals, unapproved=unapproved, actor=actor, override_reason=override_reason
+                    log_position=log_position,
+                    content_sha256=content_sha256,
+                    actor=actor,
+                    reason=reason,
+                    review=review,
                 )
         return publication.id

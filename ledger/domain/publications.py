@@ -30,50 +30,64 @@ class Publication(LedgerAggregate):
         title: str,
         actor: str,
         reason: str,
+        review: dict[str, Any] | None = None,
     ) -> None:
         self.programme_id = programme_id
         self.report = report
         self.period = period
-        self.editions: list[dict[str, Any]] = [
-            {"log_position": log_position, "content_sha256": content_sha256, "version": 1}
-        ]
+        self.editions: list[dict[str, Any]] = [_edition(log_position, content_sha256, 1, review)]
         self.title = title
 
-    def republish(self, *, log_position: int, content_sha256: str, actor: str, reason: str) -> None:
+    def republish(
+        self,
+        *,
+        log_position: int,
+        content_sha256: str,
+        actor: str,
+        reason: str,
+        review: dict[str, Any] | None = None,
+    ) -> None:
         reason = require_reason(reason, "why the report is published again")
         self._republished(
-            log_position=log_position, content_sha256=content_sha256, actor=actor, reason=reason
-        )
-
-    @event("Republished")
-    def _republished(self, log_position: int, content_sha256: str, actor: str, reason: str) -> None:
-        self.editions.append(
-            {"log_position": log_position, "content_sha256": content_sha256, "version": self.version + 1}
-        )
-
-    def record_review(
-        self, *, approvals: list[dict[str, str]], unapproved: list[str], actor: str, override_reason: str
-    ) -> None:
-        """What the edition just published relied on: each approval (ref, hash, approver)
-        and, when some items were not approved, the publisher's override and its reason."""
-        if unapproved:
-            override_reason = require_reason(
-                override_reason, "why the report is published with updates not approved"
-            )
-        self._review_checked(
-            edition=len(self.editions),
-            approvals=approvals,
-            unapproved=list(unapproved),
+            log_position=log_position,
+            content_sha256=content_sha256,
             actor=actor,
-            reason=(override_reason or "").strip() if unapproved else "",
+            reason=reason,
+            review=review,
         )
 
-    @event("ReviewChecked")
-    def _review_checked(
-        self, edition: int, approvals: list[dict[str, str]], unapproved: list[str], actor: str, reason: str
+    # `review` is absent from editions published before review existed (None when read).
+    @event("Republished")
+    def _republished(
+        self,
+        log_position: int,
+        content_sha256: str,
+        actor: str,
+        reason: str,
+        review: dict[str, Any] | None = None,
     ) -> None:
-        self.editions[edition - 1]["review"] = {
-            "approvals": approvals,
-            "unapproved": unapproved,
-            "override_reason": reason,
-        }
+        self.editions.append(_edition(log_position, content_sha256, self.version + 1, review))
+
+
+def review_relied_on(
+    approvals: list[dict[str, str]], unapproved: list[str], override_reason: str
+) -> dict[str, Any]:
+    """What an edition relied on: each approval (ref, content hash, approver) and, when some
+    items were not approved, the refs and the publisher's reason for publishing anyway."""
+    override = (override_reason or "").strip()
+    if unapproved:
+        override = require_reason(override, "why the report is published with updates not approved")
+    return {
+        "approvals": approvals,
+        "unapproved": list(unapproved),
+        "override_reason": override if unapproved else "",
+    }
+
+
+def _edition(
+    log_position: int, content_sha256: str, version: int, review: dict[str, Any] | None
+) -> dict[str, Any]:
+    edition = {"log_position": log_position, "content_sha256": content_sha256, "version": version}
+    if review is not None:
+        edition["review"] = review
+    return edition

@@ -78,7 +78,6 @@ ADDED_TOPICS = (
     "ledger.domain:Review.Approved",
     "ledger.domain:Review.Returned",
     "ledger.domain:Review.Superseded",
-    "ledger.domain:Publication.ReviewChecked",
     "ledger.domain:Item.Retired",
     "ledger.domain:Item.Reinstated",
     "ledger.domain:Item.Noted",
