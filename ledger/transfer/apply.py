@@ -17,6 +17,7 @@ from ledger.transfer.check import Checked
 from ledger.transfer.kinds import BY_NAME
 from ledger.transfer.kinds.items import ItemRow, StatusRow
 from ledger.transfer.kinds.programmes import ProgrammeRow
+from ledger.transfer.kinds.register import HistoryRow, RetirementRow
 from ledger.transfer.results import ImportResult, Outcome, RowOutcome
 from ledger.transfer.table import Row, key
 
@@ -50,7 +51,8 @@ class Applier:
         """Load every item the file names, once, with its whole status history.
 
         Done before any command runs, so nothing pending in the batch can be replaced."""
-        ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, ItemRow | StatusRow)}
+        named = (ItemRow, StatusRow, HistoryRow, RetirementRow)
+        ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, named)}
         for item_id in ids:
             periods = self.ledger.get_status_history(item_id, self.batch)
             if periods is None:
@@ -71,6 +73,10 @@ class Applier:
         """The reason for changing something recorded before this import: the import."""
         name = f"Imported from {self.source_name or row.table.file}"
         return f"{name}: {own}" if own else name
+
+    def problem(self, row: Row, column: str, message: str) -> None:
+        """A problem with one cell of a row that goes on (a history grid names each cell)."""
+        self.result.problems.append(row.table.problem(message, row.number, column))
 
     def apply(self, row: Row) -> Outcome:
         table = row.table

@@ -48,6 +48,7 @@ class Checker:
         self._periods: dict[tuple[str, str], str] = {}
         self._statuses: dict[tuple[str, str, bool], str] = {}
         self.scale_rows: dict[str, Any] = {}
+        self.footnotes: dict[tuple[str, str], dict[str, str]] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []

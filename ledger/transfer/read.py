@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ledger.transfer.archive import formula_cells, scan_archive
 from ledger.transfer.cells import cell_text, unprotect
-from ledger.transfer.kinds import COLUMNS, KINDS, OPTIONAL_COLUMNS
+from ledger.transfer.kinds import BY_NAME, COLUMNS, KINDS, OPTIONAL_COLUMNS
+from ledger.transfer.kinds.register import period_header
 from ledger.transfer.results import Problem, RefusedFile
 from ledger.transfer.table import Table, column_key
 
@@ -263,6 +264,16 @@ def _check_header(table: Table, problems: list[Problem]) -> None:
             problems.append(
                 table.problem("this column appears twice in the header row.", table.header_row, name)
             )
+        elif name not in required and name not in optional and BY_NAME[table.kind].period_columns:
+            # A grid's period column is keyed by its header as written, e.g. "22/23 Q1".
+            if period_header(raw):
+                columns[raw.strip()] = index
+            else:
+                problems.append(table.problem(
+                    f"{raw.strip()!r} is not a period, nor a column of {where}. After "
+                    f"{expected} (optionally {', '.join(optional)}) each column is a period, headed "
+                    "like '2024/25 Q1', '22/23 Q1' or '2026-01'.", table.header_row, raw.strip(),
+                ))
         elif name not in required and name not in optional:
             problems.append(table.problem(
                 f"{raw.strip()!r} is not a column of {where}. The header row must be: {expected}"

@@ -57,6 +57,7 @@ from projections.queries.programmes import (
     get_projection_position,
     get_scale,
 )
+from projections.queries.register import get_item_notes, get_retired, get_retirements
 from projections.queries.reports import (
     get_changed_after_publication,
     get_dependencies,
@@ -88,6 +89,7 @@ __all__ = [
     "get_item",
     "get_item_history",
     "get_item_leads",
+    "get_item_notes",
     "get_item_timeline",
     "get_missing_updates",
     "get_period_openings",
@@ -102,6 +104,8 @@ __all__ = [
     "get_recorded_at",
     "get_reminders",
     "get_reminders_to_send",
+    "get_retired",
+    "get_retirements",
     "get_risks",
     "get_scale",
     "get_scale_changes",

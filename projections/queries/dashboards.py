@@ -8,6 +8,7 @@ from typing import Any
 
 from projections.queries.connection import Db, Row, rows
 from projections.queries.programmes import get_periods, get_programmes
+from projections.queries.register import get_item_notes, get_retired, get_retirements, retired_in
 from projections.queries.scales import category_totals, group_totals, map_onto_current_scale
 
 
@@ -101,8 +102,9 @@ def get_ratings(db: Db, programme: str, period: str) -> list[Row]:
 def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Row:
     """Items × periods: {periods: [labels in time order], rows: [{ref, title, kind, depth,
     path, lead_officer, committee, child_count, ratings: {period: {status, category,
-    restated, update, position, mapped_status, mapped_category}}}], scale_changes} with every
-    item in ref order (unrated cells are absent). A cell rated on an earlier scale gives
+    restated, update, position, mapped_status, mapped_category}}, retired: {period: "retired
+    (merged into R5)"}, notes: {period: footnote}}], scale_changes} with every item in ref
+    order (unrated cells are absent). A cell rated on an earlier scale gives
     the status it maps onto on the scale in force (`mapped_status`, else None), so
     periods compare like with like; `scale_changes` lists the changes (get_scale_changes).
     `periods` defaults to every period of the programme."""
@@ -114,7 +116,7 @@ def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Ro
         "FROM items WHERE programme = ? ORDER BY sort_key",
         (programme,),
     )
-    by_ref = {item["ref"]: {**item, "ratings": {}} for item in items}
+    by_ref = {item["ref"]: {**item, "ratings": {}, "retired": {}, "notes": {}} for item in items}
     if wanted:
         marks = ", ".join("?" for _ in wanted)
         for cell in rows(
@@ -129,14 +131,26 @@ def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Ro
                 by_ref[ref]["ratings"][period] = cell
     cells = [cell for row in by_ref.values() for cell in row["ratings"].values()]
     changes = map_onto_current_scale(db, programme, cells)
+    # Periods an item is off the register say so ("retired (merged into R5)"), not blank.
+    spans, notes = get_retirements(db, programme), get_item_notes(db, programme)
+    for p in known:
+        if p["period"] in wanted:
+            for ref, words in retired_in(spans, p["period_start"]).items():
+                if ref in by_ref:
+                    by_ref[ref]["retired"][p["period"]] = words
+    for (ref, period), note in notes.items():
+        if ref in by_ref and period in wanted:
+            by_ref[ref]["notes"][period] = note
     return {"periods": wanted, "rows": list(by_ref.values()), "scale_changes": changes}
 
 
 def get_missing_updates(db: Db, programme: str, period: str) -> list[Row]:
     """Items expected to report (leaf items: nothing registered under them) with no status
     for the period, or a status but no update text: ref, title, kind, lead_officer,
-    committee, status (None if none), missing ("status and update" or "update")."""
-    return rows(
+    committee, status (None if none), missing ("status and update" or "update"). An item
+    retired (or merged) for the period is not expected to report."""
+    retired = get_retired(db, programme, period)
+    found = rows(
         db,
         """
         SELECT i.ref, i.title, i.kind, i.lead_officer, i.committee, h.status,
@@ -149,6 +163,7 @@ def get_missing_updates(db: Db, programme: str, period: str) -> list[Row]:
         """,
         (period, programme),
     )
+    return [row for row in found if row["ref"] not in retired]
 
 
 def get_transitions(db: Db, programme: str, period: str, direction: str | None = None) -> list[Row]:

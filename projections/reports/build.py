@@ -152,7 +152,14 @@ def _entries(conn: sqlite3.Connection, programme: str, period: str) -> list[Entr
         for r in queries.get_missing_updates(conn, programme, period)
         if r["missing"] == "status and update"
     ]
-    return sorted(rated + missing, key=lambda e: natural_key(e.ref))
+    # An item off the register says so, rather than "Not recorded"; it is in no count.
+    outline = get_item_outline(conn, programme)
+    retired = [
+        Entry(ref, outline[ref]["title"], outline[ref]["kind"], "", "", words, "retired", "", "")
+        for ref, words in queries.get_retired(conn, programme, period).items()
+        if ref in outline
+    ]
+    return sorted(rated + missing + retired, key=lambda e: natural_key(e.ref))
 
 
 def _ancestors(ref: str, outline: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -55,6 +55,11 @@ class Checking(Protocol):
 
     def scale(self, text: str) -> Scale: ...
 
+    def period(self, programme: Any, text: str) -> str: ...
+
+    # footnotes.csv: (programme, ref or "" for every item) -> {marker: meaning}
+    footnotes: dict[tuple[str, str], dict[str, str]]
+
 
 class RowCells(Protocol):
     """One row's cells by column name; checks record problems and set `bad`."""
@@ -97,6 +102,8 @@ class Applying(Protocol):
 
     def lead_account(self, lead_officer: str) -> str | None: ...
 
+    def problem(self, row: Row, column: str, message: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -107,6 +114,8 @@ class Kind:
     unique: Callable[[Any], Unique | None] = lambda row: None  # None: may repeat
     # Columns a file may leave out; export always writes them so history round-trips.
     optional: tuple[str, ...] = ()
+    # Every other column is a period (a history grid): its header must parse as one.
+    period_columns: bool = False
 
 
 def with_article(noun: str) -> str:
