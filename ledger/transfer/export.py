@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,6 +39,7 @@ from ledger.domain import (
     StatusScale,
 )
 from ledger.transfer.cells import needs_text_type, number_cell, protect_csv, text_cell
+from ledger.transfer.grid import history_grid, retirement_rows
 from ledger.transfer.kinds import KINDS, header, scale_key
 from ledger.transfer.kinds.scales import scale_rows
 
@@ -72,6 +73,7 @@ class _Replay:
     last_reason: dict[UUID, str]
     value_reason: dict[tuple[UUID, str], str]  # (indicator id, "period|breakdown") -> reason
     position: int
+    retirements: dict[UUID, list[Any]] = field(default_factory=dict)  # item id -> Retired/Reinstated
 
 
 def _replay(ledger: Ledger) -> _Replay:
@@ -90,6 +92,8 @@ def _replay(ledger: Ledger) -> _Replay:
             state.last_reason[originator] = getattr(event, "reason", "")
             if name in ("StatusRecorded", "StatusCorrected"):
                 state.status_history.setdefault(originator, []).append(event)
+            elif name in ("Retired", "Reinstated"):
+                state.retirements.setdefault(originator, []).append(event)
             elif name in ("ValueRecorded", "ValueCorrected"):
                 state.value_reason[(originator, f"{event.period}|{event.breakdown}")] = event.reason
         position = page[-1].id
@@ -97,10 +101,11 @@ def _replay(ledger: Ledger) -> _Replay:
 
 
 def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
-    """Rows per kind (header not included), and the log position they reflect."""
+    """Rows per kind, each table's header first, and the log position they reflect."""
     state = _replay(ledger)
     of = state.aggregates
     tables: dict[str, list[list[str]]] = {kind: [] for kind in KINDS}
+    items: list[Item] = []
 
     def slug(aggregate: Any) -> str:
         return of[aggregate.programme_id].slug
@@ -121,6 +126,10 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                     slug(aggregate), aggregate.ref, aggregate.kind, aggregate.title,
                     aggregate.parent_ref, aggregate.lead_officer, aggregate.committee,
                 ])
+                items.append(aggregate)
+                tables["retirements"].extend(
+                    retirement_rows(state.retirements.get(aggregate.id, []), slug(aggregate), aggregate.ref)
+                )
                 for e in state.status_history.get(aggregate.id, []):
                     tables["statuses"].append([
                         slug(aggregate), aggregate.ref, e.period, e.status, e.update, e.mitigation,
@@ -156,7 +165,12 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                     text = aggregate.sections.get(section, "")
                     if text:
                         tables["narratives"].append([slug(aggregate), aggregate.period, section, text])
-    return tables, state.position
+    grid_header, tables["history"] = history_grid(
+        items, slug, lambda item: of[item.programme_id].cadence
+    )
+    headed = {kind: [header(kind), *rows] for kind, rows in tables.items()}
+    headed["history"][0] = grid_header
+    return headed, state.position
 
 
 # --------------------------------------------------------------------------- writing
@@ -185,7 +199,6 @@ def _write_csv_folder(folder: Path, tables: dict[str, list[list[str]]]) -> None:
             temporary.open("w", encoding="utf-8-sig", newline="") as handle,
         ):
             writer = csv.writer(handle)
-            writer.writerow(header(kind))
             writer.writerows([protect_csv(cell) for cell in row] for row in rows)
 
 
@@ -198,7 +211,7 @@ def _write_workbook(path: Path, tables: dict[str, list[list[str]]]) -> None:
     for kind, rows in tables.items():
         sheet = book.create_sheet(kind)
         sheet.freeze_panes = "A2"
-        columns = header(kind)
+        columns, *rows = rows
         sheet.append([text_cell(sheet, name, bold) for name in columns])
         value_column = columns.index("value") if "value" in columns else -1
         for row in rows:
@@ -257,4 +270,4 @@ def export(source: Any, out_path: str | os.PathLike[str]) -> ExportResult:
         _write_workbook(out, tables)
     else:
         _write_csv_folder(out, tables)
-    return ExportResult(out, {kind: len(rows) for kind, rows in tables.items()}, position)
+    return ExportResult(out, {kind: len(rows) - 1 for kind, rows in tables.items()}, position)

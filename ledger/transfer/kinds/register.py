@@ -172,13 +172,13 @@ def check_history(v: RowCells) -> HistoryRow | None:
         if column in HISTORY_COLUMNS or column in HISTORY_OPTIONAL:
             continue
         text = v.raw(column)
-        try:
+        if not text:
+            continue  # not on the register that period: nothing to record
+        try:  # one grid may hold quarterly and monthly programmes: each reads its own
             label = v.checker.period(programme, column)
         except LedgerError as error:
             v.fail(column, f"the column {column!r} is not a period of this programme: {error.message}")
             continue
-        if not text:
-            continue  # not on the register that period: nothing to record
         if text in declared:
             cells.append([label, column, "note", declared[text]])
         elif not any(c.isalnum() for c in text):
