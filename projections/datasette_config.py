@@ -15,6 +15,8 @@ Canned queries give the report's questions a stable URL:
     /projections/no_update.json?programme=...&period=...
     /projections/changed_after_publication_for_programme.json?programme=...
     /projections/statuses_by_period.json?programme=...
+    /projections/awaiting_my_review.json            (the signed-in reviewer's queue)
+    /projections/approved_then_changed.json?programme=...
 
 and a datasette-dashboards dashboard (statuses by period) for analysts, at
 /-/dashboards/statuses-by-period. The dashboard runs its chart's SQL from the browser,
@@ -160,6 +162,41 @@ SELECT programme, ref, title, period, due_date, overdue_days, lead_account, lead
 FROM due
 WHERE updated = 0 AND overdue_days > 0 AND (:programme = '' OR programme = :programme)
 ORDER BY overdue_days DESC, programme, period_start, sort_key
+""",
+    },
+    "awaiting_my_review": {
+        "title": "Awaiting my review",
+        "description": (
+            "Updates submitted for review in the programmes you manage, oldest first, leaving out "
+            "your own (nobody approves their own update). Approve or return them on the review page."
+        ),
+        # :_actor_id is Datasette's magic parameter: the signed-in person's username.
+        "sql": """
+SELECT r.programme, r.ref, i.title, r.period, r.submitted_by, r.at AS submitted_at, r.content_sha256,
+       r.returns
+FROM review_state r
+JOIN items i ON i.programme = r.programme AND i.ref = r.ref
+JOIN accounts a ON a.username = :_actor_id AND a.active = 1
+WHERE r.state = 'submitted' AND r.submitted_by != a.username
+  AND EXISTS (SELECT 1 FROM json_each(a.roles) WHERE value = 'programme manager')
+  AND EXISTS (SELECT 1 FROM json_each(a.programmes) WHERE value = r.programme)
+ORDER BY r.at, r.programme, i.sort_key
+""",
+    },
+    "approved_then_changed": {
+        "title": "Approved, then changed",
+        "description": (
+            "Approvals superseded because the content approved (status, update, mitigation) changed "
+            "afterwards: the hash approved beside the hash of the content now. Leave the programme "
+            "empty for every programme."
+        ),
+        "sql": """
+SELECT r.programme, r.ref, i.title, r.period, r.approved_by, r.approved_at, r.approved_sha256,
+       r.state, r.content_sha256 AS changed_sha256, r.by AS changed_by, r.at AS changed_at
+FROM review_state r
+JOIN items i ON i.programme = r.programme AND i.ref = r.ref
+WHERE r.superseded = 1 AND (:programme = '' OR r.programme = :programme)
+ORDER BY r.at DESC
 """,
     },
 }

@@ -3,6 +3,7 @@ way through a page leaves nothing behind, and snapshots show the read model as i
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -99,6 +100,18 @@ period = st.integers(0, 3)
 words = st.sampled_from(WORDS)
 person = st.sampled_from(PEOPLE)
 
+# One update through several review steps, so approvals, returns and supersessions happen
+# in most histories, not only when two random ops name the same item (weighted x4 below).
+REVIEWED = st.tuples(
+    st.just("reviewed"),
+    slug,
+    ref,
+    period,
+    st.sampled_from(("Green", "Amber", "Red", "")),
+    words,
+    st.lists(st.sampled_from(("approve", "return", "change", "resubmit")), min_size=1, max_size=4),
+)
+
 operation = st.one_of(
     st.tuples(
         st.just("programme"),
@@ -191,6 +204,14 @@ operation = st.one_of(
     st.tuples(
         st.just("adopt"), slug, st.sampled_from((*CUSTOM_SCALES, "rag", "five-point")), st.booleans()
     ),
+    # Review (issue 12): jo records and submits; pat, the programmes' manager, reviews.
+    st.tuples(st.just("submit"), slug, ref, period),
+    st.tuples(st.just("submit"), slug, ref, period),
+    st.tuples(st.just("approve"), slug, ref, period),
+    st.tuples(st.just("approve"), slug, ref, period),
+    st.tuples(st.just("return"), slug, ref, period, words),
+    st.tuples(st.just("publish_reviewed"), slug, period, words),
+    *[REVIEWED] * 4,
 )
 
 
@@ -201,6 +222,11 @@ PROLOGUE: list[tuple[Any, ...]] = [
     *[("item", s, r, "") for s in SLUGS for r in REFS],
     ("indicator", "plan", "FTE", "lower"),
     ("account", "jo", "officer"),
+    ("account", "pat", "programme manager"),
+    *[("access", "pat", s, True) for s in SLUGS],
+    # Updates already in review, for the generated ops to change, resubmit and review.
+    ("reviewed", "plan", "A1.2", 0, "Green", "Approved first", ["approve"]),
+    ("reviewed", "send", "WS7", 0, "", "Returned first", ["return"]),
 ]
 
 
@@ -393,8 +419,53 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 ledger.change_scale(
                     s, key, actor="admin", reason="New scale", mapping=mapping if mapped else None
                 )
+            case "submit":
+                s, r, p = args
+                ledger.submit_update(s, r, period=label(p, s), actor="jo")
+            case "approve":
+                s, r, p = args
+                ledger.approve_update(s, r, period=label(p, s), actor="pat", comment="Fine")
+            case "return":
+                s, r, p, comment = args
+                ledger.return_update(s, r, period=label(p, s), comment=comment, actor="pat")
+            case "reviewed":
+                s, r, p, status, update, steps = args
+                ledger.save_update(s, r, period=label(p, s), status=status, update=update, actor="jo")
+                for step in steps:
+                    # A step the state refuses (approving a returned update...) records nothing.
+                    with contextlib.suppress(LedgerError):
+                        apply_review_step(ledger, s, r, label(p, s), step)
+            case "publish_reviewed":
+                s, p, override = args
+                ledger.publish_report(
+                    s,
+                    report="pack",
+                    period=label(p, s),
+                    log_position=ledger.get_log_position(),
+                    content_sha256="1" * 64,
+                    title=f"pack {p}",
+                    actor="pat",
+                    reason="Again",
+                    refs=["A1.1", "WS7"],
+                    override_reason=override,
+                )
     except (LedgerError, AggregateNotFoundError):
         pass  # refused by the domain (or the programme doesn't exist): nothing recorded
+
+
+def apply_review_step(ledger: Ledger, s: str, r: str, period: str, step: str) -> None:
+    if step == "approve":
+        ledger.approve_update(s, r, period=period, actor="pat")
+    elif step == "return":
+        ledger.return_update(s, r, period=period, comment="Say more", actor="pat")
+    elif step == "change":
+        current = ledger.get_review(s, r, period)
+        ledger.correct_status(
+            s, r, period=period, status="", update=f"changed after {current and current['state']}",
+            actor="jo", reason="Late news",
+        )  # fmt: skip
+    else:
+        ledger.submit_update(s, r, period=period, actor="jo")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -474,6 +545,16 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("retire", "plan", "A1.1", 2, "A1"),
                 ("reinstate", "plan", "A1.1", 3),
                 ("note", "plan", "A1.1", 2, "merged into A1"),
+                ("account", "pat", "programme manager"),
+                ("access", "pat", "plan", True),
+                ("item", "plan", "WS7", ""),
+                ("status", "plan", "WS7", 0, "Achieved", "u", "", ""),
+                ("submit", "plan", "WS7", 0),
+                ("return", "plan", "WS7", 0, "Say more"),
+                ("submit", "plan", "WS7", 0),  # an officer may resubmit after a return
+                ("approve", "plan", "WS7", 0),
+                ("status", "plan", "WS7", 0, "Achieved", "u2", "", ""),
+                ("publish_reviewed", "plan", 0, "Committee today"),
             ]
             for op in script:
                 apply(ledger, cadences, op)

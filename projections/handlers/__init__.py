@@ -33,6 +33,7 @@ from projections.handlers import (
     programmes,
     publications,
     register,
+    review,
     risks,
     scales,
 )
@@ -42,7 +43,7 @@ from projections.state import Handler
 # list leaves its events without a handler, which the projector refuses loudly.
 MODULES = (
     scales, programmes, items, register, risks, dependencies, indicators, narratives, accounts,
-    publications, cycle,
+    publications, cycle, review,
 )
 
 

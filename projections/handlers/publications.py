@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from projections.handlers.support import (
     Event,
     PeriodInfo,
     find_programme,
     find_subject,
+    json_text,
     note_period,
     period_info,
     programme_of,
     subject_row,
 )
-from projections.state import Change, Handler, State
+from projections.state import Change, Handler, Row, State
 
 
 def publication_published(e: Event, state: State) -> Change:
@@ -67,10 +70,30 @@ def _put_edition(e: Event, state: State, slug: str, report: str, period: PeriodI
             "published_at": state.recorded_at,
             "published_by": e.actor,
             "reason": e.reason,
+            **_review_columns(getattr(e, "review", None)),
             "version": e.originator_version,
             "position": state.position,
         },
     )
+
+
+def _review_columns(review: dict[str, Any] | None) -> Row:
+    """What the edition relied on; editions from before review existed carry none."""
+    if review is None:
+        return {
+            "review_checked": 0,
+            "approved_items": 0,
+            "approvals": "[]",
+            "not_approved": "",
+            "override_reason": "",
+        }
+    return {
+        "review_checked": 1,
+        "approved_items": len(review["approvals"]),
+        "approvals": json_text(review["approvals"]),
+        "not_approved": ", ".join(review["unapproved"]),
+        "override_reason": review["override_reason"],
+    }
 
 
 HANDLERS: dict[str, Handler] = {

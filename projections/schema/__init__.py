@@ -21,11 +21,12 @@ from projections.schema.model import Column, Table, View
 from projections.schema.ratings import RATING_TABLES
 from projections.schema.records import RECORD_TABLES
 from projections.schema.register import REGISTER_TABLES
+from projections.schema.review import REVIEW_TABLES
 from projections.schema.scales import SCALE_TABLES, SCALE_VIEWS
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"
@@ -37,7 +38,8 @@ __all__ = ["NOT_RATED", "PROJECTION", "TABLES", "TABLES_BY_NAME", "VIEWS", "Colu
 
 # In this order in the database and in Datasette.
 TABLES: tuple[Table, ...] = (
-    *RATING_TABLES, *REGISTER_TABLES, *SCALE_TABLES, *RECORD_TABLES, *CYCLE_TABLES, *LOG_TABLES
+    *RATING_TABLES, *REGISTER_TABLES, *SCALE_TABLES, *RECORD_TABLES, *CYCLE_TABLES, *REVIEW_TABLES,
+    *LOG_TABLES,
 )
 VIEWS: tuple[View, ...] = (*RATING_VIEWS, *SCALE_VIEWS, *CYCLE_VIEWS)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

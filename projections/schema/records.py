@@ -154,6 +154,25 @@ RECORD_TABLES: tuple[Table, ...] = (
             column("published_at", str, "When it was published (UTC)"),
             column("published_by", str, "Who published it"),
             column("reason", str, "Reason given (required to republish)"),
+            column(
+                "review_checked",
+                int,
+                "1 if publishing checked the review of the report's items (editions published before "
+                "review existed: 0, and the columns below are empty)",
+            ),
+            column("approved_items", int, "How many of the report's items were approved as published"),
+            column(
+                "approvals",
+                str,
+                "The approvals this edition relied on, as JSON: ref, content_sha256 (of the content "
+                "approved) and by (the approver) of each",
+            ),
+            column("not_approved", str, "Refs of the items not approved when published (comma-separated)"),
+            column(
+                "override_reason",
+                str,
+                "The publisher's reason for publishing with items not approved (empty if all were approved)",
+            ),
             VERSION,
             POSITION,
         ),
