@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 from ledger.domain.accounts import Account
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
 from ledger.domain.programmes import Programme
+from ledger.domain.register import check_on_register, check_reinstate, check_retire
 from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired
 
 ITEM_KINDS = ("vision", "aim", "priority", "action", "workstream", "core area", "objective")
@@ -146,7 +147,7 @@ class Item(LedgerAggregate):
         already recorded (nothing to do). A different status for a period already rated
         is a re-rating, and needs a reason."""
         label = programme.parse_period(period).label
-        self._check_on_register(programme, label)
+        check_on_register(self, programme, label)
         rating = programme.resolve_rating(status, allow_empty=True)
         name = rating.name if rating else ""
         update, mitigation, reason = (
@@ -247,57 +248,13 @@ class Item(LedgerAggregate):
     def merged_into(self) -> str:
         return self.retirements[-1][2] if self.retired_from else ""
 
-    def retired_in(self, programme: Programme, label: str) -> list[str] | None:
-        """The retirement that covers period `label`, if any."""
-        period = programme.parse_period(label)
-        for span in self.retirements:
-            start, end = programme.parse_period(span[0]), span[1] and programme.parse_period(span[1])
-            if start <= period and (not end or period < end):
-                return span
-        return None
-
-    def _check_on_register(self, programme: Programme, label: str) -> None:
-        span = self.retired_in(programme, label)
-        if span is not None:
-            merged = f" (merged into {span[2]})" if span[2] else ""
-            raise InvalidValue(
-                f"{self.ref} was retired{merged} from {span[0]}, so it has no status for {label}. "
-                "Reinstate it first if it is back on the register.", field="period",
-            )
-
     def retire(
         self, programme: Programme, *, period: str, reason: str, actor: str, merged_into: Item | None = None
     ) -> None:
         """Take the item off the register from `period` on, or merge it into another item
         (its history stays under its own ref). Periods already rated cannot be retired."""
         label = programme.parse_period(period).label
-        what = f"merged into {merged_into.ref}" if merged_into else "retired"
-        if self.retired_from:
-            raise InvalidValue(
-                f"{self.ref} is already retired from {self.retired_from}: reinstate it first.", field="ref"
-            )
-        if merged_into is not None and (merged_into.id == self.id or merged_into.retired_from):
-            raise InvalidValue(
-                f"{self.ref} cannot be merged into {merged_into.ref}: "
-                + ("an item cannot merge into itself." if merged_into.id == self.id
-                   else f"{merged_into.ref} is itself retired from {merged_into.retired_from}."),
-                field="merged_into",
-            )
-        start = programme.parse_period(label)
-        if self.retirements and start <= programme.parse_period(self.retirements[-1][1]):
-            raise InvalidValue(
-                f"{self.ref} was reinstated from {self.retirements[-1][1]}: retire it from a later period.",
-                field="period",
-            )
-        rated = sorted(
-            (p for p, r in self.ratings.items() if r["status"] and programme.parse_period(p) >= start),
-            key=programme.parse_period,
-        )
-        if rated:
-            raise InvalidValue(
-                f"{self.ref} has a status for {rated[0]}, so it cannot be {what} from {label}: "
-                "give the first period it is off the register.", field="period",
-            )
+        what = check_retire(self, programme, label, merged_into)
         reason = require_reason(reason, f"why {self.ref} is {what}")
         self._retired(
             period=label, merged_into=merged_into.ref if merged_into else "", actor=actor, reason=reason
@@ -310,13 +267,7 @@ class Item(LedgerAggregate):
     def reinstate(self, programme: Programme, *, period: str, reason: str, actor: str) -> None:
         """Put a retired item back on the register from `period` on."""
         label = programme.parse_period(period).label
-        if not self.retired_from:
-            raise InvalidValue(f"{self.ref} is not retired, so it cannot be reinstated.", field="ref")
-        if programme.parse_period(label) <= programme.parse_period(self.retired_from):
-            raise InvalidValue(
-                f"{self.ref} is retired from {self.retired_from}: reinstate it from a later period.",
-                field="period",
-            )
+        check_reinstate(self, programme, label)
         reason = require_reason(reason, f"why {self.ref} is back on the register")
         self._reinstated(period=label, retired_from=self.retired_from, actor=actor, reason=reason)
 
