@@ -137,3 +137,32 @@ def test_retirements_csv_refuses_bad_rows_with_nothing_recorded(register: System
     assert [(p.row, p.column) for p in result.problems] == [(2, "merged_into"), (3, "action"), (4, "reason")]
     with sqlite3.connect(register.projections_db) as conn:
         assert conn.execute("SELECT count(*) FROM item_retirements").fetchone() == (1,)
+
+
+def test_the_cli_retires_merges_and_reinstates(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from govledger.cli import main
+
+    with open_system(tmp_path) as system:
+        system.ledger.register_programme("risks", "Risks", cadence="quarterly", actor="a")
+        for ref in ("R5", "R8", "R9"):
+            system.ledger.register_item("risks", ref, kind="priority", title=ref, actor="a")
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), *args])
+        return result.exit_code, result.output
+
+    merged = run(
+        "merge", "risks", "R8", "--into", "R5", "--period", "24/25 Q3", "--reason", "Board", "--as", "jo"
+    )
+    assert merged == (0, "R8 is merged into R5 from 24/25 Q3.\n")
+    assert run("retire", "risks", "R9", "--period", Q3, "--reason", "Closed")[0] == 0
+    code, output = run("retire", "risks", "R8", "--period", Q4, "--reason", "Again")
+    assert code == 1 and "R8 is already retired from 2024/25 Q3" in output and "Traceback" not in output
+    assert run("reinstate", "risks", "R8", "--period", Q4, "--reason", "Split out")[0] == 0
+    with open_system(tmp_path) as system:
+        spans = queries.get_retirements(system.projections_db, "risks")
+        assert [(r["ref"], r["merged_into"], r["retired_by"], r["reinstated_from"]) for r in spans] == [
+            ("R8", "R5", "jo", Q4), ("R9", "", spans[1]["retired_by"], ""),
+        ]
