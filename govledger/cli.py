@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import": "govledger.commands.transfer:import_command",
     "keygen": "govledger.commands.keys:keygen",
     "proof": "govledger.commands.proofs:proof",
+    "project": "govledger.commands.project:project_command",
     "merge": "govledger.commands.register:merge_command",
     "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
     "rebuild": "govledger.commands.projections:rebuild_command",
@@ -38,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "retire": "govledger.commands.register:retire_command",
     "serve": "govledger.commands.serve:serve",
     "snapshot": "govledger.commands.projections:snapshot_command",
+    "status": "govledger.commands.project:status_command",
     "verify": "govledger.commands.integrity:verify",
 }
 

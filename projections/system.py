@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 
 from ledger.application import Ledger, open_ledger
@@ -47,6 +48,23 @@ class System:
     data_dir: Path
     _listener: Callable[[int], None] | None = field(default=None, repr=False)
 
+    @property
+    def catches_up(self) -> bool:
+        """Whether each save here projects itself (False: a projector service does)."""
+        return self._listener is not None
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait, up to `timeout` seconds, until the read model shows `position` (another
+        process's projector writes it). True once it does."""
+        deadline = monotonic() + timeout
+        pause = 0.005
+        while self.projector.position < position:
+            if monotonic() >= deadline:
+                return False
+            sleep(pause)
+            pause = min(pause * 2, 0.1)
+        return True
+
     def close(self) -> None:
         if self._listener in self.ledger.after_save:
             self.ledger.after_save.remove(self._listener)  # type: ignore[arg-type]
@@ -60,10 +78,11 @@ class System:
         self.close()
 
 
-def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
+def open_system(data_dir: str | os.PathLike[str] | None = None, *, catch_up: bool = True) -> System:
     """Open the ledger in `data_dir`, bring projections.db up to date (rebuilding it if it
     was written by another version of the projections) and keep it up to date after
-    every save."""
+    every save. `catch_up=False`: a projector service (`govledger project --follow`)
+    keeps it up to date instead, and this process only reads it (`System.wait_for`)."""
     directory = resolve_data_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)  # on PostgreSQL only projections.db is here
     ledger = open_ledger(directory)
@@ -81,13 +100,16 @@ def open_system(data_dir: str | os.PathLike[str] | None = None) -> System:
             build_into_place(ledger, path)
             projector = Projector(ledger, path, handlers=HANDLERS)
         try:
-            projector.catch_up()
+            if catch_up:
+                projector.catch_up()
         except BaseException:
             projector.close()
             raise
     except BaseException:
         ledger.close()
         raise
+    if not catch_up:
+        return System(ledger, projector, path, directory)
 
     def catch_up_after_save(position: int) -> None:
         projector.catch_up()

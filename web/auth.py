@@ -28,6 +28,8 @@ from web.ratelimit import limiter, login_key, login_limit, login_limit_per_ip
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Enter a correct username and password"
+# The session generation a session signed in under (web.credentials.session_generation).
+SESSION_GENERATION = "generation"
 
 
 def _safe_next(target: str | None) -> str:
@@ -59,6 +61,7 @@ def login() -> str | Response:
             # the signature's max age), and Flask-Login's strong protection, which it
             # relaxes for permanent sessions, stays strong.
             login_user(user)
+            session[SESSION_GENERATION] = backend().credentials.session_generation(username)
             return redirect(_safe_next(request.args.get("next")))
         add_error(form, SIGN_IN_FAILED, field="username")
     return render_template("auth/login.html", form=form)
@@ -67,6 +70,8 @@ def login() -> str | Response:
 @bp.route("/logout", methods=["POST"])
 @requires_login
 def logout() -> Response:
+    # Every copy of this cookie, on every worker, is refused from the next request on.
+    backend().credentials.end_sessions(current_user.username)
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -107,6 +112,9 @@ def init_app(app: Flask) -> None:
 
     @manager.user_loader
     def _load(username: str) -> User | None:
+        # A session from before its account last signed out is over, wherever it was copied.
+        if session.get(SESSION_GENERATION) != backend().credentials.session_generation(username):
+            return None
         return load_user(backend().ledger, username)
 
     app.register_blueprint(bp)

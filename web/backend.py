@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, flash, g, has_request_context
 
 from ledger.application import Ledger
 from projections.queries import Connection, connect_read_only
@@ -30,7 +30,19 @@ class System(Protocol):
     ledger: Ledger
     projections_db: Any
 
+    @property
+    def catches_up(self) -> bool: ...
+
+    def wait_for(self, position: int, timeout: float) -> bool: ...
+
     def close(self) -> None: ...
+
+
+# Shown when a save outran the projector service's bounded wait.
+NOT_SHOWN_YET = (
+    "Your change is saved. These pages may take a few seconds to show it: "
+    "refresh the page if it is not there yet."
+)
 
 
 @dataclass
@@ -43,10 +55,10 @@ class Backend:
         return self.system.ledger
 
 
-def open_system(data_dir: Path) -> System:
+def open_system(data_dir: Path, *, catch_up: bool = True) -> System:
     from projections.system import open_system as _open_system
 
-    return _open_system(data_dir)
+    return _open_system(data_dir, catch_up=catch_up)
 
 
 def init_app(app: Flask, system: System | None) -> None:
@@ -60,6 +72,20 @@ def init_app(app: Flask, system: System | None) -> None:
         ),
     )
     app.teardown_appcontext(_close_read_model)
+    if not system.catches_up:
+        _read_own_writes(app, system)
+
+
+def _read_own_writes(app: Flask, system: System) -> None:
+    """With the projector as its own service, a save waits (a bounded time) until the
+    read model shows it, so the page the user is sent to next shows their change."""
+    timeout = float(app.config["READ_YOUR_WRITES_TIMEOUT"])
+
+    def wait_after_save(position: int) -> None:
+        if not system.wait_for(position, timeout) and has_request_context():
+            flash(NOT_SHOWN_YET, "info")
+
+    system.ledger.after_save.append(wait_after_save)
 
 
 def backend() -> Backend:

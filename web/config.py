@@ -21,6 +21,10 @@ from ledger.config import resolve_data_dir
 SECRET_KEY_ENV = "GOVLEDGER_SECRET_KEY"
 COOKIE_SECURE_ENV = "GOVLEDGER_COOKIE_SECURE"
 MAX_REQUEST_BYTES_ENV = "GOVLEDGER_MAX_REQUEST_BYTES"
+RATELIMIT_STORAGE_ENV = "GOVLEDGER_RATELIMIT_STORAGE_URI"
+# Seconds a save waits for the projector service to show it (READ_YOUR_WRITES_TIMEOUT).
+READ_YOUR_WRITES_ENV = "GOVLEDGER_READ_YOUR_WRITES_TIMEOUT"
+RATELIMIT_DB = "ratelimits.db"
 SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_DB = "credentials.db"
 
@@ -39,7 +43,11 @@ DEFAULTS: dict[str, Any] = {
     # lose it to a one-hour token expiry.
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # None: a SQLite file in the data directory, shared by every worker on this machine
+    # (web.ratelimit_store); $GOVLEDGER_RATELIMIT_STORAGE_URI names another (redis://...).
+    "RATELIMIT_STORAGE_URI": None,
+    # With the projector running as its own service, how long a save waits to be shown.
+    "READ_YOUR_WRITES_TIMEOUT": 5.0,
     "LOGIN_RATE_LIMIT": "5/minute",
     "LOGIN_RATE_LIMIT_PER_IP": "30/minute",
     "MIN_PASSWORD_LENGTH": 12,
@@ -58,12 +66,22 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     limit = os.environ.get(MAX_REQUEST_BYTES_ENV)
     if limit is not None:
         app.config["MAX_CONTENT_LENGTH"] = byte_count(limit, MAX_REQUEST_BYTES_ENV)
+    storage = os.environ.get(RATELIMIT_STORAGE_ENV)
+    if storage:
+        app.config["RATELIMIT_STORAGE_URI"] = storage
+    wait = os.environ.get(READ_YOUR_WRITES_ENV)
+    if wait is not None:
+        app.config["READ_YOUR_WRITES_TIMEOUT"] = float(wait)
     if test_config:
         app.config.from_mapping(test_config)
     data_dir = resolve_data_dir(app.config.get("DATA_DIR"))
     data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = data_dir
     app.config.setdefault("CREDENTIALS_DB", data_dir / CREDENTIALS_DB)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        from web.ratelimit_store import storage_uri
+
+        app.config["RATELIMIT_STORAGE_URI"] = storage_uri(data_dir / RATELIMIT_DB)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get(SECRET_KEY_ENV) or load_or_create_secret(data_dir)
 

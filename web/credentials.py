@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS credentials (
 )
 """
 
+# Each account's session generation: a session carries the one it signed in under and is
+# refused once signing out has moved it on, on every worker that reads this file.
+_SESSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS session_generations (
+    username TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+)
+"""
+
 
 DEFAULT_HASH_METHOD = "scrypt"
 
@@ -59,6 +68,7 @@ class CredentialStore:
         self.method = method
         with self._connect() as db:
             db.execute(_SCHEMA)
+            db.execute(_SESSIONS_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -99,3 +109,20 @@ class CredentialStore:
                 "SELECT 1 FROM credentials WHERE username = ?", (username.lower(),)
             ).fetchone()
         return row is not None
+
+    def session_generation(self, username: str) -> int:
+        """The generation a session signed in now carries (0 until the first sign-out)."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT generation FROM session_generations WHERE username = ?", (username.lower(),)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def end_sessions(self, username: str) -> None:
+        """Sign `username` out everywhere: every session signed in before now is refused."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO session_generations (username, generation) VALUES (?, 1) "
+                "ON CONFLICT(username) DO UPDATE SET generation = generation + 1",
+                (username.lower(),),
+            )

@@ -1,7 +1,8 @@
 """Rate limits: slow down password guessing on the sign-in form.
 
-In-memory storage: counts are per process and reset on restart, which suits one
-uvicorn process. Run several and this needs shared storage (RATELIMIT_STORAGE_URI).
+Counts live in shared storage (RATELIMIT_STORAGE_URI): by default a SQLite file in the
+data directory (web.ratelimit_store), so guesses spread over several worker processes
+are counted together and survive a restart.
 
 The address is the request's `remote_addr`: the connection's own, unless
 $GOVLEDGER_TRUSTED_PROXIES configures proxies (web.security), so X-Forwarded-For from
@@ -13,6 +14,8 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+import web.ratelimit_store  # noqa: F401  (registers the govledger-sqlite:// storage)
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 

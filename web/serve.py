@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from flask_login import current_user
 
 from web import create_app, errors
 from web.backend import System, open_system
+from web.config import COOKIE_SECURE_ENV, RATELIMIT_STORAGE_ENV
 from web.security import COMMON_HEADERS
 from web.transfer import ENVELOPE
 
@@ -293,19 +295,70 @@ SERVER_OPTIONS: dict[str, Any] = {
 }
 
 
+# Set in the environment for each worker process (a worker is a fresh interpreter).
+PROJECTOR_ENV = "GOVLEDGER_PROJECTOR"
+PROJECTOR_SERVICE = "service"  # `govledger project --follow` keeps projections.db up to date
+
+
+def projector_is_service() -> bool:
+    return os.environ.get(PROJECTOR_ENV, "in-process").strip().lower() == PROJECTOR_SERVICE
+
+
+def app_from_environment() -> Dispatcher:
+    """The ASGI app for one worker process (uvicorn's factory): the data directory and
+    settings come from the environment `serve` sets ($GOVLEDGER_DATA_DIR, ...)."""
+    from ledger.config import resolve_data_dir
+
+    data_dir = resolve_data_dir(None)
+    system = open_system(data_dir, catch_up=not projector_is_service())
+    return make_asgi_app(data_dir, system=system)
+
+
+def shared_storage_problem(workers: int) -> str | None:
+    """Why `workers` processes cannot share the sign-in rate limits, or None."""
+    uri = os.environ.get(RATELIMIT_STORAGE_ENV, "")
+    if workers > 1 and uri.startswith("memory://"):
+        return (
+            f"{RATELIMIT_STORAGE_ENV}={uri} keeps sign-in limits in each worker's memory, so "
+            f"{workers} workers would each allow the full number of guesses. Unset it (a "
+            "SQLite file in the data directory is shared by every worker) or name shared "
+            "storage such as redis://host:6379."
+        )
+    return None
+
+
 def serve(
     data_dir: str | Path,
     host: str = "127.0.0.1",
     port: int = 8000,
     *,
     secure_cookies: bool | None = None,
+    workers: int = 1,
+    projector_service: bool = False,
 ) -> None:
-    """Run the service under uvicorn until interrupted. `secure_cookies=None` leaves it
-    to $GOVLEDGER_COOKIE_SECURE (default: secure)."""
+    """Run the service under uvicorn until interrupted, in `workers` processes.
+    `secure_cookies=None` leaves it to $GOVLEDGER_COOKIE_SECURE (default: secure);
+    `projector_service`: saves wait for `govledger project --follow` to show them."""
     import uvicorn
 
-    config = {} if secure_cookies is None else {"SESSION_COOKIE_SECURE": secure_cookies}
-    app = make_asgi_app(data_dir, config=config)
+    from ledger.config import DATA_DIR_ENV
+
+    problem = shared_storage_problem(workers)
+    if problem:
+        raise RuntimeError(problem)
+    os.environ[DATA_DIR_ENV] = str(Path(data_dir).resolve())
+    if secure_cookies is not None:
+        os.environ[COOKIE_SECURE_ENV] = "1" if secure_cookies else "0"
+    if projector_service:
+        os.environ[PROJECTOR_ENV] = PROJECTOR_SERVICE
+    if workers > 1:
+        # Each worker imports and builds its own app: the same Dispatcher and options.
+        uvicorn.run(
+            "web.serve:app_from_environment", factory=True, workers=workers,
+            host=host, port=port, log_level="info", **SERVER_OPTIONS,
+        )
+        return
+    app = app_from_environment()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", **SERVER_OPTIONS)
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from govledger.health import record_verify
 from govledger.support import LedgerContext, progress_bar
 from ledger import store as ledger_store
 from ledger.config import DATA_DIR_ENV, EVENTS_DB
@@ -65,6 +66,8 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     it with a freshly computed chain, cannot be told apart from an intact log; keep
     checkpoints somewhere the database's administrators cannot change them.
 
+    The result is kept in last_verify.json in the data directory (`govledger status`).
+
     Exit status: 0 intact, 1 altered (or not a ledger), 2 no event store.
     """
     obj: LedgerContext = ctx.obj
@@ -85,6 +88,11 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
+    # `govledger status` shows when the chain was last checked, and what was found.
+    record_verify(
+        obj.data_dir, intact=result.ok, events=result.events,
+        detail=f"head {result.head_hex}" if result.ok else str(result.problem),
+    )
     if result.ok:
         click.echo(f"Intact: {result.events} events, head {result.head_hex}")
         if isinstance(checkpoint, signed.SignedCheckpoint):

@@ -15,6 +15,7 @@ from govledger.support import data_dir_of
 from ledger.config import EVENTS_DB
 
 EXIT_NO_STORE = 2
+EXIT_NO_SHARED_LIMITS = 3
 DEMO_DIR = Path("govledger-demo")  # where `govledger demo` builds by default
 
 
@@ -35,12 +36,26 @@ def missing_store(data_dir: Path) -> str | None:
     )
 
 
-def run_server(data_dir: Path, host: str, port: int, *, secure_cookies: bool | None = None) -> None:
+def run_server(
+    data_dir: Path,
+    host: str,
+    port: int,
+    *,
+    secure_cookies: bool | None = None,
+    workers: int = 1,
+    projector_service: bool = False,
+) -> None:
     """Serve `data_dir` until interrupted."""
     from web.serve import serve as run
 
-    click.echo(f"Serving {data_dir} on http://{host}:{port}/  (Datasette at /data/; Ctrl+C to stop)")
-    run(data_dir, host, port, secure_cookies=secure_cookies)
+    processes = f" in {workers} worker processes" if workers > 1 else ""
+    click.echo(
+        f"Serving {data_dir} on http://{host}:{port}/{processes}  (Datasette at /data/; Ctrl+C to stop)"
+    )
+    run(
+        data_dir, host, port, secure_cookies=secure_cookies, workers=workers,
+        projector_service=projector_service,
+    )
 
 
 @click.command()
@@ -52,8 +67,29 @@ def run_server(data_dir: Path, host: str, port: int, *, secure_cookies: bool | N
     help="Send the sign-in cookie over plain http. Only for a demo on a network without "
     "HTTPS; browsers already allow secure cookies on http://127.0.0.1 and localhost.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (uvicorn's). Sign-in limits and sign-outs are shared by all of them.",
+)
+@click.option(
+    "--projector-service",
+    is_flag=True,
+    envvar="GOVLEDGER_PROJECTOR_SERVICE",
+    help="Leave projecting to `govledger project --follow`: a save waits (up to "
+    "$GOVLEDGER_READ_YOUR_WRITES_TIMEOUT seconds, default 5) until the pages show it.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    insecure_cookies: bool,
+    workers: int,
+    projector_service: bool,
+) -> None:
     """Serve the web app, with Datasette at /data/, on one port.
 
     Signing in to the web app also signs you in to Datasette. Set
@@ -61,11 +97,26 @@ def serve(ctx: click.Context, host: str, port: int, insecure_cookies: bool) -> N
     (owner-readable only) in the data directory. Refuses a data directory with no
     ledger in it, naming the commands that make one.
 
-    Exit status: 2 no ledger in the data directory.
+    With --workers N, N processes share the port; the sign-in rate limits live in
+    ratelimits.db in the data directory (or $GOVLEDGER_RATELIMIT_STORAGE_URI, e.g.
+    redis://...), and in-memory limits are refused. Behind a reverse proxy, set
+    $GOVLEDGER_TRUSTED_PROXIES to its address.
+
+    Exit status: 2 no ledger in the data directory; 3 several workers without shared
+    rate-limit storage.
     """
     data_dir = data_dir_of(ctx)
     problem = missing_store(data_dir)
     if problem:
         click.echo(problem, err=True)
         ctx.exit(EXIT_NO_STORE)
-    run_server(data_dir, host, port, secure_cookies=not insecure_cookies)
+    from web.serve import shared_storage_problem
+
+    problem = shared_storage_problem(workers)
+    if problem:
+        click.echo(problem, err=True)
+        ctx.exit(EXIT_NO_SHARED_LIMITS)
+    run_server(
+        data_dir, host, port, secure_cookies=not insecure_cookies, workers=workers,
+        projector_service=projector_service,
+    )
