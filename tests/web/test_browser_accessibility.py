@@ -283,7 +283,8 @@ def test_the_checks_find_what_they_look_for(pages: Callable[[str | None, bool], 
         "main => { main.insertAdjacentHTML('beforeend', '<input type=\"text\">'); }"
     )
     assert "label" in {v["id"] for v in axe_violations(page)[0]}
-    page.locator("main").evaluate("main => { main.insertAdjacentHTML('beforeend', '<pre>' + 'x'.repeat(200)); }")
+    wide = "main => { main.insertAdjacentHTML('beforeend', '<pre>' + 'x'.repeat(200)); }"
+    page.locator("main").evaluate(wide)
     assert width_at(page, NARROW) > NARROW
 
 
