@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,32 @@ class LedgerError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidInput(LedgerError):
+    """Several problems with one input, reported together so the person fixes them in one
+    go rather than one per submit. `problems` are the single errors, each naming its field."""
+
+    def __init__(self, problems: list[LedgerError]) -> None:
+        super().__init__(" ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def raise_all(*checks: Callable[[], object]) -> None:
+    """Run every check, then raise what they found: nothing, the one error, or all of them
+    as one InvalidInput. A check that finds nothing returns; one that finds a problem raises."""
+    problems: list[LedgerError] = []
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as several:
+            problems.extend(several.problems)
+        except LedgerError as problem:
+            problems.append(problem)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise InvalidInput(problems)
 
 
 class InvalidPeriod(LedgerError):

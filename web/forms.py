@@ -33,7 +33,7 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ledger.domain import ROLES
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from web.accounts import ROLE_LABELS
 
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ROLES]
@@ -237,7 +237,12 @@ def whole_number(text: str | None) -> int | None:
 
 
 def add_error(form: FlaskForm, error: LedgerError | str, field: str | None = None) -> None:
-    """Attach an error to the field it names, or to the form as a whole."""
+    """Attach an error to the field it names, or to the form as a whole; each of several
+    problems (InvalidInput) to its own field."""
+    if isinstance(error, InvalidInput):
+        for problem in error.problems:
+            add_error(form, problem)
+        return
     message = error.message if isinstance(error, LedgerError) else error
     name = field or (error.field if isinstance(error, LedgerError) else None)
     target = form._fields.get(name) if name else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 from uuid import UUID
 
@@ -26,6 +27,10 @@ from ledger.domain import Item, Programme, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
 A = TypeVar("A", bound=Aggregate)
+
+# Set while commands are only being checked: per thread and task, so one request's check
+# never stops another's save.
+_checking: ContextVar[bool] = ContextVar("checking", default=False)
 
 
 class Batch:
@@ -91,7 +96,18 @@ class LedgerBase(Application[UUID]):
         """Run several commands and save them in one transaction, or none if any fails."""
         batch = Batch(self)
         yield batch
-        self._save_batch(batch)
+        if not _checking.get():
+            self._save_batch(batch)
+
+    @contextmanager
+    def checking_only(self) -> Iterator[None]:
+        """Run commands for the problems they raise, saving nothing: a form with errors
+        of its own still hears every rule it breaks, in one go."""
+        token = _checking.set(True)
+        try:
+            yield
+        finally:
+            _checking.reset(token)
 
     @contextmanager
     def _changes(self, batch: Batch | None) -> Iterator[Batch]:

@@ -11,7 +11,7 @@ from ledger.domain.accounts import Account
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
 from ledger.domain.programmes import Programme
 from ledger.domain.register import check_on_register, check_reinstate, check_retire
-from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired
+from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired, raise_all
 
 ITEM_KINDS = ("vision", "aim", "priority", "action", "workstream", "core area", "objective")
 
@@ -155,20 +155,28 @@ class Item(LedgerAggregate):
             (mitigation or "").strip(),
             (reason or "").strip(),
         )
-        programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}")
         current = self.ratings.get(label)
-        if current and (current["status"], current["update"], current["mitigation"]) == (
-            name,
-            update,
-            mitigation,
-        ):
+        repeat = current is not None and (
+            current["status"],
+            current["update"],
+            current["mitigation"],
+        ) == (name, update, mitigation)
+
+        def reason_to_rerate() -> None:
+            if current and not repeat and current["status"] != name and not reason:
+                raise ReasonRequired(
+                    f"{self.ref} is already rated {current['status'] or 'not rated'} for {label}. "
+                    f"Give a reason for re-rating it {name or 'not rated'}.",
+                    field="reason",
+                )
+
+        # Every problem at once: a re-rating to Amber without mitigation or reason names both.
+        raise_all(
+            lambda: programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}"),
+            reason_to_rerate,
+        )
+        if repeat:
             return False
-        if current and current["status"] != name and not reason:
-            raise ReasonRequired(
-                f"{self.ref} is already rated {current['status'] or 'not rated'} for {label}. "
-                f"Give a reason for re-rating it {name or 'not rated'}.",
-                field="reason",
-            )
         self._status_recorded(
             period=label, status=name, update=update, mitigation=mitigation, actor=actor, reason=reason
         )
@@ -201,9 +209,11 @@ class Item(LedgerAggregate):
                 field="period",
             )
         rating = programme.resolve_rating(status, allow_empty=True)
-        mitigation = (mitigation or "").strip()
-        programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}")
-        reason = require_reason(reason, f"what was wrong with {self.ref} for {label}")
+        mitigation, reason = (mitigation or "").strip(), (reason or "").strip()
+        raise_all(
+            lambda: programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}"),
+            lambda: require_reason(reason, f"what was wrong with {self.ref} for {label}"),
+        )
         self._status_corrected(
             period=label,
             status=rating.name if rating else "",

@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 from ledger.errors import Conflict, LedgerError
 from ledger.periods import Period
 from projections import queries
-from web.backend import read_model
+from web.backend import ledger, read_model
 from web.forms import add_error
 from web.permissions import WRITER_ROLES, require_write, requires_role
 from web.updates.forms import VersionedForm
@@ -165,6 +165,8 @@ def save(form: FlaskForm, command: Callable[[], object]) -> bool | Conflict:
     changed the record first (the form's seen_version then moves on to what they saved,
     so submitting again is an informed "save mine anyway"); False if the form has errors."""
     if not form.validate_on_submit():
+        if form.is_submitted() and not getattr(form, "csrf_token", form).errors:
+            _ledger_problems_too(form, command)
         return False
     try:
         command()
@@ -179,6 +181,22 @@ def save(form: FlaskForm, command: Callable[[], object]) -> bool | Conflict:
         add_error(form, error)
         return False
     return True
+
+
+def _ledger_problems_too(form: FlaskForm, command: Callable[[], object]) -> None:
+    """The form has errors of its own; check the ledger's rules on what was typed too
+    (saving nothing), so every problem is on the page at once. A field the form already
+    faulted keeps the form's message: the ledger saw the same bad value."""
+    try:
+        with ledger().checking_only():
+            command()
+    except Conflict:
+        pass  # said after the form's own errors are fixed, with the other person's change
+    except LedgerError as error:
+        for problem in getattr(error, "problems", [error]):
+            field = form._fields.get(problem.field or "")
+            if field is not None and not field.errors:
+                add_error(form, problem)
 
 
 def done(message: str, location: str) -> Response:
