@@ -200,6 +200,10 @@ operation = st.one_of(
     st.tuples(st.just("define_scale"), st.sampled_from(tuple(CUSTOM_SCALES)), st.integers(0, 1)),
     st.tuples(st.just("retire"), slug, ref, period, st.sampled_from(("", *REFS))),
     st.tuples(st.just("reinstate"), slug, ref, period),
+    st.tuples(st.just("due"), slug, ref, st.sampled_from(("", "2024-03-31", "31/12/2025"))),
+    st.tuples(
+        st.just("link_indicators"), slug, ref, st.lists(st.sampled_from(("FTE", "VAC", "NOPE")), max_size=2)
+    ),
     st.tuples(st.just("note"), slug, ref, period, st.sampled_from(("merged into A2", "withdrawn"))),
     st.tuples(
         st.just("adopt"), slug, st.sampled_from((*CUSTOM_SCALES, "rag", "five-point")), st.booleans()
@@ -400,6 +404,12 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
             case "retire":
                 s, r, p, into = args
                 ledger.retire_item(s, r, period=label(p, s), merged_into=into, actor="pm", reason="Register")
+            case "due":
+                s, r, due = args
+                ledger.set_item_due_date(s, r, due_date=due, actor="pm", reason="Replanned")
+            case "link_indicators":
+                s, r, refs = args
+                ledger.link_item_indicators(s, r, indicators=refs, actor="pm", reason="Measured by")
             case "reinstate":
                 s, r, p = args
                 ledger.reinstate_item(s, r, period=label(p, s), actor="pm", reason="Back on the register")
@@ -545,6 +555,8 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("retire", "plan", "A1.1", 2, "A1"),
                 ("reinstate", "plan", "A1.1", 3),
                 ("note", "plan", "A1.1", 2, "merged into A1"),
+                ("due", "plan", "A1.1", "2024-03-31"),
+                ("link_indicators", "plan", "A1.1", ["FTE"]),
                 ("account", "pat", "programme manager"),
                 ("access", "pat", "plan", True),
                 ("item", "plan", "WS7", ""),

@@ -2,7 +2,8 @@
 
 - `batch`: how every command loads, checks and saves (batches, conflicts)
 - `programmes`: programmes and their items; `risks`: risks, issues and dependencies;
-  `indicators`; `reports`: narratives and publication; `accounts`; `scales`: status scales; `cycle`: leads
+  `indicators`; `measures`: items' due dates and linked indicators;
+  `reports`: narratives and publication; `accounts`; `scales`: status scales; `cycle`: leads
   linked to accounts, periods opened with a due date, reminders; `review`: updates
   submitted, approved or returned
 - `queries`: the `get_*` queries
@@ -18,6 +19,7 @@ from ledger.application.accounts import AccountCommands
 from ledger.application.batch import Batch
 from ledger.application.cycle import CycleCommands
 from ledger.application.indicators import IndicatorCommands
+from ledger.application.measures import MeasureCommands
 from ledger.application.programmes import ItemCommands, ProgrammeCommands
 from ledger.application.queries import Queries, StatusHistory
 from ledger.application.reports import ReportCommands
@@ -36,6 +38,7 @@ class Ledger(
     RiskCommands,
     DependencyCommands,
     IndicatorCommands,
+    MeasureCommands,
     ReportCommands,
     AccountCommands,
     CycleCommands,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -300,3 +301,56 @@ class Item(LedgerAggregate):
     @event("Noted")
     def _noted(self, period: str, note: str, actor: str, reason: str) -> None:
         self.notes[period] = note
+
+    # -- what an item is measured by and when it is due (issue 13: watermelon flags)
+
+    due_date: str = ""  # ISO date; "" while none is set (attributes old logs never set)
+    indicators: tuple[str, ...] = ()  # refs of the programme's indicators it is linked to
+
+    def set_due_date(self, due_date: str, *, actor: str, reason: str) -> bool:
+        """Set (or clear, with "") the date the item is due. Moving a due date needs a
+        reason. Returns False if it is already so."""
+        due = parse_due_date(due_date, self.ref)
+        if due == self.due_date:
+            return False
+        if self.due_date:
+            reason = require_reason(reason, f"why {self.ref}'s due date moves from {self.due_date}")
+        self._due_date_set(due_date=due, actor=actor, reason=(reason or "").strip())
+        return True
+
+    @event("DueDateSet")
+    def _due_date_set(self, due_date: str, actor: str, reason: str) -> None:
+        self.due_date = due_date
+
+    def link_indicators(self, refs: list[str], *, actor: str, reason: str) -> bool:
+        """Link the item to exactly these indicators (the caller checks they exist).
+        Changing existing links needs a reason. Returns False if already so."""
+        wanted = tuple(dict.fromkeys(r.strip() for r in refs if r.strip()))
+        if wanted == self.indicators:
+            return False
+        if self.indicators:
+            reason = require_reason(reason, f"why {self.ref}'s indicators change")
+        self._indicators_linked(indicators=list(wanted), actor=actor, reason=(reason or "").strip())
+        return True
+
+    @event("IndicatorsLinked")
+    def _indicators_linked(self, indicators: list[str], actor: str, reason: str) -> None:
+        self.indicators = tuple(indicators)
+
+
+def parse_due_date(value: str | date | None, ref: str) -> str:
+    """A due date as an ISO date, from ISO or the UK's day/month/year; "" for none."""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = (value or "").strip()
+    if not text:
+        return ""
+    for form in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            return datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            continue
+    raise InvalidValue(
+        f"{text!r} is not a date for {ref}'s due date: write it like 31/03/2027 or 2027-03-31.",
+        field="due_date",
+    )

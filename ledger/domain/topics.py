@@ -81,6 +81,8 @@ ADDED_TOPICS = (
     "ledger.domain:Item.Retired",
     "ledger.domain:Item.Reinstated",
     "ledger.domain:Item.Noted",
+    "ledger.domain:Item.DueDateSet",
+    "ledger.domain:Item.IndicatorsLinked",
 )
 
 

@@ -53,6 +53,8 @@ def item_registered(e: Event, state: State) -> Change:
             "registered_at": at,
             "registered_by": e.actor,
             "updated_at": at,
+            "due_date": "",
+            "indicators": "",
             "version": e.originator_version,
         },
     )
@@ -78,6 +80,23 @@ def item_lead_reassigned(e: Event, state: State) -> Change:
 
 def item_committee_changed(e: Event, state: State) -> Change:
     return _item_detail_changed(e, state, "committee", e.committee)
+
+
+def item_due_date_set(e: Event, state: State) -> Change:
+    return _item_detail_changed(e, state, "due_date", e.due_date)
+
+
+def item_indicators_linked(e: Event, state: State) -> Change:
+    old = _item(state, state.aggregate_id)
+    for ref in filter(None, old["indicators"].split("; ")):
+        state.delete("item_indicators", old["programme"], old["ref"], ref)
+    for ref in e.indicators:
+        state.put(
+            "item_indicators",
+            {"programme": old["programme"], "ref": old["ref"], "indicator": ref,
+             "linked_at": state.recorded_at, "linked_by": e.actor},
+        )
+    return _item_detail_changed(e, state, "indicators", "; ".join(e.indicators))
 
 
 _KEPT = ("category", "status_category", "status_group", "colour")
@@ -217,6 +236,8 @@ HANDLERS: dict[str, Handler] = {
     "Item.Retitled": item_retitled,
     "Item.LeadReassigned": item_lead_reassigned,
     "Item.CommitteeChanged": item_committee_changed,
+    "Item.DueDateSet": item_due_date_set,
+    "Item.IndicatorsLinked": item_indicators_linked,
     "Item.StatusRecorded": item_status_recorded,
     "Item.StatusCorrected": item_status_corrected,
 }

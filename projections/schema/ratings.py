@@ -96,6 +96,8 @@ RATING_TABLES: tuple[Table, ...] = (
             column("registered_at", str, "When the item was registered (UTC)"),
             column("registered_by", str, "Who registered it"),
             column("updated_at", str, "When the item's details last changed (UTC)"),
+            column("due_date", str, "Date the item is due (ISO date; empty if none is set)"),
+            column("indicators", str, "Refs of the indicators the item is measured by, joined by '; '"),
             column(
                 "version",
                 int,
@@ -110,6 +112,19 @@ RATING_TABLES: tuple[Table, ...] = (
         facets=("programme", "kind", "lead_officer", "lead_account", "committee"),
         sort="sort_key",
         label_column="title",
+    ),
+    Table(
+        "item_indicators",
+        "Which indicators each item is measured by (a watermelon flag compares them with its status).",
+        (
+            PROGRAMME,
+            REF,
+            column("indicator", str, "Ref of the indicator the item is linked to"),
+            column("linked_at", str, "When the link was recorded (UTC)"),
+            column("linked_by", str, "Who linked them"),
+        ),
+        pk=("programme", "ref", "indicator"),
+        facets=("programme", "indicator"),
     ),
     Table(
         "status_history",
