@@ -185,8 +185,10 @@ def get_transitions(db: Db, programme: str, period: str, direction: str | None =
 
 
 def _fts_query(text: str) -> str:
-    # Each word as a quoted string: users' punctuation can't break FTS5 syntax.
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    # Each word as a quoted string: users' punctuation can't break FTS5 syntax. FTS5 reads
+    # its query as a C string, so a NUL ended it mid-quote ("unterminated string", a 500).
+    words = text.replace("\x00", " ").split()
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 def search(db: Db, text: str, *, programme: str | None = None, limit: int = 50) -> list[Row]:
