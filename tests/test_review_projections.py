@@ -27,6 +27,7 @@ def cycle(system: System) -> None:
     ledger.open_account("owen", display_name="Owen Officer", role="officer", actor="admin")
     ledger.open_account("pat", display_name="Pat Manager", role="programme manager", actor="admin")
     ledger.assign_programme("pat", PLAN, actor="admin", reason="manages it")
+    ledger.open_period(PLAN, Q1, due_date="2024-07-15", actor="pat")
     for ref in ("A1", "A2", "A3"):
         ledger.save_update(PLAN, ref, period=Q1, status="Green", update=f"{ref} on track", actor="owen")
     ledger.approve_update(PLAN, "A1", period=Q1, actor="pat")

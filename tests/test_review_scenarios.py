@@ -27,6 +27,7 @@ def plan(ledger: Ledger) -> Ledger:
         ledger.open_account(manager, display_name=manager.title(), role="programme manager", actor="admin")
         ledger.assign_programme(manager, PLAN, actor="admin", reason="manages the plan")
     ledger.open_account("una", display_name="Una", role="programme manager", actor="admin")  # not the plan's
+    ledger.open_period(PLAN, Q1, due_date="2024-07-15", actor="pat")
     return ledger
 
 
@@ -146,3 +147,11 @@ def test_an_all_approved_report_publishes_without_override_and_lists_its_approva
 
 def edition_id(plan: Ledger) -> object:
     return plan.get_publication(PLAN, "committee", Q1)["id"]  # type: ignore[index]
+
+
+def test_a_period_never_opened_publishes_as_before_without_a_review_check(ledger: Ledger) -> None:
+    ledger.register_programme(PLAN, "Council Plan", cadence="quarterly", actor="admin")
+    ledger.register_item(PLAN, "A1", kind="action", title="Roads", actor="admin")
+    ledger.record_status(PLAN, "A1", period=Q1, status="Green", update="Imported", actor="import")
+    publish(ledger)
+    assert "review" not in ledger.get_publication(PLAN, "committee", Q1)["editions"][0]  # type: ignore[index]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
 from ledger.application.review import ReviewIncomplete, check_approvals
-from ledger.domain import Narrative, Publication
+from ledger.domain import Narrative, Publication, ReportingPeriod
 from ledger.domain.publications import review_relied_on
 
 
@@ -54,14 +54,16 @@ class ReportCommands(LedgerBase):
     ) -> UUID:
         """Record that a report was published, built from the log up to `log_position`.
 
-        Given the report's item `refs`, every one must be approved as it stands, or the
-        publisher gives `override_reason`; the edition records the approvals it relied
-        on (with their hashes) and any override."""
+        Given the report's item `refs`, in a period opened for updates (the reporting
+        cycle), every one must be approved as it stands, or the publisher gives
+        `override_reason`; the edition records the approvals it relied on (with their
+        hashes) and any override. Periods never opened (history imported from earlier
+        reports, which nobody reviewed in the ledger) publish as before."""
         with self._changes(batch) as b:
             owner = b.programme(programme)
             label = owner.parse_period(period).label
             review = None
-            if refs is not None:
+            if refs is not None and b.find(ReportingPeriod, ReportingPeriod.create_id(owner.id, label)):
                 approvals, unapproved = check_approvals(b, owner, label, refs)
                 if unapproved and not (override_reason or "").strip():
                     raise ReviewIncomplete(
