@@ -116,3 +116,19 @@ def test_datasette_awaiting_my_review_is_the_signed_in_reviewers_and_approved_th
     assert [(r["ref"], r["approved_sha256"], r["changed_sha256"]) for r in changed] == [
         ("A2", content_sha256("Green", "A2 on track", ""), content_sha256("Green", "A2 on track, nearly", ""))
     ]
+
+
+def test_publishing_the_built_report_is_blocked_until_overridden_with_a_reason(system: System) -> None:
+    import pytest
+
+    from ledger.application.review import ReviewIncomplete
+    from projections.reports import publish
+
+    cycle(system)  # A2 superseded, A3 awaiting review, A4 a draft: not approved
+    with pytest.raises(ReviewIncomplete, match="not approved"):
+        publish.publish(system, PLAN, "committee", Q1, actor="pat")
+    assert publish.list_editions(system.ledger, PLAN, "committee", Q1) == []
+    edition = publish.publish(system, PLAN, "committee", Q1, actor="pat", override_reason="Committee today")
+    review = system.ledger.get_publication(PLAN, "committee", Q1)["editions"][edition.edition - 1]["review"]  # type: ignore[index]
+    assert review["override_reason"] == "Committee today"
+    assert [a["ref"] for a in review["approvals"]] == ["A1"]

@@ -128,13 +128,15 @@ def publish(
     reason: str = "",
     *,
     seen_position: int | None = None,
+    override_reason: str = "",
 ) -> Edition:
     """Publish `report` for `programme` and `period` as the projections stand now.
 
     A second publication of the same report and period is a new edition and needs a reason
     (the ledger refuses it without one). With `seen_position` (the log position the person
     confirmed at), `LedgerMovedOn` is raised, and nothing published, if the ledger has moved
-    on since. Returns the edition recorded."""
+    on since. In a period opened for updates, every item in the report must be approved,
+    or `override_reason` given (ledger.application.review). Returns the edition recorded."""
     if report not in REPORT_KINDS:
         raise UnknownRef(f"{report!r} is not a kind of report.", field="report")
     _catch_up(system)
@@ -156,6 +158,8 @@ def publish(
         title=built.title,
         actor=actor,
         reason=reason,
+        refs=[entry.ref for entry in built.entries],
+        override_reason=override_reason,
     )
     _catch_up(system)
     editions = list_editions(system.ledger, programme, report, built.period)
