@@ -139,3 +139,37 @@ def test_flags_read_the_same_after_a_rebuild(plan: System, data_dir) -> None:
         assert kinds(again, Q2, today=date(2024, 7, 1)) == live
     finally:
         again.close()
+
+
+def test_rating_story_lists_the_events_in_order_with_the_category_change(plan: System) -> None:
+    from projections.queries.why import get_rating_story
+
+    ledger = plan.ledger
+    ledger.record_status(PLAN, "A1", period=Q1, status="Green", update="On plan", actor="jo")
+    ledger.record_status(PLAN, "A1", period=Q1, status="Green", update="On plan, mostly", actor="jo")
+    ledger.record_status(
+        PLAN, "A2", period=Q1, status="Amber", update="Other item", mitigation="m", actor="jo"
+    )
+    ledger.correct_status(
+        PLAN,
+        "A1",
+        period=Q1,
+        status="Red",
+        update="Contractor failed",
+        mitigation="Re-tender",
+        actor="pm",
+        reason="Contractor went into administration",
+    )
+    ledger.record_status(
+        PLAN, "A1", period=Q2, status="Red", update="Later period", mitigation="m", actor="jo"
+    )
+    story = get_rating_story(plan.projections_db, PLAN, "A1", Q1)
+    assert [(s["event_type"], s["from_status"], s["status"], s["recorded_by"]) for s in story] == [
+        ("recorded", "", "Green", "jo"),
+        ("recorded", "Green", "Green", "jo"),
+        ("corrected", "Green", "Red", "pm"),
+    ]
+    assert [s["changed_category"] for s in story] == [0, 0, 1]
+    assert [s["restatement"] for s in story] == [0, 0, 1]
+    assert story[2]["reason"] == "Contractor went into administration"
+    assert story[1]["from_update"] == "On plan"
