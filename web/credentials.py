@@ -6,6 +6,7 @@ projection (which analysts can query). Hashes live in `<data_dir>/credentials.db
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -46,8 +47,27 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not a real password", method=method)
 
 
+# NCSC: deny the passwords attackers try first. The most common ones long enough to pass
+# the length rule (from the published most-used lists); compared ignoring case and spaces.
+_COMMON = """password password1 password12 password123 password1234 passw0rd passwordpassword
+    12345678 123456789 1234567890 12345678910 123456789012 1234567891011 11111111
+    111111111111 00000000 000000000000 87654321 qwertyuiop qwertyuiop123 qwerty123456
+    qwertyqwerty 1q2w3e4r5t6y 1qaz2wsx3edc iloveyou123 iloveyouiloveyou sunshine123
+    football123 baseball123 superman123 letmein123 welcome123 welcome1234 abcdefghijkl
+    abc123456789 administrator changeme123 trustno1trustno1 monkey123456 dragon123456
+    princess123"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+
+
 def check_password_rules(password: str, min_length: int) -> None:
-    """NCSC-style rules: length over complexity, no upper bound worth hitting."""
+    """NCSC-style rules: length over complexity (no composition rules, long passphrases
+    welcome), and not one of the passwords attackers try first."""
+    if "".join(password.lower().split()) in COMMON_PASSWORDS or len(set(password)) == 1:
+        raise InvalidValue(
+            "That password is one of the most commonly used: choose another, for example "
+            "three random words",
+            field="password",
+        )
     if len(password) < min_length:
         raise InvalidValue(f"Password must be {min_length} characters or more", field="password")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -66,6 +86,9 @@ class CredentialStore:
     def __init__(self, path: Path, method: str = DEFAULT_HASH_METHOD) -> None:
         self.path = Path(path)
         self.method = method
+        # Readable by its owner only (and any journal SQLite makes copies the mode).
+        self.path.touch(mode=0o600, exist_ok=True)
+        os.chmod(self.path, 0o600)
         with self._connect() as db:
             db.execute(_SCHEMA)
             db.execute(_SESSIONS_SCHEMA)
