@@ -275,3 +275,15 @@ def test_navigation_shows_only_what_the_role_can_use(
     nav = html.split('id="navigation"')[1].split("</ul>")[0]
     for text in ("Home", "Accounts", "Data"):
         assert (f">{text}<" in nav or f">\n                    {text}\n" in nav) is (text in visible), text
+
+
+def test_the_matrix_agrees_with_every_method_each_route_accepts(app: Flask) -> None:
+    """Generated from the url_map: a route accepts exactly the methods its row expects to
+    reach a view (anything other than 405 for someone), and only GET and POST exist."""
+    rows = {row.endpoint: row for row in MATRIX}
+    for rule in app.url_map.iter_rules():
+        accepted = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        assert accepted <= {"GET", "POST"}, f"{rule.endpoint} accepts {accepted}: add those methods"
+        row = rows[rule.endpoint]
+        expected = {m for m, table in (("GET", row.get), ("POST", row.post)) if set(table.values()) != {405}}
+        assert expected == accepted, f"{rule.endpoint}: table {expected}, route {accepted}"
