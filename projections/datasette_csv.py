@@ -3,8 +3,8 @@
 Datasette writes a cell such as `=HYPERLINK(...)` raw, and a spreadsheet opening the file
 runs it. Datasette has no hook for CSV cells, so its CSV response is rewritten on the way
 out: split into records (a record ends at CRLF outside quotes), each cell passed through
-the app's one formula guard (`ledger.transfer.cells.protect_csv`), and written again. Streaming (`_stream=on`) stays
-streaming: each record is sent as soon as it is complete.
+the app's one formula guard (`ledger.transfer.cells.protect_csv`), and written again.
+Streaming (`_stream=on`) stays streaming: each record is sent as soon as it is complete.
 """
 
 from __future__ import annotations

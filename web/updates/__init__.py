@@ -4,7 +4,8 @@ periods for updates with a due date.
 
 Every view is for officers and programme managers (opening a period and extending it,
 `periods`, for programme managers only), and writes only to programmes assigned to them
-(`web.permissions.can_write`); everyone else gets 403, even for the empty form. Handlers are thin: validate, one ledger command, flash, redirect; otherwise
+(`web.permissions.can_write`); everyone else gets 403, even for the empty form.
+Handlers are thin: validate, one ledger command, flash, redirect; otherwise
 the form again with what was typed, the error summary, or on a conflict the other
 person's change beside the officer's own text.
 """
