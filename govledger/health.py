@@ -19,7 +19,10 @@ LAST_VERIFY_FILE = "last_verify.json"
 
 def record_verify(data_dir: Path, *, intact: bool, events: int, detail: str) -> None:
     """Keep this verify's result; written to a new file then renamed, so a reader never
-    sees half of it."""
+    sees half of it. A ledger on PostgreSQL may run with no data directory at all: then
+    there is nowhere to keep it, and none is created just for this."""
+    if not data_dir.is_dir():
+        return
     record = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "intact": intact,
@@ -28,7 +31,11 @@ def record_verify(data_dir: Path, *, intact: bool, events: int, detail: str) -> 
     }
     path = data_dir / LAST_VERIFY_FILE
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    # Owner-only like everything else in the data directory.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, indent=2) + "\n")
+    os.chmod(partial, 0o600)  # O_CREAT's mode does not apply to a file left from a crash
     os.replace(partial, path)
 
 

@@ -130,11 +130,11 @@ def test_serve_refuses_a_data_dir_without_a_ledger(tmp_path: Path) -> None:
 
 
 def test_serve_starts_on_a_data_dir_with_a_ledger(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[tuple[Path, str, int, bool | None]] = []
+    started: list[tuple[Path, str, int, dict[str, object]]] = []
     monkeypatch.setattr(
-        "web.serve.serve",
-        lambda data, host, port, *, secure_cookies=None: started.append((data, host, port, secure_cookies)),
+        "web.serve.serve", lambda data, host, port, **options: started.append((data, host, port, options))
     )
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert started == [(data_dir.resolve(), "127.0.0.1", 8123, True)]
+    defaults = {"secure_cookies": True, "workers": 1, "projector_service": False}
+    assert started == [(data_dir.resolve(), "127.0.0.1", 8123, defaults)]
