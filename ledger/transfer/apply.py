@@ -4,7 +4,8 @@ through the error's `field`, its column)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,8 @@ class Applier:
         self._pending_seen: dict[UUID, int] = {}
         self._item_ids: dict[tuple[str, str], UUID] = {}
         self._leads: LeadDirectory | None = None
+        self._later: list[tuple[Row, Callable[[], Any]]] = []
+        self._outcome_at: dict[int, int] = {}  # id(row) -> its index in result.rows
 
     def item_id(self, programme: str, ref: str) -> UUID:
         """Item ids, memoised: a uuid5 per row is a measurable share of a 50k-row import."""
@@ -78,6 +81,9 @@ class Applier:
         """A problem with one cell of a row that goes on (a history grid names each cell)."""
         self.result.problems.append(row.table.problem(message, row.number, column))
 
+    def later(self, row: Row, step: Callable[[], Any]) -> None:
+        self._later.append((row, step))
+
     def apply(self, row: Row) -> Outcome:
         table = row.table
         try:
@@ -86,23 +92,44 @@ class Applier:
             return self._failed(row, error)
         if outcome is Outcome.SKIPPED:
             return self._failed(row, None)
-        if aggregate_id is None:
-            events: tuple[str, ...] = ()
-        else:
-            aggregate = self.batch.find(Aggregate, aggregate_id)
-            assert aggregate is not None  # the kind's apply just loaded or made it
-            pending = aggregate.pending_events
-            before = self._pending_seen.get(aggregate_id, 0)
-            self._pending_seen[aggregate_id] = len(pending)
-            events = tuple(type(e).__name__ for e in pending[before:])
-        if events:
-            by_kind = self.result.events_by_kind
-            by_kind[table.kind] = by_kind.get(table.kind, 0) + len(events)
-            self.result.events_by_type.update(events)
-        else:
+        events = self._new_events(table.kind, aggregate_id)
+        if not events:
             outcome = Outcome.UNCHANGED
+        self._outcome_at[id(row)] = len(self.result.rows)
         self.result.rows.append(RowOutcome(table.file, table.sheet, table.kind, row.number, outcome, events))
         return outcome
+
+    def apply_later(self) -> None:
+        """The steps rows left for after every row (see `later`), counted as their rows'."""
+        for row, step in self._later:
+            try:
+                aggregate_id = step()
+            except LedgerError as error:
+                self._failed(row, error)
+                continue
+            events = self._new_events(row.table.kind, aggregate_id)
+            if events and id(row) in self._outcome_at:
+                at = self._outcome_at[id(row)]
+                done = self.result.rows[at]
+                outcome = Outcome.CHANGED if done.outcome is Outcome.UNCHANGED else done.outcome
+                self.result.rows[at] = dataclasses.replace(done, outcome=outcome, events=done.events + events)
+        self._later.clear()
+
+    def _new_events(self, kind: str, aggregate_id: UUID | None) -> tuple[str, ...]:
+        """The events pending on the aggregate since it was last counted, added to the totals."""
+        if aggregate_id is None:
+            return ()
+        aggregate = self.batch.find(Aggregate, aggregate_id)
+        assert aggregate is not None  # the kind's apply just loaded or made it
+        pending = aggregate.pending_events
+        before = self._pending_seen.get(aggregate_id, 0)
+        self._pending_seen[aggregate_id] = len(pending)
+        events = tuple(type(e).__name__ for e in pending[before:])
+        if events:
+            by_kind = self.result.events_by_kind
+            by_kind[kind] = by_kind.get(kind, 0) + len(events)
+            self.result.events_by_type.update(events)
+        return events
 
     def _failed(self, row: Row, error: LedgerError | None) -> Outcome:
         """A row with a problem (`error`), or skipped (None) because one it depends on has."""

@@ -125,6 +125,7 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                 tables["items"].append([
                     slug(aggregate), aggregate.ref, aggregate.kind, aggregate.title,
                     aggregate.parent_ref, aggregate.lead_officer, aggregate.committee,
+                    aggregate.due_date, "; ".join(aggregate.indicators),
                 ])
                 items.append(aggregate)
                 tables["retirements"].extend(

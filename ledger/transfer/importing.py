@@ -127,6 +127,7 @@ def record(
         applier.apply(row)
         if progress and done % step == 0:
             progress(done, total)
+    applier.apply_later()
     skipped = prepared.checked.skipped + applier.skipped
     if skipped:
         result.notes.append(

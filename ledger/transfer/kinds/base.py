@@ -104,6 +104,10 @@ class Applying(Protocol):
 
     def problem(self, row: Row, column: str, message: str) -> None: ...
 
+    def later(self, row: Row, step: Callable[[], Any]) -> None:
+        """Run `step` for `row` once every row has applied (a link to a later kind's record)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Kind:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.domain import ITEM_KINDS, Item, yes_no
+from ledger.domain.items import parse_due_date
 from ledger.errors import DuplicateRef, InvalidValue, UnknownRef
 from ledger.transfer.kinds.base import SKIPPED, Applied, Applying, Kind, RowCells, Unique, with_article
 from ledger.transfer.results import Outcome
@@ -20,6 +21,8 @@ class ItemRow(Row):
     parent_ref: str
     lead_officer: str
     committee: str
+    due_date: str | None = None  # ISO, "" for none; None: the file has no due_date column
+    indicators: list[str] | None = None  # indicator refs; None: no indicators column
 
 
 @dataclass(slots=True)
@@ -47,12 +50,21 @@ def check_item(v: RowCells) -> ItemRow | None:
     ref = v.required("ref", "Enter the item's ref, like A1.1.1.")
     kind = v.check("kind", item_kind)
     title = v.required("title", f"Enter a title for {ref or 'the item'}.")
+    due_date = v.check("due_date", lambda t: parse_due_date(t, ref or "the item"))
     if v.bad:
         return None
+    columns = v.table.columns
     return ItemRow(
         v.table, v.number, programme.slug, ref, kind, title, v.raw("parent_ref"),
         v.raw("lead_officer"), v.raw("committee"),
+        due_date if "due_date" in columns else None,
+        indicator_refs(v.raw("indicators")) if "indicators" in columns else None,
     )
+
+
+def indicator_refs(text: str) -> list[str]:
+    """The refs in an `indicators` cell, separated by `;` (as aliases are)."""
+    return [ref.strip() for ref in text.split(";") if ref.strip()]
 
 
 def check_status(v: RowCells) -> StatusRow | None:
@@ -96,6 +108,7 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
         )
         applier.history[item_id] = {}
         _link_lead(applier, row, "")
+        _measures(applier, row, applier.reason(row))
         return Applied(item_id, Outcome.NEW)
     # The same ref in the ledger must be the same item: an import cannot re-file it.
     if existing.ref != row.ref:
@@ -125,7 +138,21 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
         _link_lead(applier, row, existing.lead_account)
     if row.committee != existing.committee:
         applier.ledger.change_committee(row.programme, row.ref, row.committee, **kwargs)
+    _measures(applier, row, kwargs["reason"])
     return Applied(item_id, Outcome.CHANGED)
+
+
+def _measures(applier: Applying, row: ItemRow, reason: str) -> None:
+    """The due date now; the indicator links once every row has applied, since
+    indicators.csv (applied after items) may define the indicators they name."""
+    kwargs = applier.command_kwargs(reason)
+    if row.due_date is not None:
+        applier.ledger.set_item_due_date(row.programme, row.ref, due_date=row.due_date, **kwargs)
+    if row.indicators is not None:
+        refs = row.indicators
+        applier.later(row, lambda: applier.ledger.link_item_indicators(
+            row.programme, row.ref, indicators=refs, **kwargs,
+        ))
 
 
 def _link_lead(applier: Applying, row: ItemRow, linked: str) -> None:
@@ -168,7 +195,7 @@ def apply_status(applier: Applying, row: StatusRow) -> Applied:
 
 ITEMS = Kind(
     "items", ("programme", "ref", "kind", "title", "parent_ref", "lead_officer", "committee"),
-    check_item, apply_item, unique_item,
+    check_item, apply_item, unique_item, optional=("due_date", "indicators"),
 )
 # Two rows for one item and period are two updates: statuses may repeat.
 STATUSES = Kind(
