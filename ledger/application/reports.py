@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
-from ledger.application.review import ReviewIncomplete, check_approvals
-from ledger.domain import Narrative, Publication, ReportingPeriod
+from ledger.application.review import ReviewIncomplete, report_review
+from ledger.domain import Narrative, Publication
 from ledger.domain.publications import review_relied_on
 
 
@@ -50,6 +50,7 @@ class ReportCommands(LedgerBase):
         reason: str = "",
         refs: list[str] | None = None,
         override_reason: str = "",
+        documents: dict[str, str] | None = None,
         batch: Batch | None = None,
     ) -> UUID:
         """Record that a report was published, built from the log up to `log_position`.
@@ -57,14 +58,16 @@ class ReportCommands(LedgerBase):
         Given the report's item `refs`, in a period opened for updates (the reporting
         cycle), every one must be approved as it stands, or the publisher gives
         `override_reason`; the edition records the approvals it relied on (with their
-        hashes) and any override. Periods never opened (history imported from earlier
+        hashes) and any override. `documents` names the SHA-256 of each other format
+        published with it (format -> hash, such as "csv" or "docx"). Periods never opened (history imported from earlier
         reports, which nobody reviewed in the ledger) publish as before."""
         with self._changes(batch) as b:
             owner = b.programme(programme)
             label = owner.parse_period(period).label
             review = None
-            if refs is not None and b.find(ReportingPeriod, ReportingPeriod.create_id(owner.id, label)):
-                approvals, unapproved = check_approvals(b, owner, label, refs)
+            checked = report_review(b, owner, label, refs)
+            if checked is not None:
+                approvals, unapproved = checked
                 if unapproved and not (override_reason or "").strip():
                     raise ReviewIncomplete(
                         f"{len(unapproved)} item(s) in the report are not approved for {label}: "
@@ -85,6 +88,7 @@ class ReportCommands(LedgerBase):
                         actor=actor,
                         reason=(reason or "").strip(),
                         review=review,
+                        documents=documents,
                     )
                 )
             else:
@@ -94,5 +98,6 @@ class ReportCommands(LedgerBase):
                     actor=actor,
                     reason=reason,
                     review=review,
+                    documents=documents,
                 )
         return publication.id
