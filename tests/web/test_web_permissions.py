@@ -113,6 +113,7 @@ MATRIX: list[Row] = [
     Row("reports.publications", f"/reports/{PROGRAMME}/publications", get=signed_in(), post=NO_POST),
     Row("reports.published", f"{REPORTS}/published?{Q1}", get=signed_in(404), post=NO_POST),
     Row("reports.changes", f"{REPORTS}/changes?{Q1}", get=signed_in(404), post=NO_POST),
+    Row("reports.record", f"{REPORTS}/record?{Q1}", get=signed_in(404), post=NO_POST),
     # Officers' updates (tests/web/test_updates_access.py repeats these with real records).
     Row("updates.my_items", "/my-items", get=WRITERS, post=NO_POST),
     Row("updates.update_item", f"{UPDATES}/items/A1/update", get=WRITERS_404, post=WRITERS_404),
