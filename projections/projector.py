@@ -102,17 +102,21 @@ class Projector:
 
     def _ensure_schema(self, bulk_load: bool) -> bool:
         """Create the tables in a new file (True), or check an existing file's version."""
-        found = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_position'"
-        ).fetchone()
-        if not found:
-            with self.conn:
+        # The write lock before looking: several processes opening a new file at once
+        # (serve --workers, writers) would otherwise each find it empty and all but one
+        # fail inserting the tracking row. The concurrency suite found this.
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            found = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_position'"
+            ).fetchone()
+            if not found:
                 create_schema(self.conn, bulk_load=bulk_load)
                 self.conn.execute(
                     "INSERT INTO projection_position VALUES (?, 0, ?, NULL)",
                     (PROJECTION, SCHEMA_VERSION),
                 )
-            return True
+                return True
         row = self.conn.execute(
             "SELECT schema_version FROM projection_position WHERE projection = ?", (PROJECTION,)
         ).fetchone()
