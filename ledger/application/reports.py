@@ -58,9 +58,9 @@ class ReportCommands(LedgerBase):
         Given the report's item `refs`, in a period opened for updates (the reporting
         cycle), every one must be approved as it stands, or the publisher gives
         `override_reason`; the edition records the approvals it relied on (with their
-        hashes) and any override. `documents` names the SHA-256 of each other format
-        published with it (format -> hash, such as "csv" or "docx"). Periods never opened (history imported from earlier
-        reports, which nobody reviewed in the ledger) publish as before."""
+        hashes) and any override. Periods never opened (history imported from earlier
+        reports, which nobody reviewed in the ledger) publish as before. `documents`
+        names the SHA-256 of each other format published with it ("csv", "docx")."""
         with self._changes(batch) as b:
             owner = b.programme(programme)
             label = owner.parse_period(period).label

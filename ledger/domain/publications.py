@@ -31,11 +31,12 @@ class Publication(LedgerAggregate):
         actor: str,
         reason: str,
         review: dict[str, Any] | None = None,
+        documents: dict[str, str] | None = None,
     ) -> None:
         self.programme_id = programme_id
         self.report = report
         self.period = period
-        self.editions: list[dict[str, Any]] = [_edition(log_position, content_sha256, 1, review)]
+        self.editions: list[dict[str, Any]] = [_edition(log_position, content_sha256, 1, review, documents)]
         self.title = title
 
     def republish(
@@ -46,6 +47,7 @@ class Publication(LedgerAggregate):
         actor: str,
         reason: str,
         review: dict[str, Any] | None = None,
+        documents: dict[str, str] | None = None,
     ) -> None:
         reason = require_reason(reason, "why the report is published again")
         self._republished(
@@ -54,9 +56,12 @@ class Publication(LedgerAggregate):
             actor=actor,
             reason=reason,
             review=review,
+            documents=documents,
         )
 
-    # `review` is absent from editions published before review existed (None when read).
+    # `review` is absent from editions published before review existed, and `documents`
+    # (the SHA-256 of each other format published with the HTML, such as "csv" or
+    # "docx") from those published before other formats were kept: None when read.
     @event("Republished")
     def _republished(
         self,
@@ -65,8 +70,9 @@ class Publication(LedgerAggregate):
         actor: str,
         reason: str,
         review: dict[str, Any] | None = None,
+        documents: dict[str, str] | None = None,
     ) -> None:
-        self.editions.append(_edition(log_position, content_sha256, self.version + 1, review))
+        self.editions.append(_edition(log_position, content_sha256, self.version + 1, review, documents))
 
 
 def review_relied_on(
@@ -85,9 +91,15 @@ def review_relied_on(
 
 
 def _edition(
-    log_position: int, content_sha256: str, version: int, review: dict[str, Any] | None
+    log_position: int,
+    content_sha256: str,
+    version: int,
+    review: dict[str, Any] | None,
+    documents: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     edition = {"log_position": log_position, "content_sha256": content_sha256, "version": version}
     if review is not None:
         edition["review"] = review
+    if documents:
+        edition["documents"] = dict(sorted(documents.items()))
     return edition
