@@ -61,9 +61,10 @@ class DemoLoad:
         """What the log holds beyond the import, so `govledger verify`'s count adds up."""
         others = self.events - self.imported.event_count
         return (
-            f"Plus {others:,} events for the {len(DEMO_ACCOUNTS)} demo accounts (opened and given "
-            f"their programmes) and the published Q1 committee report: {self.events:,} events "
-            "in the log, as `govledger verify` counts them."
+            f"Plus {others:,} events for the {len(DEMO_ACCOUNTS)} demo accounts (opened, given "
+            "their programmes and linked as leads) and the Q1 reporting cycle (the period opened, "
+            "every update submitted and approved, the committee report published, one revision "
+            f"returned): {self.events:,} events in the log, as `govledger verify` counts them."
         )
 
     def accounts_text(self) -> str:
@@ -91,6 +92,7 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
     """Create a fresh demo data directory: import the seed reports, open the accounts."""
+    from govledger.demo.cycle import run_cycle
     from govledger.system import open_system
     from projections.reports.publish import publish
     from web.accounts import create_account
@@ -123,9 +125,18 @@ def load_demo(data_dir: Path, *, progress: Progress | None = None) -> DemoLoad:
             for programme in account.programmes:
                 system.ledger.assign_programme(account.username, programme, actor=LOADER, reason="Demo")
             load.passwords[account.username] = password
-        # The committee paper as it went to the Corporate Policy Committee: published, so
-        # anything recorded for Q1 from now on shows as changed after publication.
-        publish(system, CHESHIRE_EAST, "committee", "2024/25 Q1", actor="pm", reason=PUBLISHED_AS)
+        # The committee paper as it went to the Corporate Policy Committee: reviewed, then
+        # published, so anything recorded for Q1 from then on shows as changed after
+        # publication (as the officer's revision, returned to him, does).
+        run_cycle(
+            system.ledger,
+            system.projections_db,
+            cheshire_east=CHESHIRE_EAST,
+            cornwall=CORNWALL,
+            publish=lambda: publish(
+                system, CHESHIRE_EAST, "committee", "2024/25 Q1", actor="pm", reason=PUBLISHED_AS
+            ),
+        )
         load.events = system.ledger.get_log_position()
     finally:
         system.close()
