@@ -71,8 +71,17 @@ def _report(result: ImportResult, verbose: bool) -> None:
     metavar="USERNAME",
     help="Whose name the recorded changes carry  [default: your login name]",
 )
+@click.option(
+    "--restate-reason",
+    metavar="TEXT",
+    default="",
+    help="Record each history grid cell that disagrees with the ledger as a restatement with "
+    "this reason (without it such cells are refused).",
+)
 @click.pass_context
-def import_command(ctx: click.Context, path: Path, dry_run: bool, verbose: bool, actor: str | None) -> None:
+def import_command(
+    ctx: click.Context, path: Path, dry_run: bool, verbose: bool, actor: str | None, restate_reason: str
+) -> None:
     """Import PATH: a folder of CSV files, one CSV file, or an Excel workbook (.xlsx).
 
     The format is in docs/import-format.md; `govledger export` writes it too. Every
@@ -90,7 +99,9 @@ def import_command(ctx: click.Context, path: Path, dry_run: bool, verbose: bool,
             opened_ledger(data_dir_of(ctx)) as ledger,
             progress_bar("Importing", threshold=PROGRESS_THRESHOLD) as progress,
         ):
-            result = import_file(ledger, path, actor=actor, dry_run=dry_run, progress=progress)
+            result = import_file(
+                ledger, path, actor=actor, dry_run=dry_run, progress=progress, restate_reason=restate_reason
+            )
     except Exception as error:  # never a traceback: the batch was not saved, so say so
         click.echo(f"Import failed: {error}\nNothing was recorded.", err=True)
         ctx.exit(EXIT_PROBLEMS)

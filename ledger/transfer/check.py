@@ -54,7 +54,7 @@ class Checker:
         rows: list[Row] = []
         for table in tables:
             kind = BY_NAME[table.kind]
-            header_ok = all(name in table.columns for name in COLUMNS[table.kind])
+            header_ok = all(name in table.columns or name in kind.may_omit for name in COLUMNS[table.kind])
             seen: dict[Hashable, int] = {}
             for number, cells in table.rows:
                 values = RowValues(self, table, number, cells)

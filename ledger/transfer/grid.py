@@ -24,7 +24,8 @@ def history_grid(
 ) -> tuple[list[str], list[list[str]]]:
     """The grid's header and rows: programme, ref, title, kind, notes, restate, then a
     column per period any item has a status or a note for, in time order. A period with
-    both a status and a note shows the status."""
+    both a status and a note shows the status followed by the note's marker, "Green *",
+    as a council prints it."""
     starts: dict[str, Any] = {}
     for item in items:
         for label in (*item.ratings, *item.notes):
@@ -39,12 +40,9 @@ def history_grid(
         for label in periods:
             rating = item.ratings.get(label)
             note = item.notes.get(label)
-            if rating is not None and rating["status"]:
-                cells.append(rating["status"])
-            elif note is not None:
-                cells.append(markers.setdefault(note, marker(len(markers))))
-            else:
-                cells.append("")
+            mark = markers.setdefault(note, marker(len(markers))) if note is not None else ""
+            status = rating["status"] if rating is not None else ""
+            cells.append(f"{status} {mark}".strip())
         notes = "; ".join(f"{m}: {note}" for note, m in markers.items())
         rows.append([slug(item), item.ref, item.title, item.kind, notes, "", *cells])
     return [*header("history"), *periods], rows

@@ -30,7 +30,7 @@ from ledger.application import Batch, Ledger
 from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
 from ledger.transfer.check import Checked, Checker
-from ledger.transfer.kinds import ROW_TYPES
+from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
 from ledger.transfer.table import Table
@@ -61,6 +61,15 @@ class Prepared:
         else:
             for row in self.checked.rows:
                 yield row.table, row.number, row.programme
+
+    def restating(self, reason: str) -> Prepared:
+        """Give every history grid row without a `restate` reason of its own this one, so a
+        cell that disagrees with the ledger is restated with it instead of refused."""
+        if reason.strip():
+            for row in self.checked.rows:
+                if isinstance(row, HistoryRow) and not row.restate:
+                    row.restate = reason.strip()
+        return self
 
     def to_json(self) -> dict[str, Any]:
         """The checked rows as plain data, for a file with no problems (kept between a check
@@ -161,18 +170,20 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     source_name: str | None = None,
+    restate_reason: str = "",
 ) -> ImportResult:
     """Import `path` (a folder of CSVs, a .csv or an .xlsx) as `actor`.
 
     `source_name` is what the person called the file (an upload is stored under a name of
-    our choosing); reasons in the audit trail name it.
+    our choosing); reasons in the audit trail name it. `restate_reason` restates every
+    history grid cell that disagrees with the ledger, with that reason (else each is refused).
 
     Records everything in one transaction, or nothing if any row has a problem. With
     `dry_run`, reports what would be recorded and records nothing. `progress(done, total)`
     is called as rows are applied, and with (total, total) at the end."""
     return record(
-        ledger, prepare(ledger, path), actor=actor, dry_run=dry_run, progress=progress,
-        source_name=source_name,
+        ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
+        progress=progress, source_name=source_name,
     )
 
 

@@ -283,7 +283,7 @@ def _check_header(table: Table, problems: list[Problem]) -> None:
         else:
             columns[name] = index
     for name in required:
-        if name not in columns:
+        if name not in columns and name not in BY_NAME[table.kind].may_omit:
             problems.append(table.problem(
                 f"the header row has no {name!r} column. The header row must be: {expected}.",
                 table.header_row, name,

@@ -118,6 +118,8 @@ class Kind:
     unique: Callable[[Any], Unique | None] = lambda row: None  # None: may repeat
     # Columns a file may leave out; export always writes them so history round-trips.
     optional: tuple[str, ...] = ()
+    # Columns in `columns` (so in their documented place) that a file may also leave out.
+    may_omit: tuple[str, ...] = ()
     # Every other column is a period (a history grid): its header must parse as one.
     period_columns: bool = False
 

@@ -17,7 +17,7 @@ class IndicatorRow(Row):
     ref: str
     name: str
     unit: str
-    better: str
+    better: str | None  # None: the file has no better column (a new indicator: neither)
     description: str | None  # None: the file has no description column
     period: str  # "" with value "": the row only defines the indicator
     breakdown: str
@@ -40,7 +40,7 @@ def check(v: RowCells) -> IndicatorRow | None:
         return None
     return IndicatorRow(
         v.table, v.number, programme.slug, ref, name, v.raw("unit"),
-        v.raw("better").lower() or "neither",
+        v.raw("better").lower() or "neither" if "better" in v.table.columns else None,
         v.raw("description") if "description" in v.table.columns else None,
         period, v.raw("breakdown"), value, v.raw("reason"),
     )
@@ -60,7 +60,7 @@ def apply(applier: Applying, row: IndicatorRow) -> Applied:
     outcome = Outcome.CHANGED
     if existing is None:
         applier.ledger.define_indicator(
-            row.programme, row.ref, name=row.name, unit=row.unit, better=row.better,
+            row.programme, row.ref, name=row.name, unit=row.unit, better=row.better or "neither",
             description=row.description or "", **applier.command_kwargs(applier.reason(row)),
         )
         outcome = Outcome.NEW
@@ -68,8 +68,9 @@ def apply(applier: Applying, row: IndicatorRow) -> Applied:
         same_spelling(row.ref, existing.ref)
         fixed: list[tuple[str, Any, Any]] = [
             ("name", existing.name, row.name), ("unit", existing.unit, row.unit),
-            ("better", existing.better, row.better),
         ]
+        if row.better is not None:
+            fixed.append(("better", existing.better, row.better))
         if row.description is not None:
             fixed.append(("description", existing.description, row.description))
         fixed_values(f"Indicator {existing.ref} is already defined", fixed)
@@ -88,5 +89,5 @@ def apply(applier: Applying, row: IndicatorRow) -> Applied:
 INDICATORS = Kind(
     "indicators",
     ("programme", "ref", "name", "unit", "better", "period", "breakdown", "value", "reason"),
-    check, apply, unique, optional=("description",),
+    check, apply, unique, optional=("description",), may_omit=("better", "reason"),
 )

@@ -69,6 +69,17 @@ def parse_notes(text: str) -> dict[str, str]:
     return notes
 
 
+def split_marker(text: str, declared: dict[str, str]) -> tuple[str, str | None]:
+    """A cell as (status text, note): "*" -> ("", note), "Green *" or "Green*" -> ("Green",
+    note) when the row declares "*"; otherwise (text, None)."""
+    if text in declared:
+        return "", declared[text]
+    for mark in sorted(declared, key=len, reverse=True):
+        if text.endswith(mark) and text[: -len(mark)].strip():
+            return text[: -len(mark)].strip(), declared[mark]
+    return text, None
+
+
 # --------------------------------------------------------------------------- retirements
 
 
@@ -179,8 +190,9 @@ def check_history(v: RowCells) -> HistoryRow | None:
         except LedgerError as error:
             v.fail(column, f"the column {column!r} is not a period of this programme: {error.message}")
             continue
-        if text in declared:
-            cells.append([label, column, "note", declared[text]])
+        text, note = split_marker(text, declared)
+        if note is not None and not text:
+            cells.append([label, column, "note", note])
         elif not any(c.isalnum() for c in text):
             v.fail(column, (
                 f"{text!r} is a footnote marker nothing declares for {ref or 'this item'}: say what "
@@ -189,9 +201,11 @@ def check_history(v: RowCells) -> HistoryRow | None:
             ))
         else:
             status = v.check(
-                column, lambda t, c=column: v.checker.status(programme, t, rated=False, field=c)
+                column, lambda _, c=column, t=text: v.checker.status(programme, t, rated=False, field=c)
             )
             cells.append([label, column, "status", status])
+            if note is not None:  # "Green *": a status, and the note the marker declares
+                cells.append([label, column, "note", note])
     if v.bad:
         return None
     return HistoryRow(
@@ -233,7 +247,7 @@ def apply_history(applier: Applying, row: HistoryRow) -> Applied:
                 applier.problem(row, column, (
                     f"{row.ref} is recorded {latest or 'not rated'} for {period}, and this grid says "
                     f"{value or 'not rated'}. Restate it only on purpose: give the reason in the "
-                    "row's restate column."
+                    "row's restate column, or import the file with --restate-reason."
                 ))
                 continue
             update, mitigation = (recorded[-1][1], recorded[-1][2]) if recorded else ("", "")
