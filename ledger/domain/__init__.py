@@ -4,7 +4,7 @@ One module per aggregate family, plus what they share:
 
 - `programmes`: Programme (cadence, status scale, contact)
 - `items`: Item (status and update per period)
-- `risks`: Risk (and issues), Dependency
+- `risks`: Risk (and issues), Dependency; `risk_history`: a risk's periods in order
 - `indicators`: Indicator (a figure per period)
 - `narratives`: Narrative (report sections per period)
 - `accounts`: Account (roles, programme access, email address)
@@ -27,6 +27,7 @@ from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
 from ledger.domain.programmes import CONTACT_FIELDS, Programme
 from ledger.domain.publications import Publication
 from ledger.domain.review import REVIEW_STATES, Review, ReviewRefused, content_sha256
+from ledger.domain.risk_history import NO_RATING, RiskPeriod, RiskRating, closed_period, risk_periods
 from ledger.domain.risks import CONFIDENCE_LEVELS, RISK_KINDS, Dependency, Risk
 from ledger.domain.scales import StatusScale
 from ledger.domain.topics import register_round1_topics
@@ -38,6 +39,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "ITEM_KINDS",
     "NARRATIVE_SECTIONS",
+    "NO_RATING",
     "REVIEW_STATES",
     "RISK_KINDS",
     "ROLES",
@@ -54,12 +56,16 @@ __all__ = [
     "Review",
     "ReviewRefused",
     "Risk",
+    "RiskPeriod",
+    "RiskRating",
     "StatusScale",
+    "closed_period",
     "content_sha256",
     "describe_event",
     "natural_id",
     "parse_due_date",
     "parse_number",
+    "risk_periods",
     "yes_no",
 ]
 

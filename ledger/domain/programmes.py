@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -124,6 +125,10 @@ class Programme(LedgerAggregate):
 
     def parse_period(self, text: str) -> Period:
         return Period.parse(text, self.cadence)
+
+    def period_order(self, label: str) -> date:
+        """A sort key for a period: its first day."""
+        return self.parse_period(label).start
 
     def rename(self, name: str, *, actor: str, reason: str) -> None:
         name = required_text(name, "Enter the programme's name.", "name")

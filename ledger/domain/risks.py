@@ -6,16 +6,20 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from ledger.domain.agreement import NO_VIEW, check_sides, confirmation, party_of
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text, yes_no
 from ledger.domain.programmes import Programme
-from ledger.errors import InvalidValue
+from ledger.domain.risk_history import RiskPeriod, risk_periods
+from ledger.errors import InvalidPeriod, InvalidValue
 
 RISK_KINDS = ("risk", "issue")
 CONFIDENCE_LEVELS = ("High", "Medium", "Low")
 
 
 class Risk(LedgerAggregate):
-    """A risk or an issue: RAG before mitigation, the plan, and the re-rated RAG after it."""
+    """A risk or an issue: RAG before mitigation, the plan, and the re-rated RAG after it,
+    per period. What is in force follows the latest period, not the latest event
+    (ledger.domain.risk_history)."""
 
     @staticmethod
     def create_id(programme_id: UUID, kind: str, ref: str) -> UUID:
@@ -76,12 +80,23 @@ class Risk(LedgerAggregate):
         self.kind = kind
         self.ref = ref
         self.description = description
-        self.rag_before = rag_before
-        self.mitigation = mitigation
-        self.rag_after = rag_after
         self.owner = owner
-        self.period = period
-        self.is_open = True
+        # period -> [rag_before, mitigation, rag_after]; period -> open (a reopen) or not (a close)
+        self.ratings: dict[str, list[str]] = {period: [rag_before, mitigation, rag_after]}
+        self.changes: dict[str, bool] = {}
+
+    def history(self, programme: Programme) -> list[RiskPeriod]:
+        """The rating and state in force in each period, in period order."""
+        return risk_periods(self.ratings, self.changes, programme.period_order)
+
+    def in_force(self, programme: Programme) -> RiskPeriod:
+        """The register as it stands: the latest period's rating and state."""
+        return self.history(programme)[-1]
+
+    def is_open_in(self, programme: Programme, label: str) -> bool:
+        key = programme.period_order(label)
+        before = [row for row in self.history(programme) if programme.period_order(row.period) <= key]
+        return before[-1].is_open if before else True
 
     def rerate(
         self,
@@ -94,15 +109,11 @@ class Risk(LedgerAggregate):
         actor: str,
         reason: str,
     ) -> bool:
+        """Rate the risk for a period; records nothing if that period is already rated so."""
         before, after = _risk_rags(programme, rag_before, rag_after)
         mitigation = (mitigation or "").strip()
         label = programme.parse_period(period).label
-        if (before, mitigation, after, label) == (
-            self.rag_before,
-            self.mitigation,
-            self.rag_after,
-            self.period,
-        ):
+        if self.ratings.get(label) == [before, mitigation, after]:
             return False
         reason = require_reason(reason, f"why {self.ref} is re-rated")
         self._rerated(
@@ -119,12 +130,7 @@ class Risk(LedgerAggregate):
     def _rerated(
         self, rag_before: str, mitigation: str, rag_after: str, period: str, actor: str, reason: str
     ) -> None:
-        self.rag_before, self.mitigation, self.rag_after, self.period = (
-            rag_before,
-            mitigation,
-            rag_after,
-            period,
-        )
+        self.ratings[period] = [rag_before, mitigation, rag_after]
 
     def correct(self, *, description: str, owner: str, actor: str, reason: str) -> None:
         description = required_text(description, f"Describe the {self.kind}.", "description")
@@ -136,27 +142,60 @@ class Risk(LedgerAggregate):
         self.description, self.owner = description, owner
 
     def close(self, programme: Programme, *, period: str, actor: str, reason: str) -> None:
-        if self.is_open:
-            reason = require_reason(reason, f"why {self.ref} is closed")
-            self._closed(period=programme.parse_period(period).label, actor=actor, reason=reason)
+        """Close the risk in a period; nothing if it is closed then already."""
+        self._change_state(programme, period, False, actor, reason)
 
     @event("Closed")
     def _closed(self, period: str, actor: str, reason: str) -> None:
-        self.is_open = False
+        self.changes[period] = False
 
     def reopen(self, programme: Programme, *, period: str, actor: str, reason: str) -> None:
-        if not self.is_open:
-            reason = require_reason(reason, f"why {self.ref} is reopened")
-            self._reopened(period=programme.parse_period(period).label, actor=actor, reason=reason)
+        self._change_state(programme, period, True, actor, reason)
 
     @event("Reopened")
     def _reopened(self, period: str, actor: str, reason: str) -> None:
-        self.is_open = True
+        self.changes[period] = True
+
+    def _change_state(
+        self, programme: Programme, period: str, is_open: bool, actor: str, reason: str
+    ) -> None:
+        """Closing or reopening in a period changes that period and the unrecorded ones
+        after it, never a later period already recorded: the next recorded period keeps
+        its state (an older quarter imported after a newer one cannot reopen or close
+        the register as it stands)."""
+        done = "reopened" if is_open else "closed"
+        label = self._state_period(programme, period, done)
+        if self.is_open_in(programme, label) == is_open:
+            return
+        reason = require_reason(reason, f"why {self.ref} is {done}")
+        key = programme.period_order(label)
+        later = next((p for p in self.history(programme) if programme.period_order(p.period) > key), None)
+        (self._reopened if is_open else self._closed)(period=label, actor=actor, reason=reason)
+        if later is not None and self.is_open_in(programme, later.period) != later.is_open:
+            (self._reopened if later.is_open else self._closed)(
+                period=later.period, actor=actor, reason=reason
+            )
+
+    def _state_period(self, programme: Programme, period: str, done: str) -> str:
+        """A close or reopen needs a rating in force: not before the first rated period."""
+        label = programme.parse_period(period).label
+        first = min(self.ratings, key=programme.period_order)
+        if programme.period_order(label) < programme.period_order(first):
+            raise InvalidPeriod(
+                f"{self.ref} was first rated in {first}: it cannot be {done} in {label}, before then.",
+                field="period",
+            )
+        return label
 
 
 def _risk_rags(programme: Programme, rag_before: str, rag_after: str) -> tuple[str, str]:
-    """Risk RAGs come from the programme's rated statuses; 'after' may be left empty."""
-    before = programme.resolve_rating(rag_before, allow_empty=False, field="rag_before")
+    """Risk RAGs come from the programme's rated statuses. Either may be empty (a register
+    may publish only the residual rating), not both."""
+    if not (rag_before or "").strip() and not (rag_after or "").strip():
+        raise InvalidValue(
+            "Give a RAG before mitigation, after it, or both.", field="rag_before"
+        )
+    before = programme.resolve_rating(rag_before, allow_empty=True, field="rag_before")
     after = programme.resolve_rating(rag_after, allow_empty=True, field="rag_after")
     for status, field in ((before, "rag_before"), (after, "rag_after")):
         if status is not None and status.band == "unrated":
@@ -255,6 +294,78 @@ class Dependency(LedgerAggregate):
     @event("Corrected")
     def _corrected(self, description: str, owner: str, actor: str, reason: str) -> None:
         self.description, self.owner = description, owner
+
+    # Both sides (issue 12; ledger.domain.agreement): class defaults, so a dependency
+    # recorded before sides were named replays unchanged. A view is (plan agreed,
+    # confidence, period), empty until that side confirms.
+    provider = receiver = provider_kind = receiver_kind = ""
+    provider_view: tuple[str, str, str] = NO_VIEW
+    receiver_view: tuple[str, str, str] = NO_VIEW
+
+    def name_sides(
+        self, provider: tuple[str, str], receiver: tuple[str, str], *, actor: str, reason: str = ""
+    ) -> bool:
+        """Name the provider and the receiver, each (name, 'programme' or 'team'); a side
+        whose party changes confirms again. False if named so already."""
+        check_sides(self.ref, provider[0], receiver[0])
+        if (*provider, *receiver) == (self.provider, self.provider_kind, self.receiver, self.receiver_kind):
+            return False
+        self._sides_named(
+            provider=provider[0],
+            provider_kind=provider[1],
+            receiver=receiver[0],
+            receiver_kind=receiver[1],
+            actor=actor,
+            reason=(reason or "").strip(),
+        )
+        return True
+
+    @event("SidesNamed")
+    def _sides_named(
+        self, provider: str, provider_kind: str, receiver: str, receiver_kind: str, actor: str, reason: str
+    ) -> None:
+        if provider != self.provider:
+            self.provider_view = NO_VIEW
+        if receiver != self.receiver:
+            self.receiver_view = NO_VIEW
+        self.provider, self.provider_kind = provider, provider_kind
+        self.receiver, self.receiver_kind = receiver, receiver_kind
+
+    def confirm(
+        self,
+        programme: Programme,
+        side: str,
+        *,
+        plan_agreed: str | bool | None,
+        confidence: str,
+        period: str,
+        actor: str,
+        reason: str = "",
+    ) -> bool:
+        """One side says whether a jointly agreed plan is in place and how confident it is
+        (both required). False if that side said exactly this already."""
+        party = party_of(self, side)
+        view = confirmation(
+            plan_agreed, confidence, lambda: programme.parse_period(period).label, _confidence
+        )
+        if view == getattr(self, f"{side}_view"):
+            return False
+        self._side_confirmed(
+            side=side,
+            party=party,
+            plan_agreed=view[0],
+            confidence=view[1],
+            period=view[2],
+            actor=actor,
+            reason=(reason or "").strip(),
+        )
+        return True
+
+    @event("SideConfirmed")
+    def _side_confirmed(
+        self, side: str, party: str, plan_agreed: str, confidence: str, period: str, actor: str, reason: str
+    ) -> None:
+        setattr(self, f"{side}_view", (plan_agreed, confidence, period))
 
 
 def _confidence(value: str) -> str:

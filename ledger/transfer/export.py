@@ -7,7 +7,8 @@ Source: the event log itself, replayed through the domain model up to the positi
 had when the export began (`select_notifications` + `mapper.to_domain_event` + each
 event's own `mutate`). That needs nothing from the projections and reads exactly what
 an import would compare against. Statuses are exported as their full history (one row
-per recorded update, corrections marked); everything else as its current state.
+per recorded update, corrections marked), risks one row per period; everything else as
+its current state.
 
 Every cell passes the one formula-injection guard in `ledger.transfer.cells`.
 """
@@ -30,6 +31,7 @@ from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, resolve_data_dir
 from ledger.domain import (
     NARRATIVE_SECTIONS,
+    NO_RATING,
     Dependency,
     Indicator,
     Item,
@@ -72,13 +74,14 @@ class _Replay:
     status_history: dict[UUID, list[Any]]  # item id -> StatusRecorded/StatusCorrected events
     last_reason: dict[UUID, str]
     value_reason: dict[tuple[UUID, str], str]  # (indicator id, "period|breakdown") -> reason
+    risk_reason: dict[tuple[UUID, str], str]  # (risk id, period) -> its latest event's reason
     position: int
     retirements: dict[UUID, list[Any]] = field(default_factory=dict)  # item id -> Retired/Reinstated
 
 
 def _replay(ledger: Ledger) -> _Replay:
     stop = ledger.get_log_position()  # a consistent cut, even while others write
-    state = _Replay({}, {}, {}, {}, stop)
+    state = _Replay({}, {}, {}, {}, {}, stop)
     position = 0
     while position < stop:
         page = ledger.recorder.select_notifications(position, PAGE, stop=stop, inclusive_of_start=False)
@@ -94,6 +97,8 @@ def _replay(ledger: Ledger) -> _Replay:
                 state.status_history.setdefault(originator, []).append(event)
             elif name in ("Retired", "Reinstated"):
                 state.retirements.setdefault(originator, []).append(event)
+            elif isinstance(state.aggregates[originator], Risk) and hasattr(event, "period"):
+                state.risk_reason[(originator, event.period)] = event.reason
             elif name in ("ValueRecorded", "ValueCorrected"):
                 state.value_reason[(originator, f"{event.period}|{event.breakdown}")] = event.reason
         position = page[-1].id
@@ -136,13 +141,15 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                         slug(aggregate), aggregate.ref, e.period, e.status, e.update, e.mitigation,
                         e.reason, "yes" if type(e).__name__ == "StatusCorrected" else "",
                     ])
-            case Risk():
-                tables["risks"].append([
-                    slug(aggregate), aggregate.ref, aggregate.kind, aggregate.period,
-                    aggregate.description, aggregate.owner, aggregate.rag_before,
-                    aggregate.mitigation, aggregate.rag_after,
-                    "open" if aggregate.is_open else "closed", state.last_reason[aggregate.id],
-                ])
+            case Risk():  # one row per period, so the history and closures round-trip
+                for row in aggregate.history(of[aggregate.programme_id]):
+                    tables["risks"].append([
+                        slug(aggregate), aggregate.ref, aggregate.kind, row.period,
+                        aggregate.description, aggregate.owner,
+                        *(row.rating if row.rated else NO_RATING),  # a period only closed or reopened
+                        "open" if row.is_open else "closed",
+                        state.risk_reason.get((aggregate.id, row.period), ""),
+                    ])
             case Dependency():
                 tables["dependencies"].append([
                     slug(aggregate), aggregate.ref, aggregate.period, aggregate.description,

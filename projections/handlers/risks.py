@@ -1,10 +1,17 @@
-"""Risks and issues: the risks_and_issues table."""
+"""Risks and issues: the risks_and_issues table (the register as it stands: each risk's
+latest period) and risk_history (its rating and state in every period).
+
+Periods arrive in any order (an older quarter imported after a newer one), so every
+event recomputes the risk's history by period order (ledger.domain.risk_periods, the
+domain's own rule) and the register row from its latest period."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import UUID
 
-from ledger.domain import describe_event
+from ledger.domain import RiskPeriod, closed_period, describe_event, risk_periods
 from projections.handlers.support import (
     Event,
     find_programme,
@@ -18,7 +25,7 @@ from projections.state import Change, Handler, Row, State
 
 
 def _rag_text(before: str, after: str) -> str:
-    return f"{before}, {after} after mitigation" if after else before
+    return ", ".join(filter(None, (before, f"{after} after mitigation" if after else "")))
 
 
 def _risk(state: State, risk_id: UUID | str) -> Row:
@@ -29,37 +36,98 @@ def _category(state: State, programme: str, status: str) -> str | None:
     return status_on_scale(state, programme, status)["category"] if status else None
 
 
+def _rag_columns(state: State, programme: str, rag_before: str, mitigation: str, rag_after: str) -> Row:
+    return {
+        "rag_before": rag_before,
+        "rag_before_category": _category(state, programme, rag_before),
+        "mitigation": mitigation,
+        "rag_after": rag_after,
+        "rag_after_category": _category(state, programme, rag_after),
+    }
+
+
+def _recorded(
+    e: Event, state: State, risk: Row, *, rating: tuple[str, str, str] | None, opened: bool | None
+) -> Row:
+    """The risk's row after `e` (a rating or a close/reopen in `e.period`), with every
+    period of its risk_history rewritten in period order."""
+    slug, kind, ref = risk["programme"], risk["kind"], risk["ref"]
+    programme = find_programme(state, slug)
+    recorded: dict[str, Any] = json.loads(risk["recorded"] or '{"rated": [], "changes": {}}')
+    ratings: dict[str, tuple[str, str, str]] = {}
+    for label in recorded["rated"]:
+        row = state.get("risk_history", slug, kind, ref, label)
+        if row is None:
+            raise LookupError(f"No risk_history row for {kind} {ref} in {label} in the read model")
+        ratings[label] = (row["rag_before"], row["mitigation"], row["rag_after"])
+    changes: dict[str, bool] = recorded["changes"]
+    if rating is not None:
+        ratings[e.period] = rating
+    if opened is not None:
+        changes[e.period] = opened
+    rows = risk_periods(ratings, changes, lambda label: note_period(state, programme, label).start)
+    for period in rows:
+        _put_period(e, state, risk, period)
+    latest = rows[-1]
+    info = note_period(state, programme, latest.period)
+    return {
+        **risk,
+        **_rag_columns(state, slug, *latest.rating),
+        "period": latest.period,
+        "period_start": info.start,
+        "state": "open" if latest.is_open else "closed",
+        "closed_period": closed_period(rows),
+        "recorded": json.dumps({"rated": sorted(ratings), "changes": changes}, sort_keys=True),
+        "updated_at": state.recorded_at,
+        "updated_by": e.actor,
+        "last_reason": e.reason,
+        "version": e.originator_version,
+    }
+
+
+def _put_period(e: Event, state: State, risk: Row, period: RiskPeriod) -> None:
+    slug, kind, ref = risk["programme"], risk["kind"], risk["ref"]
+    old = state.get("risk_history", slug, kind, ref, period.period)
+    if old is not None and period.period != e.period:
+        recorded = {k: old[k] for k in ("recorded_at", "recorded_by", "reason", "position")}
+    else:  # the period this event recorded
+        recorded = {
+            "recorded_at": state.recorded_at, "recorded_by": e.actor, "reason": e.reason,
+            "position": state.position,
+        }
+    row = {
+        "programme": slug,
+        "kind": kind,
+        "ref": ref,
+        "period": period.period,
+        "period_start": note_period(state, find_programme(state, slug), period.period).start,
+        **_rag_columns(state, slug, *period.rating),
+        "rated": int(period.rated),
+        "state": "open" if period.is_open else "closed",
+        "state_change": period.change,
+        **recorded,
+    }
+    if row != old:
+        state.put("risk_history", row)
+
+
 def risk_raised(e: Event, state: State) -> Change:
     programme = programme_of(state, e.programme_id)
     slug = programme["programme"]
-    period = note_period(state, programme, e.period)
     at = state.recorded_at
-    state.put(
-        "risks_and_issues",
-        {
-            "programme": slug,
-            "kind": e.kind,
-            "ref": e.ref,
-            "description": e.description,
-            "rag_before": e.rag_before,
-            "rag_before_category": _category(state, slug, e.rag_before),
-            "mitigation": e.mitigation,
-            "rag_after": e.rag_after,
-            "rag_after_category": _category(state, slug, e.rag_after),
-            "owner": e.owner,
-            "period": period.label,
-            "period_start": period.start,
-            "state": "open",
-            "closed_period": None,
-            "raised_at": at,
-            "raised_by": e.actor,
-            "updated_at": at,
-            "updated_by": e.actor,
-            "last_reason": e.reason,
-            "version": e.originator_version,
-        },
-    )
+    risk = {
+        "programme": slug,
+        "kind": e.kind,
+        "ref": e.ref,
+        "description": e.description,
+        "owner": e.owner,
+        "closed_period": None,
+        "recorded": None,
+        "raised_at": at,
+        "raised_by": e.actor,
+    }
     state.put("subjects", subject_row(e, "Risk", slug, e.ref, kind=e.kind))
+    state.put("risks_and_issues", _recorded(e, state, risk, rating=_rating(e), opened=None))
     return Change(
         slug,
         e.ref,
@@ -67,8 +135,12 @@ def risk_raised(e: Event, state: State) -> Change:
         "rag",
         None,
         _rag_text(e.rag_before, e.rag_after),
-        period.label,
+        e.period,
     )
+
+
+def _rating(e: Event) -> tuple[str, str, str]:
+    return (e.rag_before, e.mitigation, e.rag_after)
 
 
 def _risk_changed(e: Event, state: State, changes: Row) -> Row:
@@ -89,29 +161,17 @@ def _risk_changed(e: Event, state: State, changes: Row) -> Row:
 
 def risk_rerated(e: Event, state: State) -> Change:
     old = _risk(state, state.aggregate_id)
-    slug = old["programme"]
-    period = note_period(state, find_programme(state, slug), e.period)
-    _risk_changed(
-        e,
-        state,
-        {
-            "rag_before": e.rag_before,
-            "rag_before_category": _category(state, slug, e.rag_before),
-            "mitigation": e.mitigation,
-            "rag_after": e.rag_after,
-            "rag_after_category": _category(state, slug, e.rag_after),
-            "period": period.label,
-            "period_start": period.start,
-        },
-    )
+    before = state.get("risk_history", old["programme"], old["kind"], old["ref"], e.period)
+    state.put("risks_and_issues", _recorded(e, state, old, rating=_rating(e), opened=None))
+    was = _rag_text(before["rag_before"], before["rag_after"]) if before else None
     return Change(
-        slug,
+        old["programme"],
         old["ref"],
         describe_event(e),
         "rag",
-        _rag_text(old["rag_before"], old["rag_after"]),
+        was,
         _rag_text(e.rag_before, e.rag_after),
-        period.label,
+        e.period,
     )
 
 
@@ -130,20 +190,15 @@ def risk_corrected(e: Event, state: State) -> Change:
 def risk_closed_or_reopened(e: Event, state: State) -> Change:
     closing = type(e).__name__ == "Closed"
     old = _risk(state, state.aggregate_id)
-    period = note_period(state, find_programme(state, old["programme"]), e.period)
-    _risk_changed(
-        e,
-        state,
-        {"state": "closed" if closing else "open", "closed_period": period.label if closing else None},
-    )
+    state.put("risks_and_issues", _recorded(e, state, old, rating=None, opened=not closing))
     return Change(
         old["programme"],
         old["ref"],
         describe_event(e),
         "state",
-        old["state"],
+        "open" if closing else "closed",
         "closed" if closing else "open",
-        period.label,
+        e.period,
     )
 
 

@@ -26,7 +26,7 @@ from projections.schema.scales import SCALE_TABLES, SCALE_VIEWS
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"

@@ -33,6 +33,13 @@ RECORD_TABLES: tuple[Table, ...] = (
             PERIOD_START,
             column("state", str, "open or closed"),
             column("closed_period", str, "Period it was closed in (empty while open)"),
+            column(
+                "recorded",
+                str,
+                "What was recorded for it, as JSON: the periods it was rated in (rated) and each "
+                "close or reopen by period (changes: false closed, true reopened); risk_history "
+                "shows their effect period by period",
+            ),
             column("raised_at", str, "When it was raised (UTC)"),
             column("raised_by", str, "Who raised it"),
             column("updated_at", str, "When it last changed (UTC)"),
@@ -44,6 +51,43 @@ RECORD_TABLES: tuple[Table, ...] = (
         fts=("description", "mitigation"),
         facets=("programme", "kind", "state", "rag_before", "rag_after", "owner"),
         label_column="description",
+    ),
+    Table(
+        "risk_history",
+        "Each risk's and issue's rating and state in every period it was rated, closed or "
+        "reopened in, in period order. risks_and_issues is its latest period.",
+        (
+            PROGRAMME,
+            column("kind", str, "risk or issue"),
+            column("ref", str, "Risk or issue reference, e.g. R1"),
+            PERIOD,
+            PERIOD_START,
+            column("rag_before", str, "RAG before mitigation (inherent) in this period; empty if not given"),
+            column("rag_before_category", str, "Category of the RAG before mitigation"),
+            column("mitigation", str, "Mitigation plan in this period"),
+            column("rag_after", str, "RAG after mitigation (residual) in this period; empty if not given"),
+            column("rag_after_category", str, "Category of the RAG after mitigation"),
+            column(
+                "rated",
+                int,
+                "1 if it was rated in this period; 0 if the period only closed or reopened it "
+                "(the RAGs shown are then the latest rating before it)",
+            ),
+            column("state", str, "open or closed in this period"),
+            column(
+                "state_change",
+                str,
+                "closed or reopened if its state changed in this period, else empty",
+            ),
+            column("recorded_at", str, "When this period was last recorded (UTC)"),
+            column("recorded_by", str, "Who recorded it"),
+            column("reason", str, "Reason given when this period was last recorded"),
+            POSITION,
+        ),
+        pk=("programme", "kind", "ref", "period"),
+        indexes=(("programme", "period"),),
+        facets=("programme", "kind", "period", "rag_before", "rag_after", "state", "state_change"),
+        sort="period_start",
     ),
     Table(
         "dependencies",

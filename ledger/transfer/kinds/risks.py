@@ -1,5 +1,6 @@
 """risks.csv and dependencies.csv: risks and issues (rated before and after mitigation,
-open or closed) and dependencies (plan agreed, confidence), each as it stands now."""
+open or closed, one row per period: a quarterly history in one file) and dependencies
+(plan agreed, confidence), as they stand now."""
 
 from __future__ import annotations
 
@@ -59,10 +60,9 @@ def check_risk(v: RowCells) -> RiskRow | None:
     kind = v.check("kind", risk_kind)
     period = v.period(programme)
     description = v.required("description", "Describe the risk or issue.")
-    before = v.check("rag_before", lambda t: v.checker.status(programme, t, rated=True, field="rag_before"))
-    after = v.check(
-        "rag_after",
-        lambda t: v.checker.status(programme, t, rated=True, field="rag_after") if t else "",
+    before, after = (
+        v.check(column, lambda t, c=column: v.checker.status(programme, t, rated=True, field=c) if t else "")
+        for column in ("rag_before", "rag_after")
     )
     state = v.check("state", risk_state)
     if v.bad:
@@ -89,7 +89,10 @@ def check_dependency(v: RowCells) -> DependencyRow | None:
 
 
 def unique_risk(row: RiskRow) -> Unique:
-    return Unique((key(row.programme), row.kind, key(row.ref)), "ref", f"{row.kind} {row.ref!r}")
+    return Unique(
+        (key(row.programme), row.kind, key(row.ref), row.period), "period",
+        f"{row.kind} {row.ref!r} in {row.period}",
+    )
 
 
 def unique_dependency(row: DependencyRow) -> Unique:
@@ -97,12 +100,22 @@ def unique_dependency(row: DependencyRow) -> Unique:
 
 
 def apply_risk(applier: Applying, row: RiskRow) -> Applied:
+    """The row is the register in its period: its rating and state for that period.
+    An older period than the ledger's latest adds to the history and leaves the register
+    as it stands (no reopening, no older description)."""
     programme = applier.batch.programme(row.programme)
     risk_id = Risk.create_id(programme.id, row.kind, row.ref)
     existing = applier.batch.find(Risk, risk_id)
     common = {"kind": row.kind, "actor": applier.actor, "batch": applier.batch}
     ledger = applier.ledger
+    rated = bool(row.rag_before or row.rag_after)  # a row with neither only closes or reopens
     if existing is None:
+        if not rated:
+            raise InvalidValue(
+                f"{row.ref} is not in the ledger yet: give its RAG before mitigation, after it, "
+                "or both (a row with neither only closes or reopens a risk already rated).",
+                field="rag_before",
+            )
         ledger.raise_risk(
             row.programme, row.ref, description=row.description, rag_before=row.rag_before,
             mitigation=row.mitigation, rag_after=row.rag_after, owner=row.owner,
@@ -115,26 +128,34 @@ def apply_risk(applier: Applying, row: RiskRow) -> Applied:
             )
         return Applied(risk_id, Outcome.NEW)
     same_spelling(row.ref, existing.ref)
-    reason = applier.reason(row, row.reason)
-    if (row.description, row.owner) != (existing.description, existing.owner):
+    reason = _reason(applier, row, existing)
+    latest = programme.period_order(existing.in_force(programme).period)
+    if programme.period_order(row.period) >= latest and (row.description, row.owner) != (
+        existing.description, existing.owner
+    ):
         ledger.correct_risk(
             row.programme, row.ref, description=row.description, owner=row.owner,
             reason=reason, **common,
         )
-    state_changes = row.is_open != existing.is_open
-    same_rating = (row.rag_before, row.mitigation, row.rag_after) == (
-        existing.rag_before, existing.mitigation, existing.rag_after
-    )
-    # When a row closes or reopens a risk, its period is when that happened.
-    if not same_rating or (row.period != existing.period and not state_changes):
-        ledger.rerate_risk(
+    if rated:
+        ledger.rerate_risk(  # records nothing if this period is already rated so
             row.programme, row.ref, rag_before=row.rag_before, mitigation=row.mitigation,
             rag_after=row.rag_after, period=row.period, reason=reason, **common,
         )
-    if state_changes:
+    if row.is_open != existing.is_open_in(programme, row.period):
         change = ledger.reopen_risk if row.is_open else ledger.close_risk
         change(row.programme, row.ref, period=row.period, reason=reason, **common)
     return Applied(risk_id, Outcome.CHANGED)
+
+
+def _reason(applier: Applying, row: RiskRow, risk: Risk) -> str:
+    """A period this import adds (to a risk it raised, or one the ledger did not hold)
+    takes the row's own reason, as a new risk does; a change to a period recorded before
+    the import gives the import as the reason. This import's events are still pending."""
+    raised_here = bool(risk.pending_events) and risk.pending_events[0].originator_version == 1
+    if raised_here or (row.period not in risk.ratings and row.period not in risk.changes):
+        return row.reason or applier.reason(row)
+    return applier.reason(row, row.reason)
 
 
 def apply_dependency(applier: Applying, row: DependencyRow) -> Applied:
