@@ -158,7 +158,8 @@ def test_a_backup_taken_while_writes_continue_restores_to_exactly_its_manifest(
     # Every publication: stored bytes hash to their name, and the report still renders
     # from the restored log to exactly those bytes.
     stored = sorted((restored / "publications").iterdir())
-    assert len(stored) == 2
+    # Each report's HTML, and one CSV: both reports hold the same items and figures.
+    assert sorted(path.suffix for path in stored) == [".csv", ".html", ".html"]
     for path in stored:
         assert pub.sha256_hex(path.read_bytes()) == path.stem
         assert path.read_bytes() == (live / "publications" / path.name).read_bytes()
@@ -168,6 +169,7 @@ def test_a_backup_taken_while_writes_continue_restores_to_exactly_its_manifest(
             assert copy.source == "stored" and copy.stored_file_ok
             assert pub.rebuild(system, copy.edition) == copy.content
             assert pub.sha256_hex(copy.content) == copy.edition.content_sha256
+            assert pub.fetch_document(system, copy.edition, "csv").source == "stored"
 
     assert CredentialStore(restored / web_config.CREDENTIALS_DB).verify("admin", PASSWORD)
     assert (restored / "secret_key").read_bytes() == (live / "secret_key").read_bytes()

@@ -24,6 +24,7 @@ from web import (
     errors,
     home,
     leads,
+    published,
     ratelimit,
     reports,
     scales,
@@ -72,6 +73,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     leads.init_app(app)
     scales.init_app(app)
     reports.init_app(app)
+    published.init_app(app)
     updates.init_app(app)
     dashboards.init_app(app)
     audit.init_app(app)

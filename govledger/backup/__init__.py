@@ -47,6 +47,8 @@ __all__ = ["BackupDamaged", "BackupRefused", "Manifest", "Restored", "back_up", 
 CREDENTIALS_DB = "credentials.db"
 SECRET_KEY_FILE = "secret_key"
 PUBLICATIONS_DIR = "publications"  # projections.reports.publish
+# The formats a report is published in (HTML, and publish.FORMATS), stored by their hash.
+PUBLISHED_SUFFIXES = (".html", ".csv", ".docx")
 
 Progress = Callable[[int, int], None]
 
@@ -90,7 +92,9 @@ def back_up(
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BackupRefused(f"{target} already exists and is not empty: name a new directory.")
     store = event_store(source)
-    publications = sorted((source / PUBLICATIONS_DIR).glob("*.html"))
+    publications = sorted(
+        path for path in (source / PUBLICATIONS_DIR).glob("*.*") if path.suffix in PUBLISHED_SUFFIXES
+    )
     extras = [source / name for name in (CREDENTIALS_DB, SECRET_KEY_FILE) if (source / name).is_file()]
     target.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))  # 0700

@@ -32,7 +32,7 @@ PROJECTIONS_NOTE = (
 
 # Every name a backup may hold: the stores, the key, and content-addressed publications.
 _ALLOWED = re.compile(
-    r"(events\.db|events\.pgdump|credentials\.db|secret_key|publications/[0-9a-f]{64}\.html)"
+    r"(events\.db|events\.pgdump|credentials\.db|secret_key|publications/[0-9a-f]{64}\.(?:html|csv|docx))"
 )
 
 

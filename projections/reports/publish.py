@@ -5,6 +5,10 @@
 and records `Ledger.publish_report(log_position=P, content_sha256=...)`: the hash lives in
 the hash-chained event store, the bytes beside it.
 
+The CSV (and the other formats in `FORMATS`) is rendered from the same built report,
+stored beside the HTML under its own hash, and its hash recorded in the same event
+(`documents`); `fetch_document` proves it the same way.
+
 `get_published` returns exactly what was published. The expected hash is read from the
 event store (the `Publication` aggregate), not from the disposable read model. If the
 stored file is missing or altered, the report is rebuilt by replaying the log up to P
@@ -18,7 +22,8 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,10 +32,13 @@ from ledger.application import Ledger
 from ledger.errors import LedgerError, UnknownRef
 from projections import queries
 from projections.reports.build import Database, as_at_position, build_report, read_transaction
+from projections.reports.csv_table import render_csv
 from projections.reports.model import REPORT_KINDS, Report
 from projections.reports.render import render_html
 
 PUBLICATIONS_DIR = "publications"
+# The formats published beside the HTML, each rendered from the same built report.
+FORMATS: dict[str, Callable[[Report], bytes]] = {"csv": render_csv}
 
 
 class System(Protocol):
@@ -61,6 +69,8 @@ class Edition:
     log_position: int
     content_sha256: str
     title: str
+    # format -> SHA-256 of the other formats published with it; {} before they were kept.
+    documents: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,17 +91,19 @@ def publications_dir(data_dir: str | os.PathLike[str]) -> Path:
     return Path(data_dir) / PUBLICATIONS_DIR
 
 
-def stored_path(data_dir: str | os.PathLike[str], content_sha256: str) -> Path:
+def stored_path(data_dir: str | os.PathLike[str], content_sha256: str, suffix: str = "html") -> Path:
     if len(content_sha256) != 64 or not all(c in "0123456789abcdef" for c in content_sha256):
         raise ValueError(f"{content_sha256!r} is not a SHA-256 hex digest")
-    return publications_dir(data_dir) / f"{content_sha256}.html"
+    if suffix != "html" and suffix not in FORMATS:
+        raise ValueError(f"{suffix!r} is not a published format")
+    return publications_dir(data_dir) / f"{content_sha256}.{suffix}"
 
 
-def store_content(data_dir: str | os.PathLike[str], content: bytes) -> str:
+def store_content(data_dir: str | os.PathLike[str], content: bytes, suffix: str = "html") -> str:
     """Store `content` under its hash, once; returns the hash. An existing file with the
     right content is left alone; one with the wrong content is never silently replaced."""
     digest = sha256_hex(content)
-    path = stored_path(data_dir, digest)
+    path = stored_path(data_dir, digest, suffix)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         if sha256_hex(path.read_bytes()) == digest:
@@ -100,7 +112,7 @@ def store_content(data_dir: str | os.PathLike[str], content: bytes) -> str:
             f"{path} exists but does not hold the content its name promises: it has been "
             "altered. Move it aside for investigation, then publish again."
         )
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".publishing-", suffix=".html")
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".publishing-", suffix=f".{suffix}")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content)
@@ -149,6 +161,7 @@ def publish(
         )
     content = render_html(built)
     digest = store_content(system.data_dir, content)
+    documents = {fmt: store_content(system.data_dir, render(built), fmt) for fmt, render in FORMATS.items()}
     system.ledger.publish_report(
         programme,
         report=report,
@@ -160,6 +173,7 @@ def publish(
         reason=reason,
         refs=[entry.ref for entry in built.entries],
         override_reason=override_reason,
+        documents=documents,
     )
     _catch_up(system)
     editions = list_editions(system.ledger, programme, report, built.period)
@@ -183,6 +197,7 @@ def list_editions(ledger: Ledger, programme: str, report: str, period: str) -> l
             log_position=int(e["log_position"]),
             content_sha256=e["content_sha256"],
             title=publication["title"],
+            documents=dict(e.get("documents") or {}),
         )
         for number, e in enumerate(publication["editions"], start=1)
     ]
@@ -201,11 +216,11 @@ def get_edition(
     return editions[edition - 1]
 
 
-def rebuild(system: System, edition: Edition) -> bytes:
-    """The edition's report rendered afresh from the log replayed up to its position."""
-    return render_html(
-        build_as_at(system, edition.programme, edition.report, edition.period, edition.log_position)
-    )
+def rebuild(system: System, edition: Edition, fmt: str = "html") -> bytes:
+    """The edition's report rendered afresh, in `fmt`, from the log replayed up to its position."""
+    render = render_html if fmt == "html" else FORMATS[fmt]
+    report = build_as_at(system, edition.programme, edition.report, edition.period, edition.log_position)
+    return render(report)
 
 
 def build_as_at(
@@ -233,23 +248,32 @@ def fetch_published(
     system: System, programme: str, report: str, period: str, edition: int | None = None
 ) -> PublishedCopy:
     """The published bytes with how they were obtained; raises PublicationUnproven."""
-    wanted = get_edition(system.ledger, programme, report, period, edition)
-    path = stored_path(system.data_dir, wanted.content_sha256)
+    return fetch_document(system, get_edition(system.ledger, programme, report, period, edition))
+
+
+def fetch_document(system: System, wanted: Edition, fmt: str = "html") -> PublishedCopy:
+    """The edition's published bytes in `fmt`: the stored file if it hashes to what the
+    ledger recorded, else a rebuild from the log if that does. Raises UnknownRef if the
+    edition was published without that format, PublicationUnproven if neither proves."""
+    expected = wanted.content_sha256 if fmt == "html" else wanted.documents.get(fmt)
+    if expected is None:
+        raise UnknownRef(f"Edition {wanted.edition} of {wanted.title} was not published as {fmt.upper()}.")
+    path = stored_path(system.data_dir, expected, fmt)
     try:
         content = path.read_bytes()
     except FileNotFoundError:
         content = None
-    if content is not None and sha256_hex(content) == wanted.content_sha256:
+    if content is not None and sha256_hex(content) == expected:
         return PublishedCopy(wanted, content, "stored", True)
-    rebuilt = rebuild(system, wanted)
-    if sha256_hex(rebuilt) == wanted.content_sha256:
+    rebuilt = rebuild(system, wanted, fmt)
+    if sha256_hex(rebuilt) == expected:
         return PublishedCopy(wanted, rebuilt, "rebuilt", False)
     problem = "is missing" if content is None else "has been altered"
     raise PublicationUnproven(
-        f"The published copy of {wanted.title} (edition {wanted.edition}) cannot be proven: the "
-        f"stored file {problem}, and rebuilding it from the ledger at log position "
+        f"The published {fmt.upper()} of {wanted.title} (edition {wanted.edition}) cannot be "
+        f"proven: the stored file {problem}, and rebuilding it from the ledger at log position "
         f"{wanted.log_position} gives a different hash ({sha256_hex(rebuilt)[:12]}…, "
-        f"published {wanted.content_sha256[:12]}…)."
+        f"published {expected[:12]}…)."
     )
 
 

@@ -114,6 +114,11 @@ MATRIX: list[Row] = [
     Row("reports.published", f"{REPORTS}/published?{Q1}", get=signed_in(404), post=NO_POST),
     Row("reports.changes", f"{REPORTS}/changes?{Q1}", get=signed_in(404), post=NO_POST),
     Row("reports.record", f"{REPORTS}/record?{Q1}", get=signed_in(404), post=NO_POST),
+    # Open data (issue 13): public, read-only; nothing is published in the seeded data.
+    Row("published.index", "/published/", get=everyone(200), post=NO_POST),
+    Row("published.period", f"/published/{PROGRAMME}/2024-25-Q1", get=everyone(404), post=NO_POST),
+    Row("published.document_file", f"/published/{PROGRAMME}/2024-25-Q1/committee.csv", get=everyone(404),
+        post=NO_POST),
     # Officers' updates (tests/web/test_updates_access.py repeats these with real records).
     Row("updates.my_items", "/my-items", get=WRITERS, post=NO_POST),
     Row("updates.update_item", f"{UPDATES}/items/A1/update", get=WRITERS_404, post=WRITERS_404),
