@@ -26,6 +26,7 @@ from ledger.errors import LedgerError
 from ledger.periods import Period
 from ledger.refs import natural_sort_key
 from projections import queries
+from projections.queries.flags import count_flags, get_flags
 from web.backend import read_model
 from web.config import today
 from web.permissions import can_read, may_view, requires_login
@@ -153,7 +154,14 @@ def dashboard_page(database: Any, slug: str, period_text: str | None) -> Row:
         "previous_period": next((t["previous_period"] for t in transitions if t["previous_period"]), None),
         "deteriorated": [t for t in transitions if t["direction"] == "deteriorated"],
         "missing": queries.get_missing_updates(database, slug, period),
+        **flags_of(database, slug, period),
     }
+
+
+def flags_of(database: Any, slug: str, period: str) -> Row:
+    """The period's flags (stale, unchanged, watermelon) and how many of each kind."""
+    found = get_flags(database, slug, period, today=today())
+    return {"flags": found, "flag_counts": count_flags(found)}
 
 
 def due_by_programme(database: Any) -> dict[str, Row]:

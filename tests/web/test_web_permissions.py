@@ -137,6 +137,9 @@ MATRIX: list[Row] = [
     # Opening a period and extending it: programme managers of the programme.
     Row("updates.periods", f"{UPDATES}/periods", get=PUBLISHERS, post=PUBLISHERS),
     Row("updates.extend_period", f"{UPDATES}/periods/extend", get=PUBLISHERS, post=PUBLISHERS),
+    # An item's due date and indicators (issue 13): programme managers; no items are seeded.
+    Row("updates.item_measures", f"{UPDATES}/items/A1/measures", get=only("programme manager", status=404),
+        post=only("programme manager", status=404)),
     # Dashboards: every signed-in role reads every programme (tests/web/test_dashboards.py).
     Row("dashboards.programmes", "/programmes", get=signed_in(), post=NO_POST),
     Row("dashboards.dashboard", f"{UPDATES}/dashboard", get=signed_in(), post=NO_POST),
@@ -145,6 +148,7 @@ MATRIX: list[Row] = [
     # Auditors' pages (tests/web/test_audit.py repeats these with real records). The
     # timeline is for everyone signed in: no items are seeded, so readers reach 404.
     Row("audit.timeline", f"{UPDATES}/items/A1/timeline", get=signed_in(404), post=NO_POST),
+    Row("audit.why", f"{UPDATES}/items/A1/why?{Q1}", get=signed_in(404), post=NO_POST),
     Row("audit.narrative_diff", f"{UPDATES}/narrative-diff", get=AUDIT_READERS, post=NO_POST),
     Row("audit.as_at", f"{UPDATES}/as-at?when=1", get=AUDIT_READERS, post=NO_POST),
     Row("audit.changed_after_publication", f"{UPDATES}/changed-after-publication", get=AUDIT_READERS,

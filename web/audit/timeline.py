@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 from flask import abort, current_app, render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ledger.store import event_store
@@ -19,8 +20,8 @@ from web.audit.diffs import diff_html
 from web.audit.support import AUDIT_ROLES, PAGE_SIZE, Row, bp, data_dir, position_arg
 from web.audit.verify import signing_key
 from web.backend import ledger
-from web.dashboards import db, programme_or_404
-from web.permissions import requires_login, requires_role
+from web.dashboards import db, programme_or_404, url_if_allowed
+from web.permissions import can_write, requires_login, requires_role
 
 
 def _restatement(event: Row, period_ends: dict[str, str]) -> str | None:
@@ -127,6 +128,9 @@ def _newer_timeline_url(database: queries.Db, slug: str, ref: str, events: list[
 @requires_login
 def timeline(programme: str, ref: str) -> str:
     page = timeline_page(db(), programme, ref, position_arg("before"))
+    slug, item_ref = page["programme"]["programme"], page["item"]["ref"]
+    measures_url = url_if_allowed("updates.item_measures", programme=slug, ref=item_ref)
+    page["measures_url"] = measures_url if can_write(current_user, slug) else None
     return render_template("audit/timeline.html", **page)
 
 

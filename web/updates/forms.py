@@ -10,9 +10,24 @@ leave unknown values to the ledger, whose message names the scale's statuses.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
-from wtforms import Field, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ledger.domain import CONFIDENCE_LEVELS, NARRATIVE_SECTIONS
 from web.forms import DueDateField, whole_number
@@ -226,3 +241,20 @@ class ExtendPeriodForm(FlaskForm):
         validators=[InputRequired("Enter the new due date")],
     )
     reason = _textarea("Reason", REASON_HINT, required="Enter why updates are due later")
+
+
+class ItemMeasuresForm(VersionedForm):
+    """What an item's rating should agree with: its due date and linked indicators."""
+
+    due_date = DueDateField(
+        "Due date",
+        description="When the item should be complete, for example 31 3 2027. Leave empty for none. "
+        "An item rated on track after this date, and not complete, is flagged.",
+        validators=[Optional()],
+    )
+    indicators = SelectMultipleField(
+        "Indicators it is measured by",
+        description="An item rated on track while one of these worsens is flagged.",
+        widget=GovCheckboxesInput(), validate_choice=False,
+    )
+    reason = _textarea("Reason", f"Needed when changing a date or links set before. {REASON_HINT}")
