@@ -86,6 +86,8 @@ def live_data_dir(root: Path) -> Path:
         system.ledger.register_programme(BUSY, "Busy programme", cadence="quarterly", actor="pm")
         pub.publish(system, PLAN, "committee", Q1, actor="pm")
         pub.publish(system, PLAN, "highlight", Q1, actor="pm")
+        # Through the ledger, as the app does: verify checks the credential against it.
+        system.ledger.open_account("admin", display_name="Admin", role="administrator", actor="setup")
     CredentialStore(data / web_config.CREDENTIALS_DB).set_password("admin", PASSWORD, actor="setup")
     web_config.load_or_create_secret(data)
     return data

@@ -23,6 +23,7 @@ from test_integrity import rebuild_chain, tamper
 from govledger.cli import main
 from ledger import proofcheck
 from ledger.store import signed_checkpoints as signed
+from ledger.store import verify
 from ledger.store.merkle import backfill, merkle_log
 
 EVENTS = 9  # 3 tallies, each Started + counted twice
@@ -183,8 +184,9 @@ def test_verify_accepts_both_kinds_of_checkpoint(data_dir: Path, tmp_path: Path)
 def test_verify_with_a_c2sp_checkpoint_catches_what_the_chain_alone_cannot(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    """History rewritten with a fresh chain, and the tail cut off: both verify without a
-    checkpoint, and both are caught by the checkpoint's Merkle root and size."""
+    """History rewritten with a fresh chain, and the tail cut off: the chain alone is
+    fooled by both; the stored Merkle tree, still holding the old leaves, is not; and the
+    checkpoint's Merkle root and size catch both whatever was done to the tree."""
     checkpoint = tmp_path / "cp.txt"
     assert run("--data-dir", str(data_dir), "checkpoint", "--out", str(checkpoint)).exit_code == 0
     rewritten, cut = tmp_path / "rewritten", tmp_path / "cut"
@@ -201,7 +203,10 @@ def test_verify_with_a_c2sp_checkpoint_catches_what_the_chain_alone_cannot(
         (rewritten, "Merkle root of the first 9 events differs"),
         (cut, "events were removed"),
     ):
-        assert run("--data-dir", str(directory), "verify").exit_code == 0  # the chain alone is fooled
+        assert verify(directory / "events.db").ok  # the chain alone is fooled
+        result = run("--data-dir", str(directory), "verify")
+        assert result.exit_code == 1, result.output
+        assert "the Merkle tree does not agree with the events: leaf" in result.output
         result = run("--data-dir", str(directory), "verify", "--checkpoint", str(checkpoint))
         assert result.exit_code == 1, result.output
         assert words in result.output

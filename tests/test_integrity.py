@@ -320,7 +320,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_verify_prints_intact_and_exits_0(data_dir: Path, db: Path) -> None:
     code, out, _ = run("--data-dir", str(data_dir), "verify")
-    assert (code, out) == (0, f"Intact: {EVENTS} events, head {last_head(db)}\n")
+    assert code == 0
+    assert out.startswith(f"Intact: {EVENTS} events, head {last_head(db)}\n")
 
 
 def test_the_data_dir_can_come_from_the_environment(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,15 +11,21 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from click.core import ParameterSource
 
 from govledger.health import record_verify
 from govledger.support import LedgerContext, progress_bar
+from ledger import proofcheck
 from ledger import store as ledger_store
 from ledger.config import DATA_DIR_ENV, EVENTS_DB
 from ledger.store import signed_checkpoints as signed
+from ledger.store.verification import EventStore
+
+if TYPE_CHECKING:
+    from govledger import assurance
 
 # Below this many events verification takes well under a second: no progress bar.
 PROGRESS_THRESHOLD = 50_000
@@ -53,8 +59,14 @@ def _event_store_errors(ctx: click.Context, events_db: Path) -> Iterator[None]:
     help="A checkpoint written earlier by `govledger checkpoint` (C2SP text, or the older "
     "JSON): also check that the log still extends it unchanged.",
 )
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The public key from `govledger keygen`: also check the --checkpoint's signature.",
+)
 @click.pass_context
-def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
+def verify(ctx: click.Context, checkpoint_file: Path | None, public_key_file: Path | None) -> None:
     """Check that the event log has not been altered.
 
     Recomputes the hash chain over every stored event, in order, and compares it with
@@ -62,21 +74,25 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
     or reordered event is reported with the first position where the log goes wrong.
     The database is opened read-only.
 
+    When the chain is intact, it also checks, naming each disagreement: the stored
+    Merkle tree (every leaf and node recomputed from the events, so proofs made from it
+    hold); every published report's stored copy against the SHA-256 its publication
+    event records; and every password in the credential store against the account
+    events (an account the ledger opened, set by whom and when the ledger says).
+
     Without a checkpoint, cutting events off the end of the log, or rewriting all of
     it with a freshly computed chain, cannot be told apart from an intact log; keep
-    checkpoints somewhere the database's administrators cannot change them.
+    checkpoints somewhere the database's administrators cannot change them. With
+    --public-key, the checkpoint's Ed25519 signature must be that key's.
 
     The result is kept in last_verify.json in the data directory (`govledger status`).
 
-    Exit status: 0 intact, 1 altered (or not a ledger), 2 no event store.
+    Exit status: 0 intact and everything agrees; 1 altered: the chain, the tree, a
+    published report, a credential, or the checkpoint or its signature (or not a
+    ledger); 2 no event store.
     """
     obj: LedgerContext = ctx.obj
-    checkpoint: ledger_store.Checkpoint | signed.SignedCheckpoint | None = None
-    if checkpoint_file is not None:
-        try:
-            checkpoint = signed.load_any_checkpoint(checkpoint_file)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="--checkpoint") from e
+    checkpoint = _load_checkpoint(checkpoint_file, public_key_file)
     try:
         with (
             _event_store_errors(ctx, obj.events_db),
@@ -85,31 +101,77 @@ def verify(ctx: click.Context, checkpoint_file: Path | None) -> None:
             # The SQLite file in the data directory, or PostgreSQL if PERSISTENCE_MODULE says so.
             store = ledger_store.event_store(obj.data_dir)
             result = signed.verify_against(store, checkpoint, progress=progress)
+            beside = _check_beside(obj.data_dir, store) if result.ok else None
     except ledger_store.StoreUnavailable as e:
         click.echo(str(e), err=True)
         ctx.exit(EXIT_NO_STORE)
+    problems = [] if beside is None else beside.problems
+    if beside is not None and not beside.tree.ok:
+        problems = [beside.tree.summary(), *problems]
+    detail = str(result.problem) if not result.ok else problems[0] if problems else f"head {result.head_hex}"
     # `govledger status` shows when the chain was last checked, and what was found.
-    record_verify(
-        obj.data_dir, intact=result.ok, events=result.events,
-        detail=f"head {result.head_hex}" if result.ok else str(result.problem),
-    )
-    if result.ok:
-        click.echo(f"Intact: {result.events} events, head {result.head_hex}")
-        if isinstance(checkpoint, signed.SignedCheckpoint):
-            click.echo(f"Extends {checkpoint.origin}'s checkpoint of {checkpoint.size} events.")
-        elif checkpoint is not None:
-            click.echo(
-                f"Extends the checkpoint of {checkpoint.events} events "
-                f"taken at {checkpoint.taken_at or 'an unknown time'}."
-            )
-        return
+    record_verify(obj.data_dir, intact=result.ok and not problems, events=result.events, detail=detail)
+    if not result.ok:
+        _report_broken_chain(result)
+        ctx.exit(EXIT_TAMPERED)
+    assert beside is not None
+    click.echo(f"Intact: {result.events} events, head {result.head_hex}")
+    if isinstance(checkpoint, signed.SignedCheckpoint):
+        signer = f", signed by {public_key_file.name}'s key" if public_key_file else ""
+        click.echo(f"Extends {checkpoint.origin}'s checkpoint of {checkpoint.size} events{signer}.")
+    elif checkpoint is not None:
+        click.echo(
+            f"Extends the checkpoint of {checkpoint.events} events "
+            f"taken at {checkpoint.taken_at or 'an unknown time'}."
+        )
+    if beside.tree.ok:
+        click.echo(beside.tree.summary())
+    click.echo(f"Published reports: {beside.reports} stored copies checked against their publication events.")
+    click.echo(f"Credentials: {beside.credentials} stored passwords checked against the account events.")
+    if problems:
+        click.echo(f"NOT INTACT: {len(problems)} disagreement(s) beside the log:")
+        for problem in problems:
+            click.echo(f"- {problem}")
+        ctx.exit(EXIT_TAMPERED)
+
+
+def _load_checkpoint(
+    checkpoint_file: Path | None, public_key_file: Path | None
+) -> ledger_store.Checkpoint | signed.SignedCheckpoint | None:
+    """The --checkpoint, its signature checked with --public-key (a usage error if not)."""
+    if checkpoint_file is None:
+        if public_key_file is not None:
+            raise click.BadParameter("name the --checkpoint to check it against", param_hint="--public-key")
+        return None
+    try:
+        checkpoint = signed.load_any_checkpoint(checkpoint_file)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--checkpoint") from e
+    if public_key_file is None:
+        return checkpoint
+    if not isinstance(checkpoint, signed.SignedCheckpoint):
+        raise click.BadParameter("a JSON checkpoint carries no signature", param_hint="--public-key")
+    try:
+        proofcheck.check_signature(checkpoint, public_key_file.read_text(encoding="utf-8"))
+    except proofcheck.ProofFailed as e:
+        click.echo(f"NOT INTACT: the checkpoint {checkpoint_file} fails its signature check: {e}.")
+        click.get_current_context().exit(EXIT_TAMPERED)
+    return checkpoint
+
+
+def _check_beside(data_dir: Path, store: EventStore) -> assurance.Coverage:
+    from govledger import assurance  # only when the chain holds: it loads the report code
+
+    return assurance.check_beside_the_log(data_dir, store)
+
+
+def _report_broken_chain(result: ledger_store.VerifyResult) -> None:
     if result.first_bad_position is not None:
         click.echo(f"NOT INTACT: first bad position {result.first_bad_position}")
         click.echo(f"{result.problem}.")
         click.echo(f"The {result.events} events before it verify (head {result.head_hex}).")
     else:
         click.echo(f"NOT INTACT: {result.problem}.")
-    ctx.exit(EXIT_TAMPERED)
 
 
 @click.command()

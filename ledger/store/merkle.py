@@ -31,6 +31,8 @@ from ledger.store.chain import leaf_input as encode_event
 
 # (level, index) of a complete subtree; its hash is a NodeHash.
 NodeKey = tuple[int, int]
+# A stored node: (level, index, hash); level 0 is a leaf hash.
+Node = tuple[int, int, bytes]
 # (position, originator_id, originator_version, topic, state) as a store reads them.
 EventRow = tuple[int, Any, int, str, bytes]
 
@@ -134,6 +136,10 @@ class Frontier:
         self.size += 1
         return completed
 
+    def add_event(self, row: EventRow) -> list[tuple[int, int, bytes]]:
+        """Append a stored event's leaf (`add`)."""
+        return self.add(leaf_hash(event_leaf_input(row)))
+
     def root(self) -> bytes:
         """The root hash of the leaves so far."""
         return _fold([h for _, h in self.edge]) if self.edge else EMPTY_ROOT
@@ -169,6 +175,15 @@ def extension(size: int, read_nodes: NodeReader, leaves: Iterable[tuple[int, byt
 def event_leaves(rows: Iterable[EventRow]) -> list[tuple[int, bytes]]:
     """(position, leaf hash) of stored event rows."""
     return [(row[0], leaf_hash(event_leaf_input(row))) for row in rows]
+
+
+def root_of_events(rows: Iterable[EventRow]) -> tuple[int, bytes]:
+    """(size, RFC 9162 root) of event rows, recomputed from the events: a checkpoint's
+    root, and (`ledger.store.tree_check`) what the stored tree is checked against."""
+    frontier = Frontier()
+    for row in rows:
+        frontier.add_event(row)
+    return frontier.size, frontier.root()
 
 
 # --- proofs as ranges to hash ------------------------------------------------------------

@@ -36,7 +36,7 @@ from ledger.errors import LedgerError
 from ledger.store import sqlite as sqlite_store
 from ledger.store.chain import PAGE_SIZE, Checkpoint, Row
 from ledger.store.checkpoints import ChainBroken
-from ledger.store.merkle import Frontier, MerkleLog, event_leaf_input, leaf_hash
+from ledger.store.merkle import MerkleLog, root_of_events
 from ledger.store.verification import EventStore, Progress, VerifyResult, verify
 
 ORIGIN_ENV = "GOVLEDGER_LOG_ORIGIN"
@@ -115,14 +115,12 @@ def signing_key_from_env(env: Mapping[str, str] | None = None) -> SigningKey | N
 
 def root_of_rows(pages: Iterable[Sequence[Row]], size: int | None = None) -> tuple[int, bytes]:
     """(size, RFC 9162 root) of the first `size` events (all, by default) of verification
-    rows, in one pass with the tree's right edge only (O(log n) memory)."""
-    events = (row for rows in pages for row in rows if row[1])  # row[1]: has an event
-    frontier = Frontier()
-    for position, _, oid, version, topic, state, *_ in islice(events, size):
-        frontier.add(leaf_hash(event_leaf_input((position, oid, version, topic, state))))
-    if size is not None and frontier.size < size:
-        raise ChainBroken(f"the log holds {frontier.size} events, fewer than {size}")
-    return frontier.size, frontier.root()
+    rows (position, has event, id, version, topic, state, ...)."""
+    events = ((r[0], r[2], r[3], r[4], r[5]) for rows in pages for r in rows if r[1])
+    found, root = root_of_events(islice(events, size))
+    if size is not None and found < size:
+        raise ChainBroken(f"the log holds {found} events, fewer than {size}")
+    return found, root
 
 
 def log_root(store: EventStore, size: int | None = None) -> tuple[int, bytes]:
@@ -234,7 +232,7 @@ def verify_against(
         return replace(
             result,
             ok=False,
-            first_bad_position=None,
+            first_bad_position=result.events + 1,
             problem=f"the checkpoint covers {checkpoint.size} events but the log has only "
             f"{result.events}: events were removed from the end",
         )
