@@ -215,6 +215,22 @@ operation = st.one_of(
     st.tuples(st.just("approve"), slug, ref, period),
     st.tuples(st.just("return"), slug, ref, period, words),
     st.tuples(st.just("publish_reviewed"), slug, period, words),
+    # Dependencies agreed by both sides (issue 12): a programme, a team, or the same twice.
+    st.tuples(
+        st.just("sides"),
+        slug,
+        st.sampled_from(("D1", "D2")),
+        *[st.sampled_from((*SLUGS, "Highways team"))] * 2,
+    ),
+    st.tuples(
+        st.just("confirm"),
+        slug,
+        st.sampled_from(("D1", "D2")),
+        st.sampled_from(("provider", "receiver")),
+        st.sampled_from(("yes", "no", "")),
+        st.sampled_from(("High", "Low")),
+        period,
+    ),
     *[REVIEWED] * 4,
 )
 
@@ -445,6 +461,14 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                     # A step the state refuses (approving a returned update...) records nothing.
                     with contextlib.suppress(LedgerError):
                         apply_review_step(ledger, s, r, label(p, s), step)
+            case "sides":
+                s, r, provider, receiver = args
+                ledger.name_dependency_sides(s, r, provider=provider, receiver=receiver, actor="pm")
+            case "confirm":
+                s, r, side, agreed, confidence, p = args
+                ledger.confirm_dependency_side(
+                    s, r, side=side, plan_agreed=agreed, confidence=confidence, period=label(p, s), actor="pm"
+                )
             case "publish_reviewed":
                 s, p, override = args
                 ledger.publish_report(
@@ -532,6 +556,8 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("dependency", "plan", "D1", "yes"),
                 ("review", "plan", "D1", "High", 1),
                 ("correct_dependency", "plan", "D1", "x"),
+                ("sides", "plan", "D1", "Highways team", "plan"),
+                ("confirm", "plan", "D1", "provider", "yes", "High", 1),
                 ("publish", "plan", 0, "pack"),
                 ("publish", "plan", 0, "pack"),
                 ("account", "jo", "officer"),

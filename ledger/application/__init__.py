@@ -26,6 +26,7 @@ from ledger.application.reports import ReportCommands
 from ledger.application.retirements import RetirementCommands
 from ledger.application.review import ReviewCommands
 from ledger.application.risks import DependencyCommands, RiskCommands
+from ledger.application.sides import DependencySideCommands
 from ledger.config import event_store_env
 
 __all__ = ["Batch", "Ledger", "StatusHistory", "open_ledger"]
@@ -37,6 +38,7 @@ class Ledger(
     RetirementCommands,
     RiskCommands,
     DependencyCommands,
+    DependencySideCommands,
     IndicatorCommands,
     MeasureCommands,
     ReportCommands,

@@ -83,6 +83,8 @@ ADDED_TOPICS = (
     "ledger.domain:Item.Noted",
     "ledger.domain:Item.DueDateSet",
     "ledger.domain:Item.IndicatorsLinked",
+    "ledger.domain:Dependency.SidesNamed",
+    "ledger.domain:Dependency.SideConfirmed",
 )
 
 

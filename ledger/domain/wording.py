@@ -50,6 +50,11 @@ def describe_event(event: Any) -> str:
             f"reviewed: plan agreed {f['plan_agreed'] or 'not stated'}, "
             f"confidence {f['confidence'] or 'not stated'}"
         )
+    elif name == "SidesNamed":
+        text = f"sides named: {f['provider']} provides, {f['receiver']} receives"
+    elif name == "SideConfirmed":
+        plan = "plan agreed" if f["plan_agreed"] == "yes" else "no plan agreed"
+        text = f"{f['side']} ({f['party']}) confirmed: {plan}, confidence {f['confidence']}"
     else:
         text = "".join(f" {c}" if c.isupper() and i else c for i, c in enumerate(name)).lower()
     return f"{text} for {f['period']}" if f.get("period") else text

@@ -36,6 +36,7 @@ from projections.handlers import (
     review,
     risks,
     scales,
+    sides,
 )
 from projections.state import Handler
 
@@ -43,7 +44,7 @@ from projections.state import Handler
 # list leaves its events without a handler, which the projector refuses loudly.
 MODULES = (
     scales, programmes, items, register, risks, dependencies, indicators, narratives, accounts,
-    publications, cycle, review,
+    publications, cycle, review, sides,
 )
 
 

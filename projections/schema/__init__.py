@@ -23,10 +23,11 @@ from projections.schema.records import RECORD_TABLES
 from projections.schema.register import REGISTER_TABLES
 from projections.schema.review import REVIEW_TABLES
 from projections.schema.scales import SCALE_TABLES, SCALE_VIEWS
+from projections.schema.sides import SIDE_TABLES
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 9
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"
@@ -39,6 +40,7 @@ __all__ = ["NOT_RATED", "PROJECTION", "TABLES", "TABLES_BY_NAME", "VIEWS", "Colu
 # In this order in the database and in Datasette.
 TABLES: tuple[Table, ...] = (
     *RATING_TABLES, *REGISTER_TABLES, *SCALE_TABLES, *RECORD_TABLES, *CYCLE_TABLES, *REVIEW_TABLES,
+    *SIDE_TABLES,
     *LOG_TABLES,
 )
 VIEWS: tuple[View, ...] = (*RATING_VIEWS, *SCALE_VIEWS, *CYCLE_VIEWS)
