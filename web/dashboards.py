@@ -26,6 +26,7 @@ from ledger.errors import LedgerError
 from ledger.periods import Period
 from ledger.refs import natural_sort_key
 from projections import queries
+from projections.queries.review import get_review_states, get_review_summary
 from projections.queries.flags import count_flags, get_flags
 from web.backend import read_model
 from web.config import today
@@ -154,6 +155,8 @@ def dashboard_page(database: Any, slug: str, period_text: str | None) -> Row:
         "previous_period": next((t["previous_period"] for t in transitions if t["previous_period"]), None),
         "deteriorated": [t for t in transitions if t["direction"] == "deteriorated"],
         "missing": queries.get_missing_updates(database, slug, period),
+        "review_summary": get_review_summary(database, slug, period),
+        "reviews": get_review_states(database, slug, period),
         **flags_of(database, slug, period),
     }
 

@@ -39,6 +39,7 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem("Home", endpoint="home.index"),
     NavItem("My items", endpoint="updates.my_items"),
+    NavItem("Review", endpoint="updates.review_queue", prefix="/review"),
     NavItem("Programmes", endpoint="dashboards.programmes"),
     NavItem("Import and export", endpoint="transfer.index", prefix="/import"),
     NavItem("Audit", endpoint="audit.log", prefix="/audit/"),

@@ -172,11 +172,18 @@ class ReviewCommands(LedgerBase):
         period: str,
         actor: str,
         comment: str = "",
+        seen_sha256: str | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        """Approve the update as stored now; its SHA-256 is recorded with the approval."""
+        """Approve the update as stored now; its SHA-256 is recorded with the approval.
+        With `seen_sha256` (the content the reviewer read), refused if it has changed since."""
         with self._changes(batch) as b:
             item, review, digest = self._reviewed(b, programme, ref, period, actor)
+            if seen_sha256 is not None and seen_sha256 != digest:
+                raise ReviewRefused(
+                    f"{item.ref}'s update for {review.period} has changed since you opened it. "
+                    "Read it as it is now, then approve or return it."
+                )
             review.approve(digest, actor=actor, authors=self._authors(item, review), comment=comment)
         return review.id
 

@@ -7,11 +7,20 @@ from collections.abc import Iterable
 
 from projections.queries.connection import Db, Row, rows
 
+# Each state in words, for pages and reports: said as text, never by colour alone.
+REVIEW_STATE_WORDS = {
+    "draft": "Draft: not submitted for review",
+    "submitted": "Submitted: awaiting review",
+    "approved": "Approved",
+    "returned": "Returned",
+    "superseded": "Approval superseded",
+}
+
 _WITH_CONTENT = """
 SELECT r.programme, r.ref, i.title, i.lead_officer, i.lead_account, r.period, r.period_start,
        r.state, r.content_sha256, r.by, r.at, r.superseded, r.approved_sha256, r.approved_by,
        r.approved_at, r.submitted_by, r.comment, r.returns, r.version,
-       h.status, h."update", h.mitigation, i.sort_key
+       h.status, h."update", h.mitigation, h.recorded_by, i.sort_key
 FROM review_state r
 JOIN items i ON i.programme = r.programme AND i.ref = r.ref
 LEFT JOIN status_history h ON h.programme = r.programme AND h.ref = r.ref AND h.period = r.period
@@ -68,3 +77,21 @@ def get_review_summary(db: Db, programme: str, period: str) -> dict[str, int]:
     )
     counts.update({row["state"]: row["n"] for row in found})
     return counts
+
+
+def get_item_reviews(db: Db, programme: str, ref: str) -> list[Row]:
+    """The review state of each period an item has a status for, newest period first
+    (review_state columns; `state` is draft where the update was never submitted)."""
+    return rows(
+        db,
+        """
+        SELECT h.period, h.period_start, coalesce(r.state, 'draft') AS state, r.by, r.at,
+               r.comment, r.submitted_by, r.approved_by, r.approved_at, r.approved_sha256,
+               r.content_sha256, coalesce(r.superseded, 0) AS superseded, coalesce(r.returns, 0) AS returns
+        FROM status_history h
+        LEFT JOIN review_state r ON r.programme = h.programme AND r.ref = h.ref AND r.period = h.period
+        WHERE h.programme = ? AND h.ref = ?
+        ORDER BY h.period_start DESC
+        """,
+        [programme, ref],
+    )

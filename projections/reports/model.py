@@ -61,6 +61,9 @@ class Entry:
     category: str  # green / amber / red / unrated / none (nothing recorded)
     update: str
     mitigation: str
+    # Where the update stands in review, in words ("Approved", "Approval superseded"...);
+    # "" in a report of a period nobody submitted anything for (no review column then).
+    review: str = ""
 
     @property
     def status_text(self) -> str:
@@ -265,6 +268,11 @@ class Report:
     @property
     def total(self) -> int:
         return sum(row.count for row in self.summary)
+
+    @property
+    def reviewed(self) -> bool:
+        """Whether any update of the period went to review: the report then has a review column."""
+        return any(e.review for e in self.entries)
 
     def exceptions(self, category: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.category == category)

@@ -91,4 +91,5 @@ def test_once_every_problem_is_fixed_one_submit_saves(
         client, RATED, period=Q1, status="Amber", update="Slipping.", mitigation="Extra staff", reason="Late"
     )
     assert status == 302
-    assert plan.ledger.get_log_position() == before + 1
+    # The re-rating and its submission for review (saving is submitting), in one save.
+    assert plan.ledger.get_log_position() == before + 2

@@ -137,6 +137,11 @@ MATRIX: list[Row] = [
     # Opening a period and extending it: programme managers of the programme.
     Row("updates.periods", f"{UPDATES}/periods", get=PUBLISHERS, post=PUBLISHERS),
     Row("updates.extend_period", f"{UPDATES}/periods/extend", get=PUBLISHERS, post=PUBLISHERS),
+    # Review (tests/web/test_review_pages.py repeats these with real records): programme
+    # managers; nothing is submitted in the seed, so they reach "not found" on an item.
+    Row("updates.review_queue", "/review", get=PUBLISHERS, post=NO_POST),
+    Row("updates.review_item", f"{UPDATES}/items/A1/review?{Q1}", get=only("programme manager", status=404),
+        post=only("programme manager", status=404)),
     # An item's due date and indicators (issue 13): programme managers; no items are seeded.
     Row("updates.item_measures", f"{UPDATES}/items/A1/measures", get=only("programme manager", status=404),
         post=only("programme manager", status=404)),

@@ -16,6 +16,7 @@ from ledger.store import signed_checkpoints as signed
 from ledger.store.merkle import TreeNotBuilt, merkle_log
 from ledger.store.proofs import NoSuchEvent, ProofUnavailable, inclusion_proof
 from projections import queries
+from projections.queries.review import get_item_reviews
 from web.audit.diffs import diff_html
 from web.audit.support import AUDIT_ROLES, PAGE_SIZE, Row, bp, data_dir, position_arg
 from web.audit.verify import signing_key
@@ -105,6 +106,7 @@ def timeline_page(database: queries.Db, slug: str, ref: str, before: int | None 
         "programme": programme,
         "item": item,
         "entries": entries,
+        "reviews": get_item_reviews(database, slug, item["ref"]),
         "newer_url": _newer_timeline_url(database, slug, item["ref"], events) if before is not None else None,
         "older_url": (
             url_for("audit.timeline", programme=slug, ref=item["ref"], before=events[0]["position"])

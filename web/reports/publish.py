@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, Length
 
 from ledger.errors import LedgerError
 from projections import queries
+from projections.queries.review import get_review_states
 from projections.reports import build, publish
 from projections.reports.model import REPORT_KINDS
 from web.backend import backend
@@ -71,7 +72,7 @@ def _not_approved(slug: str, kind: str, period: str) -> list[dict[str, Any]] | N
     review = system.ledger.get_report_review(slug, period, list(entries))
     if review is None:
         return None
-    states = queries.get_review_states(system.projections_db, slug, period)
+    states = get_review_states(system.projections_db, slug, period)
     return [
         {
             "ref": ref,

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from projections import queries
+from projections.queries.review import get_review
 from web.backend import ledger
 from web.config import today
 from web.permissions import PROGRAMME_MANAGER
@@ -56,7 +57,8 @@ def my_items() -> str:
             {
                 "programme": programme,
                 "period": period,
-                "due": [row for row in grid if row["child_count"] == 0],
+                # A retired (or merged) item is not due: it is off the register this period.
+                "due": [r for r in grid if r["child_count"] == 0 and period.label not in r["retired"]],
                 "missing": missing,
                 "recorded": recorded,
                 "outstanding": queries.get_due(
@@ -126,8 +128,11 @@ def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
     fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(start))
     return submit(
         form,
-        lambda: ledger().record_status(p.slug, item["ref"], **_rating_posted(form)),
-        saved=lambda: f"{item['ref']}: {form.status.data} saved for {form.period.data}.",
+        # Saving is submitting for review (Ledger.save_update): after a return, saving
+        # (changed or not) resubmits it.
+        lambda: ledger().save_update(p.slug, item["ref"], **_rating_posted(form)),
+        saved=lambda: f"{item['ref']}: {form.status.data} saved for {form.period.data}. "
+        "Submitted for review.",
         back=url_for("updates.my_items"),
         template="updates/update.html",
         # After a conflict the projections hold the other person's write: show it as it is now.
@@ -137,6 +142,8 @@ def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
         # Where the text came from, said only on the freshly opened form.
         start=None if form.is_submitted() else start,
         period=period,
+        review=get_review(db(), p.slug, item["ref"], form.period.data or period),
+        recorded=(form.period.data or period) in ratings,
     )
 
 
