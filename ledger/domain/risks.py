@@ -7,7 +7,6 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ledger.domain.agreement import NO_VIEW, check_sides, confirmation, party_of
-from ledger.domain.agreement import NO_VIEW, check_sides, confirmation, party_of
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text, yes_no
 from ledger.domain.programmes import Programme
 from ledger.domain.risk_history import RiskPeriod, risk_periods
