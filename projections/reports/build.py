@@ -13,12 +13,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import UnknownRef
 from ledger.periods import Period
 from projections import queries
+from projections.queries.flags import get_flags
 from projections.queries.review import REVIEW_STATE_WORDS, get_review_states
 from projections.reports.model import (
     NOT_RECORDED,
@@ -346,6 +348,14 @@ def _dependencies(
     return tuple(sorted(rows, key=lambda d: natural_key(d.ref)))
 
 
+def flag_day(period: Period, as_at: AsAt) -> date:
+    """The day a report's due-date flags are judged on: the end of its period, or the day
+    of its last recorded change if earlier. Never the clock, so the bytes are the same
+    whenever the same log position is rendered."""
+    recorded = date.fromisoformat(as_at.recorded_at[:10]) if as_at.recorded_at else period.end
+    return min(period.end, recorded)
+
+
 # ---------------------------------------------------------------- public
 
 
@@ -361,13 +371,14 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
         label = the_period.label
         entries = _entries(conn, programme, label)
         risks = _risks(conn, programme, p["cadence"], the_period)
+        as_at = read_as_at(conn)
         return Report(
             kind=kind,
             programme_slug=programme,
             programme_name=p["name"],
             period=label,
             cadence=p["cadence"],
-            as_at=read_as_at(conn),
+            as_at=as_at,
             contact=_contact(p["contact"]),
             scale_name=p["scale_name"] or "",
             summary=_summary(conn, programme, label, entries),
@@ -379,6 +390,7 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
             issues=tuple(r for r in risks if r.kind == "issue"),
             dependencies=_dependencies(conn, programme, p["cadence"], the_period),
             entry_noun=ENTRY_NOUNS[kind],
+            flags=tuple(get_flags(conn, programme, label, today=flag_day(the_period, as_at))),
         )
 
 

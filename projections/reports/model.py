@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from urllib.parse import quote, urlencode
 
 from ledger.periods import Cadence, Period
+from projections.queries.flags import Flag
 
 REPORT_KINDS: dict[str, str] = {
     "committee": "Performance Report",
@@ -213,6 +215,12 @@ class Report:
     dependencies: tuple[DependencyRow, ...] = ()
     entry_noun: str = "actions"
     extra: dict[str, str] = field(default_factory=dict)
+    # Stale updates and watermelons (projections.queries.flags), as at the report's own
+    # date (`flag_day`), so the same log position always gives the same flags.
+    flags: tuple[Flag, ...] = ()
+    # "/programmes/<slug>" where statuses may link to why they are so (the web's live
+    # view); "" in what is published, which stands alone.
+    link_base: str = ""
 
     # ------------------------------------------------------------ derived content
 
@@ -273,6 +281,12 @@ class Report:
     def reviewed(self) -> bool:
         """Whether any update of the period went to review: the report then has a review column."""
         return any(e.review for e in self.entries)
+
+    def why_url(self, ref: str) -> str:
+        """Where a status links to why it is so (web.audit.why), or "" for no link."""
+        if not self.link_base:
+            return ""
+        return f"{self.link_base}/items/{quote(ref)}/why?{urlencode({'period': self.period})}"
 
     def exceptions(self, category: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.category == category)

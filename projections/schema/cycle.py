@@ -65,6 +65,11 @@ SELECT o.programme, i.ref, i.title, o.period, o.period_start, o.due_date,
 FROM period_openings o
 JOIN items i ON i.programme = o.programme AND i.child_count = 0
 LEFT JOIN status_history h ON h.programme = i.programme AND h.ref = i.ref AND h.period = o.period
+WHERE NOT EXISTS (  -- an item retired (or merged) for the period owes no update
+    SELECT 1 FROM item_retirements r
+    WHERE r.programme = i.programme AND r.ref = i.ref AND r.retired_from_start <= o.period_start
+      AND (r.reinstated_from_start = '' OR o.period_start < r.reinstated_from_start)
+)
 """
 
 CYCLE_VIEWS: tuple[View, ...] = (

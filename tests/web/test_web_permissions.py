@@ -123,6 +123,9 @@ MATRIX: list[Row] = [
     Row("updates.my_items", "/my-items", get=WRITERS, post=NO_POST),
     Row("updates.update_item", f"{UPDATES}/items/A1/update", get=WRITERS_404, post=WRITERS_404),
     Row("updates.correct_item", f"{UPDATES}/items/A1/correct", get=WRITERS_404, post=WRITERS_404),
+    # Retire, merge or reinstate an item (issue 11): programme managers; no items are seeded.
+    Row("updates.retire_item", f"{UPDATES}/items/A1/retire", get=only("programme manager", status=404),
+        post=only("programme manager", status=404)),
     Row("updates.risks", f"{UPDATES}/risks", get=WRITERS, post=NO_POST),
     Row("updates.raise_risk", f"{UPDATES}/risks/new", get=WRITERS, post=WRITERS),
     Row("updates.rerate_risk", f"{UPDATES}/risks/risk/R1/rerate", get=WRITERS_404, post=WRITERS_404),

@@ -133,6 +133,11 @@ def timeline(programme: str, ref: str) -> str:
     slug, item_ref = page["programme"]["programme"], page["item"]["ref"]
     measures_url = url_if_allowed("updates.item_measures", programme=slug, ref=item_ref)
     page["measures_url"] = measures_url if can_write(current_user, slug) else None
+    spans = [s for s in queries.get_retirements(db(), slug) if s["ref"] == item_ref]
+    retired = spans[-1] if spans and not spans[-1]["reinstated_from"] else None
+    page["off_register"] = f"{retired['words']} from {retired['retired_from']}" if retired else None
+    retire_url = url_if_allowed("updates.retire_item", programme=slug, ref=item_ref)
+    page["retire_url"] = retire_url if can_write(current_user, slug) else None
     return render_template("audit/timeline.html", **page)
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput, GovTextInput
 from werkzeug.datastructures import FileStorage
-from wtforms import Field, HiddenField, SubmitField, ValidationError
-from wtforms.validators import InputRequired
+from wtforms import Field, HiddenField, StringField, SubmitField, ValidationError
+from wtforms.validators import InputRequired, Length
 
 from ledger.transfer.archive import size_text
 from web.permissions import PROGRAMME_MANAGER
@@ -62,6 +62,12 @@ class UploadForm(FlaskForm):
             ),
             _within_size_limit,
         ],
+    )
+    # A history grid cell that disagrees with the ledger is refused unless restated on purpose.
+    restate_reason = StringField(
+        "Reason for restating history (optional)",
+        widget=GovTextInput(),
+        validators=[Length(max=500, message="The reason must be 500 characters or fewer")],
     )
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 

@@ -171,7 +171,7 @@ def upload() -> str | tuple[str, int]:
     waiting.sweep()
     waiting.discard_pending()  # one waiting upload per session: the latest
     pending = waiting.receive(form.file.data, current_user.username)
-    prepared = prepare(backend().ledger, pending.path)
+    prepared = prepare(backend().ledger, pending.path).restating(form.restate_reason.data or "")
     result = apply_as_user(prepared, pending, dry_run=True)
     if result.ok and result.event_count:
         waiting.keep(pending, prepared)
