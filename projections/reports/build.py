@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from ledger.errors import UnknownRef
 from ledger.periods import Period
 from projections import queries
 from projections.queries.flags import get_flags
-from projections.queries.review import REVIEW_STATE_WORDS, get_review_states
 from projections.reports.model import (
     NOT_RECORDED,
     REPORT_KINDS,
@@ -38,6 +36,7 @@ from projections.reports.model import (
     natural_key,
 )
 from projections.reports.render import render_html
+from projections.reports.review import with_review
 from projections.reports.xlsx import render_xlsx
 from projections.schema import NOT_RATED
 
@@ -163,23 +162,8 @@ def _entries(conn: sqlite3.Connection, programme: str, period: str) -> list[Entr
         for ref, words in queries.get_retired(conn, programme, period).items()
         if ref in outline
     ]
-    return _with_review(
-        conn, programme, period, sorted(rated + missing + retired, key=lambda e: natural_key(e.ref))
-    )
-
-
-def _with_review(conn: sqlite3.Connection, programme: str, period: str, entries: list[Entry]) -> list[Entry]:
-    """Each recorded entry's review state in words, once anything of the period went to
-    review; otherwise the entries as they are (and the report has no review column)."""
-    states = get_review_states(conn, programme, period)
-    if not states:
-        return entries
-    return [
-        replace(e, review=REVIEW_STATE_WORDS[states[e.ref]["state"] if e.ref in states else "draft"])
-        if e.category not in ("none", "retired")
-        else e
-        for e in entries
-    ]
+    entries = sorted(rated + missing + retired, key=lambda e: natural_key(e.ref))
+    return with_review(conn, programme, period, entries)
 
 
 def _ancestors(ref: str, outline: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
