@@ -126,6 +126,7 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                     "yes" if aggregate.requires_mitigation else "no", aggregate.description,
                     contact.get("name", ""), contact.get("phone", ""), contact.get("email", ""),
                 ])
+                tables["periods"].extend([aggregate.slug, *period, ""] for period in aggregate.periods)
             case Item():
                 tables["items"].append([
                     slug(aggregate), aggregate.ref, aggregate.kind, aggregate.title,
@@ -154,7 +155,8 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                 tables["dependencies"].append([
                     slug(aggregate), aggregate.ref, aggregate.period, aggregate.description,
                     aggregate.owner, aggregate.plan_agreed, aggregate.confidence,
-                    state.last_reason[aggregate.id],
+                    state.last_reason[aggregate.id], aggregate.provider, aggregate.receiver,
+                    *aggregate.provider_view, *aggregate.receiver_view,
                 ])
             case Indicator():
                 definition = [

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ledger.domain import RISK_KINDS, Dependency, Risk
 from ledger.errors import InvalidValue
 from ledger.transfer.kinds.base import Applied, Applying, Kind, RowCells, Unique, same_spelling
+from ledger.transfer.kinds.sides import SIDE_COLUMNS, Sides, apply_sides, check_sides
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
 
@@ -36,6 +37,7 @@ class DependencyRow(Row):
     plan_agreed: str
     confidence: str
     reason: str
+    sides: Sides | None = None  # provider and receiver, and what each confirmed
 
 
 def risk_kind(text: str) -> str:
@@ -80,11 +82,12 @@ def check_dependency(v: RowCells) -> DependencyRow | None:
     ref = v.required("ref", "Enter the ref, like D1.")
     period = v.period(programme)
     description = v.required("description", "Describe the dependency.")
+    sides = check_sides(v, programme, period)
     if v.bad:
         return None
     return DependencyRow(
         v.table, v.number, programme.slug, ref, period, description, v.raw("owner"),
-        v.raw("plan_agreed"), v.raw("confidence"), v.raw("reason"),
+        v.raw("plan_agreed"), v.raw("confidence"), v.raw("reason"), sides,
     )
 
 
@@ -168,6 +171,7 @@ def apply_dependency(applier: Applying, row: DependencyRow) -> Applied:
             confidence=row.confidence, owner=row.owner, period=row.period,
             **applier.command_kwargs(row.reason),
         )
+        apply_sides(applier, row.programme, row.ref, row.sides)
         return Applied(dependency_id, Outcome.NEW)
     same_spelling(row.ref, existing.ref)
     kwargs = applier.command_kwargs(applier.reason(row, row.reason))
@@ -179,6 +183,7 @@ def apply_dependency(applier: Applying, row: DependencyRow) -> Applied:
         row.programme, row.ref, plan_agreed=row.plan_agreed, confidence=row.confidence,
         period=row.period, **kwargs,
     )
+    apply_sides(applier, row.programme, row.ref, row.sides)
     return Applied(dependency_id, Outcome.CHANGED)
 
 
@@ -196,5 +201,5 @@ DEPENDENCIES = Kind(
         "programme", "ref", "period", "description", "owner", "plan_agreed", "confidence",
         "reason",
     ),
-    check_dependency, apply_dependency, unique_dependency,
+    check_dependency, apply_dependency, unique_dependency, optional=SIDE_COLUMNS,
 )
