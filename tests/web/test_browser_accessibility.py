@@ -143,6 +143,11 @@ CASES = [
     Case("publish form", MANAGER, f"{R}/committee/publish?period={Q1}"),
     Case("publications", MANAGER, f"{R}/publications"),
     Case("report changes", MANAGER, f"{R}/committee/changes?period={Q1}"),
+    Case("publication record", MANAGER, f"{R}/committee/record?period={Q1}"),
+    Case("review queue", MANAGER, "/review"),
+    Case("review form", MANAGER, f"{P}/items/A1.1/review?period={Q1}"),
+    Case("review form error", MANAGER, f"{P}/items/A1.1/review?period={Q1}", submit("Save decision"),
+         errors=True),
     Case("periods", MANAGER, f"{P}/periods"),
     Case("import and export", MANAGER, "/import-export"),
     Case("import upload", MANAGER, "/import"),
@@ -175,6 +180,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeded_data_dir: Path) -> Ite
         PROGRAMME, "A1.2.1", period=Q1, status="Amber", update="Savings found after the report.",
         mitigation="Weekly board reviews each proposal.", reason="Late figures", actor=DEMO_USERS[OFFICER],
     )
+    # An update awaiting review, for the review pages (and the dashboard's review summary).
+    system.ledger.submit_update(PROGRAMME, "A1.1", period=Q1, actor=DEMO_USERS[OFFICER])
     from web.serve import make_asgi_app
 
     config = {"SECRET_KEY": "browser-test", "MAX_CONTENT_LENGTH": FORM_LIMIT}
