@@ -26,6 +26,7 @@ statuses_by_period query with datasette-vega on its page.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from datasette.app import Datasette
 
 from ledger.domain import ROLES
 from projections.datasette_limits import BoundedDatasette
+from projections.datasette_look import PageHeader
 from projections.schema import TABLES, VIEWS, search_tables
 
 # Called with the ASGI request; returns the actor ({"id": ..., "roles": [...]}) or None.
@@ -221,7 +223,9 @@ DASHBOARDS: dict[str, Any] = {
                 "query": (
                     "SELECT period, period_start, status, status_order, colour, sum(count) AS count "
                     "FROM rag_summary "
-                    "WHERE programme = coalesce(nullif(:programme, ''), programme) "
+                    # One programme at a time (each has its own scale): the first when none is chosen.
+                    "WHERE programme = coalesce(nullif(:programme, ''), "
+                    "(SELECT programme FROM programmes ORDER BY programme LIMIT 1)) "
                     "GROUP BY period, period_start, status, status_order, colour "
                     "ORDER BY period_start, status_order"
                 ),
@@ -280,12 +284,17 @@ def _table_metadata() -> dict[str, dict[str, Any]]:
     return tables
 
 
-def metadata(database: str = "projections") -> dict[str, Any]:
-    """Datasette metadata for a projections database named `database` (its file stem)."""
+def metadata(database: str = "projections", programme: str | None = None) -> dict[str, Any]:
+    """Datasette metadata for a projections database named `database` (its file stem);
+    dashboards open on `programme` (their filter's default)."""
     dashboards: dict[str, Any] = {}
+    default = {"default": programme} if programme else {}
     for slug, dashboard in DASHBOARDS.items():
         copy = {**dashboard}
-        copy["filters"] = {k: {**f, "db": database} for k, f in dashboard["filters"].items()}
+        copy["filters"] = {
+            k: {**f, "db": database, **(default if k == "programme" else {})}
+            for k, f in dashboard["filters"].items()
+        }
         copy["charts"] = {k: {**c, "db": database} for k, c in dashboard["charts"].items()}
         dashboards[slug] = copy
     return {
@@ -317,20 +326,35 @@ SETTINGS: dict[str, Any] = {
 }
 
 
+def first_programme(projections_db: Path) -> str | None:
+    """The programme dashboards open on: the first by name, if there is one yet."""
+    conn = sqlite3.connect(f"file:{projections_db}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT programme FROM programmes ORDER BY programme LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # no tables yet
+        return None
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
 def make_datasette(
     projections_db: Path,
     *,
     actor_from_request: ActorFromRequest | None = None,
     base_url: str = "/",
     sign_in_url: str | None = None,
+    page_header: PageHeader | None = None,
 ) -> Datasette:
     """Datasette serving `projections_db` (and nothing else), read-only to its users.
 
     `actor_from_request(request)` identifies the signed-in user (for example from the
     web app's signed session); it returns {"id": ..., "roles": [...]} or None. `base_url`
     is where it is mounted (links carry it). With `sign_in_url`, a visitor who is not
-    signed in is sent there (with `next`) instead of being shown a bare 403."""
-    from projections import datasette_plugins
+    signed in is sent there (with `next`) instead of being shown a bare 403.
+    `page_header(request)` puts the app's name, address and sign-out in every page's
+    header (projections.datasette_look)."""
+    from projections import datasette_look, datasette_plugins
 
     datasette_plugins.register()
     path = Path(projections_db).resolve()
@@ -338,9 +362,12 @@ def make_datasette(
         raise FileNotFoundError(f"No projections database at {path}: open the system or rebuild first.")
     ds = BoundedDatasette(
         files=[str(path)],
-        metadata=metadata(path.stem),
+        metadata=metadata(path.stem, first_programme(path)),
         settings={**SETTINGS, "base_url": base_url},
+        template_dir=str(datasette_look.TEMPLATES),
+        static_mounts=datasette_look.STATIC_MOUNTS,
     )
+    datasette_look.set_page_header(ds, page_header)
     datasette_plugins.set_actor_from_request(ds, actor_from_request)
     datasette_plugins.set_sign_in_url(ds, sign_in_url)
     return ds

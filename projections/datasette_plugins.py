@@ -25,19 +25,22 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.app import Datasette
 from datasette.plugins import pm
-from datasette.utils import actor_matches_allow, await_me_maybe
+from datasette.utils import actor_matches_allow, await_me_maybe, display_actor
 from datasette.utils.asgi import Forbidden, Request, Response
 from markupsafe import Markup, escape
 
+from projections import datasette_look
 from projections.datasette_csv import neutralising
 from projections.datasette_errors import replacement
 from projections.datasette_limits import CSV_EXPORT, bound_connection
+from projections.queries.flags import register_flags_function
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 _ATTRIBUTE = "_govledger_actor_from_request"
 _SIGN_IN_ATTRIBUTE = "_govledger_sign_in_url"
 _PLUGIN_NAME = "govledger"
+_LOOK_PLUGIN_NAME = "govledger-look"
 _log = logging.getLogger(__name__)
 
 # As strict as Datasette's pages allow: its templates carry inline scripts and styles (no
@@ -103,6 +106,7 @@ def set_sign_in_url(datasette: Datasette, url: str | None) -> None:
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     bound_connection(conn)
+    register_flags_function(conn)  # the `flags` view calls it
 
 
 @hookimpl
@@ -143,6 +147,10 @@ def handle_exception(datasette: Datasette, request: Any, exception: Exception) -
             "urls": datasette.urls,
             "app_css_hash": datasette.app_css_hash(),
             "menu_links": lambda: [],
+            "request": request,
+            "actor": request.actor,
+            "display_actor": display_actor,
+            **datasette_look.template_vars(datasette, request),
         }
         return Response.html(await template.render_async(context), status=status)
 
@@ -227,5 +235,7 @@ def register() -> None:
     """Register these hooks with Datasette's plugin manager (once per process)."""
     if pm.get_plugin(_PLUGIN_NAME) is None:
         pm.register(sys.modules[__name__], name=_PLUGIN_NAME)
+    if pm.get_plugin(_LOOK_PLUGIN_NAME) is None:
+        pm.register(datasette_look, name=_LOOK_PLUGIN_NAME)
     if (default := pm.get_plugin("datasette.handle_exception")) is not None:
         pm.unregister(default)

@@ -21,11 +21,12 @@ import contextvars
 import os
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from a2wsgi import WSGIMiddleware
-from flask import Flask
+from flask import Flask, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from web import create_app, errors
 from web.backend import System, open_system
@@ -39,6 +40,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Actor = dict[str, Any]
+T = TypeVar("T")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DATA_PREFIX = "/data/"
@@ -63,33 +65,59 @@ def make_actor_from_request(app: Flask) -> Callable[[Any], Actor | None]:
     """
     cookie_name = app.config["SESSION_COOKIE_NAME"]
 
-    def actor_from_request(request: Any) -> Actor | None:
-        # A Flask context pushed where one is already current would reuse its app
-        # context and `g` (the cached user): start from an empty context every time.
-        return contextvars.Context().run(_actor, request)
+    def actor() -> Actor | None:
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
+            return None
+        return {"id": user.username, "display": user.display_name, "roles": list(user.roles)}
 
-    def _actor(request: Any) -> Actor | None:
+    def actor_from_request(request: Any) -> Actor | None:
         if cookie_name not in request.cookies:
             return None
-        headers = {
-            name: value
-            for name, value in (
-                ("Cookie", request.headers.get("cookie")),
-                ("User-Agent", request.headers.get("user-agent")),
-                ("X-Forwarded-For", request.headers.get("x-forwarded-for")),
-            )
-            if value is not None
-        }
-        client = request.scope.get("client") or ("", 0)
-        with app.test_request_context(
-            "/", headers=headers, environ_base={"REMOTE_ADDR": client[0]}
-        ):
-            user = current_user._get_current_object()
-            if not user.is_authenticated:
-                return None
-            return {"id": user.username, "display": user.display_name, "roles": list(user.roles)}
+        return _in_flask_request(app, request, actor)
 
     return actor_from_request
+
+
+def make_page_header(app: Flask) -> Callable[[Any], dict[str, Any]]:
+    """The app's header over Datasette's pages (projections.datasette_look): the service's
+    name and home, and for someone signed in the sign-out form's address and CSRF token.
+    The token only when the session already holds its secret: one made here would not be
+    saved, so the sign-out would be refused; the header then links back to the app."""
+    field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+    def header() -> dict[str, Any]:
+        content: dict[str, Any] = {
+            "service_name": app.config["SERVICE_NAME"],
+            "home_url": url_for("home.index"),
+        }
+        if current_user.is_authenticated and field in session:
+            content |= {"sign_out_url": url_for("auth.logout"), "csrf_token": generate_csrf()}
+        return content
+
+    return lambda request: _in_flask_request(app, request, header)
+
+
+def _in_flask_request(app: Flask, request: Any, read: Callable[[], T]) -> T:
+    """`read()` inside a Flask request context replaying a Datasette request's cookie and
+    client, from an empty context: one pushed where another is current would reuse its
+    app context and `g` (the cached user)."""
+    headers = {
+        name: value
+        for name, value in (
+            ("Cookie", request.headers.get("cookie")),
+            ("User-Agent", request.headers.get("user-agent")),
+            ("X-Forwarded-For", request.headers.get("x-forwarded-for")),
+        )
+        if value is not None
+    }
+    client = request.scope.get("client") or ("", 0)
+
+    def run() -> T:
+        with app.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": client[0]}):
+            return read()
+
+    return contextvars.Context().run(run)
 
 
 def largest_flask_body(app: Flask) -> int:
@@ -276,6 +304,7 @@ def make_asgi_app(
             actor_from_request=make_actor_from_request(flask_app),
             base_url=DATA_PREFIX,  # so Datasette's links carry /data/
             sign_in_url="/login",
+            page_header=make_page_header(flask_app),
         )
     except BaseException:
         system.close()

@@ -4,8 +4,9 @@ finds in real Chromium, and fits a 320px-wide screen without scrolling sideways;
 officer completes the update form with the keyboard alone.
 
 axe-core comes bundled in the `axe-playwright-python` package (the test extra), so
-nothing is downloaded while testing. Datasette's own pages (/data/...) are not covered
-here yet. One browser and one live server serve the whole module; each role keeps one
+nothing is downloaded while testing. Datasette's main pages (/data/...: index, database,
+table, row, SQL and canned queries, dashboard) are checked the same way, in the app's look
+(projections.datasette_look). One browser and one live server serve the whole module; each role keeps one
 signed-in browser context.
 """
 
@@ -34,6 +35,7 @@ WIDE = {"width": 1280, "height": 800}
 P = f"/programmes/{PROGRAMME}"
 R = f"/reports/{PROGRAMME}"
 OFFICER, MANAGER, AUDITOR, ADMIN = "officer", "programme manager", "auditor", "administrator"
+ANALYST = "analyst"
 FORM_LIMIT = 16 * 1024  # bytes: a form body over this gets the 413 page
 
 
@@ -163,6 +165,15 @@ CASES = [
     Case("set password form", ADMIN, f"/admin/accounts/{DEMO_USERS[OFFICER]}/password"),
     Case("scales", ADMIN, "/admin/scales"),
     Case("leads", ADMIN, "/admin/leads"),
+    # Datasette's main pages at /data/, with the app's header, labels and colours over them.
+    Case("data: index", ANALYST, "/data/"),
+    Case("data: database", ANALYST, "/data/projections"),
+    Case("data: table with facets", ANALYST, "/data/projections/status_history?_facet=category"),
+    Case("data: row", ANALYST, f"/data/projections/items/{PROGRAMME},A1~2E2"),
+    Case("data: SQL query", ANALYST, "/data/projections?sql=select+programme,+ref,+title+from+items"),
+    Case("data: canned query", ANALYST, f"/data/projections/exceptions?programme={PROGRAMME}&period={Q1}"),
+    Case("data: dashboard", ANALYST, "/data/-/dashboards/statuses-by-period"),
+    Case("data: table as an auditor", AUDITOR, "/data/projections/audit_log"),
 ]
 
 
