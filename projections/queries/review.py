@@ -42,6 +42,17 @@ def get_review_queue(db: Db, *, programmes: Iterable[str], reviewer: str) -> lis
     )
 
 
+def get_returned_updates(db: Db, programme: str, period: str) -> list[Row]:
+    """The period's updates returned to their officers, with the reviewer's comment
+    (`comment`) and who returned them (`by`), in ref order."""
+    return rows(
+        db,
+        f"{_WITH_CONTENT} WHERE r.state = 'returned' AND r.programme = ? AND r.period = ? "
+        "ORDER BY i.sort_key",
+        [programme, period],
+    )
+
+
 def get_review(db: Db, programme: str, ref: str, period: str) -> Row | None:
     """One item's review for a period, with the content as stored; None while a draft."""
     found = rows(

@@ -242,7 +242,11 @@ def test_the_officer_sees_the_return_and_its_comment_then_resubmits_by_saving(
     client: FlaskClient, auth: AuthActions, plan: System
 ) -> None:
     plan.ledger.return_update(PROGRAMME, "A1", period=Q1, comment="Say which roads.", actor=MANAGER)
+    plan.ledger.link_lead(PROGRAMME, "A1", OFFICER, actor="setup", reason="Leads it")
     auth.login("officer")
+    returned = text(client.get("/my-items")).split(f'id="returned-{PROGRAMME}"')[1].split("</div>")[0]
+    assert "A1 Action A1" in returned and "Say which roads." in returned
+    assert f"/programmes/{PROGRAMME}/items/A1/update?period=" in returned
     page = text(client.get(update_url("A1")))
     assert "Review for 2024/25 Q1:" in page and ">Returned<" in page.replace("\n", "").replace("  ", "")
     assert "Say which roads." in page
@@ -256,6 +260,7 @@ def test_the_officer_sees_the_return_and_its_comment_then_resubmits_by_saving(
     assert response.status_code == 302
     assert "Submitted for review." in text(client.get(response.headers["Location"]))
     assert state(plan, "A1") == "submitted"
+    assert f'id="returned-{PROGRAMME}"' not in text(client.get("/my-items"))
 
 
 def test_saving_an_approved_update_changed_supersedes_the_approval_and_says_so(

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from projections import queries
-from projections.queries.review import get_review
+from projections.queries.review import get_returned_updates, get_review
 from web.backend import ledger
 from web.config import today
 from web.permissions import PROGRAMME_MANAGER
@@ -46,12 +46,13 @@ def my_items() -> str:
         grid = queries.get_grid(db(), programme.slug, [period.label])["rows"]
         missing = queries.get_missing_updates(db(), programme.slug, period.label)
         recorded = queries.get_ratings(db(), programme.slug, period.label)
+        returned = get_returned_updates(db(), programme.slug, period.label)
         if lead is not None:
             mine = {
                 r["ref"] for r in queries.get_item_leads(db(), programme=programme.slug, lead_account=lead)
             }
-            grid, missing, recorded = (
-                [r for r in rows if r["ref"] in mine] for rows in (grid, missing, recorded)
+            grid, missing, recorded, returned = (
+                [r for r in rows if r["ref"] in mine] for rows in (grid, missing, recorded, returned)
             )
         sections.append(
             {
@@ -61,6 +62,7 @@ def my_items() -> str:
                 "due": [r for r in grid if r["child_count"] == 0 and period.label not in r["retired"]],
                 "missing": missing,
                 "recorded": recorded,
+                "returned": returned,
                 "outstanding": queries.get_due(
                     db(), today=today(), programme=programme.slug, lead_account=lead
                 ),
