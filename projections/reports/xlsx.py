@@ -173,6 +173,8 @@ def _committee(wb: Workbook, report: Report) -> None:
             categories=[e.category for e in rows],
         )
     flat = _flatten(report.groups)
+    # The review column only where anything of the period went to review (as in the HTML).
+    review = ("Review",) if report.reviewed else ()
     _sheet(
         wb,
         "Appendix",
@@ -186,12 +188,14 @@ def _committee(wb: Workbook, report: Report) -> None:
             f"{report.period_label_short} progress",
             "Update",
             "Mitigation",
+            *review,
         ),
         [
             (g, s, e.ref, e.title, e.lead_officer, e.committee, e.status_text, e.update, e.mitigation)
+            + ((e.review or "Not submitted",) if review else ())
             for g, s, e in flat
         ],
-        widths=(30, 30, 9, 45, 25, 10, 12, 60, 60),
+        widths=(30, 30, 9, 45, 25, 10, 12, 60, 60) + ((22,) if review else ()),
         status_column=7,
         categories=[e.category for _, _, e in flat],
     )

@@ -8,15 +8,17 @@ Reviewers are the programme managers of the programme: the demo one and Max."""
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, FAST_HASH, PROGRAMME, AuthActions
 
 from ledger.domain import content_sha256
-from projections.reports.build import report_html
+from projections.reports.build import report_html, report_xlsx
 from web.accounts import create_account
 from web.backend import System
 from web.credentials import CredentialStore
@@ -315,6 +317,10 @@ def test_the_dashboard_and_the_committee_report_say_approved_and_superseded_in_w
     a1 = appendix.split('<th scope="row">A1</th>')[1].split("</tr>")[0]
     a2 = appendix.split('<th scope="row">A2</th>')[1].split("</tr>")[0]
     assert ">Approved<" in a1 and ">Approval superseded<" in a2
+    sheet = load_workbook(BytesIO(report_xlsx(plan.projections_db, PROGRAMME, "committee", Q1)))["Appendix"]
+    rows = list(sheet.iter_rows(values_only=True))
+    review = rows[0].index("Review")
+    assert {row[2]: row[review] for row in rows[1:]} == {"A1": "Approved", "A2": "Approval superseded"}
 
 
 # ---------------------------------------------------------------- publishing
