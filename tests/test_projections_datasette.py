@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from datasette.app import Datasette
 from test_projections_support import PLAN, Q1, Q2, SEND, publish_pack, record_plan, record_send
 
 from projections.datasette_config import CANNED_QUERIES, make_datasette, metadata
+from projections.queries.flags import get_flags, register_flags_function
 from projections.system import open_system
 
 AUDITOR = {"id": "ann.auditor", "roles": ["auditor"]}
@@ -68,6 +70,7 @@ def get(ds: Datasette, path: str, actor: dict[str, Any] | None = None) -> Any:
 def test_every_table_view_and_column_is_described(demo: Path) -> None:
     tables = metadata(demo.stem)["databases"][demo.stem]["tables"]
     conn = sqlite3.connect(demo)
+    register_flags_function(conn)  # as Datasette's connections have it, for the flags view
     try:
         names = [
             name
@@ -107,7 +110,30 @@ def test_every_table_view_and_column_is_described(demo: Path) -> None:
         "changed_after_publication",
         "accounts",
         "audit_log",
+        "flags",
     } <= set(names)
+
+
+def test_the_flags_view_shows_what_the_dashboards_show(tmp_path: Path) -> None:
+    """Issue 13: one flag per row, worked out by the same function the dashboards call."""
+    with open_system(tmp_path) as system:
+        ledger = system.ledger
+        ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+        for ref in ("A1", "A2"):
+            ledger.register_item(PLAN, ref, kind="action", title=f"Action {ref}", actor="pm")
+            for period in (Q1, Q2):
+                text = "Same words each time." if ref == "A1" else f"Progress in {period}: step {period[-1]}."
+                ledger.record_status(PLAN, ref, period=period, status="Green", update=text, actor="jo")
+        ledger.set_item_due_date(PLAN, "A2", due_date="2024-08-01", actor="pm")
+        db = system.projections_db
+    page = get(make_datasette(db), f"/{db.stem}/flags.json?_shape=array&_sort=ref", AUDITOR)
+    assert page.status_code == 200, page.text
+    shown = sorted((r["ref"], r["period"], r["kind"], r["why"]) for r in page.json())
+    flags = [f for period in (Q1, Q2) for f in get_flags(db, PLAN, period, today=date.today())]
+    assert shown == sorted((f.ref, f.period, f.kind, f.why) for f in flags)
+    assert [row[:3] for row in shown] == [
+        ("A1", Q2, "stale update"), ("A2", Q1, "watermelon"), ("A2", Q2, "watermelon"),
+    ]
 
 
 def test_internal_tables_are_hidden_and_the_rest_have_facets(ds: Datasette, demo: Path) -> None:

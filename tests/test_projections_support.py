@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import Ledger
+from projections.queries.flags import register_flags_function
 
 PLAN = "cheshire-east-plan"
 SEND = "cornwall-send"
@@ -200,6 +201,7 @@ def record_send(ledger: Ledger) -> None:
 def dump(path: str | Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table and view (full-text index internals aside), rows sorted."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    register_flags_function(conn)  # the flags view calls it, as in Datasette
     try:
         names = [
             name

@@ -18,8 +18,10 @@ the due date, the `today` passed in, as projections.queries.cycle does for days 
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from rapidfuzz import fuzz
@@ -173,3 +175,18 @@ def _flagger(programme: str, row: Row):
 def count_flags(flags: list[Flag]) -> dict[str, int]:
     """How many flags of each kind (every kind present, zero or not)."""
     return {kind: sum(f.kind == kind for f in flags) for kind in KINDS}
+
+
+FLAGS_FUNCTION = "govledger_flags"
+
+
+def register_flags_function(conn: sqlite3.Connection) -> None:
+    """Give `conn` the SQL function govledger_flags(programme, period): the period's flags
+    as a JSON array, worked out by get_flags as at today, so the `flags` view (Datasette)
+    shows exactly what the dashboards show."""
+
+    def flags_json(programme: str, period: str) -> str:
+        found = get_flags(conn, programme, period, today=date.today())
+        return json.dumps([asdict(f) for f in found], ensure_ascii=False)
+
+    conn.create_function(FLAGS_FUNCTION, 2, flags_json)

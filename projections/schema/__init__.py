@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 
 from projections.schema.cycle import CYCLE_TABLES, CYCLE_VIEWS
+from projections.schema.flags import FLAG_VIEWS
 from projections.schema.log import LOG_TABLES
 from projections.schema.model import Column, Table, View
 from projections.schema.ratings import RATING_TABLES
@@ -27,7 +28,7 @@ from projections.schema.sides import SIDE_TABLES
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"
@@ -43,7 +44,7 @@ TABLES: tuple[Table, ...] = (
     *SIDE_TABLES,
     *LOG_TABLES,
 )
-VIEWS: tuple[View, ...] = (*RATING_VIEWS, *SCALE_VIEWS, *CYCLE_VIEWS)
+VIEWS: tuple[View, ...] = (*RATING_VIEWS, *SCALE_VIEWS, *CYCLE_VIEWS, *FLAG_VIEWS)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 
 
