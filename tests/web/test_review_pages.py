@@ -288,6 +288,22 @@ def test_saving_an_approved_update_changed_supersedes_the_approval_and_says_so(
         assert "Approval superseded" in text(client.get(url)), url
 
 
+def test_saving_an_approved_update_unchanged_says_it_is_still_approved(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    plan.ledger.approve_update(PROGRAMME, "A1", period=Q1, actor=MANAGER)
+    auth.login("officer")
+    page = text(client.get(update_url("A1")))
+    version = re.search(r'name="seen_version"[^>]*value="(\d+)"', page)[1]
+    before = plan.ledger.get_log_position()
+    data = {"period": Q1, "status": "Green", "update": "Roads resurfaced.", "seen_version": version}
+    response = client.post(update_url("A1"), data=data)
+    assert "A1: Green for 2024/25 Q1 is unchanged and still approved." in text(
+        client.get(response.headers["Location"])
+    )
+    assert plan.ledger.get_log_position() == before and state(plan, "A1") == "approved"
+
+
 # ---------------------------------------------------------------- dashboard and report
 
 

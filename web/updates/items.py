@@ -116,6 +116,14 @@ def _rating_posted(form: StatusUpdateForm | CorrectionForm) -> dict[str, Any]:
     }
 
 
+def _saved(p: Programme, ref: str, status: str, period: str) -> str:
+    """What saving did: submitted for review, or nothing new (the same content approved)."""
+    review = ledger().get_review(p.slug, ref, period)
+    if review is not None and review["state"] == "approved":
+        return f"{ref}: {status} for {period} is unchanged and still approved."
+    return f"{ref}: {status} saved for {period}. Submitted for review."
+
+
 @bp.route("/programmes/<programme>/items/<ref>/update", methods=["GET", "POST"])
 @writers_only
 def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
@@ -133,8 +141,7 @@ def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
         # Saving is submitting for review (Ledger.save_update): after a return, saving
         # (changed or not) resubmits it.
         lambda: ledger().save_update(p.slug, item["ref"], **_rating_posted(form)),
-        saved=lambda: f"{item['ref']}: {form.status.data} saved for {form.period.data}. "
-        "Submitted for review.",
+        saved=lambda: _saved(p, item["ref"], form.status.data, form.period.data),
         back=url_for("updates.my_items"),
         template="updates/update.html",
         # After a conflict the projections hold the other person's write: show it as it is now.
