@@ -201,6 +201,24 @@ WHERE r.superseded = 1 AND (:programme = '' OR r.programme = :programme)
 ORDER BY r.at DESC
 """,
     },
+    "dependency_disagreements": {
+        "title": "Dependencies whose sides disagree",
+        "description": (
+            "Dependencies whose provider and receiver confirmed different things (whether a jointly "
+            "agreed plan is in place, or their confidence), or where a side has not confirmed yet, "
+            "with what each side said, who and when. Leave the programme empty for every programme."
+        ),
+        "sql": """
+SELECT s.programme, s.ref, d.description, s.agreement, s.agreement_text,
+       s.provider, s.provider_plan_agreed, s.provider_confidence, s.provider_confirmed_by,
+       s.provider_confirmed_at, s.receiver, s.receiver_plan_agreed, s.receiver_confidence,
+       s.receiver_confirmed_by, s.receiver_confirmed_at
+FROM dependency_sides s
+JOIN dependencies d ON d.programme = s.programme AND d.ref = s.ref
+WHERE s.agreement != 'sides agree' AND (:programme = '' OR s.programme = :programme)
+ORDER BY s.agreement = 'sides disagree' DESC, s.programme, s.ref
+""",
+    },
 }
 
 DASHBOARDS: dict[str, Any] = {

@@ -1,19 +1,23 @@
 """dependencies.csv's optional side columns (issue 12, item 6): an import names the
 provider and receiver and records what each side confirmed; export writes them, so export
--> import round-trips; a bad row is refused by row and column with nothing recorded."""
+-> import round-trips; a bad row is refused by row and column with nothing recorded.
+Datasette describes dependency_sides and lists the disagreements."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from govledger.system import open_system
 from ledger.transfer.export import export
 from ledger.transfer.importing import import_file
+from projections.datasette_config import make_datasette, metadata
 from projections.system import System
 
 PROGRAMMES = [
@@ -170,3 +174,25 @@ def test_a_bad_side_is_refused_by_its_column_and_nothing_is_recorded(
     assert not result.ok
     assert [(p.row, p.column) for p in result.problems] == [(2, column)]
     assert system.ledger.get_log_position() == 0
+
+
+def test_datasette_describes_the_sides_and_lists_the_disagreements(system: System, tmp_path: Path) -> None:
+    assert import_file(system.ledger, write(tmp_path / "in", [D1, D2]), actor="importer").ok
+    ds = make_datasette(system.projections_db)
+    name = Path(system.projections_db).stem
+    described = metadata(name)["databases"][name]["tables"]["dependency_sides"]
+    assert "disagree" in described["columns"]["agreement"]
+
+    async def canned() -> Any:
+        cookies = {"ds_actor": ds.sign({"a": {"id": "ann", "roles": ["auditor"]}}, "actor")}
+        return await ds.client.get(
+            f"/{name}/dependency_disagreements.json?_shape=array&programme=send", cookies=cookies
+        )
+
+    response = asyncio.run(canned())
+    assert response.status_code == 200, response.text
+    assert [(r["ref"], r["agreement"]) for r in response.json()] == [
+        ("D1", "sides disagree"),
+        ("D2", "awaiting both sides"),
+    ]
+    assert response.json()[0]["agreement_text"].startswith("The sides disagree on the plan")

@@ -230,6 +230,7 @@ def test_the_canned_queries_answer_the_reports_questions(ds: Datasette, demo: Pa
         "overdue",  # tests/test_cycle_projections.py
         "awaiting_my_review",  # tests/test_review_projections.py
         "approved_then_changed",
+        "dependency_disagreements",  # tests/test_dependency_sides_transfer.py
     }
 
 

@@ -21,6 +21,7 @@ from web import (
     backend,
     config,
     dashboards,
+    dependencies,
     errors,
     home,
     leads,
@@ -75,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     reports.init_app(app)
     published.init_app(app)
     updates.init_app(app)
+    dependencies.init_app(app)
     dashboards.init_app(app)
     audit.init_app(app)
     transfer.init_app(app)

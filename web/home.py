@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("My items", endpoint="updates.my_items"),
     NavItem("Review", endpoint="updates.review_queue", prefix="/review"),
     NavItem("Programmes", endpoint="dashboards.programmes"),
+    NavItem("Dependencies", endpoint="dependencies.register", prefix="/dependencies"),
     NavItem("Import and export", endpoint="transfer.index", prefix="/import"),
     NavItem("Audit", endpoint="audit.log", prefix="/audit/"),
     NavItem("Accounts", endpoint="admin.accounts", prefix="/admin/"),

@@ -68,6 +68,7 @@ from projections.queries.reports import (
     get_sections,
 )
 from projections.queries.scales import get_scale_changes, get_scales
+from projections.queries.sides import get_dependency_register, get_dependency_sides
 
 __all__ = [
     "AuditFilter",
@@ -79,6 +80,8 @@ __all__ = [
     "get_audit_log",
     "get_changed_after_publication",
     "get_dependencies",
+    "get_dependency_register",
+    "get_dependency_sides",
     "get_due",
     "get_due_summary",
     "get_event_types",

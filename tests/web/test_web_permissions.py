@@ -134,6 +134,12 @@ MATRIX: list[Row] = [
     Row("updates.dependencies", f"{UPDATES}/dependencies", get=WRITERS, post=NO_POST),
     Row("updates.register_dependency", f"{UPDATES}/dependencies/new", get=WRITERS, post=WRITERS),
     Row("updates.review_dependency", f"{UPDATES}/dependencies/D1/review", get=WRITERS_404, post=WRITERS_404),
+    # The dependency register (issue 12): anyone signed in reads it; writers name the sides
+    # and confirm one (which programme's writers: tests/web/test_dependency_register.py).
+    Row("dependencies.register", "/dependencies", get=signed_in(), post=NO_POST),
+    Row("dependencies.name_sides", f"/dependencies/{PROGRAMME}/D1/sides", get=WRITERS_404, post=WRITERS_404),
+    Row("dependencies.confirm_side", f"/dependencies/{PROGRAMME}/D1/confirm/provider", get=WRITERS_404,
+        post=WRITERS_404),
     Row("updates.indicators", f"{UPDATES}/indicators", get=WRITERS, post=NO_POST),
     Row("updates.record_indicator", f"{UPDATES}/indicators/FTE/record", get=WRITERS_404, post=WRITERS_404),
     Row("updates.narrative", f"{UPDATES}/narrative", get=WRITERS, post=WRITERS),
