@@ -26,8 +26,9 @@ from ledger.errors import LedgerError
 from ledger.periods import Period
 from ledger.refs import natural_sort_key
 from projections import queries
-from projections.queries.review import get_review_states, get_review_summary
 from projections.queries.flags import count_flags, get_flags
+from projections.queries.review import get_review_states, get_review_summary
+from projections.reports import charts
 from web.backend import read_model
 from web.config import today
 from web.permissions import can_read, may_view, requires_login
@@ -42,13 +43,6 @@ TAG_CLASSES: dict[str, str] = {
     "amber": "govuk-tag--orange",
     "red": "govuk-tag--red",
     "unrated": "govuk-tag--grey",
-}
-# Bar fills from the GOV.UK colour palette, matching the tags.
-BAR_FILLS: dict[str, str] = {
-    "green": "#00703c",
-    "amber": "#f47738",
-    "red": "#d4351c",
-    "unrated": "#b1b4b6",
 }
 DIRECTIONS = ("improved", "deteriorated", "unchanged", "new", "not comparable")
 
@@ -116,7 +110,7 @@ def chart(summary: Row) -> Row:
             "y": i * row_height,
             "width": round(bar_area * status["count"] / top, 1),
             # The programme's own colour for the status, else its band's.
-            "fill": status.get("colour") or BAR_FILLS.get(status["category"], BAR_FILLS["unrated"]),
+            "fill": charts.fill(status.get("colour"), status["category"]),
         }
         for i, status in enumerate(summary["statuses"])
     ]
@@ -158,6 +152,23 @@ def dashboard_page(database: Any, slug: str, period_text: str | None) -> Row:
         "review_summary": get_review_summary(database, slug, period),
         "reviews": get_review_states(database, slug, period),
         **flags_of(database, slug, period),
+        **trends_of(database, slug, period),
+    }
+
+
+def trends_of(database: Any, slug: str, period: str) -> Row:
+    """Counts per status over the last periods and each indicator's figures, drawn (the
+    committee report's charts, from the same module)."""
+    trend = charts.status_trend(database, slug, period)
+    indicators = charts.indicator_trends(database, slug, period)
+    return {
+        "trend": trend,
+        "trend_svg": charts.status_trend_svg(trend),
+        "trend_title": charts.trend_title(trend),
+        "trend_statuses": charts.trend_statuses(trend),
+        "indicator_charts": [
+            (i, charts.indicator_svg(i, f"indicator-{n}")) for n, i in enumerate(indicators, start=1)
+        ],
     }
 
 

@@ -20,6 +20,8 @@ from ledger.errors import UnknownRef
 from ledger.periods import Period
 from projections import queries
 from projections.queries.flags import get_flags
+from projections.reports import charts
+from projections.reports.indicators import indicator_rows
 from projections.reports.model import (
     NOT_RECORDED,
     REPORT_KINDS,
@@ -28,7 +30,6 @@ from projections.reports.model import (
     DependencyRow,
     Entry,
     Group,
-    IndicatorRow,
     Report,
     RiskRow,
     Section,
@@ -236,40 +237,6 @@ def _summary(
     return tuple(rows)
 
 
-def _indicators(conn: sqlite3.Connection, programme: str, period: Period) -> tuple[IndicatorRow, ...]:
-    """This period's figures beside the period before's, both exactly as recorded (decimal
-    text), in the order the indicators were defined (the order a paper lists them)."""
-    before = {
-        (r["ref"], r["breakdown"] or ""): r["value_text"]
-        for r in queries.get_indicators(conn, programme, period.previous().label)
-    }
-    order = {
-        r["ref"]: i
-        for i, r in enumerate(
-            _rows(
-                conn,
-                "SELECT ref FROM indicator_definitions WHERE programme = ? ORDER BY defined_at, ref",
-                (programme,),
-            )
-        )
-    }
-    rows = [
-        IndicatorRow(
-            ref=r["ref"],
-            name=r["name"],
-            breakdown=r["breakdown"] or "",
-            unit=r["unit"] or "",
-            better=r["better"] or "neither",
-            value=r["value_text"],
-            previous=before.get((r["ref"], r["breakdown"] or "")),
-        )
-        for r in queries.get_indicators(conn, programme, period.label)
-    ]
-    return tuple(
-        sorted(rows, key=lambda i: (order.get(i.ref, len(order)), i.ref, i.breakdown != "", i.breakdown))
-    )
-
-
 def _sections(conn: sqlite3.Connection, programme: str, period: str) -> tuple[Section, ...]:
     return tuple(
         Section(r["section"], r["heading"], r["text"])
@@ -368,12 +335,13 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
             summary=_summary(conn, programme, label, entries),
             entries=tuple(entries),
             groups=_groups(entries, get_item_outline(conn, programme)),
-            indicators=_indicators(conn, programme, the_period),
+            indicators=indicator_rows(conn, programme, the_period),
             sections=_sections(conn, programme, label),
             risks=tuple(r for r in risks if r.kind == "risk"),
             issues=tuple(r for r in risks if r.kind == "issue"),
             dependencies=_dependencies(conn, programme, p["cadence"], the_period),
             entry_noun=ENTRY_NOUNS[kind],
+            **charts.report_trends(conn, programme, label, kind),
             flags=tuple(get_flags(conn, programme, label, today=flag_day(the_period, as_at))),
         )
 

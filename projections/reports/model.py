@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 from ledger.periods import Cadence, Period
 from projections.queries.flags import Flag
+from projections.reports.trends import IndicatorTrend, TrendPeriod
 
 REPORT_KINDS: dict[str, str] = {
     "committee": "Performance Report",
@@ -213,6 +214,10 @@ class Report:
     risks: tuple[RiskRow, ...] = ()
     issues: tuple[RiskRow, ...] = ()
     dependencies: tuple[DependencyRow, ...] = ()
+    # The committee report's trend charts: counts per status and each indicator's figures
+    # over the last periods up to this one (projections.reports.charts).
+    trend: tuple[TrendPeriod, ...] = ()
+    indicator_trends: tuple[IndicatorTrend, ...] = ()
     entry_noun: str = "actions"
     extra: dict[str, str] = field(default_factory=dict)
     # Stale updates and watermelons (projections.queries.flags), as at the report's own

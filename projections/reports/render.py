@@ -13,6 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from projections.reports import charts
 from projections.reports.model import Report
 
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -54,6 +55,12 @@ def environment() -> Environment:
     )
     env.filters["paragraphs"] = paragraphs
     env.filters["bullets"] = bullets
+    env.globals.update(
+        status_trend_svg=charts.status_trend_svg,
+        indicator_svg=charts.indicator_svg,
+        trend_statuses=charts.trend_statuses,
+        trend_title=charts.trend_title,
+    )
     return env
 
 
