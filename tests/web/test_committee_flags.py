@@ -210,3 +210,35 @@ def test_every_status_shown_links_to_why(client: FlaskClient, auth: AuthActions,
     assert why in grid and f"/programmes/{PROGRAMME}/items/A1/why?period=2024/25+Q1" in grid
     assert why in client.get(f"/programmes/{PROGRAMME}/items/A2/timeline").get_data(as_text=True)
     assert why in client.get("/my-items").get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- narrative against numbers
+
+
+def test_the_manager_sees_narrative_checks_before_publishing_and_on_the_record(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    plan.ledger.write_narrative(
+        PROGRAMME, period=Q2, section="summary", text="Green 3 and Red 0 this quarter.", actor="pm"
+    )
+    publish_url = f"/reports/{PROGRAMME}/committee/publish?period=2024/25+Q2"
+    auth.login("programme manager")
+    page = client.get(publish_url).get_data(as_text=True)
+    checks = page.split('id="narrative-checks"')[1].split("</ul>")[0]
+    assert "“Summary” says Green 3, but 2 are rated Green for 2024/25 Q2." in checks
+    assert "“Summary” says Red 0, but 1 is rated Red for 2024/25 Q2." in checks
+    position = re.search(r'name="position" type="hidden" value="(\d+)"', page)[1]
+    assert client.post(publish_url, data={"position": position, "reason": ""}).status_code == 302
+    # A re-rating after publication: the live check names it; the record keeps what was published.
+    plan.ledger.record_status(
+        PROGRAMME, "A3", period=Q2, status="Amber", update="Slipped", mitigation="More staff",
+        reason="New information", actor="sam",
+    )
+    live = client.get(publish_url).get_data(as_text=True).split('id="narrative-checks"')[1]
+    assert "“Summary” was written before 1 later change to 2024/25 Q2&#39;s ratings: A3 Green to Amber." in (
+        live
+    )
+    record = client.get(f"/reports/{PROGRAMME}/committee/record?period=2024/25+Q2&edition=1")
+    text = record.get_data(as_text=True).split('id="narrative-checks"')[1].split("</ul>")[0]
+    assert f"as published, from log position {position}" in text
+    assert "says Green 3, but 2 are rated Green" in text and "written before" not in text

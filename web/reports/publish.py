@@ -8,6 +8,8 @@ reason, which the edition records."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -20,6 +22,7 @@ from wtforms.validators import InputRequired, Length
 
 from ledger.errors import LedgerError
 from projections import queries
+from projections.queries.narrative_checks import NarrativeCheck, get_narrative_checks
 from projections.queries.review import get_review_states
 from projections.reports import build, publish
 from projections.reports.model import REPORT_KINDS
@@ -129,6 +132,8 @@ def publish_report(programme: str, kind: str) -> str | Response:
         editions=editions,
         position=position,
         not_approved=_not_approved(p["slug"], kind, period),
+        narrative_checks=get_narrative_checks(system.projections_db, p["slug"], period),
+        checks_when="the ledger as it stands now",
     )
 
 
@@ -158,4 +163,13 @@ def record(programme: str, kind: str) -> str:
         edition=edition,
         approvals=json.loads(edition["approvals"] or "[]"),
         not_approved=[ref for ref in edition["not_approved"].split(", ") if ref],
+        narrative_checks=_checks_as_published(p["slug"], period, edition["log_position"]),
+        checks_when=f"as published, from log position {edition['log_position']}",
     )
+
+
+def _checks_as_published(slug: str, period: str, position: int) -> list[NarrativeCheck]:
+    """The narrative checks against the ledger as it stood when the edition was built."""
+    with tempfile.TemporaryDirectory(prefix="govledger-checks-") as temp:
+        snapshot = publish.snapshot_file(backend().system, Path(temp), position)
+        return get_narrative_checks(snapshot, slug, period)
