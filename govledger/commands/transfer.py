@@ -15,7 +15,8 @@ import click
 from govledger.support import data_dir_of, progress_bar
 from govledger.system import opened_ledger
 from ledger.transfer.export import ExportError, export
-from ledger.transfer.importing import import_file
+from ledger.transfer.importing import prepare, record
+from ledger.transfer.preview import preview
 from ledger.transfer.results import ImportResult
 
 MAX_LISTED = 100  # problems or rows printed before "... and N more"
@@ -30,12 +31,14 @@ def _listed(lines: list[str], what: str) -> list[str]:
     return [*lines[:MAX_LISTED], f"... and {len(lines) - MAX_LISTED:,} more {what}."]
 
 
-def _report(result: ImportResult, verbose: bool) -> None:
+def _report(result: ImportResult, verbose: bool, onboarding: list[str]) -> None:
     if result.problems:
         for line in _listed([str(p) for p in result.problems], "problems"):
             click.echo(line, err=True)
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
+    for line in onboarding:  # a dry run: unknown statuses, periods, what would change
+        click.echo(line)
     if result.problems:
         click.echo(result.summary(), err=True)
         return
@@ -84,6 +87,9 @@ def import_command(
 ) -> None:
     """Import PATH: a folder of CSV files, one CSV file, or an Excel workbook (.xlsx).
 
+    A dry run also lists the statuses not on a programme's scale with every cell using
+    them, the periods the file covers, and what would be new, changed or restated.
+
     The format is in docs/import-format.md; `govledger export` writes it too. Every
     row is checked first and every problem is listed with its file (or sheet), row
     and column. The whole file is recorded in one transaction, or nothing is.
@@ -99,13 +105,13 @@ def import_command(
             opened_ledger(data_dir_of(ctx)) as ledger,
             progress_bar("Importing", threshold=PROGRESS_THRESHOLD) as progress,
         ):
-            result = import_file(
-                ledger, path, actor=actor, dry_run=dry_run, progress=progress, restate_reason=restate_reason
-            )
+            prepared = prepare(ledger, path).restating(restate_reason)
+            result = record(ledger, prepared, actor=actor, dry_run=dry_run, progress=progress)
+            onboarding = preview(ledger, prepared, result).lines() if dry_run else []
     except Exception as error:  # never a traceback: the batch was not saved, so say so
         click.echo(f"Import failed: {error}\nNothing was recorded.", err=True)
         ctx.exit(EXIT_PROBLEMS)
-    _report(result, verbose)
+    _report(result, verbose, onboarding)
     if result.problems:
         ctx.exit(EXIT_PROBLEMS)
 

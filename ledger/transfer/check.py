@@ -6,11 +6,11 @@ programme's cadence and scale."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.application import Ledger
-from ledger.errors import InvalidValue, LedgerError
+from ledger.errors import InvalidValue, LedgerError, UnknownStatus
 from ledger.periods import Period
 from ledger.scales import Scale, Status, scale_id
 from ledger.transfer.kinds import BY_NAME, COLUMNS
@@ -33,6 +33,10 @@ class Checked:
     broken_programmes: set[str]  # named by a programmes row with a problem
     broken_items: set[tuple[str, str]]  # (programme, ref) of item rows with a problem
     skipped: int  # rows of a programme whose own row has a problem
+    # For a dry run's report (ledger.transfer.preview): (programme, status as written) -> the
+    # cells using a status its scale does not have, and programme -> the periods named.
+    unknown_statuses: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
+    periods: dict[str, set[str]] = field(default_factory=dict)
 
 
 class Checker:
@@ -49,6 +53,9 @@ class Checker:
         self._statuses: dict[tuple[str, str, bool], str] = {}
         self.scale_rows: dict[str, Any] = {}
         self.footnotes: dict[tuple[str, str], dict[str, str]] = {}
+        self.unknown_statuses: dict[tuple[str, str], list[Problem]] = {}
+        self.periods_named: dict[str, set[str]] = {}
+        self.row: RowValues | None = None  # the row being checked, to locate what it names
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -69,7 +76,10 @@ class Checker:
                     self.broken_programmes.add(key(values.raw("programme")))
                 elif table.kind == "items":
                     self.broken_items.add((key(values.raw("programme")), key(values.raw("ref"))))
-        return Checked(rows, self.broken_programmes, self.broken_items, self.skipped)
+        return Checked(
+            rows, self.broken_programmes, self.broken_items, self.skipped, self.unknown_statuses,
+            self.periods_named,
+        )
 
     def _is_repeat(self, table: Table, unique: Any, number: int, seen: dict[Hashable, int]) -> bool:
         if unique is None:
@@ -113,7 +123,9 @@ class Checker:
         cached = (programme.cadence, text)
         if cached not in self._periods:
             self._periods[cached] = Period.parse(text, programme.cadence).label
-        return self._periods[cached]
+        label = self._periods[cached]
+        self.periods_named.setdefault(programme.slug, set()).add(label)
+        return label
 
     def status(self, programme: ProgrammeInfo, text: str, *, rated: bool, field: str = "status") -> str:
         cached = (programme.slug, text, rated)
@@ -125,6 +137,10 @@ class Checker:
                     status = programme.scale.resolve(text)
                 except LedgerError as error:
                     error.field = field
+                    if isinstance(error, UnknownStatus) and self.row is not None:
+                        self.unknown_statuses.setdefault((programme.slug, text), []).append(
+                            self.row.table.problem(error.message, self.row.number, field)
+                        )
                     raise
                 if rated and status.band == "unrated":
                     raise InvalidValue(
@@ -142,6 +158,7 @@ class RowValues:
 
     def __init__(self, checker: Checker, table: Table, number: int, cells: list[str]) -> None:
         self.checker, self.table, self.number, self.cells = checker, table, number, cells
+        checker.row = self
         self.bad = False
         extra = [c for c in cells[len(table.header):] if c]
         if extra:
