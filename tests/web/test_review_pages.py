@@ -384,3 +384,18 @@ def test_publishing_with_everything_approved_needs_no_override(
     assert (
         client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(Q1)}&edition=2").status_code == 404
     )
+
+
+def test_an_edition_of_a_period_never_opened_says_review_was_not_checked(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    q2 = "2024/25 Q2"
+    plan.ledger.record_status(PROGRAMME, "A1", period=q2, status="Green", update="Done.", actor=OFFICER)
+    auth.login("programme manager")
+    publish = f"/reports/{PROGRAMME}/committee/publish?period={quote(q2)}"
+    page = text(client.get(publish))
+    assert "was not opened for updates" in page and 'id="not-approved"' not in page
+    position = re.search(r'name="position"[^>]*value="(\d+)"', page)[1]
+    assert client.post(publish, data={"position": position}).status_code == 302
+    record = text(client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(q2)}"))
+    assert "Review was not checked for this edition" in record and 'id="approvals"' not in record
