@@ -287,11 +287,12 @@ class Report:
         """Whether any update of the period went to review: the report then has a review column."""
         return any(e.review for e in self.entries)
 
-    def why_url(self, ref: str) -> str:
-        """Where a status links to why it is so (web.audit.why), or "" for no link."""
-        if not self.link_base:
+    def why_url(self, entry: Entry) -> str:
+        """Where an entry's status links to why it is so (web.audit.why), or "" for no
+        link: in what is published, and for an entry with nothing recorded."""
+        if not self.link_base or entry.category in ("none", "retired"):
             return ""
-        return f"{self.link_base}/items/{quote(ref)}/why?{urlencode({'period': self.period})}"
+        return f"{self.link_base}/items/{quote(entry.ref)}/why?{urlencode({'period': self.period})}"
 
     def exceptions(self, category: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.category == category)

@@ -242,3 +242,17 @@ def test_the_manager_sees_narrative_checks_before_publishing_and_on_the_record(
     text = record.get_data(as_text=True).split('id="narrative-checks"')[1].split("</ul>")[0]
     assert f"as published, from log position {position}" in text
     assert "says Green 3, but 2 are rated Green" in text and "written before" not in text
+
+
+def test_the_live_report_links_each_status_to_why_and_the_published_bytes_do_not(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    auth.login("auditor")
+    document = f"/reports/{PROGRAMME}/committee/document?period=2024/25+Q2"
+    linked = client.get(f"{document}&links=1").get_data(as_text=True)
+    why = f'href="/programmes/{PROGRAMME}/items/A2/why?period=2024%2F25+Q2">Red</a>'
+    assert why in linked.split('id="exceptions-red"')[1].split("</section>")[0]
+    assert why in linked.split('id="appendix"')[1]
+    assert "/why?" not in client.get(document).get_data(as_text=True)  # what publishing freezes
+    page = client.get(f"/reports/{PROGRAMME}/committee?period=2024/25+Q2").get_data(as_text=True)
+    assert "links=1" in page

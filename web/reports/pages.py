@@ -3,9 +3,10 @@ editions, each exactly as published."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -111,10 +112,16 @@ def _document_args(programme: str) -> tuple[dict[str, Any], str, int | str | Non
 @bp.route(f"/<programme>/<{KINDS}:kind>/document", endpoint="document")
 @requires_role(*EVERY_ROLE)
 def document_view(programme: str, kind: str) -> Response:
-    """The report itself: print-ready HTML, live or as at a position or date."""
+    """The report itself: print-ready HTML, live or as at a position or date. Live, with
+    `links=1`, each item's status links to why it is so (issue 13); otherwise these are
+    exactly the bytes publishing would freeze."""
     p, period, as_at = _document_args(programme)
-    html = render_html(built_report(p["slug"], kind, period, as_at))
-    return document(html, source="live" if as_at is None else "as-at")
+    report = built_report(p["slug"], kind, period, as_at)
+    if as_at is None and request.args.get("links") == "1":
+        # The why pages read the ledger as it stands, so only the live report links to them.
+        base = url_for("dashboards.history", programme=p["slug"]).removesuffix("/history")
+        report = replace(report, link_base=base)
+    return document(render_html(report), source="live" if as_at is None else "as-at")
 
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/download.xlsx")
