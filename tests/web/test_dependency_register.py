@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
+from test_bad_input import FUZZ, VALUES, field_names, fields_in_error, summary_links
+from test_every_error_at_once import csrf_token, sign_in
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
 
 from web.backend import System
@@ -156,3 +160,26 @@ class TestWithCsrf:
         seen = re.search(r'name="seen_version"[^>]*value="([^"]+)"', form)[1]
         assert client.post(url, data={**data, "seen_version": seen, "csrf_token": token}).status_code == 302
         assert plan.ledger.get_log_position() > before
+
+    @pytest.mark.parametrize("url", [RECEIVER, SIDES])
+    def test_generated_input_never_fails_the_server_nor_records_part_of_it(
+        self, client: FlaskClient, plan: System, url: str
+    ) -> None:
+        """The bad-input suite's check (tests/web/test_bad_input.py) on both forms."""
+        sign_in(client, "officer")
+        page = client.get(url).get_data(as_text=True)
+        names, token = field_names(page), csrf_token(page)
+        assert {"plan_agreed", "confidence", "period"} <= set(names) or {"provider", "receiver"} <= set(names)
+
+        @FUZZ
+        @given(st.fixed_dictionaries({name: VALUES for name in names}))
+        def post(values: dict[str, str]) -> None:
+            before = plan.ledger.get_log_position()
+            response = client.post(url, data={**values, "csrf_token": token})
+            assert response.status_code < 500, response.get_data(as_text=True)[:2000]
+            if response.status_code != 302:
+                assert plan.ledger.get_log_position() == before, "refused input recorded events"
+                page = response.get_data(as_text=True)
+                assert fields_in_error(page) <= summary_links(page), "an error missing from the summary"
+
+        post()
