@@ -231,8 +231,7 @@ def test_backfilled_tree_and_recomputed_root_agree(data_dir: Path) -> None:
     from ledger.config import event_store_env
 
     with tamper(data_dir / "events.db") as conn:
-        conn.execute("DELETE FROM merkle_nodes")
-        conn.execute("DELETE FROM merkle_leaves")
+        conn.execute("DELETE FROM merkle_tree")
     factory = InfrastructureFactory.construct(event_store_env(data_dir))
     try:
         backfill(factory.application_recorder())

@@ -24,8 +24,9 @@ from ledger.application import Ledger
 from ledger.config import event_store_env
 from ledger.store.chain import hashed_originator_id, leaf_input
 from ledger.store.merkle import MerkleLog, TreeNotBuilt, leaf_hash
-from ledger.store.postgres import LEDGER_EVENTS_TABLE
+from ledger.store.postgres import LEDGER_EVENTS_TABLE, PostgresEventStore
 from ledger.store.postgres_merkle import merkle_table_names
+from ledger.store.tree_check import check_tree
 
 if __package__:
     from .postgres_server import Database, PostgresServer, find_pg_bin
@@ -157,3 +158,24 @@ def test_backfill_rebuilds_the_tree_a_log_lacks(
     index = 11
     proof = log.inclusion_proof(index, 12)
     assert verify_inclusion(index, 12, leaf_hash(log.leaf_input(index)), proof, log.root())
+
+
+def test_verify_checks_the_stored_tree_over_gapped_positions(
+    ledger: Ledger, pg_server: PostgresServer, pg_database: Database
+) -> None:
+    """`govledger verify`'s tree check on PostgreSQL: leaves and nodes (two tables there)
+    agree with the events, positions gaps and all; an altered node is named."""
+    record_with_a_gap(ledger)
+    found = check_tree(PostgresEventStore.from_env(pg_database.env()))
+    assert (found.ok, found.leaves, found.nodes, found.events) == (True, 11, 8, 11), found
+    assert found.root == MerkleLog(ledger.recorder).root()
+    result = CliRunner().invoke(main, ["verify"])
+    assert result.exit_code == 0, result.output
+    assert "Merkle tree: 11 leaves and 8 nodes agree with the events" in result.output
+    with pg_server.superuser(pg_database.dbname).connect() as conn:
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(NODES)))
+        altered = sql.SQL("UPDATE {} SET hash = %s WHERE level = 2 AND node_index = 1")
+        conn.execute(altered.format(sql.Identifier(NODES)), (b"x" * 32,))
+    result = CliRunner().invoke(main, ["verify"])
+    assert result.exit_code == 1
+    assert "the node over leaves 4 to 7 (level 2) is not the hash of those leaves" in result.output

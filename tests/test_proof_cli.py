@@ -225,8 +225,7 @@ def test_consistency_holds_across_appends_and_fails_for_a_rewritten_history(
         renamed = "CAST(replace(CAST(state AS TEXT), 'Test plan', 'Best plan') AS BLOB)"
         conn.execute(f"UPDATE stored_events SET state = {renamed} WHERE rowid = 1")
         rebuild_chain(conn)
-        conn.execute("DELETE FROM merkle_nodes")
-        conn.execute("DELETE FROM merkle_leaves")
+        conn.execute("DELETE FROM merkle_tree")
     assert run("--data-dir", str(copy), "merkle-backfill").exit_code == 0
     assert run("--data-dir", str(copy), "verify").exit_code == 0
     forged_cp = tmp_path / "forged.txt"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from test_reports_support import PLAN, Q1, record_plan
 
 from govledger.cli import main
-from ledger.store.merkle import Frontier
+from ledger.store.merkle import Frontier, node_id
 from ledger.store.tree_check import compare_tree
 from projections.reports import publish as pub
 from projections.system import open_system
@@ -159,7 +159,7 @@ def test_a_sign_out_recorded_for_an_unknown_account_is_named(data_dir: Path) -> 
 def test_an_altered_merkle_node_is_named_and_the_chain_still_holds(data_dir: Path) -> None:
     sql(
         data_dir / "events.db",
-        "UPDATE merkle_nodes SET hash = zeroblob(32) WHERE level = 2 AND node_index = 1",
+        f"UPDATE merkle_tree SET hash = zeroblob(32) WHERE id = {node_id(2, 1)}",
     )
     code, out = verify(data_dir)
     assert code == 1
@@ -233,36 +233,49 @@ def test_a_public_key_needs_a_signed_checkpoint(
 # --- the tree check itself ----------------------------------------------------------------
 
 
-def _tree(count: int) -> tuple[list, list, list]:
+def _tree(count: int, positions: bool = False) -> tuple[list, list]:
+    """Events and their stored tree: (node id, hash, position or None), as SQLite keeps
+    it, or with each leaf's position, as PostgreSQL does."""
     events = [(p, "ab" * 16, 1, "t", bytes([p])) for p in range(1, count + 1)]
-    frontier, leaves, nodes = Frontier(), [], []
+    frontier, stored = Frontier(), []
     for event in events:
-        completed = frontier.add_event(event)
-        leaves.append((completed[0][1], event[0], completed[0][2]))
-        nodes += completed[1:]
-    return events, leaves, nodes
+        for level, index, value in frontier.add_event(event):
+            stored.append((node_id(level, index), value, event[0] if positions and level == 0 else None))
+    return events, stored
 
 
 def test_the_tree_check_passes_a_whole_tree_and_a_partial_one() -> None:
-    events, leaves, nodes = _tree(11)
-    whole = compare_tree(events, leaves, nodes)
+    events, stored = _tree(11)
+    whole = compare_tree(events, stored)
     assert (whole.ok, whole.leaves, whole.nodes, whole.events, whole.complete) == (True, 11, 8, 11, True)
-    partial = compare_tree(events, leaves[:8], nodes[:7])  # a tree the backfill has not finished
-    assert (partial.ok, partial.leaves, partial.events, partial.complete) == (True, 8, 11, False)
+    partial = compare_tree(events, stored[: node_id(3, 0) + 1])  # a tree the backfill has not finished
+    assert (partial.ok, partial.leaves, partial.nodes, partial.events) == (True, 8, 7, 11)
+    assert not partial.complete
+    assert partial.summary().endswith("covering 8 of 11 events (run `govledger merkle-backfill`)")
+
+
+def _replaced(stored: list, number: int, row: tuple) -> list:
+    return [row if n == number else (n, h, p) for n, h, p in stored]
 
 
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda ls, ns: ([*ls[:3], (3, 4, b"x" * 32), *ls[4:]], ns), "leaf 3 (position 4) is not the hash"),
-        (lambda ls, ns: ([*ls[:3], (3, 9, ls[3][2]), *ls[4:]], ns), "leaf 3 is stored for position 9"),
-        (lambda ls, ns: ([*ls, (11, 12, b"x" * 32)], ns), "leaf 11 is stored for position 12, where the log"),
-        (lambda ls, ns: (ls, ns[:2] + ns[3:]), "the node over leaves 0 to 3 (level 2) is missing"),
-        (lambda ls, ns: (ls, [*ns, (7, 0, b"x" * 32)]), "a node is stored at level 7, index 0"),
+        (lambda ns: _replaced(ns, node_id(0, 3), (node_id(0, 3), b"x" * 32, None)),
+         "leaf 3 (position 4) is not the hash of the event stored there"),
+        (lambda ns: _replaced(ns, node_id(0, 3), (node_id(0, 3), ns[node_id(0, 3)][1], 9)),
+         "leaf 3 is stored for position 9, not 4"),
+        (lambda ns: [*ns, (len(ns), b"x" * 32, None)], "leaf 11 is stored beyond the tree the events make"),
+        (lambda ns: [n for n in ns if n[0] != node_id(2, 0)],
+         "the node over leaves 0 to 3 (level 2) is missing"),
+        (lambda ns: _replaced(ns, node_id(2, 1), (node_id(2, 1), b"x" * 32, None)),
+         "the node over leaves 4 to 7 (level 2) is not the hash of those leaves"),
+        (lambda ns: [*ns, (10**6, b"x" * 32, None)], "is stored beyond the tree the events make"),
+        (lambda ns: [n for n in ns if n[0] != node_id(0, 5)], "leaf 5 (position 6) is missing"),
     ],
 )
 def test_the_tree_check_names_what_differs(change: object, words: str) -> None:
-    events, leaves, nodes = _tree(11)
-    result = compare_tree(events, *change(leaves, nodes))  # type: ignore[operator]
+    events, stored = _tree(11, positions=True)
+    result = compare_tree(events, change(stored))  # type: ignore[operator]
     assert not result.ok
     assert words in result.problem

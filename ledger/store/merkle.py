@@ -5,11 +5,12 @@
 
 The leaves are the stored events in position order, numbered densely from 0 (the
 "index"); PostgreSQL's positions can have gaps, so each store keeps the index <->
-position mapping. The stores (ledger.store.sqlite, ledger.store.postgres_merkle) keep
-the hash of every COMPLETE subtree: node (level, i) covers leaves [i * 2^level,
-(i + 1) * 2^level); level 0 is the leaf hashes, kept with their positions. Each append
-adds, in the same transaction as its events, the leaves and the interior nodes they
-complete (`grow`). Any tree size's root, and any inclusion
+position mapping (on SQLite, whose positions are dense, it is position = index + 1).
+The stores (ledger.store.sqlite, ledger.store.postgres_merkle) keep the hash of every
+COMPLETE subtree: node (level, i) covers leaves [i * 2^level, (i + 1) * 2^level);
+level 0 is the leaf hashes. Each append adds, in the same transaction as its events,
+the leaves and the interior nodes they complete (`grow`); SQLite keeps them in one
+table numbered in that order (`node_id`). Any tree size's root, and any inclusion
 or consistency proof, is then a fold of O(log n) stored nodes: a range of leaves that
 RFC 9162 splits further than a complete subtree is its complete subtrees, largest
 first, folded from the right (`_range_keys`, `_fold`).
@@ -145,16 +146,15 @@ class Frontier:
         return _fold([h for _, h in self.edge]) if self.edge else EMPTY_ROOT
 
 
-def grow(size: int, frontier: Sequence[bytes], leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
-    """What appending `leaves` ((position, leaf hash), in position order) to a tree of
-    `size` leaves adds, given the hashes of `frontier_keys(size)`: the leaves and every
-    interior node they complete, so the store keeps all complete subtrees."""
-    edge = Frontier((level, h) for (level, _), h in zip(frontier_keys(size), frontier, strict=True))
+def grow(frontier: Frontier, leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
+    """What appending `leaves` ((position, leaf hash), in position order) to the tree
+    whose right edge is `frontier` adds: the leaves and every interior node they
+    complete, so the store keeps all complete subtrees. `frontier` moves on with them."""
     added: list[tuple[int, int, bytes]] = []
     nodes: list[tuple[int, int, bytes]] = []
-    for index, (position, leaf) in enumerate(leaves, start=size):
-        added.append((index, position, leaf))
-        nodes += edge.add(leaf)[1:]
+    for position, leaf in leaves:
+        added.append((frontier.size, position, leaf))
+        nodes += frontier.add(leaf)[1:]
     return TreeRows(added, nodes)
 
 
@@ -162,14 +162,55 @@ def grow(size: int, frontier: Sequence[bytes], leaves: Iterable[tuple[int, bytes
 NodeReader = Callable[[Collection[NodeKey]], dict[NodeKey, bytes]]
 
 
-def extension(size: int, read_nodes: NodeReader, leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
-    """`grow` a stored tree: its right edge read with `read_nodes` (a store's reader,
-    inside the appending transaction)."""
+def stored_frontier(size: int, read_nodes: NodeReader) -> Frontier:
+    """The right edge of a stored tree of `size` leaves, read with `read_nodes` (a
+    store's reader, inside the appending transaction)."""
     keys = frontier_keys(size)
     found = read_nodes(keys)
     if missing := [key for key in keys if key not in found]:
         raise TreeNotBuilt(f"the Merkle tree is missing node(s) {missing[:3]} on its right edge")
-    return grow(size, [found[key] for key in keys], leaves)
+    return Frontier((level, found[level, index]) for level, index in keys)
+
+
+def extension(size: int, read_nodes: NodeReader, leaves: Iterable[tuple[int, bytes]]) -> TreeRows:
+    """`grow` a stored tree of `size` leaves by `leaves`."""
+    return grow(stored_frontier(size, read_nodes), leaves)
+
+
+# --- numbering the stored nodes in the order they are completed -----------------------------
+
+
+def node_id(level: int, index: int) -> int:
+    """The post-order number of complete subtree (level, index): the order `Frontier.add`
+    completes nodes in, so each append's nodes take the next numbers (and an SQLite
+    table keyed by it is written at its end). Leaf L is 2L - popcount(L); the nodes it
+    completes follow it, one per level."""
+    last = ((index + 1) << level) - 1  # the last leaf it covers
+    return 2 * last - last.bit_count() + level
+
+
+def node_key(number: int) -> NodeKey | None:
+    """(level, index) of a post-order number; None if no node has it."""
+    if number < 0:
+        return None
+    # The last leaf it covers: the largest L with 2L - popcount(L) <= number, found by
+    # stepping down from a bound at most about log2(number) / 2 above it.
+    last = (number + number.bit_length() + 2) // 2
+    while last and 2 * last - last.bit_count() > number:
+        last -= 1
+    level = number - (2 * last - last.bit_count())
+    if (last + 1) % (1 << level):  # leaf `last` completes no node that high
+        return None
+    return level, ((last + 1) >> level) - 1
+
+
+def leaves_in(count: int) -> int | None:
+    """How many leaves a tree of `count` stored nodes (all its complete subtrees) has;
+    None if no tree has that many."""
+    size = count // 2
+    while 2 * size - size.bit_count() < count:
+        size += 1
+    return size if 2 * size - size.bit_count() == count else None
 
 
 def event_leaves(rows: Iterable[EventRow]) -> list[tuple[int, bytes]]:

@@ -4,12 +4,17 @@ Every stored event gets a row in `event_chain` (position, leaf, head) written in
 same transaction; ledger.store.chain defines a link. The position is SQLite's rowid,
 which eventsourcing uses as the notification id, so positions run 1, 2, 3...
 
-The same transaction adds the event's leaf to the Merkle tree (ledger.store.merkle):
-`merkle_leaves` (leaf_index, position, hash) and `merkle_nodes` (level, node_index,
-hash), every complete subtree above the leaves. A log older than the tree gets it from
-`merkle_extend` (`govledger merkle-backfill`); until then appends leave the tree alone.
+The same transaction adds the event's leaf, and the interior nodes it completes, to
+the Merkle tree (ledger.store.merkle): `merkle_tree` (id, hash), every complete subtree
+numbered in the order appends complete them (`merkle.node_id`), so a commit writes its
+few new rows at the table's end, one page, beside the chain's. Leaf i is the event at
+position i + 1 (positions are dense here). The right edge an append builds on is kept
+between appends and trusted only while the table's last row is the one it ended with.
+A log older than the tree (or than this layout: an earlier one kept `merkle_leaves`
+and `merkle_nodes`, now unused) gets it from `merkle_extend` (`govledger
+merkle-backfill`); until then appends leave the tree alone.
 
-Triggers refuse UPDATE and DELETE on all four tables. They are a guard against mistakes,
+Triggers refuse UPDATE and DELETE on all three tables. They are a guard against mistakes,
 not a security boundary: anyone with write access to the file can drop them, which is
 why the chain exists and why verification never trusts the triggers.
 
@@ -40,13 +45,23 @@ from ledger.store.chain import (
     leaf_input,
     link,
 )
-from ledger.store.merkle import EventRow, NodeKey, TreeRows, TreeState, event_leaves, extension, leaf_hash
+from ledger.store.merkle import (
+    EventRow,
+    Frontier,
+    NodeKey,
+    TreeState,
+    event_leaves,
+    grow,
+    leaf_hash,
+    leaves_in,
+    node_id,
+    stored_frontier,
+)
 
 EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
-# The Merkle tree (ledger.store.merkle): leaf index <-> position, and complete subtrees.
-LEAVES_TABLE = "merkle_leaves"
-NODES_TABLE = "merkle_nodes"
+# The Merkle tree (ledger.store.merkle): every complete subtree, by `node_id`.
+TREE_TABLE = "merkle_tree"
 
 
 def _append_only_triggers(table: str) -> list[str]:
@@ -63,16 +78,17 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
     insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
-    # The chain's head, and the tree's leaf for the same event if the tree reaches it.
+    # The chain's head, and the tree's last node, in one statement.
     select_head_statement = (
-        f"SELECT c.position, c.head, l.leaf_index FROM {CHAIN_TABLE} AS c "
-        f"LEFT JOIN {LEAVES_TABLE} AS l ON l.position = c.position ORDER BY c.position DESC LIMIT 1"
+        f"SELECT (SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1), t.id, t.hash "
+        f"FROM (SELECT 1) LEFT JOIN (SELECT id, hash FROM {TREE_TABLE} ORDER BY id DESC LIMIT 1) AS t"
     )
-    select_tree_tail_statement = (
-        f"SELECT leaf_index, position FROM {LEAVES_TABLE} ORDER BY leaf_index DESC LIMIT 1"
-    )
-    insert_leaves_statement = f"INSERT INTO {LEAVES_TABLE} VALUES (?,?,?)"
-    insert_nodes_statement = f"INSERT INTO {NODES_TABLE} VALUES (?,?,?)"
+    insert_tree_statement = f"INSERT INTO {TREE_TABLE} VALUES (?,?)"
+
+    # The tree's right edge after the last append through this recorder, with the last
+    # row it wrote: (id, hash, edge). Used only while that row is still the table's
+    # last, so a rolled-back append or another process's append just means a re-read.
+    _edge: tuple[int, bytes, list[tuple[int, bytes]]] | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -83,19 +99,9 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "head BLOB NOT NULL)"
         )
         statements.append(
-            f"CREATE TABLE IF NOT EXISTS {LEAVES_TABLE} ("
-            "leaf_index INTEGER PRIMARY KEY, "
-            "position INTEGER NOT NULL UNIQUE, "
-            "hash BLOB NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {TREE_TABLE} (id INTEGER PRIMARY KEY, hash BLOB NOT NULL)"
         )
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {NODES_TABLE} ("
-            "level INTEGER NOT NULL, "
-            "node_index INTEGER NOT NULL, "
-            "hash BLOB NOT NULL, "
-            "PRIMARY KEY (level, node_index)) WITHOUT ROWID"
-        )
-        for table in (self.events_table_name, CHAIN_TABLE, LEAVES_TABLE, NODES_TABLE):
+        for table in (self.events_table_name, CHAIN_TABLE, TREE_TABLE):
             statements += _append_only_triggers(table)
         return statements
 
@@ -112,9 +118,8 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if not positions:
             return positions
         c.execute(self.select_head_statement)
-        row = c.fetchone()
-        # The tree's size if it reaches the event before these, else None (backfill first).
-        head, size = (GENESIS_HEAD, 0) if row is None else (row[1], None if row[2] is None else row[2] + 1)
+        head, last_id, last_hash = c.fetchone()
+        head = GENESIS_HEAD if head is None else head
         links = []
         leaves = []
         append, add_leaf = links.append, leaves.append  # a hot loop on batched saves
@@ -126,73 +131,67 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             append((position, leaf, head))
             add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
-        if size is not None:
-            self._grow_tree(c, size, leaves)
+        # The tree grows only if it reaches the event before these (else: backfill first).
+        if leaves_in(0 if last_id is None else last_id + 1) == positions[0] - 1:
+            self._grow_tree(c, last_id, last_hash, leaves)
         return positions
 
     # --- the Merkle tree ---------------------------------------------------------------
 
-    def _grow_tree(self, c: SQLiteCursor, size: int, leaves: list[tuple[int, bytes]]) -> None:
-        """Add the (position, leaf hash) leaves to the tree of `size` leaves."""
-        self._insert_tree(c, extension(size, functools.partial(self._read_nodes, c), leaves))
+    def _grow_tree(
+        self, c: SQLiteCursor, last_id: int | None, last_hash: bytes | None, leaves: list[tuple[int, bytes]]
+    ) -> None:
+        """Add the (position, leaf hash) leaves to the tree whose last row is given."""
+        cached = self._edge
+        if cached is not None and cached[:2] == (last_id, last_hash):
+            frontier = Frontier(cached[2])
+        else:  # the tree holds one leaf per event before these
+            frontier = stored_frontier(leaves[0][0] - 1, functools.partial(self._read_nodes, c))
+        self._insert_tree(c, frontier, leaves)
 
-    def _tree_tail(self, c: SQLiteCursor) -> tuple[int, int | None]:
-        """(leaves in the tree, position of its last leaf)."""
-        c.execute(self.select_tree_tail_statement)
-        row = c.fetchone()
-        return (0, None) if row is None else (row[0] + 1, row[1])
-
-    def _insert_tree(self, c: SQLiteCursor, rows: TreeRows) -> None:
-        c.executemany(self.insert_leaves_statement, rows.leaves)
-        if rows.nodes:  # half of single appends complete no interior node
-            c.executemany(self.insert_nodes_statement, rows.nodes)
+    def _insert_tree(self, c: SQLiteCursor, frontier: Frontier, leaves: list[tuple[int, bytes]]) -> None:
+        added = grow(frontier, leaves)
+        rows = sorted(
+            [(node_id(0, index), value) for index, _, value in added.leaves]
+            + [(node_id(level, index), value) for level, index, value in added.nodes]
+        )
+        c.executemany(self.insert_tree_statement, rows)
+        self._edge = (rows[-1][0], rows[-1][1], list(frontier.edge))
 
     @staticmethod
     def select_nodes_statement(count: int) -> str:
-        """The stored nodes of `count` (level, node_index) keys, bound as 2 * count values.
-
-        Level 0 is the leaves' own hash. A join, not `(level, node_index) IN (VALUES ...)`,
-        which SQLite answers with a scan of the whole table; this looks each key up by the
-        primary key.
-        """
-        return (
-            f"WITH wanted(level, node_index) AS (VALUES {','.join(['(?,?)'] * count)}) "
-            f"SELECT n.level, n.node_index, n.hash FROM wanted "
-            f"JOIN {NODES_TABLE} AS n ON n.level = wanted.level AND n.node_index = wanted.node_index "
-            f"UNION ALL SELECT 0, l.leaf_index, l.hash FROM wanted "
-            f"JOIN {LEAVES_TABLE} AS l ON wanted.level = 0 AND l.leaf_index = wanted.node_index"
-        )
+        """The stored nodes of `count` ids, each looked up by the table's integer key."""
+        return f"SELECT id, hash FROM {TREE_TABLE} WHERE id IN ({','.join('?' * count)})"
 
     def _read_nodes(self, c: SQLiteCursor, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         if not keys:
             return {}
-        c.execute(self.select_nodes_statement(len(keys)), [part for key in keys for part in key])
-        return {(level, index): value for level, index, value in c.fetchall()}
+        ids = {node_id(level, index): (level, index) for level, index in keys}
+        c.execute(self.select_nodes_statement(len(ids)), list(ids))
+        return {ids[number]: value for number, value in c.fetchall()}
 
     def merkle_state(self) -> TreeState:
         with self.datastore.transaction(commit=False) as c:
             return self._tree_state(c)
 
     def _tree_state(self, c: SQLiteCursor) -> TreeState:
-        size, last_leaf = self._tree_tail(c)
-        c.execute(f"SELECT max(rowid) FROM {self.events_table_name}")
-        return TreeState(size, last_leaf, c.fetchone()[0])
+        c.execute(
+            f"SELECT (SELECT max(id) FROM {TREE_TABLE}), (SELECT max(rowid) FROM {self.events_table_name})"
+        )
+        last_id, last_position = c.fetchone()
+        # A table that is no whole tree (it cannot be, appends are atomic) reaches nothing.
+        size = leaves_in(0 if last_id is None else last_id + 1) or 0
+        return TreeState(size, size or None, last_position)
 
     def merkle_read(self, keys: Collection[NodeKey]) -> tuple[TreeState, dict[NodeKey, bytes]]:
         with self.datastore.transaction(commit=False) as c:
             return self._tree_state(c), self._read_nodes(c, list(keys))
 
     def merkle_position(self, index: int) -> int | None:
-        return self._lookup(f"SELECT position FROM {LEAVES_TABLE} WHERE leaf_index = ?", index)
+        return index + 1 if 0 <= index < self.merkle_state().leaves else None
 
     def merkle_index(self, position: int) -> int | None:
-        return self._lookup(f"SELECT leaf_index FROM {LEAVES_TABLE} WHERE position = ?", position)
-
-    def _lookup(self, statement: str, key: int) -> int | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, (key,))
-            row = c.fetchone()
-        return None if row is None else row[0]
+        return position - 1 if 0 < position <= self.merkle_state().leaves else None
 
     select_event_statement = (
         "SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
@@ -218,8 +217,8 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 state = self._tree_state(c)
                 if not state.current:
                     rows = self._event_rows(c, state.last_leaf_position or 0, limit)
-                    read = functools.partial(self._read_nodes, c)
-                    self._insert_tree(c, extension(state.leaves, read, event_leaves(rows)))
+                    frontier = stored_frontier(state.leaves, functools.partial(self._read_nodes, c))
+                    self._insert_tree(c, frontier, event_leaves(rows))
                     state = self._tree_state(c)
                 c.execute("COMMIT")
             except BaseException:

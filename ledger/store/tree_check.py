@@ -3,9 +3,9 @@
 Proofs are made from the stored tree (ledger.store.merkle), so a node edited there
 would make the ledger hand out proofs that fail, or, if the events were rewritten to
 match, hide the rewrite from anyone who trusts the tree. `check_tree` recomputes every
-leaf and every complete subtree from the stored events (`merkle.rebuild`, the same
-recomputation a checkpoint's root comes from) and compares them, in one ordered pass
-over each table, with what is stored: a leaf, a node or a position that differs, is
+leaf and every complete subtree from the stored events (`Frontier.add_event`, the same
+recomputation a checkpoint's root comes from) and compares them, in one ordered pass,
+with what is stored: a leaf, a node or a position that differs, is
 missing or is extra is reported by name. The root of the recomputed tree is then the
 root a checkpoint of the log must carry.
 
@@ -16,6 +16,7 @@ tree is checked as far as it reaches and the result says where it stops.
 from __future__ import annotations
 
 import base64
+import heapq
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ledger.store import sqlite as sqlite_store
-from ledger.store.merkle import EventRow, Frontier, Node
+from ledger.store.merkle import EventRow, Frontier, node_id, node_key
 from ledger.store.verification import EventStore
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
     from ledger.store.postgres import PostgresEventStore
 
-# A stored leaf: (leaf index, log position, leaf hash).
-Leaf = tuple[int, int, bytes]
+# A stored node: (its `node_id`, hash, and for a leaf where the store records its
+# position, that position; None where the position is implied, as on SQLite).
+StoredNode = tuple[int, bytes, "int | None"]
 
 
 @dataclass(frozen=True)
@@ -61,52 +63,53 @@ class TreeCheck:
         return f"Merkle tree: {agree}, root {root}{reach}"
 
 
-def compare_tree(events: Iterable[EventRow], leaves: Iterable[Leaf], nodes: Iterable[Node]) -> TreeCheck:
-    """Compare stored leaves (by index) and interior nodes (ordered by the last leaf they
-    cover, then level: the order `Frontier.add` completes them in) with the tree the
-    events make. Pure: no I/O."""
+def compare_tree(events: Iterable[EventRow], stored: Iterable[StoredNode]) -> TreeCheck:
+    """Compare the stored nodes, in `node_id` order (the order `Frontier.add` completes
+    them in), with the tree the events make. Pure: no I/O."""
     frontier = Frontier()
-    event_iter, leaf_iter, node_iter = iter(events), iter(leaves), iter(nodes)
-    stored_leaf, stored_node = next(leaf_iter, None), next(node_iter, None)
-    agreed = {"nodes": 0, "events": 0}
+    event_iter, node_iter = iter(events), iter(stored)
+    row = next(node_iter, None)
+    agreed = {"nodes": 0, "events": 0, "leaves": 0}
 
     def result(problem: str = "") -> TreeCheck:
-        events = agreed["events"] + (sum(1 for _ in event_iter) if not problem else 0)
-        leaves = frontier.size - (1 if problem and stored_leaf is not None else 0)
-        return TreeCheck(not problem, leaves, agreed["nodes"], events, frontier.root(), problem)
+        events = agreed["events"] + (0 if problem else sum(1 for _ in event_iter))
+        return TreeCheck(not problem, agreed["leaves"], agreed["nodes"], events, frontier.root(), problem)
 
-    for row in event_iter:
+    for event in event_iter:
         agreed["events"] += 1
-        if stored_leaf is None:  # the tree stops before this event: the rest is not built
+        if row is None:  # the tree stops before this event: the rest is not built
             agreed["events"] += sum(1 for _ in event_iter)
             break
-        completed = frontier.add_event(row)
-        position, (_, index, leaf) = row[0], completed[0]
-        if stored_leaf[:2] != (index, position):
-            return result(
-                f"leaf {stored_leaf[0]} is stored for position {stored_leaf[1]}, but leaf {index} "
-                f"is the event at position {position}"
-            )
-        if stored_leaf[2] != leaf:
-            return result(f"leaf {index} (position {position}) is not the hash of the event stored there")
-        for level, node_index, value in completed[1:]:
-            first, last = node_index << level, ((node_index + 1) << level) - 1
-            if stored_node is None or stored_node[:2] != (level, node_index):
-                return result(f"the node over leaves {first} to {last} (level {level}) is missing")
-            if stored_node[2] != value:
-                return result(
-                    f"the node over leaves {first} to {last} (level {level}) is not the hash of those leaves"
-                )
-            agreed["nodes"] += 1
-            stored_node = next(node_iter, None)
-        stored_leaf = next(leaf_iter, None)
-    if stored_leaf is not None:
-        stored_leaf, (index, position, _) = None, stored_leaf
-        return result(f"leaf {index} is stored for position {position}, where the log has no event")
-    if stored_node is not None:
-        level, node_index, _ = stored_node
-        return result(f"a node is stored at level {level}, index {node_index}, beyond the tree's leaves")
+        position = event[0]
+        for level, index, value in frontier.add_event(event):
+            name = _name(level, index, position)
+            if row is None or row[0] > node_id(level, index):
+                return result(f"{name} is missing")
+            if row[0] < node_id(level, index):
+                return result(f"{_stored_name(row)} is stored where {name} belongs")
+            if row[2] is not None and row[2] != position:
+                return result(f"leaf {index} is stored for position {row[2]}, not {position}")
+            if row[1] != value:
+                what = "the event stored there" if level == 0 else "those leaves"
+                return result(f"{name} is not the hash of {what}")
+            agreed["leaves" if level == 0 else "nodes"] += 1
+            row = next(node_iter, None)
+    if row is not None:
+        return result(f"{_stored_name(row)} is stored beyond the tree the events make")
     return result()
+
+
+def _name(level: int, index: int, position: int | None = None) -> str:
+    if level == 0:
+        return f"leaf {index}" + (f" (position {position})" if position is not None else "")
+    return f"the node over leaves {index << level} to {((index + 1) << level) - 1} (level {level})"
+
+
+def _stored_name(row: StoredNode) -> str:
+    key = node_key(row[0])
+    if key is None:
+        return f"a node numbered {row[0]}, which no tree has,"
+    return _name(*key, row[2])
 
 
 # --- reading the stored tree ------------------------------------------------------------
@@ -118,24 +121,15 @@ def check_tree(store: EventStore) -> TreeCheck:
     if not isinstance(store, str | os.PathLike):
         return _check_postgres(store)
     with closing(sqlite_store.open_read_only(store)) as conn:
-        conn.execute("BEGIN")
-        names = sqlite_store.tables(conn)
+        conn.execute("BEGIN")  # one snapshot for both cursors
         events = conn.execute(
             f"SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {sqlite_store.EVENTS_TABLE} ORDER BY rowid"
         )
-        if sqlite_store.LEAVES_TABLE not in names:
-            return compare_tree(events, (), ())
-        leaves = conn.execute(
-            f"SELECT leaf_index, position, hash FROM {sqlite_store.LEAVES_TABLE} ORDER BY leaf_index"
-        )
-        # A second connection's cursor would see another snapshot; three cursors on one
-        # connection share the read transaction.
-        nodes = conn.execute(
-            f"SELECT level, node_index, hash FROM {sqlite_store.NODES_TABLE} "
-            "ORDER BY (node_index + 1) << level, level"
-        )
-        return compare_tree(events, leaves, nodes)
+        if sqlite_store.TREE_TABLE not in sqlite_store.tables(conn):
+            return compare_tree(events, ())
+        nodes = conn.execute(f"SELECT id, hash, NULL FROM {sqlite_store.TREE_TABLE} ORDER BY id")
+        return compare_tree(events, nodes)
 
 
 def _check_postgres(store: PostgresEventStore) -> TreeCheck:
@@ -151,26 +145,29 @@ def _check_postgres(store: PostgresEventStore) -> TreeCheck:
             conn, "govledger_tree_events",
             SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
                 "ORDER BY notification_id").format(Identifier(store.schema, store.events_table)),
-        )
+        )  # fmt: skip
+        rows = ((p, i, v, t, bytes(s)) for p, i, v, t, s in events)
         if leaves_table not in names:
-            return compare_tree(((p, i, v, t, bytes(s)) for p, i, v, t, s in events), (), ())
+            return compare_tree(rows, ())
         leaves = _server_cursor(
             conn, "govledger_tree_leaves",
             SQL("SELECT leaf_index, position, hash FROM {} ORDER BY leaf_index").format(
                 Identifier(store.schema, leaves_table)
             ),
-        )
+        )  # fmt: skip
         nodes = _server_cursor(
             conn, "govledger_tree_nodes",
             SQL("SELECT level, node_index, hash FROM {} ORDER BY (node_index + 1) << level, level").format(
                 Identifier(store.schema, nodes_table)
             ),
+        )  # fmt: skip
+        # Leaves and interior nodes are two tables there: one stream in node_id order.
+        stored = heapq.merge(
+            ((node_id(0, i), bytes(h), p) for i, p, h in leaves),
+            ((node_id(level, i), bytes(h), None) for level, i, h in nodes),
+            key=lambda node: node[0],
         )
-        return compare_tree(
-            ((p, i, v, t, bytes(s)) for p, i, v, t, s in events),
-            ((i, p, bytes(h)) for i, p, h in leaves),
-            ((lv, i, bytes(h)) for lv, i, h in nodes),
-        )
+        return compare_tree(rows, stored)
 
 
 def _server_cursor(conn: psycopg.Connection, name: str, query: object) -> Iterator[tuple]:
