@@ -27,6 +27,7 @@ from ledger.config import EVENTS_DB
 from ledger.store import HashChainedSQLiteApplicationRecorder, verify
 from ledger.store.chain import leaf_input
 from ledger.store.merkle import MerkleLog, TreeNotBuilt, leaf_hash, merkle_log, node_key
+from ledger.store.tree_check import check_tree
 
 ROUND1 = Path(__file__).parent / "fixtures" / "round1"
 PLAN, Q1, Q2 = "plan", "2024/25 Q1", "2024/25 Q2"
@@ -219,3 +220,26 @@ def test_backfill_without_an_event_store_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "No event store at" in result.output
     assert not (tmp_path / "none" / EVENTS_DB).exists()
+
+
+def test_the_kept_right_edge_is_not_trusted_after_a_rollback_or_another_writer(tmp_path: Path) -> None:
+    """Each recorder keeps the right edge it ended with between appends. An append of its
+    that was rolled back, followed by exactly one append through another recorder (so
+    the tree has the size the kept edge expects, with another leaf), must not be built
+    on: the tree stays the one the events make."""
+    first, second = open_ledger(tmp_path), open_ledger(tmp_path)
+    try:
+        record_some(first, items=2)
+        template = first.recorder.select_notifications(start=1, limit=1)[0]
+        with pytest.raises(RuntimeError), first.recorder.datastore.transaction(commit=True) as c:
+            first.recorder._insert_events(c, [StoredEvent(uuid4(), 1, template.topic, template.state)])
+            raise RuntimeError("the commit never happens")
+        second.recorder.insert_events([StoredEvent(uuid4(), 1, template.topic, template.state)])
+        first.recorder.insert_events([StoredEvent(uuid4(), 1, template.topic, template.state)])
+        inputs = stored_inputs(tmp_path / EVENTS_DB)
+        assert MerkleLog(first.recorder).root() == Naive(inputs).mth(0, len(inputs))
+    finally:
+        first.close()
+        second.close()
+    checked = check_tree(tmp_path / EVENTS_DB)
+    assert (checked.ok, checked.leaves) == (True, len(inputs)), checked
