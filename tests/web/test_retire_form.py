@@ -66,7 +66,10 @@ def test_a_merge_from_the_web_shows_as_retired_and_is_not_missing(
     timeline = words(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "R8 is retired (merged into R5) from 2024/25 Q2." in timeline  # the flash
     assert "On the register Retired (merged into R5) from 2024/25 Q2" in timeline
-    assert "Merged by the board" in timeline  # the timeline's entry, with its reason
+    # The timeline's entry: who, the period, what changed and why.
+    assert "Retired for 2024/25 Q2 Who demo-programme-manager" in timeline
+    entry = "Status: retired (merged into R5) (new) merged into R5 from 2024/25 Q2 Why Merged by the board"
+    assert entry in timeline
 
     due, still_missing = missing_on_my_items(client)
     assert "R1" in due and "R5" in due and "R8" not in due
@@ -77,6 +80,11 @@ def test_a_merge_from_the_web_shows_as_retired_and_is_not_missing(
     grid = client.get(f"/programmes/{PROGRAMME}/history").get_data(as_text=True)
     r8 = re.search(r'<tr[^>]*data-ref="R8".*?</tr>', grid, re.S)
     assert r8 is not None and "Retired (merged into R5)" in words(r8[0])
+
+    report = words(client.get(f"/reports/{PROGRAMME}/committee/document?period={Q2}").get_data(as_text=True))
+    assert "R8 Risk R8 Not stated retired (merged into R5)" in report  # the appendix's Q2 column
+    assert "R5 Risk R5 Not stated Not recorded" in report
+    assert "R8 Risk R8 Not stated Not recorded" not in report
 
     reopened = client.get(FORM).get_data(as_text=True)
     assert re.search(r'value="reinstate"[^>]*checked', reopened)  # retired: reinstating is offered
