@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "audit-bundle": "govledger.commands.bundle:audit_bundle",
     "backup": "govledger.commands.backup:backup_command",
     "checkpoint": "govledger.commands.integrity:checkpoint",
+    "define-periods": "govledger.commands.periods:define_periods_command",
     "demo": "govledger.commands.demo:demo",
     "export": "govledger.commands.transfer:export_command",
     "import": "govledger.commands.transfer:import_command",

@@ -26,7 +26,6 @@ statuses_by_period query with datasette-vega on its page.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -241,7 +240,8 @@ DASHBOARDS: dict[str, Any] = {
                 "query": (
                     "SELECT period, period_start, status, status_order, colour, sum(count) AS count "
                     "FROM rag_summary "
-                    # One programme at a time (each has its own scale): the first when none is chosen.
+                    # One programme at a time (each has its own scale): the first when none is
+                    # chosen (the page itself opens on it: datasette_look.asgi_wrapper).
                     "WHERE programme = coalesce(nullif(:programme, ''), "
                     "(SELECT programme FROM programmes ORDER BY programme LIMIT 1)) "
                     "GROUP BY period, period_start, status, status_order, colour "
@@ -302,17 +302,12 @@ def _table_metadata() -> dict[str, dict[str, Any]]:
     return tables
 
 
-def metadata(database: str = "projections", programme: str | None = None) -> dict[str, Any]:
-    """Datasette metadata for a projections database named `database` (its file stem);
-    dashboards open on `programme` (their filter's default)."""
+def metadata(database: str = "projections") -> dict[str, Any]:
+    """Datasette metadata for a projections database named `database` (its file stem)."""
     dashboards: dict[str, Any] = {}
-    default = {"default": programme} if programme else {}
     for slug, dashboard in DASHBOARDS.items():
         copy = {**dashboard}
-        copy["filters"] = {
-            k: {**f, "db": database, **(default if k == "programme" else {})}
-            for k, f in dashboard["filters"].items()
-        }
+        copy["filters"] = {k: {**f, "db": database} for k, f in dashboard["filters"].items()}
         copy["charts"] = {k: {**c, "db": database} for k, c in dashboard["charts"].items()}
         dashboards[slug] = copy
     return {
@@ -344,18 +339,6 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-def first_programme(projections_db: Path) -> str | None:
-    """The programme dashboards open on: the first by name, if there is one yet."""
-    conn = sqlite3.connect(f"file:{projections_db}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT programme FROM programmes ORDER BY programme LIMIT 1").fetchone()
-    except sqlite3.OperationalError:  # no tables yet
-        return None
-    finally:
-        conn.close()
-    return row[0] if row else None
-
-
 def make_datasette(
     projections_db: Path,
     *,
@@ -380,7 +363,7 @@ def make_datasette(
         raise FileNotFoundError(f"No projections database at {path}: open the system or rebuild first.")
     ds = BoundedDatasette(
         files=[str(path)],
-        metadata=metadata(path.stem, first_programme(path)),
+        metadata=metadata(path.stem),
         settings={**SETTINGS, "base_url": base_url},
         template_dir=str(datasette_look.TEMPLATES),
         static_mounts=datasette_look.STATIC_MOUNTS,

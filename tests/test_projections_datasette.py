@@ -239,6 +239,7 @@ def test_the_statuses_by_period_chart(ds: Datasette, demo: Path) -> None:
     # It opens on one programme (each has its own scale), the first when none is chosen.
     opened = get(ds, "/-/dashboards/statuses-by-period", ANALYST)
     assert opened.status_code == 302 and opened.headers["location"].endswith("?programme=" + PLAN)
+    assert "set-cookie" not in opened.headers
     page = get(ds, f"/-/dashboards/statuses-by-period?programme={PLAN}", ANALYST)
     assert page.status_code == 200
     assert "Items by status and period" in page.text and "vega" in page.text

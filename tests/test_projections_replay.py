@@ -90,7 +90,13 @@ CUSTOM_SCALES: dict[str, tuple[str, list[list[Status]]]] = {
 PERIODS = {
     "quarterly": ("2023/24 Q4", "2024/25 Q1", "2024/25 Q2", "2024/25 Q3"),
     "monthly": ("2025-12", "2026-01", "2026-02", "2026-03"),
+    "custom": ("2024/25 P2", "2024/25 P4", "2024/25 P6", "2025/26 P2"),
 }
+# "trust" reports in periods it defines (issue 11 item 7): uneven, with gaps between them.
+TRUST_PERIODS = [
+    ["2024/25 P2", "2024-04-01", "2024-07-31"], ["2024/25 P4", "2024-09-01", "2024-12-31"],
+    ["2024/25 P6", "2025-01-01", "2025-03-31"], ["2025/26 P2", "2025-04-01", "2025-08-31"],
+]
 WORDS = ("on track", "delayed by supplier", "recruitment", "budget agreed", "")
 PEOPLE = ("jo", "sam", "ali")
 
@@ -232,6 +238,9 @@ operation = st.one_of(
         period,
     ),
     *[REVIEWED] * 4,
+    st.tuples(st.just("periods"), st.integers(1, 4)),
+    st.tuples(st.just("status"), st.just("trust"), st.just("T1"), period, st.sampled_from(STATUSES), words,
+              words, words),
 )
 
 
@@ -244,6 +253,9 @@ PROLOGUE: list[tuple[Any, ...]] = [
     ("account", "jo", "officer"),
     ("account", "pat", "programme manager"),
     *[("access", "pat", s, True) for s in SLUGS],
+    ("programme", "trust", "custom", "rag"),
+    ("periods", 2),
+    ("item", "trust", "T1", ""),
     # Updates already in review, for the generated ops to change, resubmit and review.
     ("reviewed", "plan", "A1.2", 0, "Green", "Approved first", ["approve"]),
     ("reviewed", "send", "WS7", 0, "", "Returned first", ["return"]),
@@ -429,6 +441,8 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
             case "reinstate":
                 s, r, p = args
                 ledger.reinstate_item(s, r, period=label(p, s), actor="pm", reason="Back on the register")
+            case "periods":  # the first n of trust's periods: a redefinition only adds
+                ledger.define_periods("trust", TRUST_PERIODS[: args[0]], reason="More periods", actor="pm")
             case "note":
                 s, r, p, note = args
                 ledger.note_item(s, r, period=label(p, s), note=note, actor="pm")
@@ -593,6 +607,8 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("approve", "plan", "WS7", 0),
                 ("status", "plan", "WS7", 0, "Achieved", "u2", "", ""),
                 ("publish_reviewed", "plan", 0, "Committee today"),
+                ("programme", "trust", "custom", "rag"),
+                ("periods", 2),
             ]
             for op in script:
                 apply(ledger, cadences, op)

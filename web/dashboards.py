@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from ledger.domain import NARRATIVE_SECTIONS
 from ledger.errors import LedgerError
-from ledger.periods import Period
+from ledger.periods import calendar_for
 from ledger.refs import natural_sort_key
 from projections import queries
 from projections.queries.flags import count_flags, get_flags
@@ -65,7 +65,7 @@ def programme_or_404(database: Any, slug: str) -> Row:
 def canonical_period(programme: Row, text: str | None) -> str | None:
     """The canonical label ("2024/25 Q1") for what was typed, or None if unusable."""
     try:
-        return Period.parse(text or "", programme["cadence"]).label
+        return calendar_for(programme["cadence"], programme["periods"]).parse(text or "").label
     except LedgerError:
         return None
 

@@ -94,6 +94,23 @@ class ProgrammeCommands(ScaleCommands):
             lambda programme, b: programme.change_contact(contact, actor=actor, reason=reason),
         )
 
+    def define_periods(
+        self,
+        slug: str,
+        periods: list[list[str]],
+        *,
+        actor: str,
+        reason: str = "",
+        batch: Batch | None = None,
+    ) -> UUID:
+        """A custom-cadence programme's reporting periods: (name, first day, last day)
+        each, days as ISO dates, like ("2024/25 P2", "2024-04-01", "2024-07-31")."""
+        return self._change(
+            batch,
+            lambda b: b.programme(slug),
+            lambda programme, b: programme.define_periods(periods, actor=actor, reason=reason),
+        )
+
 
 class ItemCommands(LedgerBase):
     def register_item(

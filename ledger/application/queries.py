@@ -33,6 +33,7 @@ class Queries(LedgerBase):
             "slug": p.slug,
             "name": p.name,
             "cadence": p.cadence,
+            "calendar": p.calendar,
             "scale": p.scale,
             "requires_mitigation": p.requires_mitigation,
             "description": p.description,

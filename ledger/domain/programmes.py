@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
 from ledger.errors import InvalidValue, MitigationRequired, UnknownStatus
-from ledger.periods import Cadence, Period
+from ledger.periods import Cadence, Calendar, Period
 from ledger.scales import Scale, Status
 
 CONTACT_FIELDS = ("name", "phone", "email")
@@ -49,6 +49,15 @@ def scale_mapping(old: Scale, new: Scale, mapping: dict[str, str]) -> dict[str, 
 
 
 _scales: dict[str, Scale] = {}
+_calendars: dict[str, Calendar] = {}
+
+
+def _calendar_from(cadence: str, periods: Any) -> Calendar:
+    """Calendars are values too: built once per distinct definition."""
+    key = repr((cadence, periods))
+    if key not in _calendars:
+        _calendars[key] = Calendar.of(cadence, periods)
+    return _calendars[key]
 
 
 def _scale_from(data: dict[str, Any]) -> Scale:
@@ -118,17 +127,52 @@ class Programme(LedgerAggregate):
         self.requires_mitigation = requires_mitigation
         self.description = description
         self.contact = contact
+        self.periods: list[list[str]] = []  # custom cadence: (name, first day, last day) each
 
     @property
     def scale(self) -> Scale:
         return _scale_from(self.scale_data)
 
+    @property
+    def calendar(self) -> Calendar:
+        """Its cadence, or on the custom cadence the periods it defined (PeriodsDefined)."""
+        return _calendar_from(self.cadence, self.periods)
+
     def parse_period(self, text: str) -> Period:
-        return Period.parse(text, self.cadence)
+        return self.calendar.parse(text)
 
     def period_order(self, label: str) -> date:
         """A sort key for a period: its first day."""
         return self.parse_period(label).start
+
+    def define_periods(self, periods: list[list[str]], *, actor: str, reason: str = "") -> bool:
+        """Define (or redefine) a custom-cadence programme's periods: each (name, first day,
+        last day). A redefinition keeps every period already defined, with its dates (what
+        was rated in it stays where it was), may add periods, and needs a reason; the same
+        definition records nothing."""
+        if self.cadence != Cadence.CUSTOM.value:
+            raise InvalidValue(
+                f"{self.name} reports {self.cadence}: only a programme on the custom cadence "
+                "defines its own periods.", field="programme",
+            )
+        defined = Calendar.of(self.cadence, periods)
+        if defined == self.calendar:
+            return False
+        dropped = [p for p in self.calendar.defined if p not in defined.defined]
+        if dropped:
+            names = ", ".join(f"{p.name} ({p.start.isoformat()} to {p.end.isoformat()})" for p in dropped)
+            raise InvalidValue(
+                f"A redefinition keeps every period already defined, with its dates: {names} "
+                "missing or changed.", field="period",
+            )
+        if self.periods:
+            reason = require_reason(reason, f"redefining {self.name}'s periods")
+        self._periods_defined(periods=defined.triples(), actor=actor, reason=(reason or "").strip())
+        return True
+
+    @event("PeriodsDefined")
+    def _periods_defined(self, periods: list[list[str]], actor: str, reason: str) -> None:
+        self.periods = periods
 
     def rename(self, name: str, *, actor: str, reason: str) -> None:
         name = required_text(name, "Enter the programme's name.", "name")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ledger.application import Ledger
 from ledger.errors import InvalidValue, LedgerError, UnknownStatus
-from ledger.periods import Period
+from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
 from ledger.transfer.kinds import BY_NAME, COLUMNS
 from ledger.transfer.results import Problem
@@ -23,6 +23,7 @@ class ProgrammeInfo:
     slug: str
     cadence: str
     scale: Scale
+    calendar: Calendar | None = None  # the ledger's; None for a programme new in this file
 
 
 @dataclass
@@ -49,13 +50,15 @@ class Checker:
         self.broken_programmes: set[str] = set()
         self.broken_items: set[tuple[str, str]] = set()
         self.skipped = 0
-        self._periods: dict[tuple[str, str], str] = {}
+        self._periods: dict[tuple[Calendar, str], str] = {}
         self._statuses: dict[tuple[str, str, bool], str] = {}
         self.scale_rows: dict[str, Any] = {}
         self.footnotes: dict[tuple[str, str], dict[str, str]] = {}
         self.unknown_statuses: dict[tuple[str, str], list[Problem]] = {}
         self.periods_named: dict[str, set[str]] = {}
         self.row: RowValues | None = None  # the row being checked, to locate what it names
+        self.defined_periods: dict[str, list[list[str]]] = {}
+        self._calendars: dict[tuple[str, int], Calendar] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -103,7 +106,9 @@ class Checker:
             except LedgerError:
                 self.programmes[found_key] = None
             else:
-                self.programmes[found_key] = ProgrammeInfo(found["slug"], found["cadence"], found["scale"])
+                self.programmes[found_key] = ProgrammeInfo(
+                    found["slug"], found["cadence"], found["scale"], found["calendar"]
+                )
         return self.programmes[found_key]
 
     def claim_programme(self, slug: str, cadence: str, scale: Scale) -> None:
@@ -120,12 +125,24 @@ class Checker:
         return self.ledger.find_scale(text)
 
     def period(self, programme: ProgrammeInfo, text: str) -> str:
-        cached = (programme.cadence, text)
+        calendar = self.calendar(programme)
+        cached = (calendar, text)
         if cached not in self._periods:
-            self._periods[cached] = Period.parse(text, programme.cadence).label
+            self._periods[cached] = calendar.parse(text).label
         label = self._periods[cached]
         self.periods_named.setdefault(programme.slug, set()).add(label)
         return label
+
+    def calendar(self, programme: ProgrammeInfo) -> Calendar:
+        """The periods the file defines for the programme (periods.csv), else the ledger's."""
+        defined = self.defined_periods.get(key(programme.slug), [])
+        cached = (key(programme.slug), len(defined))  # a 50k-row file: built once, not per row
+        if cached not in self._calendars:
+            self._calendars[cached] = (
+                Calendar.of(programme.cadence, defined) if defined
+                else programme.calendar or Calendar.of(programme.cadence)
+            )
+        return self._calendars[cached]
 
     def status(self, programme: ProgrammeInfo, text: str, *, rated: bool, field: str = "status") -> str:
         cached = (programme.slug, text, rated)

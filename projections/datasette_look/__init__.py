@@ -10,6 +10,10 @@ through Datasette's own override points rather than a fork:
   templates leave unlabelled (filter selects, the filter value, the SQL box, the
   dashboard's filters, the actions menu). It only adds labels; nothing depends on it.
 - `render_cell`: RAG categories shown as the app's status tags (colour and word).
+- `asgi_wrapper`: a dashboard opened with no programme chosen is sent to the first
+  programme, as each has its own scale. (datasette-dashboards' own `default` redirect is
+  not used: it drops the /data/ prefix and sets every request cookie again on the
+  response, without the session cookie's Secure and HttpOnly flags.)
 
 The web app says what goes in the header (`set_page_header`): its name and address, the
 signed-in person's sign-out with its CSRF token. Without it the header names the data only.
@@ -18,12 +22,15 @@ signed-in person's sign-out with its CSRF token. Without it the header names the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.app import Datasette
+from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,6 +42,8 @@ CATEGORY_COLUMNS = {"category", "status_category", "rag_before_category", "rag_a
 CATEGORY_WORDS = {"green": "Green", "amber": "Amber", "red": "Red", "unrated": "Not rated"}
 
 PageHeader = Callable[[Any], dict[str, Any]]
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+DASHBOARD = re.compile(r"/-/dashboards/([^/]+)$")
 _HEADER_ATTRIBUTE = "_govledger_page_header"
 
 
@@ -71,6 +80,49 @@ def template_vars(datasette: Datasette, request: Any) -> dict[str, Any]:
     header = getattr(datasette, _HEADER_ATTRIBUTE, None)
     content = header(request) if header is not None and request is not None else {}
     return {"app_header": {"service_name": datasette.metadata("title") or "Data", **content}}
+
+
+@hookimpl
+def asgi_wrapper(datasette: Datasette) -> Callable[[ASGIApp], ASGIApp]:
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def opening_on_one_programme(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            found = DASHBOARD.search(scope.get("path", "")) if scope["type"] == "http" else None
+            if not found or scope.get("query_string") or not _has_programme_filter(datasette, found[1]):
+                return await app(scope, receive, send)
+            first = await _first_programme(datasette)
+            if first is None:
+                return await app(scope, receive, send)
+            where = f"{scope.get('root_path', '')}{scope['path']}?{urlencode({'programme': first})}"
+            redirected = False
+
+            async def redirect_once_allowed(message: dict[str, Any]) -> None:
+                # Datasette checks who may see the dashboard first: only a page it would
+                # have shown becomes the redirect, so a refusal stays a refusal.
+                nonlocal redirected
+                if message["type"] == "http.response.start" and message["status"] == 200:
+                    redirected = True
+                    await Response.redirect(where).asgi_send(send)
+                elif not redirected:
+                    await send(message)
+
+            await app(scope, receive, redirect_once_allowed)
+
+        return opening_on_one_programme
+
+    return wrap
+
+
+def _has_programme_filter(datasette: Datasette, slug: str) -> bool:
+    dashboard = (datasette.plugin_config("datasette-dashboards") or {}).get(slug) or {}
+    return "programme" in dashboard.get("filters", {})
+
+
+async def _first_programme(datasette: Datasette) -> str | None:
+    rows = await datasette.get_database().execute(
+        "SELECT programme FROM programmes ORDER BY programme LIMIT 1"
+    )
+    first = rows.first()
+    return first[0] if first else None
 
 
 @hookimpl

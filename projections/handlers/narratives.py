@@ -5,6 +5,7 @@ from __future__ import annotations
 from ledger.domain import NARRATIVE_SECTIONS
 from projections.handlers.support import (
     Event,
+    calendar_of,
     find_programme,
     find_subject,
     note_period,
@@ -28,7 +29,7 @@ def narrative_started(e: Event, state: State) -> Change:
 def narrative_section_written(e: Event, state: State) -> Change:
     subject = find_subject(state, state.aggregate_id)
     slug = subject["programme"]
-    period = period_info(subject["period"], find_programme(state, slug)["cadence"])
+    period = period_info(subject["period"], calendar_of(find_programme(state, slug)))
     old = state.get("report_sections", slug, period.label, e.section)
     at = state.recorded_at
     state.put(

@@ -43,6 +43,7 @@ def programme_registered(e: Event, state: State) -> Change:
             "programme_id": str(e.originator_id),
             "name": e.name,
             "cadence": e.cadence,
+            "periods": None,
             "scale_name": e.scale["name"],
             "scale": json_text(e.scale),
             "requires_mitigation": int(bool(e.requires_mitigation)),
@@ -66,6 +67,17 @@ def _programme_changed(e: Event, state: State, **changes: Any) -> Row:
         "programmes", {**old, **changes, "updated_at": state.recorded_at, "version": e.originator_version}
     )
     return old
+
+
+def periods_defined(e: Event, state: State) -> Change:
+    """A custom-cadence programme's periods, on its row (the periods table lists those used,
+    as for every cadence; a redefinition only adds periods, so no row there goes stale)."""
+    text = json_text(e.periods)
+    old = _programme_changed(e, state, periods=text)
+    names = ", ".join(p[0] for p in e.periods)
+    return Change(
+        old["programme"], old["programme"], f"periods defined: {names}", "periods", old["periods"], text
+    )
 
 
 def programme_renamed(e: Event, state: State) -> Change:
@@ -122,4 +134,5 @@ HANDLERS: dict[str, Handler] = {
     "Programme.ContactChanged": programme_contact_changed,
     "Programme.ScaleChanged": programme_scale_changed,
     "Programme.ScaleRemapped": programme_scale_changed,
+    "Programme.PeriodsDefined": periods_defined,
 }

@@ -7,6 +7,7 @@ from typing import Any
 from projections.handlers.support import (
     Event,
     PeriodInfo,
+    calendar_of,
     find_programme,
     find_subject,
     json_text,
@@ -38,7 +39,7 @@ def publication_published(e: Event, state: State) -> Change:
 def publication_republished(e: Event, state: State) -> Change:
     subject = find_subject(state, state.aggregate_id)
     slug, report = subject["programme"], subject["ref"]
-    period = period_info(subject["period"], find_programme(state, slug)["cadence"])
+    period = period_info(subject["period"], calendar_of(find_programme(state, slug)))
     before = state.get("publications", slug, report, period.label, e.originator_version - 1)
     if before is None:
         raise LookupError(f"No earlier edition of {report} for {period.label} in the read model")

@@ -4,12 +4,14 @@ periods (noted in the periods table on first use), and statuses on a programme's
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from ledger.periods import Period
+from ledger.errors import InvalidPeriod
+from ledger.periods import Calendar, Period, calendar_for
 from ledger.scales import DEFAULT_COLOURS
 from projections.schema import NOT_RATED
 from projections.state import Row, State
@@ -29,16 +31,29 @@ class PeriodInfo:
 
 
 @lru_cache(maxsize=4096)
-def period_info(label: str, cadence: str) -> PeriodInfo:
+def period_info(label: str, cadence: str | Calendar) -> PeriodInfo:
     period = Period.parse(label, cadence)
     return PeriodInfo(
         label=period.label,
         start=period.sort_key,
         end=period.end.isoformat(),
-        previous=period.previous().label,
-        next=period.next().label,
+        previous=_neighbour(period.previous),
+        next=_neighbour(period.next),
         description=period.description,
     )
+
+
+def _neighbour(step: Callable[[], Period]) -> str:
+    """The period before or after; empty past either end of the periods a programme defines."""
+    try:
+        return step().label
+    except InvalidPeriod:
+        return ""
+
+
+def calendar_of(programme: Row) -> Calendar:
+    """A programme row's calendar: its cadence, or the periods it defines."""
+    return calendar_for(programme["cadence"], programme.get("periods"))
 
 
 def json_text(value: Any) -> str:
@@ -80,7 +95,8 @@ def programme_of(state: State, programme_id: UUID | str) -> Row:
 
 
 def note_period(state: State, programme: Row, label: str) -> PeriodInfo:
-    info = period_info(label, programme["cadence"])
+    """The period's dates; the periods table gets its row on first use."""
+    info = period_info(label, calendar_of(programme))
     if state.get("periods", programme["programme"], label) is None:
         state.put(
             "periods",

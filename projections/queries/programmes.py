@@ -8,7 +8,7 @@ from projections.queries.connection import Db, Row, one, rows
 from projections.schema import PROJECTION
 
 _PROGRAMME_COLUMNS = """
-    SELECT p.programme, p.name, p.cadence, p.scale_name, p.requires_mitigation,
+    SELECT p.programme, p.name, p.cadence, p.periods, p.scale_name, p.requires_mitigation,
            p.description, p.contact, p.version,
            (SELECT period FROM periods x WHERE x.programme = p.programme
             ORDER BY period_start DESC LIMIT 1) AS latest_period
@@ -23,8 +23,9 @@ def _programme_row(row: Row) -> Row:
 
 
 def get_programmes(db: Db) -> list[Row]:
-    """Every programme, by name: programme, name, cadence, scale_name, requires_mitigation
-    (bool), description, contact (dict), latest_period (or None), version."""
+    """Every programme, by name: programme, name, cadence, periods (a custom cadence's, as
+    JSON, else None), scale_name, requires_mitigation (bool), description, contact (dict),
+    latest_period (or None), version."""
     return [_programme_row(row) for row in rows(db, _PROGRAMME_COLUMNS + " ORDER BY p.name")]
 
 

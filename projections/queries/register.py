@@ -4,7 +4,7 @@ grids, timelines and reports say "retired (merged into R5)" where it would be bl
 
 from __future__ import annotations
 
-from ledger.periods import Period
+from ledger.periods import calendar_for
 from projections.queries.connection import Db, Row, one, rows
 
 
@@ -41,10 +41,10 @@ def retired_in(spans: list[Row], start: str) -> dict[str, str]:
 
 def get_retired(db: Db, programme: str, period: str) -> dict[str, str]:
     """ref -> "retired (merged into R5)" for each item off the register in `period`."""
-    found = one(db, "SELECT cadence FROM programmes WHERE programme = ?", (programme,))
+    found = one(db, "SELECT cadence, periods FROM programmes WHERE programme = ?", (programme,))
     if found is None:
         return {}
-    start = Period.parse(period, found["cadence"]).sort_key
+    start = calendar_for(found["cadence"], found["periods"]).parse(period).sort_key
     return retired_in(get_retirements(db, programme), start)
 
 

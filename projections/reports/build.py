@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import UnknownRef
-from ledger.periods import Period
+from ledger.periods import Calendar, Period, calendar_for
 from projections import queries
 from projections.queries.flags import get_flags
 from projections.reports import charts
@@ -245,13 +245,13 @@ def _sections(conn: sqlite3.Connection, programme: str, period: str) -> tuple[Se
     )
 
 
-def _in_period(row_period: str | None, cadence: str, period: Period) -> bool:
+def _in_period(row_period: str | None, cadence: Calendar, period: Period) -> bool:
     if not row_period:
         return True
     return Period.parse(row_period, cadence) <= period
 
 
-def _risks(conn: sqlite3.Connection, programme: str, cadence: str, period: Period) -> list[RiskRow]:
+def _risks(conn: sqlite3.Connection, programme: str, cadence: Calendar, period: Period) -> list[RiskRow]:
     """Risks and issues rated in or before the period and not closed before it."""
     result = []
     for r in queries.get_risks(conn, programme):
@@ -282,7 +282,7 @@ def _risks(conn: sqlite3.Connection, programme: str, cadence: str, period: Perio
 
 
 def _dependencies(
-    conn: sqlite3.Connection, programme: str, cadence: str, period: Period
+    conn: sqlite3.Connection, programme: str, cadence: Calendar, period: Period
 ) -> tuple[DependencyRow, ...]:
     rows = [
         DependencyRow(
@@ -318,17 +318,18 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
         )
     with read_transaction(db) as conn:
         p = _programme(conn, programme)
-        the_period = Period.parse(period, p["cadence"])
+        calendar = calendar_for(p["cadence"], p["periods"])  # a custom cadence's own periods
+        the_period = calendar.parse(period)
         label = the_period.label
         entries = _entries(conn, programme, label)
-        risks = _risks(conn, programme, p["cadence"], the_period)
+        risks = _risks(conn, programme, calendar, the_period)
         as_at = read_as_at(conn)
         return Report(
             kind=kind,
             programme_slug=programme,
             programme_name=p["name"],
             period=label,
-            cadence=p["cadence"],
+            cadence=calendar,
             as_at=as_at,
             contact=_contact(p["contact"]),
             scale_name=p["scale_name"] or "",
@@ -339,7 +340,7 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
             sections=_sections(conn, programme, label),
             risks=tuple(r for r in risks if r.kind == "risk"),
             issues=tuple(r for r in risks if r.kind == "issue"),
-            dependencies=_dependencies(conn, programme, p["cadence"], the_period),
+            dependencies=_dependencies(conn, programme, calendar, the_period),
             entry_noun=ENTRY_NOUNS[kind],
             **charts.report_trends(conn, programme, label, kind),
             flags=tuple(get_flags(conn, programme, label, today=flag_day(the_period, as_at))),

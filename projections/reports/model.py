@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote, urlencode
 
-from ledger.periods import Cadence, Period
+from ledger.errors import InvalidPeriod
+from ledger.periods import Cadence, Calendar, Period
 from projections.queries.flags import Flag
 from projections.reports.trends import IndicatorTrend, TrendPeriod
 
@@ -202,7 +203,7 @@ class Report:
     programme_slug: str
     programme_name: str
     period: str  # canonical label, e.g. "2024/25 Q1"
-    cadence: str
+    cadence: Calendar  # its cadence, or the periods a custom-cadence programme defines
     as_at: AsAt
     contact: Contact = Contact()
     scale_name: str = ""
@@ -241,8 +242,11 @@ class Report:
 
     @property
     def period_name(self) -> str:
-        """'Quarter 1 2024/25' or 'January 2026', as the seed reports write them."""
+        """'Quarter 1 2024/25' or 'January 2026', as the seed reports write them; a period
+        the programme defines by its own name."""
         period = self.period_obj
+        if period.calendar:
+            return period.label
         if period.cadence is Cadence.QUARTERLY:
             return f"Quarter {period.number} {period.year}/{(period.year + 1) % 100:02d}"
         return f"{MONTHS[period.number - 1]} {period.year}"
@@ -251,6 +255,8 @@ class Report:
     def period_label_short(self) -> str:
         """'Q1' or 'January', for column headings like 'Q1 update'."""
         period = self.period_obj
+        if period.calendar:
+            return period.label
         if period.cadence is Cadence.QUARTERLY:
             return f"Q{period.number}"
         return MONTHS[period.number - 1]
@@ -262,7 +268,11 @@ class Report:
 
     @property
     def previous_period_name(self) -> str:
-        return short_period_name(self.period_obj.previous())
+        """Empty before the first period a programme defines."""
+        try:
+            return short_period_name(self.period_obj.previous())
+        except InvalidPeriod:
+            return ""
 
     @property
     def period_dates(self) -> str:
@@ -314,6 +324,8 @@ class Report:
 
 
 def short_period_name(period: Period) -> str:
+    if period.calendar:
+        return period.label
     if period.cadence is Cadence.QUARTERLY:
         return f"Q{period.number} {period.year}/{(period.year + 1) % 100:02d}"
     return f"{MONTHS[period.number - 1]} {period.year}"

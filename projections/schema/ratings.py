@@ -22,7 +22,17 @@ RATING_TABLES: tuple[Table, ...] = (
             PROGRAMME,
             column("programme_id", str, "Internal id of the programme (UUID)"),
             column("name", str, "Programme name"),
-            column("cadence", str, "How often it reports: quarterly (municipal year) or monthly"),
+            column(
+                "cadence",
+                str,
+                "How often it reports: quarterly (municipal year), monthly, or custom (periods it defines)",
+            ),
+            column(
+                "periods",
+                str,
+                "A custom-cadence programme's periods as JSON, each [name, first day, last day] in "
+                "time order (the periods table lists them); empty otherwise",
+            ),
             column("scale_name", str, "Name of the status scale in force, e.g. RAG"),
             column("scale", str, "The status scale in force, as JSON (statuses, categories, ranks)"),
             column(

@@ -24,6 +24,8 @@ from test_dashboards_seed import seed_plan
 from test_updates import Q1, record_items
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME
 
+from govledger.demo.load import SEED_DIR
+from ledger.transfer.importing import import_file
 from projections.reports import publish
 from web.backend import System, open_system
 
@@ -37,6 +39,7 @@ R = f"/reports/{PROGRAMME}"
 OFFICER, MANAGER, AUDITOR, ADMIN = "officer", "programme manager", "auditor", "administrator"
 ANALYST = "analyst"
 FORM_LIMIT = 16 * 1024  # bytes: a form body over this gets the 413 page
+DEMO_PLAN = "cheshire-east-plan-2024-25"  # from the demo's seed reports
 
 
 def submit(button: str, **fields: str) -> Callable[[Any], None]:
@@ -165,6 +168,9 @@ CASES = [
     Case("set password form", ADMIN, f"/admin/accounts/{DEMO_USERS[OFFICER]}/password"),
     Case("scales", ADMIN, "/admin/scales"),
     Case("leads", ADMIN, "/admin/leads"),
+    # 320px with a real programme's volume: the demo's seed reports (99 items, long titles).
+    Case("dashboard, demo data", MANAGER, f"/programmes/{DEMO_PLAN}/dashboard?period={Q1}"),
+    Case("my items, demo data", MANAGER, "/my-items"),
     # Datasette's main pages at /data/, with the app's header, labels and colours over them.
     Case("data: index", ANALYST, "/data/"),
     Case("data: database", ANALYST, "/data/projections"),
@@ -186,6 +192,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, seeded_data_dir: Path) -> Ite
     system = open_system(data_dir)
     record_items(system.ledger)
     seed_plan(system.ledger)
+    import_file(system.ledger, SEED_DIR, actor="loader")
+    system.ledger.assign_programme(DEMO_USERS[MANAGER], DEMO_PLAN, actor="admin", reason="Demo data")
     publish.publish(system, PROGRAMME, "committee", Q1, actor=DEMO_USERS[MANAGER])
     system.ledger.correct_status(
         PROGRAMME, "A1.2.1", period=Q1, status="Amber", update="Savings found after the report.",

@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME
+from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME
 
-from projections.datasette_config import first_programme
 from web.backend import System
 from web.serve import Dispatcher, make_asgi_app
 
@@ -118,12 +117,14 @@ def test_the_look_comes_from_this_origin(served: Dispatcher) -> None:
     assert "_filter_column" in js.text
 
 
-def test_dashboards_open_on_one_programme(served: Dispatcher, system: System) -> None:
-    first = first_programme(system.projections_db)
-    assert first is not None
+def test_dashboards_open_on_one_programme_and_leave_the_cookies_alone(served: Dispatcher) -> None:
+    async def visit(client: Client) -> tuple[httpx.Response, httpx.Response]:
+        opened = await client.get("/data/-/dashboards/statuses-by-period")
+        return opened, await client.get(opened.headers["location"])
 
-    async def visit(client: Client) -> httpx.Response:
-        return await client.get("/data/-/dashboards/statuses-by-period")
-
-    opened = browse(served, "analyst", visit)
-    assert opened.status_code == 302 and opened.headers["location"].endswith(f"?programme={first}")
+    opened, page = browse(served, "analyst", visit)
+    assert opened.status_code == 302 and "set-cookie" not in opened.headers
+    # The first programme by name: the seed's OTHER_PROGRAMME ("other-plan").
+    assert opened.headers["location"] == f"/data/-/dashboards/statuses-by-period?programme={OTHER_PROGRAMME}"
+    assert page.status_code == 200
+    assert f'<option value="{OTHER_PROGRAMME}" selected>' in page.text

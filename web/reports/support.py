@@ -13,7 +13,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ledger.errors import LedgerError, UnknownRef
-from ledger.periods import Period
 from projections import queries
 from projections.reports import publish
 from projections.reports.model import Report
@@ -45,7 +44,7 @@ def programme_or_abort(slug: str) -> dict[str, Any]:
 def period_of(programme: dict[str, Any], text: str | None) -> str | None:
     """The canonical period label, or None when the query string's period is unusable."""
     try:
-        return Period.parse(text or "", programme["cadence"]).label
+        return programme["calendar"].parse(text or "").label
     except LedgerError:
         return None
 
@@ -67,6 +66,9 @@ def readable_programmes() -> list[dict[str, Any]]:
 
 
 def example_period(programme: dict[str, Any]) -> str:
+    defined = programme["calendar"].defined  # a custom cadence: its own first period
+    if defined:
+        return defined[0].name
     return "2024/25 Q1" if programme["cadence"] == "quarterly" else "2026-01"
 
 

@@ -5,6 +5,7 @@ else the form again with what was typed, and on a conflict the other person's ch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -15,8 +16,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ledger.errors import Conflict, LedgerError
-from ledger.periods import Period
+from ledger.errors import Conflict, InvalidPeriod, LedgerError
+from ledger.periods import Calendar, Period, calendar_for
 from projections import queries
 from web.backend import ledger, read_model
 from web.forms import add_error
@@ -52,7 +53,7 @@ def actor() -> str:
 class Programme:
     slug: str
     name: str
-    cadence: str
+    cadence: Calendar  # its cadence, or the periods a custom-cadence programme defines
     requires_mitigation: bool
     scale: list[dict[str, Any]]
     periods: list[str]  # labels with anything recorded, oldest first
@@ -78,7 +79,8 @@ class Programme:
         the latest, today's and the one before it (reporting in arrears), and `extra`."""
         today = Period.containing(date.today(), self.cadence)
         wanted = {self.parse(label) for label in (*self.periods, *extra) if label}
-        wanted |= {self.current_period.next(), today, today.previous()}
+        wanted |= {today, *_steps(self.current_period.next, today.previous)}
+        wanted |= {self.cadence.at(i, "") for i in range(len(self.cadence.defined))}  # custom: all
         return [SelectChoice(p.label, f"{p.label} ({p.description})") for p in sorted(wanted, reverse=True)]
 
     def choice_or_current(self, label: str | None, choices: Iterable[SelectChoice]) -> str:
@@ -117,6 +119,15 @@ class Programme:
         return f"Required if the status is {names}: what is being done to bring it back on track."
 
 
+def _steps(*steps: Callable[[], Period]) -> list[Period]:
+    """The periods before and after, leaving out any past the ends a programme defines."""
+    found = []
+    for step in steps:
+        with suppress(InvalidPeriod):
+            found.append(step())
+    return found
+
+
 def load_programme(slug: str) -> Programme | None:
     row = queries.get_programme(db(), slug)
     if row is None:
@@ -124,7 +135,7 @@ def load_programme(slug: str) -> Programme | None:
     return Programme(
         slug=row["programme"],
         name=row["name"],
-        cadence=row["cadence"],
+        cadence=calendar_for(row["cadence"], row["periods"]),
         requires_mitigation=row["requires_mitigation"],
         scale=row["scale"],
         periods=[p["period"] for p in queries.get_periods(db(), row["programme"])],

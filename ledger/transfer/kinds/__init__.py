@@ -8,6 +8,7 @@ from ledger.transfer.kinds.base import Kind
 from ledger.transfer.kinds.indicators import INDICATORS, IndicatorRow
 from ledger.transfer.kinds.items import ITEMS, STATUSES, ItemRow, StatusRow
 from ledger.transfer.kinds.narratives import NARRATIVES, NarrativeRow
+from ledger.transfer.kinds.periods import PERIODS, PeriodRow
 from ledger.transfer.kinds.programmes import PROGRAMMES, ProgrammeRow, scale_key
 from ledger.transfer.kinds.register import (
     FOOTNOTES,
@@ -21,11 +22,12 @@ from ledger.transfer.kinds.risks import DEPENDENCIES, RISKS, DependencyRow, Risk
 from ledger.transfer.kinds.scales import SCALES, ScaleRow
 from ledger.transfer.table import Row
 
-# Retirements before statuses: a status in a retired period is refused, one after a
-# reinstatement is not. Footnotes before the history grid whose markers they declare.
+# Periods after their programme, before anything rated in them. Retirements before
+# statuses: a status in a retired period is refused, one after a reinstatement is not.
+# Footnotes before the history grid whose markers they declare.
 ALL: tuple[Kind, ...] = (
-    SCALES, PROGRAMMES, ITEMS, RETIREMENTS, STATUSES, FOOTNOTES, HISTORY, RISKS, DEPENDENCIES, INDICATORS,
-    NARRATIVES,
+    SCALES, PROGRAMMES, PERIODS, ITEMS, RETIREMENTS, STATUSES, FOOTNOTES, HISTORY, RISKS, DEPENDENCIES,
+    INDICATORS, NARRATIVES,
 )
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in ALL}
 KINDS = tuple(BY_NAME)
@@ -34,7 +36,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {kind.name: kind.optional for kin
 ROW_TYPES: dict[str, type[Row]] = {
     "scales": ScaleRow, "programmes": ProgrammeRow, "items": ItemRow, "statuses": StatusRow, "risks": RiskRow,
     "dependencies": DependencyRow, "indicators": IndicatorRow, "narratives": NarrativeRow,
-    "retirements": RetirementRow, "footnotes": FootnoteRow, "history": HistoryRow,
+    "retirements": RetirementRow, "footnotes": FootnoteRow, "history": HistoryRow, "periods": PeriodRow,
 }
 
 

@@ -60,6 +60,9 @@ class Checking(Protocol):
     # footnotes.csv: (programme, ref or "" for every item) -> {marker: meaning}
     footnotes: dict[tuple[str, str], dict[str, str]]
 
+    # periods.csv: programme -> [name, first day, last day] per period, as the file defines them.
+    defined_periods: dict[str, list[list[str]]]
+
 
 class RowCells(Protocol):
     """One row's cells by column name; checks record problems and set `bad`."""

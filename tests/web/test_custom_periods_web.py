@@ -1,0 +1,61 @@
+"""Issue 11 item 7 on the web: a programme on periods it defines (P2, P4). The dashboard's
+period choice, the quarter-over-quarter grid, the committee report's page and the
+update form's period choices use its periods; a period it did not define is not found."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from test_custom_periods import FILES, P2, P4, write
+from web_helpers import DEMO_USERS, AuthActions
+
+from ledger.transfer.importing import import_file
+from web.backend import System
+
+
+def trust(system: System, tmp_path: Path) -> None:
+    result = import_file(system.ledger, write(tmp_path / "trust", FILES), actor="setup")
+    assert result.problems == [], result.problems
+    system.ledger.assign_programme(DEMO_USERS["officer"], "trust", actor="setup")
+
+
+def get(client: FlaskClient, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    return response.get_data(as_text=True)
+
+
+def test_the_dashboard_chooses_among_the_programme_s_periods(
+    client: FlaskClient, auth: AuthActions, system: System, tmp_path: Path
+) -> None:
+    trust(system, tmp_path)
+    auth.login("officer")
+    assert P4 in get(client, "/programmes/trust/dashboard")  # the latest period by its dates
+    assert P2 in get(client, "/programmes/trust/dashboard?period=2024/25+p2")
+    get(client, "/programmes/trust/dashboard?period=2024/25+P3", 404)
+    history = get(client, "/programmes/trust/history")
+    assert history.index(P2) < history.index(P4)
+
+
+def test_the_committee_report_page_takes_the_programme_s_periods(
+    client: FlaskClient, auth: AuthActions, system: System, tmp_path: Path
+) -> None:
+    trust(system, tmp_path)
+    auth.login("programme manager")
+    page = get(client, f"/reports/trust/committee?period={P4}")
+    assert "Enter a period like" not in page
+    refused = get(client, "/reports/trust/committee?period=2024/25+Q1")
+    assert f"Enter a period like {P2}" in refused
+
+
+def test_the_update_form_offers_the_programme_s_periods(
+    client: FlaskClient, auth: AuthActions, system: System, tmp_path: Path
+) -> None:
+    trust(system, tmp_path)
+    auth.login("officer")
+    form = get(client, "/programmes/trust/items/CA1/update")
+    offered = re.findall(r'<option value="([^"]+)"', form)
+    assert P2 in offered and P4 in offered
+    assert not [o for o in offered if " Q" in o or re.fullmatch(r"\d{4}-\d{2}", o)]
