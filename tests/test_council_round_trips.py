@@ -138,3 +138,35 @@ def test_import_restate_reason_records_disagreeing_cells_as_restatements(
         ))
         assert restated == [("R1", Q3, "Red", "Imported from history.csv: Audit found Q3 understated")]
         assert ("R1", "2023/24 Q1", "Green") in cells(reopened)
+
+
+def test_after_a_change_of_scale_the_export_imports_back_into_its_own_ledger(
+    system: System, tmp_path: Path
+) -> None:
+    folder = write(tmp_path / "a", {
+        "scales": COUNCIL_SCALE,
+        "history": [
+            ["programme", "ref", "title", "22/23 Q1", "22/23 Q2"],
+            ["targets", "T1", "Recycling rate", "On target", "Off target"],
+        ],
+    })
+    (folder / "programmes.csv").write_text(
+        "programme,name,cadence,scale,requires_mitigation,description,contact_name,contact_phone,"
+        "contact_email\ntargets,Performance targets,quarterly,targets,no,,,,\n", encoding="utf-8",
+    )
+    assert import_file(system.ledger, folder, actor="pm").problems == []
+    system.ledger.change_scale("targets", "rag", actor="pm", reason="The council adopts RAG", mapping={
+        "On target": "Green", "Under control": "Amber", "Off target": "Red", "Pending": "Not yet due",
+    })
+    system.ledger.record_status("targets", "T1", period="2022/23 Q3", status="Green", actor="pm")
+    export(system, tmp_path / "out")  # Q1 and Q2 keep the words they were rated in
+    again = import_file(system.ledger, tmp_path / "out", actor="pm")
+    assert again.problems == [] and not again.recorded
+    # A status of the old scale for a period not rated on it is still refused, by row and column.
+    later = write(tmp_path / "b", {"statuses": [
+        ["programme", "ref", "period", "status", "update", "mitigation", "reason", "correction"],
+        ["targets", "T1", "2022/23 Q4", "On target", "Fine", "", "", ""],
+    ]})
+    refused = import_file(system.ledger, later, actor="pm")
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "status")] and not refused.recorded
+    assert "'On target' is not a status on the RAG scale" in refused.problems[0].message

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.domain import Programme
 from ledger.errors import InvalidValue, LedgerError, UnknownStatus
 from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
@@ -57,6 +58,7 @@ class Checker:
         self.unknown_statuses: dict[tuple[str, str], list[Problem]] = {}
         self.periods_named: dict[str, set[str]] = {}
         self.row: RowValues | None = None  # the row being checked, to locate what it names
+        self._earlier_scales: dict[str, list[Scale]] = {}
         self.defined_periods: dict[str, list[list[str]]] = {}
         self._calendars: dict[tuple[str, int], Calendar] = {}
 
@@ -153,12 +155,15 @@ class Checker:
                 try:
                     status = programme.scale.resolve(text)
                 except LedgerError as error:
-                    error.field = field
-                    if isinstance(error, UnknownStatus) and self.row is not None:
-                        self.unknown_statuses.setdefault((programme.slug, text), []).append(
-                            self.row.table.problem(error.message, self.row.number, field)
-                        )
-                    raise
+                    earlier = self._earlier_status(programme, text)
+                    if earlier is None:
+                        error.field = field
+                        if isinstance(error, UnknownStatus) and self.row is not None:
+                            self.unknown_statuses.setdefault((programme.slug, text), []).append(
+                                self.row.table.problem(error.message, self.row.number, field)
+                            )
+                        raise
+                    status = earlier
                 if rated and status.band == "unrated":
                     raise InvalidValue(
                         f"{status.name} is not a RAG rating: use one of "
@@ -166,6 +171,21 @@ class Checker:
                     )
                 self._statuses[cached] = status.name
         return self._statuses[cached]
+
+    def _earlier_status(self, programme: ProgrammeInfo, text: str) -> Status | None:
+        """`text` on a scale the programme was on before its current one (newest first), or
+        None. Past periods keep the statuses they were rated in, so the ledger's own export
+        names them; a row naming one for a period rated otherwise is refused when applied."""
+        if programme.slug not in self._earlier_scales:
+            events = self.ledger.events.get(Programme.create_id(programme.slug))
+            scales = [Scale.from_dict(e.scale) for e in events if isinstance(getattr(e, "scale", None), dict)]
+            self._earlier_scales[programme.slug] = scales[-2::-1]  # all but the current one
+        for scale in self._earlier_scales[programme.slug]:
+            try:
+                return scale.resolve(text)
+            except LedgerError:
+                continue
+        return None
 
 
 class RowValues:
