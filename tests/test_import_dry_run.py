@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner, Result
+from test_import_cli import _sqlite_event_store, log_position  # noqa: F401  (the SQLite store, as there)
 
 from govledger.cli import main
-from ledger.application import open_ledger
 
 PROGRAMMES = [
     ["programme", "name", "cadence", "scale", "requires_mitigation", "description", "contact_name",
@@ -45,14 +45,6 @@ def workbook(path: Path, **sheets: list[list[str]]) -> Path:
 
 def run(data_dir: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--data-dir", str(data_dir), "import", *args, "--as", "pm"])
-
-
-def log_position(data_dir: Path) -> int:
-    ledger = open_ledger(data_dir)
-    try:
-        return ledger.get_log_position()
-    finally:
-        ledger.close()
 
 
 def test_a_dry_run_lists_statuses_not_on_the_scale_with_their_cells_and_the_periods(tmp_path: Path) -> None:
