@@ -59,3 +59,18 @@ def test_the_update_form_offers_the_programme_s_periods(
     offered = re.findall(r'<option value="([^"]+)"', form)
     assert P2 in offered and P4 in offered
     assert not [o for o in offered if " Q" in o or re.fullmatch(r"\d{4}-\d{2}", o)]
+
+
+def test_a_programme_with_no_periods_yet_sends_officers_to_define_them(
+    client: FlaskClient, auth: AuthActions, system: System, tmp_path: Path
+) -> None:
+    files = {kind: FILES[kind] for kind in ("programmes", "items")}
+    assert import_file(system.ledger, write(tmp_path / "t", files), actor="setup").problems == []
+    system.ledger.assign_programme(DEMO_USERS["officer"], "trust", actor="setup")
+    auth.login("officer")
+    before = system.ledger.get_log_position()
+    get(client, "/my-items")  # lists nothing for it, and does not fail
+    response = client.get("/programmes/trust/items/CA1/update")
+    assert response.status_code == 302 and response.location.endswith("/programmes/trust/dashboard")
+    assert "has no reporting periods defined yet" in get(client, "/programmes/trust/dashboard")
+    assert system.ledger.get_log_position() == before

@@ -40,7 +40,7 @@ def my_items() -> str:
     sections = []
     for slug in current_user.programmes:
         programme = load_programme(slug)
-        if programme is None:
+        if programme is None or not programme.has_periods:
             continue
         period = programme.current_period
         grid = queries.get_grid(db(), programme.slug, [period.label])["rows"]

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ledger.errors import Conflict, InvalidPeriod, LedgerError
-from ledger.periods import Calendar, Period, calendar_for
+from ledger.periods import Cadence, Calendar, Period, calendar_for
 from projections import queries
 from web.backend import ledger, read_model
 from web.forms import add_error
@@ -60,6 +60,11 @@ class Programme:
 
     def parse(self, label: str) -> Period:
         return Period.parse(label, self.cadence)
+
+    @property
+    def has_periods(self) -> bool:
+        """False for a programme on the custom cadence with no periods defined yet."""
+        return self.cadence.cadence is not Cadence.CUSTOM or bool(self.cadence.defined)
 
     @property
     def current_period(self) -> Period:
@@ -148,6 +153,10 @@ def writable_programme(slug: str) -> Programme:
     programme = load_programme(slug)
     if programme is None:
         abort(404)
+    if not programme.has_periods:  # nothing can be rated until its periods are defined
+        flash(f"{programme.name} has no reporting periods defined yet: define them first "
+              "(periods.csv in an import, or govledger define-periods).")
+        abort(redirect(url_for("dashboards.dashboard", programme=slug)))
     return programme
 
 
