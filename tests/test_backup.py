@@ -160,8 +160,8 @@ def test_a_backup_taken_while_writes_continue_restores_to_exactly_its_manifest(
     # Every publication: stored bytes hash to their name, and the report still renders
     # from the restored log to exactly those bytes.
     stored = sorted((restored / "publications").iterdir())
-    # Each report's HTML, and one CSV: both reports hold the same items and figures.
-    assert sorted(path.suffix for path in stored) == [".csv", ".html", ".html"]
+    # Each report's HTML and Word paper, and one CSV: both reports hold the same items.
+    assert sorted(path.suffix for path in stored) == [".csv", ".docx", ".docx", ".html", ".html"]
     for path in stored:
         assert pub.sha256_hex(path.read_bytes()) == path.stem
         assert path.read_bytes() == (live / "publications" / path.name).read_bytes()
@@ -171,7 +171,8 @@ def test_a_backup_taken_while_writes_continue_restores_to_exactly_its_manifest(
             assert copy.source == "stored" and copy.stored_file_ok
             assert pub.rebuild(system, copy.edition) == copy.content
             assert pub.sha256_hex(copy.content) == copy.edition.content_sha256
-            assert pub.fetch_document(system, copy.edition, "csv").source == "stored"
+            for fmt in ("csv", "docx"):
+                assert pub.fetch_document(system, copy.edition, fmt).source == "stored"
 
     assert CredentialStore(restored / web_config.CREDENTIALS_DB).verify("admin", PASSWORD)
     assert (restored / "secret_key").read_bytes() == (live / "secret_key").read_bytes()
@@ -201,7 +202,7 @@ def test_restore_refuses_a_data_directory_that_is_not_empty_unless_forced(
 def test_a_tampered_or_incomplete_backup_is_refused_and_nothing_is_written(
     backed_up: Path, tmp_path: Path
 ) -> None:
-    [publication] = list((backed_up / "publications").iterdir())[:1]
+    [publication] = sorted((backed_up / "publications").glob("*.html"))[:1]
     publication.write_bytes(publication.read_bytes().replace(b"Green", b"Amber", 1))
     (backed_up / "credentials.db").unlink()
     target = tmp_path / "restored"

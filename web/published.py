@@ -22,6 +22,7 @@ from ledger.periods import Period
 from projections import queries
 from projections.reports import publish
 from projections.reports.model import REPORT_KINDS
+from projections.reports.word import DOCX_TYPE
 from web.backend import backend
 from web.permissions import public
 from web.reports.support import KINDS, document
@@ -31,7 +32,10 @@ bp = Blueprint("published", __name__, url_prefix="/published")
 # The formats served: the HTML and each one publishing keeps beside it.
 SERVED = ("html", *publish.FORMATS)
 FORMATS = f"any({', '.join(SERVED)})"
-MIMETYPES = {"csv": "text/csv; charset=utf-8"}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "docx": DOCX_TYPE,
+}
 
 
 def period_slug(label: str) -> str:

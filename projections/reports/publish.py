@@ -5,7 +5,7 @@
 and records `Ledger.publish_report(log_position=P, content_sha256=...)`: the hash lives in
 the hash-chained event store, the bytes beside it.
 
-The CSV (and the other formats in `FORMATS`) is rendered from the same built report,
+The CSV and the Word paper (`FORMATS`) are rendered from the same built report,
 stored beside the HTML under its own hash, and its hash recorded in the same event
 (`documents`); `fetch_document` proves it the same way.
 
@@ -35,10 +35,15 @@ from projections.reports.build import Database, as_at_position, build_report, re
 from projections.reports.csv_table import render_csv
 from projections.reports.model import REPORT_KINDS, Report
 from projections.reports.render import render_html
+from projections.reports.word import render_docx
 
 PUBLICATIONS_DIR = "publications"
-# The formats published beside the HTML, each rendered from the same built report.
-FORMATS: dict[str, Callable[[Report], bytes]] = {"csv": render_csv}
+# The formats published beside the HTML, each rendered from the same built report and
+# given the published HTML's SHA-256 (the Word paper's document control names it).
+FORMATS: dict[str, Callable[[Report, str], bytes]] = {
+    "csv": lambda report, _html_sha256: render_csv(report),
+    "docx": render_docx,
+}
 
 
 class System(Protocol):
@@ -161,7 +166,9 @@ def publish(
         )
     content = render_html(built)
     digest = store_content(system.data_dir, content)
-    documents = {fmt: store_content(system.data_dir, render(built), fmt) for fmt, render in FORMATS.items()}
+    documents = {
+        fmt: store_content(system.data_dir, render(built, digest), fmt) for fmt, render in FORMATS.items()
+    }
     system.ledger.publish_report(
         programme,
         report=report,
@@ -218,9 +225,8 @@ def get_edition(
 
 def rebuild(system: System, edition: Edition, fmt: str = "html") -> bytes:
     """The edition's report rendered afresh, in `fmt`, from the log replayed up to its position."""
-    render = render_html if fmt == "html" else FORMATS[fmt]
     report = build_as_at(system, edition.programme, edition.report, edition.period, edition.log_position)
-    return render(report)
+    return render_html(report) if fmt == "html" else FORMATS[fmt](report, edition.content_sha256)
 
 
 def build_as_at(

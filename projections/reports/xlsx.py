@@ -313,10 +313,10 @@ def render_xlsx(report: Report) -> bytes:
     # ExcelWriter directly: openpyxl's save_workbook() would stamp `modified` with the clock.
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
-    return _restamp(raw.getvalue())
+    return restamp_zip(raw.getvalue())
 
 
-def _restamp(data: bytes) -> bytes:
+def restamp_zip(data: bytes) -> bytes:
     """The same zip with every entry dated 1980-01-01, so the bytes do not carry the clock."""
     out = io.BytesIO()
     with (

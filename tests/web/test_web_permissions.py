@@ -109,6 +109,7 @@ MATRIX: list[Row] = [
     Row("reports.report", f"{REPORTS}?{Q1}", get=signed_in(), post=NO_POST),
     Row("reports.document", f"{REPORTS}/document?{Q1}", get=signed_in(), post=NO_POST),
     Row("reports.download", f"{REPORTS}/download.xlsx?{Q1}", get=signed_in(), post=NO_POST),
+    Row("reports.download_docx", f"{REPORTS}/download.docx?{Q1}", get=signed_in(), post=NO_POST),
     Row("reports.publish_report", f"{REPORTS}/publish?{Q1}", get=PUBLISHERS, post=PUBLISHERS),
     Row("reports.publications", f"/reports/{PROGRAMME}/publications", get=signed_in(), post=NO_POST),
     Row("reports.published", f"{REPORTS}/published?{Q1}", get=signed_in(404), post=NO_POST),

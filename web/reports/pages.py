@@ -15,6 +15,7 @@ from projections import queries
 from projections.reports import build, publish
 from projections.reports.model import REPORT_KINDS
 from projections.reports.render import render_html
+from projections.reports.word import DOCX_TYPE, render_docx
 from projections.reports.xlsx import render_xlsx
 from web.backend import backend
 from web.permissions import EVERY_ROLE, can_publish, requires_role
@@ -131,6 +132,18 @@ def download(programme: str, kind: str) -> Response:
     response = Response(render_xlsx(built_report(p["slug"], kind, period, as_at)), mimetype=XLSX_TYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{filename(p["slug"], kind, period, "xlsx")}"'
+    )
+    return response
+
+
+@bp.route(f"/<programme>/<{KINDS}:kind>/download.docx")
+@requires_role(*EVERY_ROLE)
+def download_docx(programme: str, kind: str) -> Response:
+    """The report as a Word committee paper, live or as at a position or date."""
+    p, period, as_at = _document_args(programme)
+    response = Response(render_docx(built_report(p["slug"], kind, period, as_at)), mimetype=DOCX_TYPE)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{filename(p["slug"], kind, period, "docx")}"'
     )
     return response
 
