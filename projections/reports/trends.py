@@ -27,6 +27,10 @@ class TrendPeriod:
     def total(self) -> int:
         return sum(c.count for c in self.counts)
 
+    def count(self, status: str) -> int:
+        """How many items had `status` in the period (0 if none)."""
+        return sum(c.count for c in self.counts if c.name == status)
+
 
 @dataclass(frozen=True)
 class IndicatorTrend:
