@@ -16,6 +16,7 @@ import pytest
 from ledger.periods import Cadence, Period
 from ledger.transfer.export import export
 from ledger.transfer.importing import import_file
+from projections.reports.build import build_report
 from projections.system import System, open_system
 
 HEADER = [
@@ -153,6 +154,30 @@ def test_export_then_import_round_trips_history_and_closures(
         assert register(fresh) == register(source)
     again = import_file(source.ledger, tmp_path / "out", actor="pm")
     assert again.problems == [] and again.event_count == 0
+
+
+def test_a_committee_report_shows_the_register_as_it_stood_in_its_quarter(orders: dict[str, System]) -> None:
+    """Each quarter's report lists the risks rated by then with that quarter's ratings,
+    open then or closed in that quarter, whichever order the quarters were imported in."""
+    printed = {(r[1], r[3]): r for rows in register_rows().values() for r in rows}
+    for system in orders.values():
+        for q in (2, 5, 6, 8, 9, 11):
+            report = build_report(system.projections_db, "strategic", "committee", QUARTERS[q])
+            shown = {r.ref: (r.period, r.rag_before, r.rag_after, r.is_open) for r in report.risks}
+            expected = {
+                ref: (QUARTERS[q], row[6], row[8], row[9] == "open")
+                for (ref, period), row in printed.items()
+                if period == QUARTERS[q] and (row[9] == "open" or ref in CLOSED_IN.get(q, ()))
+            }
+            assert shown == expected, QUARTERS[q]
+    assert "R9" not in expected_refs(2) and "R3" in expected_refs(6) and "R3" not in expected_refs(8)
+
+
+CLOSED_IN = {6: ("R3",), 4: ("R5",), 11: ("R7",), 8: ("R11",)}  # quarter -> refs closed in it
+
+
+def expected_refs(q: int) -> set[str]:
+    return {r[1] for r in register_rows()[q] if r[9] == "open" or r[1] in CLOSED_IN.get(q, ())}
 
 
 def test_a_period_only_closed_exports_without_a_rating_and_round_trips(

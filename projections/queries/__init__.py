@@ -65,6 +65,7 @@ from projections.queries.reports import (
     get_indicators,
     get_publications,
     get_risks,
+    get_risks_in,
     get_sections,
 )
 from projections.queries.scales import get_scale_changes, get_scales
@@ -110,6 +111,7 @@ __all__ = [
     "get_retired",
     "get_retirements",
     "get_risks",
+    "get_risks_in",
     "get_scale",
     "get_scale_changes",
     "get_scales",

@@ -36,6 +36,28 @@ def get_risks(db: Db, programme: str, kind: str | None = None, *, open_only: boo
     return sorted(found, key=lambda r: (r["kind"] != "risk", natural_sort_key(r["ref"])))
 
 
+def get_risks_in(db: Db, programme: str, period_start: str) -> list[Row]:
+    """Each risk and issue as it stood in the period starting `period_start`: its
+    risk_history row in force then (its latest period at or before it: period, RAGs and
+    their categories, mitigation, state, state_change) with its kind, ref, description
+    and owner; risks first recorded later are left out. By kind then ref."""
+    found = rows(
+        db,
+        """
+        SELECT h.kind, h.ref, r.description, r.owner, h.period, h.rag_before, h.rag_before_category,
+               h.mitigation, h.rag_after, h.rag_after_category, h.state, h.state_change
+        FROM risk_history h
+        JOIN risks_and_issues r ON r.programme = h.programme AND r.kind = h.kind AND r.ref = h.ref
+        WHERE h.programme = :programme AND h.period_start = (
+            SELECT max(x.period_start) FROM risk_history x
+            WHERE x.programme = h.programme AND x.kind = h.kind AND x.ref = h.ref
+              AND x.period_start <= :start)
+        """,
+        {"programme": programme, "start": period_start},
+    )
+    return sorted(found, key=lambda r: (r["kind"] != "risk", natural_sort_key(r["ref"])))
+
+
 def get_dependencies(db: Db, programme: str) -> list[Row]:
     """Dependencies (dependencies columns) in ref order."""
     found = rows(db, "SELECT * FROM dependencies WHERE programme = ?", (programme,))

@@ -251,17 +251,12 @@ def _in_period(row_period: str | None, cadence: Calendar, period: Period) -> boo
     return Period.parse(row_period, cadence) <= period
 
 
-def _risks(conn: sqlite3.Connection, programme: str, cadence: Calendar, period: Period) -> list[RiskRow]:
-    """Risks and issues rated in or before the period and not closed before it."""
+def _risks(conn: sqlite3.Connection, programme: str, period: Period) -> list[RiskRow]:
+    """Risks and issues as they stood in the period (risk_history): rated in or before
+    it, and open then or closed in it."""
     result = []
-    for r in queries.get_risks(conn, programme):
-        if not _in_period(r["period"], cadence, period):
-            continue
-        if (
-            r["state"] == "closed"
-            and r["closed_period"]
-            and Period.parse(r["closed_period"], cadence) < period
-        ):
+    for r in queries.get_risks_in(conn, programme, period.sort_key):
+        if r["state"] == "closed" and not (r["state_change"] == "closed" and r["period"] == period.label):
             continue
         result.append(
             RiskRow(
@@ -322,7 +317,7 @@ def build_report(db: Database, programme: str, kind: str, period: str) -> Report
         the_period = calendar.parse(period)
         label = the_period.label
         entries = _entries(conn, programme, label)
-        risks = _risks(conn, programme, calendar, the_period)
+        risks = _risks(conn, programme, the_period)
         as_at = read_as_at(conn)
         return Report(
             kind=kind,
