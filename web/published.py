@@ -117,7 +117,8 @@ def document_file(
     system = backend().system
     try:
         wanted = publish.get_edition(system.ledger, p["slug"], kind, label, edition)
-        copy = publish.fetch_document(system, wanted, fmt)
+        # Stored bytes only: a rebuild replays the log, too costly to offer anyone.
+        copy = publish.fetch_document(system, wanted, fmt, may_rebuild=False)
     except UnknownRef:
         abort(404)
     except publish.PublicationUnproven:

@@ -257,10 +257,13 @@ def fetch_published(
     return fetch_document(system, get_edition(system.ledger, programme, report, period, edition))
 
 
-def fetch_document(system: System, wanted: Edition, fmt: str = "html") -> PublishedCopy:
+def fetch_document(
+    system: System, wanted: Edition, fmt: str = "html", *, may_rebuild: bool = True
+) -> PublishedCopy:
     """The edition's published bytes in `fmt`: the stored file if it hashes to what the
-    ledger recorded, else a rebuild from the log if that does. Raises UnknownRef if the
-    edition was published without that format, PublicationUnproven if neither proves."""
+    ledger recorded, else (`may_rebuild`) a rebuild from the log if that does. Raises
+    UnknownRef if the edition was published without that format, PublicationUnproven if
+    nothing proves. (A rebuild replays the log: pages anyone may open pass False.)"""
     expected = wanted.content_sha256 if fmt == "html" else wanted.documents.get(fmt)
     if expected is None:
         raise UnknownRef(f"Edition {wanted.edition} of {wanted.title} was not published as {fmt.upper()}.")
@@ -271,10 +274,12 @@ def fetch_document(system: System, wanted: Edition, fmt: str = "html") -> Publis
         content = None
     if content is not None and sha256_hex(content) == expected:
         return PublishedCopy(wanted, content, "stored", True)
+    problem = "is missing" if content is None else "has been altered"
+    if not may_rebuild:
+        raise PublicationUnproven(f"The stored {fmt.upper()} of {wanted.title} {problem}.")
     rebuilt = rebuild(system, wanted, fmt)
     if sha256_hex(rebuilt) == expected:
         return PublishedCopy(wanted, rebuilt, "rebuilt", False)
-    problem = "is missing" if content is None else "has been altered"
     raise PublicationUnproven(
         f"The published {fmt.upper()} of {wanted.title} (edition {wanted.edition}) cannot be "
         f"proven: the stored file {problem}, and rebuilding it from the ledger at log position "
