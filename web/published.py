@@ -136,3 +136,5 @@ def document_file(
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # Other pages link to a period's public copy by the same address.
+    app.add_template_filter(period_slug, "period_slug")

@@ -134,6 +134,14 @@ def test_nothing_unpublished_is_served(client: FlaskClient, plan: System, editio
     assert client.get(f"{PAGE}/committee/edition-2.csv").status_code == 404
 
 
+def test_signed_in_readers_find_the_public_copy_from_the_published_reports(
+    client: FlaskClient, auth: AuthActions, edition: publish.Edition
+) -> None:
+    auth.login("auditor")
+    page = client.get(f"/reports/{PROGRAMME}/publications").get_data(as_text=True)
+    assert f'href="{PAGE}"' in page
+
+
 def test_the_period_has_one_stable_address(client: FlaskClient, edition: publish.Edition) -> None:
     response = client.get(f"/published/{PROGRAMME}/2024-25-q1")
     assert response.status_code == 301 and response.headers["Location"].endswith(PAGE)
