@@ -168,6 +168,9 @@ CASES = [
     Case("set password form", ADMIN, f"/admin/accounts/{DEMO_USERS[OFFICER]}/password"),
     Case("scales", ADMIN, "/admin/scales"),
     Case("leads", ADMIN, "/admin/leads"),
+    # Open data (issue 13): public, no sign-in.
+    Case("published reports (public)", None, "/published/"),
+    Case("a published period (public)", None, f"/published/{PROGRAMME}/2024-25-Q1"),
     # 320px with a real programme's volume: the demo's seed reports (99 items, long titles).
     Case("dashboard, demo data", MANAGER, f"/programmes/{DEMO_PLAN}/dashboard?period={Q1}"),
     Case("my items, demo data", MANAGER, "/my-items"),
