@@ -199,14 +199,15 @@ def _table(doc: DocumentType, element: lxml_html.HtmlElement) -> None:
     )
     table = doc.add_table(rows=len(rows), cols=width)
     table.style = "Table Grid"
-    for r, row in enumerate(rows):
+    for word_row, row in zip(table.rows, rows, strict=True):
         header_row = row.getparent().tag == "thead"
-        column = 0
+        # The row's own cells, read once (table.cell() walks the whole table each time).
+        cells, column = word_row.cells, 0
         for cell in (c for c in row if c.tag in ("th", "td")):
             span = int(cell.get("colspan", "1"))
-            target = table.cell(r, column)
+            target = cells[column]
             if span > 1:
-                target = target.merge(table.cell(r, column + span - 1))
+                target = target.merge(cells[column + span - 1])
             column += span
             _cell(target, cell, bold=cell.tag == "th")
             classes = (cell.get("class") or "").split()
