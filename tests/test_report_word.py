@@ -17,6 +17,7 @@ from docx.oxml.ns import qn
 from lxml import html as lxml_html
 from test_reports_support import PLAN, Q1, record_plan
 
+from projections import queries
 from projections.reports import build_report, render_html
 from projections.reports import publish as pub
 from projections.reports.model import REPORT_KINDS, Report
@@ -118,6 +119,9 @@ def test_publishing_stores_the_paper_by_its_hash_and_proves_it(system: System) -
     assert stored == render_docx(as_published, edition.content_sha256)
     control = dict(row for row in tables(docx.Document(io.BytesIO(stored)))[0][1:])
     assert edition.content_sha256 in control["Published"]
+    # The read model (Datasette's publications table) carries the hashes too.
+    [row] = queries.get_publications(system.projections_db, PLAN)
+    assert (row["docx_sha256"], row["csv_sha256"]) == (digest, edition.documents["csv"])
     # A missing copy is rebuilt from the log and accepted only because it hashes the same.
     pub.stored_path(system.data_dir, digest, "docx").unlink()
     copy = pub.fetch_document(system, edition, "docx")

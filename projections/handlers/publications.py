@@ -68,6 +68,9 @@ def _put_edition(e: Event, state: State, slug: str, report: str, period: PeriodI
             "title": title,
             "log_position": e.log_position,
             "content_sha256": e.content_sha256,
+            # The other formats' hashes; absent from editions published before they were kept.
+            "docx_sha256": (getattr(e, "documents", None) or {}).get("docx", ""),
+            "csv_sha256": (getattr(e, "documents", None) or {}).get("csv", ""),
             "published_at": state.recorded_at,
             "published_by": e.actor,
             "reason": e.reason,

@@ -195,6 +195,16 @@ RECORD_TABLES: tuple[Table, ...] = (
             column("title", str, "Title of the report"),
             column("log_position", int, "Event log position the report was built from"),
             column("content_sha256", str, "SHA-256 of the published content"),
+            column(
+                "docx_sha256",
+                str,
+                "SHA-256 of the Word paper published with it (empty for editions from before Word papers)",
+            ),
+            column(
+                "csv_sha256",
+                str,
+                "SHA-256 of the CSV of its items and indicators (empty for editions from before the CSV)",
+            ),
             column("published_at", str, "When it was published (UTC)"),
             column("published_by", str, "Who published it"),
             column("reason", str, "Reason given (required to republish)"),
