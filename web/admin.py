@@ -77,9 +77,16 @@ def new_account() -> str | Response:
 @bp.route("/accounts/<username>")
 @requires_role(ADMINISTRATOR)
 def account(username: str) -> str:
+    found, names = _account(username), _programme_names()
     return render_template(
-        "admin/account.html", account=_account(username), role_labels=ROLE_LABELS
+        "admin/account.html", account=found, role_labels=ROLE_LABELS,
+        programmes=[names.get(slug, slug) for slug in found["programmes"]],
     )
+
+
+def _programme_names() -> dict[str, str]:
+    """slug -> name: people read a programme by its name, not its short id."""
+    return {p["programme"]: p["name"] for p in queries.get_programmes(read_model())}
 
 
 def _account_change(
@@ -160,15 +167,15 @@ def _programme_form(form: ProgrammeForm, choices: list[tuple[str, str]]) -> Prog
 @bp.route("/accounts/<username>/assign-programme", methods=["GET", "POST"])
 @requires_role(ADMINISTRATOR)
 def assign_programme(username: str) -> str | Response:
-    programmes = [(p["programme"], p["name"]) for p in queries.get_programmes(read_model())]
+    names = _programme_names()
     return _account_change(
         username,
-        _programme_form(AssignProgrammeForm(), programmes),
+        _programme_form(AssignProgrammeForm(), list(names.items())),
         template="admin/assign_programme.html",
         command=lambda f: backend().ledger.assign_programme(
             username, f.programme.data, actor=current_user.username, reason=f.reason.data
         ),
-        success=lambda f: f"Access to {f.programme.data} given.",
+        success=lambda f: f"Access to {names.get(f.programme.data, f.programme.data)} given.",
     )
 
 
@@ -176,14 +183,15 @@ def assign_programme(username: str) -> str | Response:
 @requires_role(ADMINISTRATOR)
 def unassign_programme(username: str) -> str | Response:
     assigned = _account(username)["programmes"]
+    names = _programme_names()
     return _account_change(
         username,
-        _programme_form(ProgrammeForm(), [(slug, slug) for slug in assigned]),
+        _programme_form(ProgrammeForm(), [(slug, names.get(slug, slug)) for slug in assigned]),
         template="admin/unassign_programme.html",
         command=lambda f: backend().ledger.unassign_programme(
             username, f.programme.data, actor=current_user.username, reason=f.reason.data
         ),
-        success=lambda f: f"Access to {f.programme.data} removed.",
+        success=lambda f: f"Access to {names.get(f.programme.data, f.programme.data)} removed.",
     )
 
 

@@ -193,9 +193,15 @@ def due_by_programme(database: Any) -> dict[str, Row]:
 def history_page(database: Any, slug: str) -> Row:
     programme = programme_or_404(database, slug)
     grid = queries.get_grid(database, slug)
+    # A column only for a period where an item was rated (or has a note): a period with
+    # only indicators or narrative recorded would be a column of dashes (issue 13).
+    shown = [
+        p for p in grid["periods"] if any(p in row["ratings"] or p in row["notes"] for row in grid["rows"])
+    ]
     return {
         "programme": programme,
-        "periods": grid["periods"],
+        "periods": shown,
+        "unrated_periods": [p for p in grid["periods"] if p not in shown],
         "rows": hierarchy_order(grid["rows"]),
         "scale_changes": grid["scale_changes"],
     }

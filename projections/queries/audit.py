@@ -115,6 +115,16 @@ def get_position_as_at(db: Db, moment: str) -> int:
     return (row["position"] if row else None) or 0
 
 
+def get_record_start(db: Db, programme: str) -> Row | None:
+    """Where a programme's record starts: the position and time (ISO, UTC) of the first
+    event about it, or None if there is none."""
+    return one(
+        db,
+        "SELECT position, recorded_at FROM audit_log WHERE programme = ? ORDER BY position LIMIT 1",
+        (programme,),
+    )
+
+
 def get_snapshot_name(db: Db, position: int) -> str:
     """A file name for the read model replayed up to `position`: named by the position,
     the chain head there and the read model's schema version, so a file is never reused

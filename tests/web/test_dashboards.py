@@ -159,7 +159,10 @@ def test_items_with_no_update_this_period_are_listed(
     auth.login("officer")
     missing = text(section(page(client, DASHBOARD), "missing-table"))
     assert "A2.1.2 Plant trees Lead of A2.1.2 Status and update" in missing
-    assert "A2.1.1 Update the nature strategy Lead of A2.1.1 Update (rated Not yet due)" in missing
+    assert (
+        "A2.1.1 Update the nature strategy Lead of A2.1.1 Update text only: rated Not yet due, with nothing "
+        "written about progress"
+    ) in missing
     assert "A1.1.1" not in missing
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,9 +13,12 @@ from pathlib import Path
 from flask import render_template, request
 
 from projections import queries
+from projections.queries.audit import get_record_start
+from projections.reports.model import REPORT_KINDS
 from web.audit.support import AUDIT_ROLES, bp, data_dir
 from web.backend import backend
 from web.dashboards import dashboard_page, db, programme_or_404
+from web.forms import whole_number
 from web.permissions import requires_role
 
 AS_AT_CACHE_FILES = 32  # snapshots kept in <data dir>/cache/as-at, newest used first
@@ -53,6 +57,31 @@ def _resolve(when: str) -> AsAtPoint:
         else _moment_words(point.moment.isoformat())
     )
     return AsAtPoint(when, label, found)
+
+
+def _asked(args: Mapping[str, str]) -> str:
+    """What the form asks, as `when` carries it between pages: the log position if given
+    (the advanced option), else the date with its time if any (UTC), else `when` itself.
+    Raises ValueError saying what to type."""
+    position = args.get("position", "").strip()
+    if position:
+        if whole_number(position) is None:
+            raise ValueError("Enter the log position as a whole number, like 1200.")
+        return position
+    parts = [args.get(name, "").strip() for name in ("day", "month", "year")]
+    typed_time = args.get("time", "").strip()
+    if not any(parts) and not typed_time:
+        return args.get("when", "").strip()
+    try:
+        day = date(*(int(p) for p in reversed(parts)))
+    except (ValueError, OverflowError):
+        raise ValueError("Enter a real date, for example 3 10 2024.") from None
+    if not typed_time:
+        return day.isoformat()
+    if not re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", typed_time):
+        raise ValueError("Enter the time on the 24-hour clock, like 17:00, or leave it empty.")
+    hour, minute = re.split(r"[:.]", typed_time)
+    return f"{day.isoformat()}T{int(hour):02d}:{minute}:00+00:00"
 
 
 def _day_words(day: date) -> str:
@@ -100,15 +129,26 @@ def _prune(directory: Path, keep: Path) -> None:
 def as_at(programme: str) -> str | tuple[str, int]:
     """The dashboard replayed from the log as it stood at a position, date or time."""
     live = programme_or_404(db(), programme)
-    when = request.args.get("when", "").strip()
-    if not when:
-        return render_template("audit/as_at.html", programme=live, when="", error=None)
     try:
+        when = _asked(request.args)
+        if not when:
+            return render_template("audit/as_at.html", programme=live, when="", error=None)
         point = _resolve(when)
     except ValueError as error:
-        return render_template("audit/as_at.html", programme=live, when=when, error=str(error)), 400
+        typed = request.args.get("when", "")
+        return render_template(
+            "audit/as_at.html", programme=live, when=typed, error=str(error), typed=request.args
+        ), 400
     snapshot = snapshot_for(point.position)
     if queries.get_programme(snapshot, live["programme"]) is None:
-        return render_template("audit/as_at.html", programme=live, when=when, error=None, point=point), 404
+        # Before the programme's record starts: say when it does, and what was published.
+        start = get_record_start(db(), live["programme"])
+        editions = queries.get_publications(db(), live["programme"])
+        return render_template(
+            "audit/as_at.html", programme=live, when=when, error=None, point=point,
+            start=AsAtPoint(str(start["position"]), _moment_words(start["recorded_at"]), start["position"])
+            if start else None,
+            editions=[e for e in editions if e["report"] in REPORT_KINDS],
+        ), 404
     page = dashboard_page(snapshot, live["programme"], request.args.get("period"))
     return render_template("dashboards/dashboard.html", **page, as_at=point)

@@ -131,9 +131,11 @@ def update_item(programme: str, ref: str) -> tuple[str, int] | Response:
     item = _item(p, ref)
     ratings = _ratings(p, item["ref"])
     form = StatusUpdateForm()
-    form.period.choices = p.period_choices()
+    # The period open for updates first and chosen unless another is asked for (issue 13).
+    opened = next(iter(queries.get_period_openings(db(), p.slug)), None)
+    form.period.choices = p.period_choices(first=opened["period"] if opened else "")
     form.status.choices = p.status_choices()
-    period = p.choice_or_current(requested("period"), form.period.choices)
+    period = p.choice_or_current(requested("period"), form.period.choices, opened["period"] if opened else "")
     start = _carried_forward(p, ratings, period)
     fill(form, period=period, seen_version=str(item["version"]), **_rating_defaults(start))
     return submit(

@@ -79,18 +79,27 @@ class Programme:
             return self.parse(self.periods[-1])
         return Period.containing(date.today(), self.cadence)
 
-    def period_choices(self, *extra: str) -> list[SelectChoice]:
-        """Periods to offer, newest first: those with anything recorded, the one after
-        the latest, today's and the one before it (reporting in arrears), and `extra`."""
+    def period_choices(self, *extra: str, first: str = "") -> list[SelectChoice]:
+        """Periods to offer: `first` (the period open for updates) at the top, then every
+        period from the latest to the earliest wanted, newest first, none skipped. Wanted:
+        those with anything recorded, today's and the one before it (reporting in
+        arrears), and `extra`; nothing after today's unless recorded, so a quarter not yet
+        reached never invites an update."""
         today = Period.containing(date.today(), self.cadence)
-        wanted = {self.parse(label) for label in (*self.periods, *extra) if label}
-        wanted |= {today, *_steps(self.current_period.next, today.previous)}
+        wanted = {self.parse(label) for label in (*self.periods, *extra, first) if label}
+        wanted |= {today, *_steps(today.previous)}
         wanted |= {self.cadence.at(i, "") for i in range(len(self.cadence.defined))}  # custom: all
-        return [SelectChoice(p.label, f"{p.label} ({p.description})") for p in sorted(wanted, reverse=True)]
+        ordered = _every_period_between(min(wanted), max(wanted))  # newest first
+        if first:
+            ordered.insert(0, ordered.pop(ordered.index(self.parse(first))))
+        note = {first: ", open for updates"}
+        return [SelectChoice(p.label, f"{p.label} ({p.description}{note.get(p.label, '')})") for p in ordered]
 
-    def choice_or_current(self, label: str | None, choices: Iterable[SelectChoice]) -> str:
+    def choice_or_current(
+        self, label: str | None, choices: Iterable[SelectChoice], default: str = ""
+    ) -> str:
         offered = [choice.value for choice in choices]
-        return label if label in offered else self.current_period.label
+        return label if label in offered else default or self.current_period.label
 
     @property
     def rated(self) -> list[dict[str, Any]]:
@@ -122,6 +131,17 @@ class Programme:
         if not self.requires_mitigation or not exceptions:
             return "Optional. What is being done about any problems."
         return f"Required if the status is {names}: what is being done to bring it back on track."
+
+
+def _every_period_between(earliest: Period, latest: Period) -> list[Period]:
+    """From `latest` back to `earliest`, every period between them."""
+    found = [latest]
+    while found[-1] > earliest:
+        try:
+            found.append(found[-1].previous())
+        except InvalidPeriod:  # the first period a programme defines
+            break
+    return found
 
 
 def _steps(*steps: Callable[[], Period]) -> list[Period]:
