@@ -221,12 +221,18 @@ def test_the_exception_rows_are_exactly_the_amber_and_red_actions_of_sections_13
     )
 
 
-def test_every_amber_and_red_row_carries_mitigation() -> None:
-    rated = [r for r in ce_statuses() if r["status"] in {"Amber", "Red"}]
+def test_the_exception_text_is_recorded_once_as_the_update_it_is_printed_as() -> None:
+    """Issue 13 item 8: the paper prints one text per amber and red action, under "Q1
+    update" (it explains and mitigates in one), so it is the update and never copied as
+    mitigation; with no mitigation column of its own the programme does not require one."""
+    rows = ce_statuses()
+    rated = [r for r in rows if r["status"] in {"Amber", "Red"}]
     assert len(rated) == 28
-    assert all(r["mitigation"].strip() for r in rated)
-    unrated = [r for r in ce_statuses() if r["status"] not in {"Amber", "Red"}]
-    assert not any(r["mitigation"] for r in unrated)
+    assert not any(r["mitigation"] for r in rows)
+    covering = [r for r in rated if r["reason"] == REASON_COVERING]
+    assert len(covering) == 14 and all(r["update"].strip() for r in covering)
+    (programme,) = [p for p in read("programmes") if p["programme"] == CE]
+    assert programme["requires_mitigation"] == "no"
 
 
 def test_page_break_carry_overs_are_joined_to_their_row() -> None:

@@ -230,7 +230,6 @@ def cheshire_east(text: str) -> Tables:
     require(len(exceptions) == len(exceptional), "an action is listed twice in 13/14")
     for e in exceptions:
         require(by_ref[e.ref].status == e.colour, f"{e.ref}: colour differs in 13/14")
-    long_update = {e.ref: e.update for e in exceptions}
 
     items: list[Row] = [item(CE, "Vision", "vision", vision)]
     statuses: list[Row] = []
@@ -249,19 +248,19 @@ def cheshire_east(text: str) -> Tables:
         statuses.append({
             "programme": CE, "ref": a.ref, "period": CE_PERIOD, "status": a.status,
             "update": a.update,
-            # The covering report gives "an explanation and mitigating actions to be
-            # taken" for each amber and red action (paragraph 13) in one text; that text
-            # is the only mitigation the source has, so it is used verbatim.
-            "mitigation": long_update.get(a.ref, ""),
+            # The paper has no mitigation column: paragraphs 13 and 14 give "an
+            # explanation and mitigating actions" in one text, under "Q1 update", and it is
+            # recorded there once (the covering report's row below), never copied here.
+            "mitigation": "",
             "reason": REASON_LOST_ROW if a is lost else REASON_APPENDIX,
         })
     for e in exceptions:
-        # Recorded after Appendix 1, as a second update for the same period and status.
-        # The text is both the update and (per paragraph 13) the mitigation, so it fills
-        # both columns; the "What will we do" column is the action's title, not mitigation.
+        # Recorded after Appendix 1, as a second update for the same period and status,
+        # in the column the paper prints it under ("Q1 update"): once, as the update. The
+        # "What will we do" column is the action's title, not mitigation.
         statuses.append({
             "programme": CE, "ref": e.ref, "period": CE_PERIOD, "status": by_ref[e.ref].status,
-            "update": e.update, "mitigation": e.update, "reason": REASON_COVERING,
+            "update": e.update, "mitigation": "", "reason": REASON_COVERING,
         })
 
     summary = one(r"- 7 (This report gives an update[^\n]+)", "\n".join(lines))[1]
@@ -276,7 +275,9 @@ def cheshire_east(text: str) -> Tables:
             "name": "Cheshire East Plan 2024/25",
             "cadence": "quarterly",
             "scale": "rag",
-            "requires_mitigation": "yes",
+            # Its paper has no mitigation of its own: the exception text explains and
+            # mitigates in one (paragraph 13), so a separate mitigation is not required.
+            "requires_mitigation": "no",
             "description": (
                 "Cheshire East Council's corporate plan for 2024/25: a vision, 3 aims, "
                 "20 priorities and 66 priority actions, reported quarterly to the Corporate "
