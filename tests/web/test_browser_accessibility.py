@@ -135,6 +135,13 @@ CASES = [
     Case("change password error", OFFICER, "/account/password", submit("Change password"), errors=True),
     Case("item timeline", AUDITOR, f"{P}/items/A1.2.1/timeline"),
     Case("as-at", AUDITOR, f"{P}/as-at?when=2099-01-01"),
+    # Issue 13: why an item has its rating, its due date and indicators, the as-at form.
+    Case("why is this red", AUDITOR, f"{P}/items/A1.2.1/why?period={Q1}"),
+    Case("as-at form", AUDITOR, f"{P}/as-at"),
+    Case("as-at before the record", AUDITOR, f"{P}/as-at?when=2001-01-01", status=404),
+    Case("due date and indicators form", MANAGER, f"{P}/items/A1.2.1/measures"),
+    Case("due date and indicators error", MANAGER, f"{P}/items/A1.2.1/measures",
+         submit("Save", Day="31", Month="2", Year="2024"), errors=True),
     Case("changed after publication", AUDITOR, f"{P}/changed-after-publication"),
     Case("narrative compared", AUDITOR, f"{P}/narrative-diff"),
     Case("verify", AUDITOR, "/audit/verify"),
@@ -183,6 +190,7 @@ CASES = [
     Case("data: canned query", ANALYST, f"/data/projections/exceptions?programme={PROGRAMME}&period={Q1}"),
     Case("data: dashboard", ANALYST, "/data/-/dashboards/statuses-by-period"),
     Case("data: table as an auditor", AUDITOR, "/data/projections/audit_log"),
+    Case("data: flags", AUDITOR, "/data/projections/flags"),
 ]
 
 
