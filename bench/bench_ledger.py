@@ -15,7 +15,9 @@ ratio is what is compared with the target:
   against raw sqlite3 `executemany` of all the rows in one transaction. Target >= 15%.
 - verify: `ledger.store.verify` over the whole log. Target >= 150k events/s.
 - Merkle tree: the ledger's recorder (chain + tree) beside the same recorder with the
-  tree step left out (chain only) in the same run, single and batched; then a log of
+  tree step left out (chain only) in the same run, single and batched, with the bytes
+  each single commit writes (Linux's wchar: the WAL pages, what costs once fsync is
+  quick, and what a noisy machine's timings hide); then a log of
   --proof-events events written by the chain-only recorder, `merkle_backfill`ed, and
   random inclusion and consistency proofs timed on it. Target < 5 ms per proof.
 
@@ -86,6 +88,7 @@ class ChainOnlyRecorder(HashChainedSQLiteApplicationRecorder):
 CHAIN_ONLY_TOPIC = f"{__name__}:ChainOnlyRecorder"
 # Which recorder a run uses: the ledger's (chain + tree), chain only, or eventsourcing's.
 RECORDERS = {"ledger": SQLITE_RECORDER_TOPIC, "chain": CHAIN_ONLY_TOPIC, "plain": ""}
+WRITERS = (*RECORDERS, "raw")
 
 
 def _app(db: Path, *, recorder: str) -> Application:
@@ -146,17 +149,28 @@ def raw_executemany(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
     conn.execute("COMMIT")
 
 
+def _written() -> int:
+    """Bytes this process has passed to write() so far (Linux; 0 elsewhere): what each
+    commit adds to the WAL, which is what costs once fsync is quick."""
+    try:
+        with open("/proc/self/io", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("wchar:"))
+    except (OSError, StopIteration):
+        return 0
+
+
 def write_rates(
     directory: Path, n: int, *, batch: int, offset: int, kind: str
-) -> tuple[dict[str, float], int]:
+) -> tuple[dict[str, float], int, dict[str, float]]:
     """Events/s for each recorder and raw sqlite3, taking turns in ROUNDS rounds: saves of
     `batch` one-event aggregates (1: a commit per event), the raw baseline inserting the
     rows the ledger stored in that round (one per transaction, or one executemany).
-    Also returns the `synchronous` mode eventsourcing ran with."""
+    Also returns the `synchronous` mode eventsourcing ran with, and bytes written per event."""
     apps = {name: _app(directory / f"{name}.db", recorder=name) for name in RECORDERS}
     synchronous = _synchronous(apps["ledger"])
     raw = _raw_connection(directory / f"raw-{kind}.db", synchronous)
     elapsed = dict.fromkeys([*RECORDERS, "raw"], 0.0)
+    written = dict.fromkeys(elapsed, 0)
     try:
         per_round = -(-n // ROUNDS)
         for first in range(0, n, per_round):
@@ -164,16 +178,21 @@ def write_rates(
             for name, app in apps.items():
                 for start in range(first, last, batch):
                     actions = [Action(f"{kind}{i}") for i in range(start, min(start + batch, last))]
+                    before = _written()
                     elapsed[name] += _timed(lambda a=app, b=actions: a.save(*b) and None)
+                    written[name] += _written() - before
             rows = stored_rows(directory / "ledger.db", offset + first + 1, last - first)
+            before = _written()
             elapsed["raw"] += _timed(
                 lambda r=rows: raw_single(raw, r) if batch == 1 else raw_executemany(raw, r)
             )
+            written["raw"] += _written() - before
     finally:
         raw.close()
         for app in apps.values():
             app.close()
-    return {name: n / seconds for name, seconds in elapsed.items()}, synchronous
+    rates = {name: n / seconds for name, seconds in elapsed.items()}
+    return rates, synchronous, {name: total / n for name, total in written.items()}
 
 
 @dataclass
@@ -199,12 +218,13 @@ class Figures:
     verified_events: int
     synchronous: int
     proofs: Proofs | None
+    single_bytes: dict[str, float]  # bytes written per single commit, by writer
 
 
 def run(directory: Path, events: int, single: int, proof_events: int, samples: int) -> Figures:
     ledger_db = directory / "ledger.db"
-    singles, synchronous = write_rates(directory, single, batch=1, offset=0, kind="s")
-    batches, _ = write_rates(directory, events, batch=BATCH, offset=single, kind="b")
+    singles, synchronous, single_bytes = write_rates(directory, single, batch=1, offset=0, kind="s")
+    batches, _, _ = write_rates(directory, events, batch=BATCH, offset=single, kind="b")
 
     started = time.perf_counter()
     result = verify(ledger_db)
@@ -231,6 +251,7 @@ def run(directory: Path, events: int, single: int, proof_events: int, samples: i
         result.events,
         synchronous,
         proofs,
+        single_bytes,
     )
 
 
@@ -289,6 +310,8 @@ def report(figures: Figures, events: int, single: int, directory: Path) -> str:
         f"   (target >= {TARGET_SINGLE:.0%}: {verdict(single_ratio >= TARGET_SINGLE)})",
         f"  tree cost vs chain only       {1 - figures.single / figures.single_chain:>10.0%}",
         f"  chain cost vs no chain        {1 - figures.single_chain / figures.single_plain:>10.0%}",
+        "  bytes written per commit      "
+        + ", ".join(f"{name} {figures.single_bytes[name]:,.0f}" for name in WRITERS),
         "",
         f"batched commands ({events:,} events, save(*{BATCH:,} aggregates) per transaction)",
         f"  ledger, chain + Merkle tree   {figures.batched:>10,.0f} events/s",
