@@ -91,3 +91,16 @@ def test_counts_quoted_by_status_that_differ_are_flagged_naming_both(plan: Syste
         PLAN, period=Q2, section="summary", text="2 actions are Green and Amber 1.", actor="pm"
     )
     assert checks(plan) == []
+
+
+def test_a_paper_listing_counts_one_a_line_is_read_line_by_line(plan: System) -> None:
+    """As the demo's paper prints them ("Green – on track: 48"): a count is never read as
+    the next line's status."""
+    plan.ledger.write_narrative(
+        PLAN, period=Q2, section="summary",
+        text="Progress:\nGreen – on track: 3\nAmber – minor issues: 1\nRed – off track: 1", actor="pm",
+    )
+    assert [why for _, kind, why in checks(plan)] == [
+        f"“Summary” says Green 3, but 2 are rated Green for {Q2}.",
+        f"“Summary” says Red 1, but 0 are rated Red for {Q2}.",
+    ]

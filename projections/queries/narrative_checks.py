@@ -6,8 +6,8 @@ before publishing, and the report's record shows.
   whose text in force was recorded before an item's status for the period changed. Each
   change is named: the item, the status when the text was written and the status now.
 - **Counts that differ**: a section quoting a count by status ("Green 48", "Green: 48",
-  "48 Green", "48 actions rated Green") that differs from the period's computed count,
-  naming both.
+  "Green – on track: 48", "48 Green", "48 actions rated Green", each on one line) that
+  differs from the period's computed count, naming both.
 
 Worked out from projected rows, so a pure function of the log, like the flags.
 """
@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from projections.queries.connection import Db, Row, rows
 from projections.queries.dashboards import get_summary
 
-# Words a count may have between it and the status: "48 actions are rated Green".
-_BETWEEN = r"(?:(?:items?|actions?|workstreams?|core areas?|are|were|is|was|rated|as|now)\s+){0,4}"
+# Words a count may have between it and the status, on the same line: "48 actions are
+# rated Green".
+_BETWEEN = r"(?:(?:items?|actions?|workstreams?|core areas?|are|were|is|was|rated|as|now)[ \t]+){0,4}"
+# What a paper may say of a status before its count, on the same line: "Green – on track: 48".
+_GLOSS = r"(?:[ \t]*[–-][^\n\d:]{0,80}(?=:))?"
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,13 @@ def _quoted_counts(text: str, statuses: list[str]) -> list[tuple[str, int]]:
     taken: set[int] = set()
     for status in statuses:
         name = re.escape(status)
-        for m in re.finditer(rf"\b{name}\b\s*(?:[:=–-]\s*)?{_NUMBER}", text, flags=re.IGNORECASE):
+        after = rf"\b{name}\b{_GLOSS}[ \t]*(?:[:=–-][ \t]*)?{_NUMBER}"
+        for m in re.finditer(after, text, flags=re.IGNORECASE):
             found.append((m.start(), status, int(m[1].replace(",", ""))))
             taken.add(m.start(1))
     for status in statuses:
         name = re.escape(status)
-        for m in re.finditer(rf"\b{_NUMBER}\s+{_BETWEEN}{name}\b", text, flags=re.IGNORECASE):
+        for m in re.finditer(rf"\b{_NUMBER}[ \t]+{_BETWEEN}{name}\b", text, flags=re.IGNORECASE):
             if m.start(1) not in taken:
                 found.append((m.start(), status, int(m[1].replace(",", ""))))
     return [(status, count) for _, status, count in sorted(found)]
