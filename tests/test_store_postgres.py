@@ -651,7 +651,8 @@ def test_the_commands_verify_and_checkpoint_postgres(
 ) -> None:
     head = verify(ledger_log).head_hex
     code, out, _ = run("--data-dir", str(tmp_path / "unused"), "verify")
-    assert (code, out) == (0, f"Intact: {SCENARIO_EVENTS} events, head {head}\n")
+    assert code == 0
+    assert out.startswith(f"Intact: {SCENARIO_EVENTS} events, head {head}\n")
     assert not (tmp_path / "unused").exists()  # nothing SQLite was created on the side
 
     cp = tmp_path / "cp.json"
