@@ -34,7 +34,6 @@ from projections.datasette_csv import neutralising
 from projections.datasette_errors import replacement
 from projections.datasette_limits import CSV_EXPORT, bound_connection
 from projections.queries.flags import register_flags_function
-from projections.queries.flags import register_flags_function
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -107,7 +106,6 @@ def set_sign_in_url(datasette: Datasette, url: str | None) -> None:
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     bound_connection(conn)
-    register_flags_function(conn)  # the `flags` view calls it
     register_flags_function(conn)  # the `flags` view calls it
 
 
