@@ -32,6 +32,11 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     postgresql || true
 fi
 
+# cairosvg (the Word papers' charts as PNG) loads Cairo's C library at run time.
+if ! ldconfig -p 2>/dev/null | grep -q "libcairo.so.2"; then
+  apt_install "cairosvg draws the Word papers' charts; without it building a .docx fails" libcairo2 || true
+fi
+
 if [ ! -x .venv/bin/python ]; then
   # Debian ships Python's venv (and the pip it seeds) in a separate package.
   if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then

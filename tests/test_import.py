@@ -514,12 +514,13 @@ def set_cached_value(path: Path, sheet: int, cell: str, value: str, *, text: boo
     """Give a formula cell the result Excel would have saved with it (`<v>`).
 
     openpyxl writes formulas without results, as a script would; Excel and LibreOffice
-    save both. This writes the result into the sheet XML the way they do."""
+    save both. This writes the result into the sheet XML the way they do (openpyxl writes
+    the empty result as `<v/>` or `<v></v>`, depending on its version)."""
     part = f"xl/worksheets/sheet{sheet}.xml"
     with zipfile.ZipFile(path) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
     xml = contents[part].decode()
-    pattern = re.compile(rf'<c r="{cell}"([^>]*)><f>(.*?)</f><v\s*/>')
+    pattern = re.compile(rf'<c r="{cell}"([^>]*)><f>(.*?)</f>(?:<v\s*/>|<v></v>)')
     kind = ' t="str"' if text else ""
     xml, count = pattern.subn(lambda m: f'<c r="{cell}"{m[1]}{kind}><f>{m[2]}</f><v>{value}</v>', xml)
     assert count == 1, f"no formula cell {cell} in {part}"

@@ -193,10 +193,14 @@ def due_by_programme(database: Any) -> dict[str, Row]:
 def history_page(database: Any, slug: str) -> Row:
     programme = programme_or_404(database, slug)
     grid = queries.get_grid(database, slug)
-    # A column only for a period where an item was rated (or has a note): a period with
-    # only indicators or narrative recorded would be a column of dashes (issue 13).
+    # A column only for a period where an item was rated, has a note or was retired: a
+    # period with only indicators or narrative recorded would be a column of dashes (issue 13).
+    retired_from = {
+        next(p for p in grid["periods"] if p in row["retired"]) for row in grid["rows"] if row["retired"]
+    }
     shown = [
-        p for p in grid["periods"] if any(p in row["ratings"] or p in row["notes"] for row in grid["rows"])
+        p for p in grid["periods"]
+        if p in retired_from or any(p in row["ratings"] or p in row["notes"] for row in grid["rows"])
     ]
     return {
         "programme": programme,

@@ -163,7 +163,10 @@ def risk_rerated(e: Event, state: State) -> Change:
     old = _risk(state, state.aggregate_id)
     before = state.get("risk_history", old["programme"], old["kind"], old["ref"], e.period)
     state.put("risks_and_issues", _recorded(e, state, old, rating=_rating(e), opened=None))
-    was = _rag_text(before["rag_before"], before["rag_after"]) if before else None
+    # "From" is the same period's rating when it is a re-rating of that period, else what
+    # the register showed before this event (round 1's meaning, kept for older logs).
+    shown = before or (old if old["rag_before"] or old["rag_after"] else None)
+    was = _rag_text(shown["rag_before"], shown["rag_after"]) if shown else None
     return Change(
         old["programme"],
         old["ref"],

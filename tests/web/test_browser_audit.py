@@ -58,7 +58,7 @@ def test_an_officers_change_is_found_by_an_auditor(system: System, chromium_page
     page.screenshot(path=str(SCREENSHOTS / "govledger-browser-dashboard.png"), full_page=True)
 
     # From the exceptions to the item's timeline: who, when, from → to, why.
-    page.locator("#exceptions-table").get_by_role("link", name="A1.1.1").click()
+    page.locator("#exceptions-table").get_by_role("link", name="A1.1.1", exact=True).click()
     assert page.locator("h1").inner_text() == "A1.1.1: Publish decisions"
     last = page.locator("#timeline > li").last
     entry = last.inner_text()
