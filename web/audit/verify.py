@@ -1,4 +1,6 @@
-"""Verify: the hash chain recomputed on the spot against the latest checkpoint; the
+"""Verify: the hash chain recomputed on the spot against the latest checkpoint, then
+the checks `govledger verify` runs beside it, each by name (the Merkle tree, published
+reports' stored bytes, credentials against the ledger, the checkpoint's signature); the
 log's current C2SP checkpoint (signed with the key $GOVLEDGER_SIGNING_KEY_FILE names,
 if any) to read and download; and taking a checkpoint (auditors and administrators,
 CSRF-protected)."""
@@ -24,6 +26,7 @@ from ledger.store import (
 )
 from ledger.store import signed_checkpoints as signed
 from ledger.store.verification import EventStore
+from projections.assurance import check_beside_the_log
 from web.audit.support import AUDIT_ROLES, CHECKPOINT_ROLES, Row, bp, data_dir
 from web.permissions import requires_role
 
@@ -57,7 +60,10 @@ def verify_page(directory: Path) -> Row:
         result = None
         problems.append(str(error))
     current = current_checkpoint(store, result.events, problems) if result and result.ok else None
+    done = checks(directory, store, result, current)
     return {
+        "checks": done,
+        "disagreements": [item["name"] for item in done if item["ok"] is False],
         "result": result,
         "checkpoint": checkpoint,
         "checkpoint_file": path.name if path else None,
@@ -66,6 +72,57 @@ def verify_page(directory: Path) -> Row:
         "current": current,
         "signing_key_env": signed.SIGNING_KEY_ENV,
     }
+
+
+def check(name: str, ok: bool | None, detail: str, problems: list[str] | None = None) -> Row:
+    """One named check's outcome: ok True (agrees), False (a disagreement), None (not run)."""
+    return {"name": name, "ok": ok, "detail": detail, "problems": problems or []}
+
+
+def checks(directory: Path, store: EventStore, result: VerifyResult | None, current: Row | None) -> list[Row]:
+    """Each of `govledger verify`'s checks by name, with its result. The ones beside the
+    log run only once the chain holds, as on the command line."""
+    if result is None:
+        return []
+    said = f"{result.events} events verify" if result.ok else str(result.problem)
+    chain = check("Hash chain", result.ok, said)
+    if not result.ok:
+        later = "Not checked: the hash chain must hold first."
+        names = ("Merkle tree", "Published reports", "Credentials against the ledger", "Checkpoint signature")
+        return [chain, *(check(name, None, later) for name in names)]
+    beside = check_beside_the_log(directory, store)
+    tree = beside.tree
+    tree_ok = tree.ok and (tree.complete or None)  # a tree to backfill is not a disagreement
+    return [
+        chain,
+        check("Merkle tree", tree_ok, tree.summary()),
+        check(
+            "Published reports",
+            not beside.report_problems,
+            f"{beside.reports} stored copies checked against the SHA-256 in their publication events",
+            beside.report_problems,
+        ),
+        check(
+            "Credentials against the ledger",
+            not beside.credential_problems,
+            f"{beside.credentials} stored passwords checked against the account events",
+            beside.credential_problems,
+        ),
+        signature_check(current),
+    ]
+
+
+def signature_check(current: Row | None) -> Row:
+    """The current checkpoint's signature, checked with the offline verifier and the
+    signing key's public half, as an auditor holding that public key would."""
+    name = "Checkpoint signature"
+    if current is None or current["vkey"] is None:
+        return check(name, None, "Not checked: no signing key is configured, so the checkpoint is unsigned.")
+    try:
+        proofcheck.check_signature(proofcheck.parse_checkpoint(current["text"]), current["vkey"])
+    except proofcheck.ProofFailed as error:
+        return check(name, False, f"The checkpoint's signature does not hold: {error}.")
+    return check(name, True, f"Signed by {current['signed_by']}; the signature holds for its public key")
 
 
 def signing_key(problems: list[str]) -> signed.SigningKey | None:
@@ -89,6 +146,7 @@ def current_checkpoint(store: EventStore, events: int, problems: list[str]) -> R
     return {
         "text": text,
         "signed_by": key.name if key else None,
+        "vkey": key.vkey() if key else None,
         "size": parsed.size,
         "origin": parsed.origin,
     }
