@@ -62,6 +62,8 @@ EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
 # The Merkle tree (ledger.store.merkle): every complete subtree, by `node_id`.
 TREE_TABLE = "merkle_tree"
+# The tree's earlier layout, left unused in files written before this one (see above).
+EARLIER_TREE_TABLES = {"merkle_leaves", "merkle_nodes"}
 
 
 def _append_only_triggers(table: str) -> list[str]:
