@@ -18,6 +18,7 @@ from test_dashboards import page, section, text
 from test_dashboards_seed import Q1, seed_plan
 from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 
+from ledger import proofcheck
 from ledger.store import signed_checkpoints as signed
 from projections.reports.publish import publications_dir
 from web.backend import System
@@ -130,3 +131,32 @@ def test_an_altered_tree_node_is_named_and_later_checks_wait_for_a_broken_chain(
     shown = results(page(client, "/audit/verify"))
     assert shown["Hash chain"][0] == "Disagrees"
     assert {shown[name][0] for name in NAMES[1:]} == {"Not checked"}
+
+
+def test_taking_a_checkpoint_keeps_a_signed_one_shown_with_its_download(
+    client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = signed.generate_key("council.example/ledger")
+    key_file = tmp_path / "keys" / "log.key"
+    key_file.parent.mkdir()
+    key_file.write_text(key.private_text())
+    monkeypatch.setenv(signed.SIGNING_KEY_ENV, str(key_file))
+    auth.login("auditor")
+    assert 'id="no-kept-checkpoint"' in page(client, "/audit/verify")
+    assert client.post("/audit/verify/checkpoint").status_code == 302
+    html = page(client, "/audit/verify")
+    shown = text(section(html, "kept-checkpoint"))
+    size = plan.ledger.get_log_position()
+    assert f"Events covered {size}" in shown and "Signed by council.example/ledger" in shown
+    link = re.search(r'href="(/audit/verify/checkpoints/checkpoint-[0-9TZ]+\.txt)"', html)
+    assert link is not None
+    with client.get(link[1]) as response:  # a file response: closed when read
+        assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+        downloaded = proofcheck.parse_checkpoint(response.get_data(as_text=True))
+    proofcheck.check_signature(downloaded, key.vkey())
+    assert downloaded.size == size
+    # Only the names the service writes are served from the folder.
+    (data_dir / "checkpoints" / "notes.txt").write_text("private\n")
+    assert client.get("/audit/verify/checkpoints/notes.txt").status_code == 404
+    assert client.get("/audit/verify/checkpoints/..%2Fevents.db").status_code == 404
