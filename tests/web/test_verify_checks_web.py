@@ -3,6 +3,8 @@ result: the hash chain, the Merkle tree, published reports' stored bytes, creden
 against the ledger and the checkpoint's signature; a disagreement is named and turns
 the page's verdict to "Not intact"."""
 
+# ruff: noqa: F811  (the fixtures `plan` and `key` come from test_proof_web)
+
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +17,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from test_dashboards import page, section, text
-from test_dashboards_seed import Q1, seed_plan
+from test_dashboards_seed import Q1
+from test_proof_web import key, plan  # noqa: F401  (fixtures: the seeded plan, the signing key)
 from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 
 from ledger import proofcheck
@@ -27,14 +30,6 @@ NAMES = [
     "Hash chain", "Merkle tree", "Published reports", "Credentials against the ledger", "Checkpoint signature"
 ]
 CONTENT = b"<html>the committee pack as published</html>"
-
-
-@pytest.fixture
-def plan(system: System, monkeypatch: pytest.MonkeyPatch) -> System:
-    monkeypatch.delenv(signed.SIGNING_KEY_ENV, raising=False)
-    monkeypatch.delenv(signed.ORIGIN_ENV, raising=False)
-    seed_plan(system.ledger)
-    return system
 
 
 @pytest.fixture
@@ -68,14 +63,8 @@ def results(html: str) -> dict[str, tuple[str, str]]:
 
 
 def test_every_check_is_shown_by_name_and_agrees_on_an_intact_ledger(
-    client: FlaskClient, auth: AuthActions, plan: System, published: Path, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient, auth: AuthActions, plan: System, published: Path, key: signed.SigningKey
 ) -> None:
-    key = signed.generate_key("council.example/ledger")
-    key_file = tmp_path / "keys" / "log.key"
-    key_file.parent.mkdir()
-    key_file.write_text(key.private_text())
-    monkeypatch.setenv(signed.SIGNING_KEY_ENV, str(key_file))
     auth.login("auditor")
     html = page(client, "/audit/verify")
     shown = results(html)
@@ -134,14 +123,8 @@ def test_an_altered_tree_node_is_named_and_later_checks_wait_for_a_broken_chain(
 
 
 def test_taking_a_checkpoint_keeps_a_signed_one_shown_with_its_download(
-    client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path, key: signed.SigningKey
 ) -> None:
-    key = signed.generate_key("council.example/ledger")
-    key_file = tmp_path / "keys" / "log.key"
-    key_file.parent.mkdir()
-    key_file.write_text(key.private_text())
-    monkeypatch.setenv(signed.SIGNING_KEY_ENV, str(key_file))
     auth.login("auditor")
     assert 'id="no-kept-checkpoint"' in page(client, "/audit/verify")
     assert client.post("/audit/verify/checkpoint").status_code == 302
