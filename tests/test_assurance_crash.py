@@ -1,5 +1,6 @@
 """Crash suite (issue 16, item 3): SIGKILL a writer, the projector and an import at random
-points, again and again on the same ledger. After each kill:
+points, again and again on the same ledger; the writer on SQLite and on the throwaway
+PostgreSQL server (tests/postgres_server.py). After each kill:
 
 - the hash chain verifies;
 - nothing a client was told had succeeded is lost (each writer's journal, written after
@@ -8,7 +9,7 @@ points, again and again on the same ledger. After each kill:
 - the projections, caught up by the next process to open them, equal a rebuild.
 
 GOVLEDGER_CRASHES sets the number of kills (6 in CI, the kinds taking turns; the full run
-uses 50). The figures print at the end.
+uses 50); the writer's share is made on each store. The figures print at the end.
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ from pathlib import Path
 
 import pytest
 from assurance_workload import Journal, account, check_store, seed, write_commands
+from test_projections_postgres import PG_BIN, pg_database, pg_server  # noqa: F401  (fixtures)
 
 from ledger.application import open_ledger
 from ledger.store.verification import event_store, verify
 from projections.queries import get_projection_position
+
+if __package__:
+    from .postgres_server import Database
+else:
+    from postgres_server import Database
 
 CRASHES = int(os.environ.get("GOVLEDGER_CRASHES", "6"))
 SEED_REPORTS = Path(__file__).resolve().parents[1] / "govledger" / "demo" / "seed"
@@ -66,7 +73,22 @@ def after_the_kill(data_dir: Path) -> None:
 
 
 def test_a_writer_killed_anywhere_loses_no_acknowledged_command(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+    kill_writers(tmp_path / "data", "SQLite")
+
+
+@pytest.mark.skipif(PG_BIN is None, reason="PostgreSQL server binaries not installed: run scripts/setup.sh")
+def test_a_writer_killed_anywhere_on_postgres_loses_no_acknowledged_command(
+    pg_database: Database,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    assert os.environ["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    kill_writers(tmp_path / "data", "PostgreSQL")
+
+
+def kill_writers(data_dir: Path, store: str) -> None:
+    """SIGKILL a writer at a random point, `kills("writer")` times on one ledger (the
+    configured store: on PostgreSQL the server sees the connection drop mid-command)."""
+    data_dir.mkdir()  # on PostgreSQL it holds only projections.db and the journals
     ledger = open_ledger(data_dir)
     try:
         targets = seed(ledger)
@@ -86,7 +108,7 @@ def test_a_writer_killed_anywhere_loses_no_acknowledged_command(tmp_path: Path) 
         os.kill(writer.pid or 0, signal.SIGKILL)
         writer.join()
         assert writer.exitcode == -signal.SIGKILL
-        COUNTS["writer killed"] += 1
+        COUNTS[f"writer killed ({store})"] += 1
 
         entries = Journal.read(journals)
         ledger = open_ledger(data_dir)
@@ -100,8 +122,8 @@ def test_a_writer_killed_anywhere_loses_no_acknowledged_command(tmp_path: Path) 
         for token in figures.unacknowledged:
             _, worker, number = token.split("-")
             assert f"cmd-{worker}-{int(number) - 1}" in answered or number == "0"
-        COUNTS["acknowledged commands checked"] = figures.accepted  # all journals so far
-        COUNTS["saved but killed before the answer"] = len(figures.unacknowledged)  # all so far
+        COUNTS[f"acknowledged commands checked ({store})"] = figures.accepted  # all journals so far
+        COUNTS[f"saved but killed before the answer ({store})"] = len(figures.unacknowledged)  # so far
         after_the_kill(data_dir)
 
 

@@ -2,8 +2,10 @@
 reorders of the stored events in copies of a demo log, every one caught by `verify` or
 by the root of a checkpoint taken before it, and the first bad position named.
 
-CI runs 100 trials; GOVLEDGER_TAMPER_TRIALS=1000 runs the full figure recorded in
-docs/assurance.md (run with -s to see the counts).
+CI runs 100 trials on round 1's demo log, kept as a fixture; GOVLEDGER_TAMPER_TRIALS=1000
+runs the full figure recorded in docs/assurance.md, and GOVLEDGER_TAMPER_LOG=events.db
+runs it on another log, such as today's demo (`govledger demo --no-serve`; run with -s
+to see the counts).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from pathlib import Path
 from tamper_fuzz import fuzz
 
 # Round 1's demo log plus one of every other command: 265 events of 32 topics.
-DEMO_LOG = Path(__file__).parent / "fixtures" / "round1" / "events.db"
+ROUND1_LOG = Path(__file__).parent / "fixtures" / "round1" / "events.db"
+DEMO_LOG = Path(os.environ.get("GOVLEDGER_TAMPER_LOG") or ROUND1_LOG)
 TRIALS = int(os.environ.get("GOVLEDGER_TAMPER_TRIALS", "100"))
 
 

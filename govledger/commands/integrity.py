@@ -25,7 +25,7 @@ from ledger.store import signed_checkpoints as signed
 from ledger.store.verification import EventStore
 
 if TYPE_CHECKING:
-    from govledger import assurance
+    from projections import assurance
 
 # Below this many events verification takes well under a second: no progress bar.
 PROGRESS_THRESHOLD = 50_000
@@ -160,7 +160,7 @@ def _load_checkpoint(
 
 
 def _check_beside(data_dir: Path, store: EventStore) -> assurance.Coverage:
-    from govledger import assurance  # only when the chain holds: it loads the report code
+    from projections import assurance  # only when the chain holds: it loads the report code
 
     return assurance.check_beside_the_log(data_dir, store)
 

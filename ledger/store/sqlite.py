@@ -62,6 +62,8 @@ EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
 # The Merkle tree (ledger.store.merkle): every complete subtree, by `node_id`.
 TREE_TABLE = "merkle_tree"
+# The tree's earlier layout, left unused in files written before this one (see above).
+EARLIER_TREE_TABLES = {"merkle_leaves", "merkle_nodes"}
 
 
 def _append_only_triggers(table: str) -> list[str]:
@@ -78,10 +80,13 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
     insert_chain_statement = f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?)"
-    # The chain's head, and the tree's last node, in one statement.
+    # The chain's head, and the tree's last node, in one statement. Three scalar
+    # subqueries, each one b-tree seek: a LEFT JOIN on a derived table made SQLite
+    # materialise it, about 10 µs more a commit (a twentieth of a single commit's CPU).
     select_head_statement = (
-        f"SELECT (SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1), t.id, t.hash "
-        f"FROM (SELECT 1) LEFT JOIN (SELECT id, hash FROM {TREE_TABLE} ORDER BY id DESC LIMIT 1) AS t"
+        f"SELECT (SELECT head FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1), "
+        f"(SELECT max(id) FROM {TREE_TABLE}), "
+        f"(SELECT hash FROM {TREE_TABLE} ORDER BY id DESC LIMIT 1)"
     )
     insert_tree_statement = f"INSERT INTO {TREE_TABLE} VALUES (?,?)"
 

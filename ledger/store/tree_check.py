@@ -16,6 +16,7 @@ tree is checked as far as it reaches and the result says where it stops.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import heapq
 import os
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,8 @@ class TreeCheck:
     events: int  # events in the log (the tree is complete when leaves == events)
     root: bytes  # the root recomputed from the leaves that agree
     problem: str = ""
+    # An SQLite file still holding the earlier two-table tree (merkle_leaves, merkle_nodes).
+    earlier_layout: bool = False
 
     @property
     def complete(self) -> bool:
@@ -53,6 +56,11 @@ class TreeCheck:
     def summary(self) -> str:
         if not self.ok:
             return f"the Merkle tree does not agree with the events: {self.problem}"
+        if self.leaves == 0 and self.events and self.earlier_layout:
+            return (
+                "the Merkle tree is in the earlier layout (merkle_leaves, merkle_nodes), which this version "
+                "does not read: run `govledger merkle-backfill` once to rebuild it, before asking for proofs"
+            )
         if self.leaves == 0 and self.events:
             return "no Merkle tree yet (run `govledger merkle-backfill` before asking for proofs)"
         root = base64.b64encode(self.root).decode()
@@ -126,10 +134,15 @@ def check_tree(store: EventStore) -> TreeCheck:
             f"SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {sqlite_store.EVENTS_TABLE} ORDER BY rowid"
         )
-        if sqlite_store.TREE_TABLE not in sqlite_store.tables(conn):
-            return compare_tree(events, ())
-        nodes = conn.execute(f"SELECT id, hash, NULL FROM {sqlite_store.TREE_TABLE} ORDER BY id")
-        return compare_tree(events, nodes)
+        names = sqlite_store.tables(conn)
+        nodes = (
+            conn.execute(f"SELECT id, hash, NULL FROM {sqlite_store.TREE_TABLE} ORDER BY id")
+            if sqlite_store.TREE_TABLE in names
+            else ()
+        )
+        checked = compare_tree(events, nodes)
+        earlier = names >= sqlite_store.EARLIER_TREE_TABLES
+        return dataclasses.replace(checked, earlier_layout=earlier) if earlier else checked
 
 
 def _check_postgres(store: PostgresEventStore) -> TreeCheck:

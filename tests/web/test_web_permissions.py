@@ -172,6 +172,9 @@ MATRIX: list[Row] = [
     Row("audit.checkpoint", "/audit/verify/checkpoint", get=NO_POST,
         post=only("auditor", "administrator", status=302)),
     Row("audit.checkpoint_download", "/audit/verify/checkpoint.txt", get=AUDIT_READERS, post=NO_POST),
+    # A kept C2SP checkpoint: none is kept in the seed, so readers reach "not found".
+    Row("audit.kept_checkpoint_download", "/audit/verify/checkpoints/checkpoint-20260101T000000000000Z.txt",
+        get=only("auditor", "analyst", "administrator", "programme manager", status=404), post=NO_POST),
     Row("audit.inclusion_proof_download", "/audit/proofs/1.json", get=AUDIT_READERS, post=NO_POST),
     Row("audit.log", "/audit/log", get=AUDIT_READERS, post=NO_POST),
     Row("audit.log_csv", "/audit/log.csv", get=AUDIT_READERS, post=NO_POST),

@@ -1,14 +1,19 @@
-"""Verify: the hash chain recomputed on the spot against the latest checkpoint; the
+"""Verify: the hash chain recomputed on the spot against the latest checkpoint, then
+the checks `govledger verify` runs beside it, each by name (the Merkle tree, published
+reports' stored bytes, credentials against the ledger, the checkpoint's signature); the
 log's current C2SP checkpoint (signed with the key $GOVLEDGER_SIGNING_KEY_FILE names,
 if any) to read and download; and taking a checkpoint (auditors and administrators,
-CSRF-protected)."""
+CSRF-protected), which keeps the chain's JSON checkpoint and the signed C2SP one side by
+side in <data dir>/checkpoints, the latest of the latter shown with its download."""
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -24,6 +29,7 @@ from ledger.store import (
 )
 from ledger.store import signed_checkpoints as signed
 from ledger.store.verification import EventStore
+from projections.assurance import check_beside_the_log
 from web.audit.support import AUDIT_ROLES, CHECKPOINT_ROLES, Row, bp, data_dir
 from web.permissions import requires_role
 
@@ -44,6 +50,29 @@ def latest_checkpoint(directory: Path) -> tuple[Path | None, Checkpoint | None, 
     return (best[0], best[1], problems) if best else (None, None, problems)
 
 
+# What `checkpoint()` names a kept C2SP checkpoint: nothing else is served from the folder.
+KEPT_NAME = re.compile(r"checkpoint-\d{8}T\d{12}Z\.txt")
+
+
+def latest_signed(directory: Path) -> Row | None:
+    """The most recently kept readable C2SP checkpoint (the names sort by time taken)."""
+    for path in sorted((directory / "checkpoints").glob("checkpoint-*.txt"), reverse=True):
+        if not KEPT_NAME.fullmatch(path.name):
+            continue
+        try:
+            parsed = proofcheck.parse_checkpoint(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, proofcheck.ProofFailed):
+            continue
+        return {
+            "file": path.name,
+            "origin": parsed.origin,
+            "size": parsed.size,
+            "root": base64.b64encode(parsed.root).decode(),
+            "signed_by": [name for name, _ in parsed.signatures],
+        }
+    return None
+
+
 def verify_page(directory: Path) -> Row:
     path, checkpoint, problems = latest_checkpoint(directory)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -57,15 +86,70 @@ def verify_page(directory: Path) -> Row:
         result = None
         problems.append(str(error))
     current = current_checkpoint(store, result.events, problems) if result and result.ok else None
+    done = checks(directory, store, result, current)
     return {
+        "checks": done,
+        "disagreements": [item["name"] for item in done if item["ok"] is False],
         "result": result,
         "checkpoint": checkpoint,
         "checkpoint_file": path.name if path else None,
+        "kept": latest_signed(directory),
         "problems": problems,
         "checked_at": checked_at,
         "current": current,
         "signing_key_env": signed.SIGNING_KEY_ENV,
     }
+
+
+def check(name: str, ok: bool | None, detail: str, problems: list[str] | None = None) -> Row:
+    """One named check's outcome: ok True (agrees), False (a disagreement), None (not run)."""
+    return {"name": name, "ok": ok, "detail": detail, "problems": problems or []}
+
+
+def checks(directory: Path, store: EventStore, result: VerifyResult | None, current: Row | None) -> list[Row]:
+    """Each of `govledger verify`'s checks by name, with its result. The ones beside the
+    log run only once the chain holds, as on the command line."""
+    if result is None:
+        return []
+    said = f"{result.events} events verify" if result.ok else str(result.problem)
+    chain = check("Hash chain", result.ok, said)
+    if not result.ok:
+        later = "Not checked: the hash chain must hold first."
+        names = ("Merkle tree", "Published reports", "Credentials against the ledger", "Checkpoint signature")
+        return [chain, *(check(name, None, later) for name in names)]
+    beside = check_beside_the_log(directory, store)
+    tree = beside.tree
+    tree_ok = tree.ok and (tree.complete or None)  # a tree to backfill is not a disagreement
+    return [
+        chain,
+        check("Merkle tree", tree_ok, tree.summary()),
+        check(
+            "Published reports",
+            not beside.report_problems,
+            f"{beside.reports} stored copies checked against the SHA-256 in their publication events",
+            beside.report_problems,
+        ),
+        check(
+            "Credentials against the ledger",
+            not beside.credential_problems,
+            f"{beside.credentials} stored passwords checked against the account events",
+            beside.credential_problems,
+        ),
+        signature_check(current),
+    ]
+
+
+def signature_check(current: Row | None) -> Row:
+    """The current checkpoint's signature, checked with the offline verifier and the
+    signing key's public half, as an auditor holding that public key would."""
+    name = "Checkpoint signature"
+    if current is None or current["vkey"] is None:
+        return check(name, None, "Not checked: no signing key is configured, so the checkpoint is unsigned.")
+    try:
+        proofcheck.check_signature(proofcheck.parse_checkpoint(current["text"]), current["vkey"])
+    except proofcheck.ProofFailed as error:
+        return check(name, False, f"The checkpoint's signature does not hold: {error}.")
+    return check(name, True, f"Signed by {current['signed_by']}; the signature holds for its public key")
 
 
 def signing_key(problems: list[str]) -> signed.SigningKey | None:
@@ -89,6 +173,7 @@ def current_checkpoint(store: EventStore, events: int, problems: list[str]) -> R
     return {
         "text": text,
         "signed_by": key.name if key else None,
+        "vkey": key.vkey() if key else None,
         "size": parsed.size,
         "origin": parsed.origin,
     }
@@ -120,17 +205,35 @@ def checkpoint_download() -> Response:
     )
 
 
+@bp.route("/audit/verify/checkpoints/<name>")
+@requires_role(*AUDIT_ROLES)
+def kept_checkpoint_download(name: str) -> Response:
+    """A kept C2SP checkpoint, as the file it was written to."""
+    if not KEPT_NAME.fullmatch(name):
+        abort(404)
+    return send_from_directory(data_dir() / "checkpoints", name, mimetype="text/plain", as_attachment=True)
+
+
 @bp.route("/audit/verify/checkpoint", methods=["POST"])
 @requires_role(*CHECKPOINT_ROLES)
 def checkpoint() -> Response:
-    """Verify, then write the chain head to <data dir>/checkpoints (CSRF-protected)."""
+    """Verify, then write the chain head, and the signed C2SP checkpoint of the same
+    events, to <data dir>/checkpoints (CSRF-protected)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     out = data_dir() / "checkpoints" / f"checkpoint-{stamp}.json"
+    store = event_store(data_dir())
+    key = signing_key([])
     try:
-        taken = write_checkpoint(event_store(data_dir()), out)
+        taken = write_checkpoint(store, out)
+        kept = signed.write_signed_checkpoint(store, out.with_suffix(".txt"), key)
     except (ChainBroken, StoreUnavailable) as error:
         flash(f"No checkpoint was taken. {error}", "error")
     else:
         current_app.logger.info("checkpoint %s taken by %s", out.name, current_user.username)
-        flash(f"Checkpoint taken: {taken.events} events, head {taken.head[:12]}….", "success")
+        signer = f", signed by {key.name}" if key else ", unsigned"
+        flash(
+            f"Checkpoint taken: {taken.events} events, head {taken.head[:12]}…; "
+            f"C2SP checkpoint of {kept.size} events{signer}.",
+            "success",
+        )
     return redirect(url_for("audit.verify_record"))

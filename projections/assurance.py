@@ -1,9 +1,10 @@
-"""`govledger verify`'s checks beyond the hash chain, composed from the layers below:
+"""`govledger verify`'s and the web verify page's checks beyond the hash chain:
 the stored Merkle tree against the events (ledger.store.tree_check), each published
 report's stored bytes against its publication event, and the credential store against
-the account events (ledger.coverage). The report files are projections' and the
-credential store is web's, so this level reads them; the credential file is read here
-with sqlite3, read-only, because importing web would load Flask into every `verify`.
+the account events (ledger.coverage). It sits in projections, beside the report files,
+so both the CLI and web can use it; the credential store is web's, so its file is read
+here with sqlite3, read-only (a lower layer cannot import web, and `verify` stays free
+of Flask).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ class Coverage:
     tree: TreeCheck
     reports: int  # published editions checked
     credentials: int  # stored passwords checked
-    problems: list[str] = field(default_factory=list)
+    report_problems: list[str] = field(default_factory=list)
+    credential_problems: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.report_problems + self.credential_problems
 
     @property
     def ok(self) -> bool:
@@ -58,9 +64,10 @@ def check_beside_the_log(data_dir: Path, store: EventStore) -> Coverage:
         coverage.Credential(username, datetime.fromisoformat(changed_at), changed_by)
         for username, changed_at, changed_by in rows
     ]
-    problems = coverage.check_reports(published, read_copy)
-    problems += coverage.check_credentials(coverage.account_histories(events), credentials, signed_out)
-    return Coverage(check_tree(store), len(published), len(credentials), problems)
+    report_problems = coverage.check_reports(published, read_copy)
+    histories = coverage.account_histories(events)
+    credential_problems = coverage.check_credentials(histories, credentials, signed_out)
+    return Coverage(check_tree(store), len(published), len(credentials), report_problems, credential_problems)
 
 
 def read_credentials(path: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
