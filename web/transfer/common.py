@@ -25,6 +25,8 @@ ENVELOPE = 64 * 1024  # multipart boundaries and the CSRF field around the file 
 DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     "IMPORT_UPLOAD_TTL": timedelta(hours=1),
+    # Larger uploads are imported by a background job ($GOVLEDGER_IMPORT_JOB_BYTES).
+    "IMPORT_JOB_BYTES": 2 * 1024 * 1024,
 }
 EXPIRED = "Your check of the file has expired or was not made by you. Upload the file again"
 

@@ -1,0 +1,38 @@
+"""Background jobs as pages and workers read them.
+
+A running job whose worker's lease has passed is shown as failed (its worker stopped)
+even before a worker records that it failed: "now" is passed in, never stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from projections.queries.connection import Db, Row, one, rows
+
+
+def _shown(row: Row, now: datetime) -> Row:
+    lost = row["state"] == "running" and row["lease_until"] < now.isoformat()
+    return {
+        **row,
+        "shown_state": "failed" if lost else row["state"],
+        "lost": lost,
+        "result": json.loads(row["result"]) if row["result"] else None,
+    }
+
+
+def get_job(db: Db, job: str, *, now: datetime) -> Row | None:
+    found = one(db, "SELECT * FROM jobs WHERE job = ?", (job,))
+    return _shown(found, now) if found else None
+
+
+def get_jobs_waiting(db: Db) -> list[str]:
+    """Queued jobs' ids, oldest first: what a worker takes next."""
+    sql = "SELECT job FROM jobs WHERE state = 'queued' ORDER BY requested_at, job"
+    return [r["job"] for r in rows(db, sql)]
+
+
+def get_jobs_lost(db: Db, *, now: datetime) -> list[str]:
+    """Running jobs whose worker's lease has passed."""
+    sql = "SELECT job FROM jobs WHERE state = 'running' AND lease_until < ? ORDER BY lease_until"
+    return [r["job"] for r in rows(db, sql, (now.isoformat(),))]
