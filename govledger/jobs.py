@@ -92,7 +92,10 @@ class _Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.lease / 4):
-            self._beat()
+            try:
+                self._beat()
+            except Exception:  # e.g. the store busy with the import's own save: beat again
+                log.exception("Job %s: could not renew the lease", self.job)
 
 
 class Worker:

@@ -5,6 +5,7 @@ and a failed job can be retried. Only the person who asked for a job sees it."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -32,7 +33,9 @@ class RetryForm(FlaskForm):
     submit = SubmitField("Retry the import", widget=GovSubmitInput())
 
 
-def runs_in_background(size: int) -> bool:
+def runs_in_background(file: FileStorage) -> bool:
+    size = file.stream.seek(0, os.SEEK_END)
+    file.stream.seek(0)  # read again from the start, here or by the inline check
     return size > current_app.config["IMPORT_JOB_BYTES"]
 
 
@@ -40,7 +43,6 @@ def queue_import(file: FileStorage, restate_reason: str) -> Response:
     """Keep the file in the job store and queue its import; go to the job's page."""
     name = waiting.display_name(file.filename)
     stored = waiting.stored_name(name)
-    file.stream.seek(0)
     kept = store(current_app.config["DATA_DIR"], file.stream, stored)
     job = backend().ledger.queue_job(
         "import", file_sha256=kept.sha256, file_name=name, file_size=kept.size,

@@ -6,7 +6,6 @@ Administrators manage access, not content; auditors and analysts never write."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -148,7 +147,7 @@ def upload() -> str | tuple[str, int] | Response:
         return upload_page(form)
     waiting.sweep()
     waiting.discard_pending()  # one waiting upload per session: the latest
-    if jobs.runs_in_background(form.file.data.stream.seek(0, os.SEEK_END)):
+    if jobs.runs_in_background(form.file.data):
         return jobs.queue_import(form.file.data, form.restate_reason.data or "")
     pending = waiting.receive(form.file.data, current_user.username)
     prepared = prepare(backend().ledger, pending.path).restating(form.restate_reason.data or "")
