@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from flask.testing import FlaskClient
@@ -181,3 +182,54 @@ def test_only_the_person_who_asked_sees_a_job(client: FlaskClient, pm: AuthActio
     assert client.get(f"/import/jobs/{theirs}").status_code == 404
     assert client.post(f"/import/jobs/{theirs}/retry").status_code == 404
     assert client.get("/import/jobs/not-a-job").status_code == 404
+
+
+def test_a_background_import_killed_mid_way_records_nothing_is_shown_failed_and_retries_once(
+    client: FlaskClient, pm: AuthActions, system: System, data_dir: Path, start_worker: Callable[..., Worker]
+) -> None:
+    count = 4_000
+    job = queue_file(client, many_items(count, prefix="K"), "items.csv")
+    head_before = system.ledger.get_log_position()
+    worker = start_worker(lease=1.0)  # renews every quarter second while it runs
+
+    def recording_part_way() -> bool:
+        row = job_row(system, job)
+        return row["stage"] == "recording" and 0 < row["done"] < row["total"] * 0.6
+
+    wait_until(recording_part_way, "the worker to be part way through recording the rows", worker)
+    worker.kill()  # SIGKILL: no clean-up of any kind
+
+    # Nothing from the file reached the log: only the job's own events were recorded.
+    assert item_events(data_dir, "K") == 0
+    with sqlite3.connect(data_dir / EVENTS_DB) as conn:
+        topics = {t for (t,) in conn.execute(
+            "SELECT topic FROM stored_events WHERE rowid > ?", (head_before,)
+        )}
+    assert topics <= {"ledger.domain:Job.Started", "ledger.domain:Job.Progressed"}, topics
+    system.projector.catch_up()
+    assert projected_items(system, "K") == []
+
+    # Once its lease has passed, the job's page shows it failed, with a way to retry.
+    def shown_failed() -> str | None:
+        page = client.get(f"/import/jobs/{job}").get_data(as_text=True)
+        return page if "Failed" in text(page) else None
+
+    page = wait_until(shown_failed, "the page to show the job failed")
+    assert "stopped before it finished. Nothing from the file was recorded." in text(page)
+    assert "Retry the import" in page and "http-equiv" not in page
+
+    response = client.post(f"/import/jobs/{job}/retry")
+    assert response.status_code == 302
+    row = job_row(system, job)
+    assert (row["state"], row["retried_by"], row["attempts"]) == ("queued", PM, 1)
+
+    start_worker()
+    wait_until(lambda: job_row(system, job)["state"] == "done", "the retried job to finish")
+    page = client.get(f"/import/jobs/{job}").get_data(as_text=True)
+    assert "Recorded 4,000 events (items: 4000)." in text(page)
+    assert item_events(data_dir, "K") == count  # exactly once
+    assert projected_items(system, "K") == [f"K{n:05d}" for n in range(count)]
+    names = [type(e).__name__ for e in system.ledger.events.get(UUID(job))]
+    assert [n for n in names if n != "Progressed"] == [
+        "Queued", "Started", "Failed", "Retried", "Started", "Finished",
+    ]
