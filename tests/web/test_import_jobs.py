@@ -22,7 +22,7 @@ from uuid import UUID
 import pytest
 from flask.testing import FlaskClient
 from test_transfer import items, text, upload
-from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
+from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME, AuthActions
 
 from ledger.config import EVENTS_DB
 from ledger.transfer.stored_files import FOLDER
@@ -233,3 +233,30 @@ def test_a_background_import_killed_mid_way_records_nothing_is_shown_failed_and_
     assert [n for n in names if n != "Progressed"] == [
         "Queued", "Started", "Failed", "Retried", "Started", "Finished",
     ]
+
+
+class TestRetryWithCsrf:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"IMPORT_JOB_BYTES": THRESHOLD, "WTF_CSRF_ENABLED": True}
+
+    def test_a_retry_needs_the_pages_token(self, client: FlaskClient, system: System) -> None:
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"username": PM, "password": DEMO_PASSWORD, "csrf_token": token})
+        job = system.ledger.queue_job(
+            "import", file_sha256="c" * 64, file_name="items.csv", file_size=2000,
+            options={"stored": "items.csv"}, actor=PM,
+        )
+        system.ledger.start_job(job, worker="w1", lease_seconds=30)
+        system.ledger.fail_job(job, worker="w1", problem="The disk was full.")
+        assert client.post(f"/import/jobs/{job}/retry").status_code == 400
+        assert job_row(system, str(job))["state"] == "failed"  # nothing recorded
+        page = client.get(f"/import/jobs/{job}").get_data(as_text=True)
+        assert "The disk was full." in page
+        response = client.post(f"/import/jobs/{job}/retry", data={"csrf_token": csrf_token(page)})
+        assert response.status_code == 302
+        assert job_row(system, str(job))["state"] == "queued"
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
