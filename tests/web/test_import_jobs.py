@@ -260,3 +260,23 @@ class TestRetryWithCsrf:
 
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
+
+
+def test_a_running_jobs_page_shows_a_progress_bar_and_reloads_itself(
+    client: FlaskClient, pm: AuthActions, system: System
+) -> None:
+    job = system.ledger.queue_job(
+        "import", file_sha256="d" * 64, file_name="big.xlsx", file_size=5000,
+        options={"stored": "upload.xlsx"}, actor=PM,
+    )
+    system.ledger.start_job(job, worker="node-1", lease_seconds=60)
+    system.ledger.job_progress(
+        job, worker="node-1", stage="recording", done=400, total=1000, lease_seconds=60
+    )
+    page = client.get(f"/import/jobs/{job}").get_data(as_text=True)
+    assert "Running" in text(page)
+    bar = r'<progress id="job-progress" class="app-progress" max="1000"\s+value="400">40%</progress>'
+    assert re.search(bar, page)
+    assert "Recording: 400 of 1,000 rows (40%)" in text(page)
+    assert 'data-job-refresh="2"' in page and "Refresh this page" in page
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
