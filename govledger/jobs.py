@@ -25,8 +25,8 @@ from uuid import UUID
 
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
-from ledger.transfer.stored_files import stored_path
-from projections.queries.jobs import get_jobs_lost, get_jobs_waiting
+from ledger.transfer.stored_files import discard, stored_path
+from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
 from projections.system import System, open_system
 
 LEASE_ENV = "GOVLEDGER_JOB_LEASE"
@@ -141,6 +141,9 @@ class Worker:
             ledger.fail_job(job_id, worker=self.name, problem=message)
         else:
             ledger.finish_job(job_id, worker=self.name, result=result)
+            # Done: the file is not read again (a failed job keeps it for its retry).
+            if not file_still_needed(self.system.projections_db, job["file_sha256"], besides=str(job_id)):
+                discard(self.system.data_dir, job["file_sha256"])
 
     def _import(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
         ledger = self.system.ledger

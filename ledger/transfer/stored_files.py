@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,3 +81,9 @@ def stored_path(data_dir: str | os.PathLike[str], sha256: str, stored_name: str)
     if _digest(path) != sha256:
         raise StoredFileMissing("The kept file no longer matches what was uploaded. Upload it again.")
     return path
+
+
+def discard(data_dir: str | os.PathLike[str], sha256: str) -> None:
+    """Remove a file no job needs any more."""
+    if SHA256.match(sha256):
+        shutil.rmtree(_folder(data_dir) / sha256, ignore_errors=True)

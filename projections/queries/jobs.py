@@ -36,3 +36,9 @@ def get_jobs_lost(db: Db, *, now: datetime) -> list[str]:
     """Running jobs whose worker's lease has passed."""
     sql = "SELECT job FROM jobs WHERE state = 'running' AND lease_until < ? ORDER BY lease_until"
     return [r["job"] for r in rows(db, sql, (now.isoformat(),))]
+
+
+def file_still_needed(db: Db, file_sha256: str, *, besides: str) -> bool:
+    """Whether a job other than `besides` may still read this file (not yet done)."""
+    sql = "SELECT 1 FROM jobs WHERE file_sha256 = ? AND job != ? AND state != 'done' LIMIT 1"
+    return bool(rows(db, sql, (file_sha256, besides)))

@@ -158,6 +158,7 @@ def test_an_import_over_the_threshold_is_queued_and_run_by_a_worker(
     assert "http-equiv" not in page  # finished: no more reloading
     assert projected_items(system, "J") == [f"J{n:05d}" for n in range(60)]
     assert item_events(data_dir, "J") == 60
+    assert not kept.parent.exists()  # done: the file is not kept any longer
     assert job_row(system, job)["worker"].endswith(tuple("0123456789abcdef"))
 
 

@@ -37,8 +37,8 @@ def private_folder() -> Path:
     return folder
 
 
-def max_size() -> str:
-    return size_text(current_app.config["IMPORT_MAX_BYTES"])
+def max_size(setting: str = "IMPORT_MAX_BYTES") -> str:
+    return size_text(current_app.config[setting])
 
 
 def _within_size_limit(form: FlaskForm, field: Field) -> None:

@@ -105,7 +105,10 @@ def status_of(result: ImportResult) -> int:
 
 
 def upload_page(form: UploadForm, **context: Any) -> str:
-    return render_template("transfer/upload.html", form=form, max_size=max_size(), **context)
+    return render_template(
+        "transfer/upload.html", form=form, max_size=max_size(), job_size=max_size("IMPORT_JOB_BYTES"),
+        **context,
+    )
 
 
 def problems_page(form: UploadForm, result: ImportResult, upload: waiting.Upload, **context: Any) -> str:
