@@ -4,7 +4,13 @@ lost workers' jobs failed and retried, and the job file store."""
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,12 +19,15 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
+from ledger.config import PROJECTIONS_DB
 from ledger.domain import JobRefused
+from ledger.transfer.kinds import COLUMNS
 from ledger.transfer.stored_files import StoredFileMissing, store, stored_path
 from projections.queries.jobs import get_job, get_jobs_lost, get_jobs_waiting
 from projections.system import System, open_system
 
 SHA = "a" * 64
+ITEMS_HEADER = ",".join(COLUMNS["items"])
 
 
 @pytest.fixture
@@ -34,8 +43,9 @@ def queue(system: System) -> str:
     ))
 
 
-def row(system: System, job: str, now: datetime | None = None) -> dict:
-    found = get_job(system.projections_db, job, now=now or datetime.now(UTC))
+def row(where: System | Path, job: str, now: datetime | None = None) -> dict:
+    db = where.projections_db if isinstance(where, System) else where / PROJECTIONS_DB
+    found = get_job(db, job, now=now or datetime.now(UTC))
     assert found is not None
     return found
 
@@ -139,3 +149,35 @@ def test_job_files_are_kept_by_hash_for_their_owner_only(tmp_path: Path) -> None
         stored_path(tmp_path, "../" + kept.sha256[3:], "items.csv")
     with pytest.raises(ValueError):
         store(tmp_path, io.BytesIO(b"x"), "../evil.csv")
+
+
+def test_govledger_serve_runs_jobs_when_there_is_no_projector_service(tmp_path: Path) -> None:
+    """A single-process install: `govledger serve` alone takes a queued import and runs it."""
+    with open_system(tmp_path) as system:
+        system.ledger.register_programme("plan", "Plan", cadence="quarterly", actor="setup")
+        system.ledger.open_account("pat", display_name="Pat", role="programme manager", actor="setup")
+        system.ledger.assign_programme("pat", "plan", actor="setup")
+        rows = "".join(f"plan,S{n},action,Do S{n},,,\n" for n in range(30))
+        kept = store(tmp_path, io.BytesIO(f"{ITEMS_HEADER}\n{rows}".encode()), "items.csv")
+        job = str(system.ledger.queue_job(
+            "import", file_sha256=kept.sha256, file_name="my items.csv", file_size=kept.size,
+            options={"stored": "items.csv"}, actor="pat",
+        ))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GOVLEDGER_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "govledger", "serve", "--port", str(port), "--insecure-cookies"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90  # a bound, not a timing assertion
+        while row(tmp_path, job)["state"] != "done":
+            assert server.poll() is None, "the server ended"
+            assert time.monotonic() < deadline, "the job never finished"
+            time.sleep(0.05)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    assert row(tmp_path, job)["result"]["summary"] == "Recorded 30 events (items: 30)."
