@@ -4,7 +4,8 @@ It runs in `govledger project --follow`, and in `govledger serve` unless that le
 projecting to a projector service, so a single-process install still runs jobs. Any
 number of workers, on any nodes sharing the log, may run at once: a worker claims a
 job by recording that it started it, on the job's next version, and of two claims of
-the same version the event store keeps only one.
+the same version the event store keeps only one. A worker only claims jobs whose file
+its node keeps (`job-files/` in the data directory, which nodes may share).
 
 While it runs a job a worker renews its lease every quarter of the lease
 ($GOVLEDGER_JOB_LEASE seconds, default 30) with a progress event. A worker killed
@@ -25,7 +26,7 @@ from uuid import UUID
 
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
-from ledger.transfer.stored_files import discard, stored_path
+from ledger.transfer.stored_files import discard, holds, stored_path
 from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
 from projections.system import System, open_system
 
@@ -113,7 +114,9 @@ class Worker:
     def run_once(self) -> bool:
         """Fail lost jobs, then claim and run the oldest queued job; False if none."""
         self.expire_lost()
-        for job in get_jobs_waiting(self.system.projections_db):
+        for job, file_sha256, stored in get_jobs_waiting(self.system.projections_db):
+            if not holds(self.system.data_dir, file_sha256, stored):
+                continue  # uploaded to another node: its workers run it
             if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=self.lease):
                 self.run_job(UUID(job))
                 return True

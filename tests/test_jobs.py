@@ -56,7 +56,7 @@ def event_names(system: System, job: str) -> list[str]:
 
 def test_a_job_is_queued_started_reports_progress_and_finishes(system: System) -> None:
     job = queue(system)
-    assert get_jobs_waiting(system.projections_db) == [job]
+    assert get_jobs_waiting(system.projections_db) == [(job, SHA, "upload.xlsx")]
     assert row(system, job)["state"] == "queued"
     assert system.ledger.start_job(UUID(job), worker="w1", lease_seconds=30)
     system.ledger.job_progress(

@@ -71,6 +71,12 @@ def store(data_dir: str | os.PathLike[str], stream: BinaryIO, stored_name: str) 
     return StoredFile(digest.hexdigest(), size, path)
 
 
+def holds(data_dir: str | os.PathLike[str], sha256: str, stored_name: str) -> bool:
+    """Whether this node keeps the file (a job runs where its file is, unless the job
+    store is shared between nodes)."""
+    return bool(SHA256.match(sha256)) and (_folder(data_dir) / sha256 / stored_name).is_file()
+
+
 def stored_path(data_dir: str | os.PathLike[str], sha256: str, stored_name: str) -> Path:
     """The stored file, checked to be the bytes that were uploaded."""
     if not SHA256.match(sha256) or not STORED_NAME.match(stored_name):

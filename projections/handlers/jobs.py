@@ -26,7 +26,8 @@ def queued(e: Event, state: State) -> Change:
     return _changed(
         e, state, None,
         job=state.aggregate_id, kind=e.kind, state="queued", file_name=e.file_name, file_size=e.file_size,
-        file_sha256=e.file_sha256, requested_by=e.actor, requested_at=state.recorded_at, worker="",
+        file_sha256=e.file_sha256, file_stored=e.options.get("stored", ""),
+        requested_by=e.actor, requested_at=state.recorded_at, worker="",
         started_at="", lease_until="", attempts=0, stage="", done=0, total=0, result="", problem="",
         finished_at="", retried_by="", retried_at="",
     )

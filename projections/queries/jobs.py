@@ -26,10 +26,11 @@ def get_job(db: Db, job: str, *, now: datetime) -> Row | None:
     return _shown(found, now) if found else None
 
 
-def get_jobs_waiting(db: Db) -> list[str]:
-    """Queued jobs' ids, oldest first: what a worker takes next."""
-    sql = "SELECT job FROM jobs WHERE state = 'queued' ORDER BY requested_at, job"
-    return [r["job"] for r in rows(db, sql)]
+def get_jobs_waiting(db: Db) -> list[tuple[str, str, str]]:
+    """Queued jobs, oldest first, as (id, file's SHA-256, the name it is stored under):
+    what a worker takes next, if its node keeps the file."""
+    sql = "SELECT job, file_sha256, file_stored FROM jobs WHERE state = 'queued' ORDER BY requested_at, job"
+    return [(r["job"], r["file_sha256"], r["file_stored"]) for r in rows(db, sql)]
 
 
 def get_jobs_lost(db: Db, *, now: datetime) -> list[str]:

@@ -21,6 +21,7 @@ JOB_TABLES: tuple[Table, ...] = (
             column("file_name", str, "Name of the file as its uploader called it"),
             column("file_size", int, "Size of the file in bytes"),
             column("file_sha256", str, "SHA-256 of the file, which names it in the job store"),
+            column("file_stored", str, "Name the file is kept under in the job store (its kind)"),
             column("requested_by", str, "Who asked for the job"),
             column("requested_at", str, "When it was asked for (UTC)"),
             column("worker", str, "The worker running or last to run it (empty while first queued)"),
