@@ -61,7 +61,7 @@ def test_every_aggregate_and_event_class_writes_a_public_topic_that_resolves_bac
     aggregates = [v for v in vars(domain).values() if isinstance(v, type) and issubclass(v, Aggregate)]
     assert {a.__name__ for a in aggregates} == {
         "Programme", "Item", "Risk", "Dependency", "Indicator", "Narrative", "Account", "Publication",
-        "ReportingPeriod", "Reminder", "StatusScale", "Review",
+        "ReportingPeriod", "Reminder", "StatusScale", "Review", "Job",
     }  # fmt: skip
     for aggregate in aggregates:
         events = [

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
@@ -101,6 +102,7 @@ WORDS = ("on track", "delayed by supplier", "recruitment", "budget agreed", "")
 PEOPLE = ("jo", "sam", "ali")
 
 slug = st.sampled_from(SLUGS)
+JOB_STEPS = ("start", "progress", "finish", "fail", "expire", "retry")
 ref = st.sampled_from(REFS)
 period = st.integers(0, 3)
 words = st.sampled_from(WORDS)
@@ -239,6 +241,8 @@ operation = st.one_of(
     ),
     *[REVIEWED] * 4,
     st.tuples(st.just("periods"), st.integers(1, 4)),
+    # A background job's life (issue 14): steps its state refuses are not recorded.
+    st.tuples(st.just("job"), st.lists(st.sampled_from(JOB_STEPS), max_size=6)),
     st.tuples(st.just("status"), st.just("trust"), st.just("T1"), period, st.sampled_from(STATUSES), words,
               words, words),
 )
@@ -497,8 +501,31 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                     refs=["A1.1", "WS7"],
                     override_reason=override,
                 )
+            case "job":
+                (steps,) = args
+                job = ledger.queue_job(
+                    "import", file_sha256="2" * 64, file_name="plan.xlsx", file_size=100,
+                    options={"stored": "upload.xlsx"}, actor="pat",
+                )
+                for step in steps:
+                    apply_job_step(ledger, job, step)
     except (LedgerError, AggregateNotFoundError):
         pass  # refused by the domain (or the programme doesn't exist): nothing recorded
+
+
+def apply_job_step(ledger: Ledger, job: UUID, step: str) -> None:
+    if step == "start":
+        ledger.start_job(job, worker="w1", lease_seconds=30)
+    elif step == "progress":
+        ledger.job_progress(job, worker="w1", stage="recording", done=1, total=2, lease_seconds=30)
+    elif step == "finish":
+        ledger.finish_job(job, worker="w1", result={"summary": "Recorded 1 event."})
+    elif step == "fail":
+        ledger.fail_job(job, worker="w1", problem="The disk was full.")
+    elif step == "expire":
+        ledger.expire_job(job, actor="w2", now=datetime.now(UTC) + timedelta(minutes=5))
+    else:
+        ledger.retry_job(job, actor="pat")
 
 
 def apply_review_step(ledger: Ledger, s: str, r: str, period: str, step: str) -> None:
@@ -609,6 +636,7 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("publish_reviewed", "plan", 0, "Committee today"),
                 ("programme", "trust", "custom", "rag"),
                 ("periods", 2),
+                ("job", ["start", "progress", "fail", "retry", "start", "finish"]),
             ]
             for op in script:
                 apply(ledger, cadences, op)

@@ -24,6 +24,8 @@ MAX_REQUEST_BYTES_ENV = "GOVLEDGER_MAX_REQUEST_BYTES"
 RATELIMIT_STORAGE_ENV = "GOVLEDGER_RATELIMIT_STORAGE_URI"
 # Seconds a save waits for the projector service to show it (READ_YOUR_WRITES_TIMEOUT).
 READ_YOUR_WRITES_ENV = "GOVLEDGER_READ_YOUR_WRITES_TIMEOUT"
+# Uploads larger than this many bytes are imported by a background job (web.transfer.jobs).
+IMPORT_JOB_BYTES_ENV = "GOVLEDGER_IMPORT_JOB_BYTES"
 RATELIMIT_DB = "ratelimits.db"
 SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_DB = "credentials.db"
@@ -72,6 +74,9 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     wait = os.environ.get(READ_YOUR_WRITES_ENV)
     if wait is not None:
         app.config["READ_YOUR_WRITES_TIMEOUT"] = float(wait)
+    job_bytes = os.environ.get(IMPORT_JOB_BYTES_ENV)
+    if job_bytes is not None:
+        app.config["IMPORT_JOB_BYTES"] = byte_count(job_bytes, IMPORT_JOB_BYTES_ENV)
     if test_config:
         app.config.from_mapping(test_config)
     data_dir = resolve_data_dir(app.config.get("DATA_DIR"))

@@ -34,11 +34,13 @@ def project_command(ctx: click.Context, follow: bool, idle_max: float) -> None:
     With --follow it runs as a service: on PostgreSQL it is woken by the log's
     LISTEN/NOTIFY as soon as any node records an event; on SQLite it polls, pausing
     longer while nothing happens. Run one per node, and start the node's web server
-    with `govledger serve --projector-service` so its workers only read.
+    with `govledger serve --projector-service` so its workers only read. It also runs
+    background jobs (imports over the size threshold).
 
     Exit status: 0 stopped cleanly, 1 an event could not be projected (nothing of its
     page was written; fix the cause and start again).
     """
+    from govledger.jobs import run_in_thread
     from projections.follow import follow as follow_log
     from projections.projector import ProjectionFailed
     from projections.system import open_system
@@ -57,7 +59,12 @@ def project_command(ctx: click.Context, follow: bool, idle_max: float) -> None:
             signal.signal(signal.SIGTERM, stop_on)
             signal.signal(signal.SIGINT, stop_on)
             click.echo(f"Following the log from position {system.projector.position} (Ctrl+C to stop).")
-            follow_log(system, stop, idle_max=idle_max)
+            jobs = run_in_thread(data_dir, stop)  # background jobs (govledger.jobs) run here too
+            try:
+                follow_log(system, stop, idle_max=idle_max)
+            finally:
+                stop.set()
+                jobs.join()
             click.echo(f"Stopped at position {system.projector.position}.")
     except ProjectionFailed as error:
         click.echo(f"Projection failed: {error}", err=True)

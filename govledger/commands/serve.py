@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import threading
 from pathlib import Path
 
 import click
@@ -46,16 +47,25 @@ def run_server(
     projector_service: bool = False,
 ) -> None:
     """Serve `data_dir` until interrupted."""
+    from govledger.jobs import run_in_thread
     from web.serve import serve as run
 
     processes = f" in {workers} worker processes" if workers > 1 else ""
     click.echo(
         f"Serving {data_dir} on http://{host}:{port}/{processes}  (Datasette at /data/; Ctrl+C to stop)"
     )
-    run(
-        data_dir, host, port, secure_cookies=secure_cookies, workers=workers,
-        projector_service=projector_service,
-    )
+    stop = threading.Event()
+    # Without a projector service nothing else runs background jobs: this process does.
+    jobs = None if projector_service else run_in_thread(data_dir, stop)
+    try:
+        run(
+            data_dir, host, port, secure_cookies=secure_cookies, workers=workers,
+            projector_service=projector_service,
+        )
+    finally:
+        stop.set()
+        if jobs is not None:
+            jobs.join()
 
 
 @click.command()
@@ -101,6 +111,9 @@ def serve(
     ratelimits.db in the data directory (or $GOVLEDGER_RATELIMIT_STORAGE_URI, e.g.
     redis://...), and in-memory limits are refused. Behind a reverse proxy, set
     $GOVLEDGER_TRUSTED_PROXIES to its address.
+
+    Without --projector-service it also runs background jobs (imports over
+    $GOVLEDGER_IMPORT_JOB_BYTES); with it, `govledger project --follow` runs them.
 
     Exit status: 2 no ledger in the data directory; 3 several workers without shared
     rate-limit storage.

@@ -5,7 +5,7 @@
   `indicators`; `measures`: items' due dates and linked indicators;
   `reports`: narratives and publication; `accounts`; `scales`: status scales; `cycle`: leads
   linked to accounts, periods opened with a due date, reminders; `review`: updates
-  submitted, approved or returned
+  submitted, approved or returned; `jobs`: background jobs
 - `queries`: the `get_*` queries
 
 Import from here: `from ledger.application import Ledger`.
@@ -19,6 +19,7 @@ from ledger.application.accounts import AccountCommands
 from ledger.application.batch import Batch
 from ledger.application.cycle import CycleCommands
 from ledger.application.indicators import IndicatorCommands
+from ledger.application.jobs import JobCommands
 from ledger.application.measures import MeasureCommands
 from ledger.application.programmes import ItemCommands, ProgrammeCommands
 from ledger.application.queries import Queries, StatusHistory
@@ -45,6 +46,7 @@ class Ledger(
     AccountCommands,
     CycleCommands,
     ReviewCommands,
+    JobCommands,
     Queries,
 ):
     """Governance Ledger's write side. One instance per process; close it when done."""

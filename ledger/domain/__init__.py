@@ -11,6 +11,7 @@ One module per aggregate family, plus what they share:
 - `cycle`: ReportingPeriod (opened with a due date, extended), Reminder (sent to a lead)
 - `scales`: StatusScale (a council's statuses, defined and revised)
 - `publications`: Publication (what a published report was built from)
+- `jobs`: Job (background work: queued, running, done or failed)
 - `review`: Review (an update submitted, approved or returned; content_sha256)
 - `base`: ids, the persisted-topic rule, shared checks; `wording`: describe_event;
   `topics`: every topic the event store holds.
@@ -23,6 +24,7 @@ from ledger.domain.base import natural_id, yes_no
 from ledger.domain.cycle import Reminder, ReportingPeriod, parse_due_date
 from ledger.domain.indicators import BETTER_DIRECTIONS, Indicator, parse_number
 from ledger.domain.items import ITEM_KINDS, Item
+from ledger.domain.jobs import JOB_KINDS, JOB_STATES, Job, JobRefused
 from ledger.domain.narratives import NARRATIVE_SECTIONS, Narrative
 from ledger.domain.programmes import CONTACT_FIELDS, Programme
 from ledger.domain.publications import Publication
@@ -38,6 +40,8 @@ __all__ = [
     "CONFIDENCE_LEVELS",
     "CONTACT_FIELDS",
     "ITEM_KINDS",
+    "JOB_KINDS",
+    "JOB_STATES",
     "NARRATIVE_SECTIONS",
     "NO_RATING",
     "REVIEW_STATES",
@@ -47,6 +51,8 @@ __all__ = [
     "Dependency",
     "Indicator",
     "Item",
+    "Job",
+    "JobRefused",
     "LeadDirectory",
     "Narrative",
     "Programme",

@@ -21,7 +21,7 @@ its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,32 @@ def import_file(
         ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
         progress=progress, source_name=source_name,
     )
+
+
+def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[Problem]:
+    """One problem per programme the file names that is not among the `assigned`
+    programmes of its uploader, at its first row (an empty programme is the importer's
+    to report). A file with any is only ever checked, never recorded."""
+    mine = {p.strip().lower() for p in assigned}
+    first: dict[str, tuple[Table, int, str]] = {}
+    rows: dict[str, int] = {}
+    for table, number, programme in prepared.programme_cells():
+        if not programme or programme.strip().lower() in mine:
+            continue
+        key = programme.casefold()
+        rows[key] = rows.get(key, 0) + 1
+        first.setdefault(key, (table, number, programme))
+    return [
+        Problem(
+            table.file,
+            f"you are not assigned to programme {programme!r} ({plural(rows[key], 'row')} in this file), "
+            "so you cannot import it. Remove its rows, or ask an administrator for access to it.",
+            table.sheet,
+            number,
+            "programme",
+        )
+        for key, (table, number, programme) in first.items()
+    ]
 
 
 def _problem_order(tables: Sequence[Table]) -> Callable[[Problem], tuple[int, str, int, int]]:

@@ -29,6 +29,7 @@ from projections.handlers import (
     dependencies,
     indicators,
     items,
+    jobs,
     narratives,
     programmes,
     publications,
@@ -44,7 +45,7 @@ from projections.state import Handler
 # list leaves its events without a handler, which the projector refuses loudly.
 MODULES = (
     scales, programmes, items, register, risks, dependencies, indicators, narratives, accounts,
-    publications, cycle, review, sides,
+    publications, cycle, review, sides, jobs,
 )
 
 

@@ -17,6 +17,7 @@ import sqlite3
 
 from projections.schema.cycle import CYCLE_TABLES, CYCLE_VIEWS
 from projections.schema.flags import FLAG_VIEWS
+from projections.schema.jobs import JOB_TABLES
 from projections.schema.log import LOG_TABLES
 from projections.schema.model import Column, Table, View
 from projections.schema.ratings import RATING_TABLES
@@ -28,7 +29,7 @@ from projections.schema.sides import SIDE_TABLES
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"
@@ -41,7 +42,7 @@ __all__ = ["NOT_RATED", "PROJECTION", "TABLES", "TABLES_BY_NAME", "VIEWS", "Colu
 # In this order in the database and in Datasette.
 TABLES: tuple[Table, ...] = (
     *RATING_TABLES, *REGISTER_TABLES, *SCALE_TABLES, *RECORD_TABLES, *CYCLE_TABLES, *REVIEW_TABLES,
-    *SIDE_TABLES,
+    *SIDE_TABLES, *JOB_TABLES,
     *LOG_TABLES,
 )
 VIEWS: tuple[View, ...] = (*RATING_VIEWS, *SCALE_VIEWS, *CYCLE_VIEWS, *FLAG_VIEWS)

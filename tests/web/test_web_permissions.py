@@ -58,6 +58,7 @@ WRITERS = only("officer", "programme manager")
 # check to "not found"; everyone else is stopped before it.
 WRITERS_404 = only("officer", "programme manager", status=404)
 UPDATES = f"/programmes/{PROGRAMME}"
+NO_JOB = "00000000-0000-4000-8000-000000000000"
 AUDIT_READERS = only("auditor", "analyst", "administrator", "programme manager")
 
 
@@ -185,6 +186,11 @@ MATRIX: list[Row] = [
     Row("transfer.template_xlsx", "/import/template.xlsx", get=signed_in(), post=NO_POST),
     Row("transfer.upload", "/import", get=only("programme manager"), post=only("programme manager")),
     Row("transfer.confirm", "/import/confirm", get=everyone(405), post=only("programme manager")),
+    # Background import jobs (tests/web/test_import_jobs.py): only the uploader's own; this
+    # id is nobody's, so a programme manager gets past the role check to "not found".
+    Row("transfer.job", f"/import/jobs/{NO_JOB}", get=only("programme manager", status=404), post=NO_POST),
+    Row("transfer.retry_job", f"/import/jobs/{NO_JOB}/retry", get=everyone(405),
+        post=only("programme manager", status=404)),
 ]
 
 CASES = [

@@ -25,6 +25,8 @@ ENVELOPE = 64 * 1024  # multipart boundaries and the CSRF field around the file 
 DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     "IMPORT_UPLOAD_TTL": timedelta(hours=1),
+    # Larger uploads are imported by a background job ($GOVLEDGER_IMPORT_JOB_BYTES).
+    "IMPORT_JOB_BYTES": 2 * 1024 * 1024,
 }
 EXPIRED = "Your check of the file has expired or was not made by you. Upload the file again"
 
@@ -35,8 +37,8 @@ def private_folder() -> Path:
     return folder
 
 
-def max_size() -> str:
-    return size_text(current_app.config["IMPORT_MAX_BYTES"])
+def max_size(setting: str = "IMPORT_MAX_BYTES") -> str:
+    return size_text(current_app.config[setting])
 
 
 def _within_size_limit(form: FlaskForm, field: Field) -> None:

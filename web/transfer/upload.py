@@ -13,15 +13,16 @@ from typing import Any
 from flask import current_app, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
-from ledger.transfer.importing import Prepared, prepare, record
+from ledger.transfer.importing import Prepared, prepare, record, unassigned_programmes
 from ledger.transfer.kinds import KINDS
 from ledger.transfer.results import ImportResult, Outcome, Problem, RefusedFile, RowOutcome, plural
 from web import errors
 from web.backend import backend
 from web.forms import add_error
-from web.permissions import is_assigned, permission_of, requires_role
-from web.transfer import waiting
+from web.permissions import permission_of, requires_role
+from web.transfer import jobs, waiting
 from web.transfer.common import ENVELOPE, IMPORT_ROLE, ConfirmForm, UploadForm, max_size
 
 SHOWN_ROWS = 1_000  # new and changed rows listed on the check page
@@ -31,34 +32,10 @@ SUMMARY_PROBLEMS = 10  # problems in the error summary; the table below lists th
 # ---------------------------------------------------------------- checking
 
 
-def unassigned_programmes(prepared: Prepared, user: Any) -> list[Problem]:
-    """One problem per programme the file names that `user` is not assigned to, at its
-    first row (an empty programme is the importer's to report)."""
-    first: dict[str, tuple[Any, int, str]] = {}
-    rows: dict[str, int] = {}
-    for table, number, programme in prepared.programme_cells():
-        if not programme or is_assigned(user, programme):
-            continue
-        key = programme.casefold()
-        rows[key] = rows.get(key, 0) + 1
-        first.setdefault(key, (table, number, programme))
-    return [
-        Problem(
-            table.file,
-            f"you are not assigned to programme {programme!r} ({plural(rows[key], 'row')} in this file), "
-            "so you cannot import it. Remove its rows, or ask an administrator for access to it.",
-            table.sheet,
-            number,
-            "programme",
-        )
-        for key, (table, number, programme) in first.items()
-    ]
-
-
 def apply_as_user(prepared: Prepared, upload: waiting.Upload, *, dry_run: bool) -> ImportResult:
     """Apply `prepared` as the signed-in user; a file touching a programme that is not
     theirs is only ever checked, never recorded."""
-    refused = unassigned_programmes(prepared, current_user)
+    refused = unassigned_programmes(prepared, getattr(current_user, "programmes", ()))
     result = record(
         backend().ledger, prepared, actor=current_user.username, dry_run=dry_run or bool(refused),
         source_name=upload.name,
@@ -128,7 +105,10 @@ def status_of(result: ImportResult) -> int:
 
 
 def upload_page(form: UploadForm, **context: Any) -> str:
-    return render_template("transfer/upload.html", form=form, max_size=max_size(), **context)
+    return render_template(
+        "transfer/upload.html", form=form, max_size=max_size(), job_size=max_size("IMPORT_JOB_BYTES"),
+        **context,
+    )
 
 
 def problems_page(form: UploadForm, result: ImportResult, upload: waiting.Upload, **context: Any) -> str:
@@ -163,13 +143,15 @@ def too_large(error: RequestEntityTooLarge) -> tuple[str, int] | tuple[str, int,
 
 
 @requires_role(IMPORT_ROLE)
-def upload() -> str | tuple[str, int]:
+def upload() -> str | tuple[str, int] | Response:
     """Step 1: read and check the file once (a dry run), and keep what was checked."""
     form = UploadForm()
     if not form.validate_on_submit():
         return upload_page(form)
     waiting.sweep()
     waiting.discard_pending()  # one waiting upload per session: the latest
+    if jobs.runs_in_background(form.file.data):
+        return jobs.queue_import(form.file.data, form.restate_reason.data or "")
     pending = waiting.receive(form.file.data, current_user.username)
     prepared = prepare(backend().ledger, pending.path).restating(form.restate_reason.data or "")
     result = apply_as_user(prepared, pending, dry_run=True)

@@ -46,13 +46,13 @@ def _ttl() -> float:
     return current_app.config["IMPORT_UPLOAD_TTL"].total_seconds()
 
 
-def _display_name(filename: str | None) -> str:
+def display_name(filename: str | None) -> str:
     # Some browsers send the whole path; only the last part means anything to the user.
     name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
     return name[:200] or "the file"
 
 
-def _stored_name(name: str) -> str:
+def stored_name(name: str) -> str:
     """A fixed name the importer understands: a CSV's kind decides what it holds. An
     unrecognised CSV becomes upload.csv, which the importer refuses with its own advice."""
     if name.lower().endswith(".xlsx"):
@@ -65,8 +65,8 @@ def receive(file: FileStorage, owner: str) -> Upload:
     token = secrets.token_urlsafe(32)
     folder = private_folder() / token
     folder.mkdir(mode=0o700)
-    name = _display_name(file.filename)
-    upload = Upload(token, folder, owner, name, _stored_name(name), time.time())
+    name = display_name(file.filename)
+    upload = Upload(token, folder, owner, name, stored_name(name), time.time())
     file.save(upload.path)
     return upload
 

@@ -1,0 +1,175 @@
+"""The background job worker: takes queued jobs (ledger.domain.jobs) and runs them.
+
+It runs in `govledger project --follow`, and in `govledger serve` unless that leaves
+projecting to a projector service, so a single-process install still runs jobs. Any
+number of workers, on any nodes sharing the log, may run at once: a worker claims a
+job by recording that it started it, on the job's next version, and of two claims of
+the same version the event store keeps only one. A worker only claims jobs whose file
+its node keeps (`job-files/` in the data directory, which nodes may share).
+
+While it runs a job a worker renews its lease every quarter of the lease
+($GOVLEDGER_JOB_LEASE seconds, default 30) with a progress event. A worker killed
+mid-job stops renewing; once the lease has passed, any worker records that the job
+failed. An import records its rows in one transaction at its end, so a killed import
+has recorded nothing, and a retry runs the whole file again."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from ledger.transfer.importing import prepare, record, unassigned_programmes
+from ledger.transfer.results import ImportResult
+from ledger.transfer.stored_files import discard, holds, stored_path
+from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
+from projections.system import System, open_system
+
+LEASE_ENV = "GOVLEDGER_JOB_LEASE"
+LEASE = 30.0
+POLL = 0.5  # seconds between looks at the queue while it is empty
+MAX_PROBLEMS = 1_000  # problems kept in a job's result; the count says how many in all
+log = logging.getLogger(__name__)
+
+
+def lease_seconds() -> float:
+    return float(os.environ.get(LEASE_ENV) or LEASE)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def import_result(result: ImportResult, file_name: str, stored: str) -> dict[str, Any]:
+    """What a finished import job shows: what was recorded, or every problem's place."""
+    counts = {kind: dict(outcomes) for kind, outcomes in result.row_counts().items()}
+    return {
+        "summary": result.summary(),
+        "recorded": result.recorded,
+        "event_count": result.event_count,
+        "events_by_kind": dict(result.events_by_kind),
+        "rows_by_kind": counts,
+        "notes": list(result.notes),
+        "problem_count": len(result.problems),
+        "problems": [
+            {"file": file_name if p.file == stored else p.file, "sheet": p.sheet, "row": p.row,
+             "column": p.column, "message": p.message}
+            for p in result.problems[:MAX_PROBLEMS]
+        ],
+    }
+
+
+class _Heartbeat:
+    """Renews the lease, with the latest progress, until stopped."""
+
+    def __init__(self, system: System, job: UUID, worker: str, lease: float) -> None:
+        self.system, self.job, self.worker, self.lease = system, job, worker, lease
+        self.stage, self.done, self.total = "reading and checking the file", 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def recording(self, done: int, total: int) -> None:
+        self.stage, self.done, self.total = "recording", done, total
+
+    def _beat(self) -> None:
+        self.system.ledger.job_progress(
+            self.job, worker=self.worker, stage=self.stage, done=self.done, total=self.total,
+            lease_seconds=self.lease,
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease / 4):
+            try:
+                self._beat()
+            except Exception:  # e.g. the store busy with the import's own save: beat again
+                log.exception("Job %s: could not renew the lease", self.job)
+
+
+class Worker:
+    def __init__(self, system: System, *, name: str | None = None, lease: float | None = None) -> None:
+        self.system = system
+        self.name = name or worker_name()
+        self.lease = lease if lease is not None else lease_seconds()
+
+    def expire_lost(self) -> int:
+        """Record as failed every running job whose worker's lease has passed."""
+        now = datetime.now(UTC)
+        lost = get_jobs_lost(self.system.projections_db, now=now)
+        return sum(self.system.ledger.expire_job(UUID(job), actor=self.name, now=now) for job in lost)
+
+    def run_once(self) -> bool:
+        """Fail lost jobs, then claim and run the oldest queued job; False if none."""
+        self.expire_lost()
+        for job, file_sha256, stored in get_jobs_waiting(self.system.projections_db):
+            if not holds(self.system.data_dir, file_sha256, stored):
+                continue  # uploaded to another node: its workers run it
+            if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=self.lease):
+                self.run_job(UUID(job))
+                return True
+        return False
+
+    def run(self, stop: threading.Event, poll: float = POLL) -> None:
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    continue
+            except Exception:  # a broken job store must not end the projector it runs in
+                log.exception("The job worker could not look at the queue")
+            stop.wait(poll)
+
+    def run_job(self, job_id: UUID) -> None:
+        """Run a job this worker has claimed, and record how it ended."""
+        ledger = self.system.ledger
+        job = ledger.get_job(job_id)
+        try:
+            with _Heartbeat(self.system, job_id, self.name, self.lease) as heartbeat:
+                result = self._import(job, heartbeat)
+        except Exception as error:
+            log.exception("Job %s failed", job_id)
+            message = getattr(error, "message", None) or f"The job could not be run ({type(error).__name__})."
+            ledger.fail_job(job_id, worker=self.name, problem=message)
+        else:
+            ledger.finish_job(job_id, worker=self.name, result=result)
+            # Done: the file is not read again (a failed job keeps it for its retry).
+            if not file_still_needed(self.system.projections_db, job["file_sha256"], besides=str(job_id)):
+                discard(self.system.data_dir, job["file_sha256"])
+
+    def _import(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
+        ledger = self.system.ledger
+        options = job["options"]
+        path = stored_path(self.system.data_dir, job["file_sha256"], options["stored"])
+        account = ledger.get_account(job["requested_by"])
+        assigned = account["programmes"] if account["is_active"] else []
+        prepared = prepare(ledger, path).restating(options.get("restate_reason", ""))
+        refused = unassigned_programmes(prepared, assigned)
+        result = record(
+            ledger, prepared, actor=job["requested_by"], dry_run=bool(refused),
+            progress=heartbeat.recording, source_name=job["file_name"],
+        )
+        result.problems[:0] = refused
+        return import_result(result, job["file_name"], options["stored"])
+
+
+def run_in_thread(data_dir: Any, stop: threading.Event) -> threading.Thread:
+    """A worker with its own system (its saves project themselves), until `stop`."""
+    def work() -> None:
+        with open_system(data_dir) as system:
+            Worker(system).run(stop)
+
+    thread = threading.Thread(target=work, name="job-worker", daemon=True)
+    thread.start()
+    return thread
