@@ -26,8 +26,14 @@ Handler = Callable[[Any, "State"], "Change"]
 _MISSING = object()
 
 
+# A status event's own audit_log columns, in order (StatusRating); other events leave them empty.
+RATING_COLUMNS = ("period_start", "status", "category", "update", "mitigation", "corrects_version")
+NO_RATING: tuple[None, ...] = (None,) * len(RATING_COLUMNS)
+
+
 class Change(NamedTuple):
-    """What an event changed, for its audit_log row. The projector adds who, when, why."""
+    """What an event changed, for its audit_log row. The projector adds who, when, why.
+    A status event also gives its `rating` (values of RATING_COLUMNS)."""
 
     programme: str | None
     subject_ref: str
@@ -36,6 +42,7 @@ class Change(NamedTuple):
     from_value: str | None = None
     to_value: str | None = None
     period: str | None = None
+    rating: tuple[Any, ...] = NO_RATING
 
 
 class _TableOps:

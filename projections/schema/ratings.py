@@ -169,32 +169,6 @@ RATING_TABLES: tuple[Table, ...] = (
         sort_desc="period_start",
     ),
     Table(
-        "status_events",
-        "Every status and update recorded or corrected, in log order: earlier texts stay visible.",
-        (
-            POSITION,
-            PROGRAMME,
-            REF,
-            PERIOD,
-            PERIOD_START,
-            column("event_type", str, "recorded or corrected"),
-            column("status", str, "Status recorded (Not rated if left empty)"),
-            column("category", str, "green, amber, red or unrated"),
-            column("update", str, "The update as recorded"),
-            column("mitigation", str, "Mitigation or corrective action as recorded"),
-            column("reason", str, "Reason given (required for corrections and re-ratings)"),
-            column("recorded_by", str, "Who recorded it"),
-            column("recorded_at", str, "When it was recorded (UTC)"),
-            VERSION,
-            column("corrects_version", int, "For a correction: the version it corrects"),
-        ),
-        pk=("position",),
-        # An item's texts are found through audit_log's (programme, subject_ref) index.
-        fts=("update", "mitigation"),
-        facets=("programme", "period", "event_type", "status"),
-        sort_desc="position",
-    ),
-    Table(
         "rag_summary",
         "How many items had each status, per programme and period, in scale order.",
         (
