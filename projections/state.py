@@ -10,6 +10,7 @@ imports the other.
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -142,6 +143,17 @@ class State:
         """`append` for a row given as its values in the table's column order: the hot path
         (an audit row per event) skips building a dict only to take it apart again."""
         self._appended[table].append(values)
+
+    def logged(self, table: str, position: int) -> Row:
+        """A row `append`ed at `position` (a log table keyed by it): this page's, or the
+        database's. Rare (a period's text revised), so nothing is indexed for it."""
+        rows = self._appended[table]
+        i = bisect_left(rows, position, key=itemgetter(0))
+        if i < len(rows) and rows[i][0] == position:
+            found = rows[i]
+        else:
+            found = self._conn.execute(_OPS[table].select, (position,)).fetchone()
+        return dict(zip(_OPS[table].columns, found, strict=True))
 
     # ------------------------------------------------------------- for the projector
 

@@ -1,5 +1,6 @@
-"""Issue 14 item 4: a status event's texts are held once, in its audit_log row, and
-status_events is a view over those rows: same columns, rows, search and Datasette page."""
+"""Issue 14 item 4: a status event's texts are held once, in its audit_log row.
+status_events is a view over those rows, and status_history a view joining period_ratings
+to the audit row of the event in force: same columns, rows, search and Datasette pages."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from test_projections_support import PLAN, Q1, dump, record_plan
 from projections import queries
 from projections.datasette_config import make_datasette
 from projections.schema import SCHEMA_VERSION
-from projections.system import open_system
+from projections.system import build, open_system
 
 AUDITOR = {"id": "ann.auditor", "roles": ["auditor"]}
 COLUMNS = [
@@ -89,23 +90,59 @@ def test_datasette_searches_the_status_events_view(tmp_path: Path) -> None:
     ]
 
 
-def test_a_read_model_with_a_status_events_table_is_rebuilt_on_open(tmp_path: Path) -> None:
-    """A projections.db of the previous schema (status_events a table of its own) is
-    rebuilt into the new shape when the system opens it."""
+def test_a_revised_text_is_audited_from_the_text_in_force(tmp_path: Path) -> None:
+    """The audit row of a revised update names the text it replaced, read from the audit
+    row of the event in force: in the same page (a rebuild) or an earlier one (live)."""
+    with open_system(tmp_path) as system:
+        system.ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+        system.ledger.register_item(PLAN, "A1", kind="action", title="Action A1", actor="pm")
+        for words in ("First words.", "Second words.", "Third words."):
+            system.ledger.record_status(PLAN, "A1", period=Q1, status="Green", update=words, actor="jo")
+        build(system.ledger, tmp_path / "rebuilt.db")
+        live = system.projections_db
+        for db in (live, tmp_path / "rebuilt.db"):
+            conn = sqlite3.connect(db)
+            try:
+                revised = conn.execute(
+                    "SELECT summary, from_value, to_value FROM audit_log WHERE field = 'update' "
+                    "ORDER BY position"
+                ).fetchall()
+                history = conn.execute(
+                    'SELECT "update", recorded_by, updates_count FROM status_history'
+                ).fetchall()
+            finally:
+                conn.close()
+            assert revised == [
+                (f"recorded Green for {Q1}: update revised", "First words.", "Second words."),
+                (f"recorded Green for {Q1}: update revised", "Second words.", "Third words."),
+            ]
+            assert history == [("Third words.", "jo", 3)]
+        assert dump(tmp_path / "rebuilt.db") == dump(live)
+
+
+def test_a_read_model_of_the_previous_shape_is_rebuilt_on_open(tmp_path: Path) -> None:
+    """A projections.db of the previous schema (status_events and status_history tables
+    of their own) is rebuilt into the new shape when the system opens it."""
     db = _record(tmp_path)
     expected = dump(db)
     conn = sqlite3.connect(db)
     with conn:
         conn.execute("DROP VIEW status_events")
         conn.execute(f"CREATE TABLE status_events ({', '.join(f'{c!r}' for c in COLUMNS)})")
+        history = [row[1] for row in conn.execute("PRAGMA table_xinfo(status_history)")]
+        conn.execute("DROP VIEW status_history")
+        conn.execute("DROP TABLE period_ratings")
+        conn.execute(f"CREATE TABLE status_history ({', '.join(f'{c!r}' for c in history)})")
         conn.execute("UPDATE projection_position SET schema_version = ?", (SCHEMA_VERSION - 1,))
     conn.close()
     with open_system(tmp_path) as reopened:
         assert dump(reopened.projections_db) == expected
         conn = sqlite3.connect(reopened.projections_db)
         try:
-            assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'status_events'").fetchone() == (
-                "view",
-            )
+            kinds = conn.execute(
+                "SELECT name, type FROM sqlite_master WHERE name IN ('status_events', 'status_history') "
+                "ORDER BY name"
+            ).fetchall()
+            assert kinds == [("status_events", "view"), ("status_history", "view")]
         finally:
             conn.close()

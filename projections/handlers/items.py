@@ -1,5 +1,5 @@
-"""Items and their ratings: items, status_history and rag_summary (and each status event's
-audit_log columns, which the status_events view reads)."""
+"""Items and their ratings: items, period_ratings and rag_summary (and each status event's
+audit_log columns, which the status_history and status_events views read)."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
     period = note_period(state, find_programme(state, slug), e.period)
     status = status_on_scale(state, slug, e.status)
     at = state.recorded_at
-    old = state.get("status_history", slug, period.label, ref)
+    old = state.get("period_ratings", slug, period.label, ref)
     status_changed = old is None or old["status"] != status["status"]
     restating = old is not None and (corrected or status_changed)
     row = {
@@ -143,10 +143,6 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         "category": status["category"],
         "rank": status["rank"],
         "status_order": status["sort_order"],
-        "update": e.update,
-        "mitigation": e.mitigation,
-        "recorded_by": e.actor,
-        "recorded_at": at,
         "first_recorded_at": old["first_recorded_at"] if old else at,
         "restated": 1 if restating or (old and old["restated"]) else 0,
         "restated_reason": e.reason if restating else (old["restated_reason"] if old else ""),
@@ -155,7 +151,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         "version": e.originator_version,
         "position": state.position,
     }
-    state.put("status_history", row)
+    state.put("period_ratings", row)
     if status_changed:
         if old is not None:
             _count(state, slug, period, old, -1)
@@ -187,7 +183,8 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
             ref,
             f"{what} for {period.label}: update revised",
             "update",
-            old["update"],
+            # The text in force is held once, by the audit row of the event that recorded it.
+            state.logged("audit_log", old["position"])["update"],
             e.update,
             period.label,
             rating,

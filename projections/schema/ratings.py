@@ -137,8 +137,9 @@ RATING_TABLES: tuple[Table, ...] = (
         facets=("programme", "indicator"),
     ),
     Table(
-        "status_history",
-        "One row per item per period: the status and update in force, and whether it was restated.",
+        "period_ratings",
+        "Internal: one row per item per period, the status in force and whether it was "
+        "restated; the status_history view adds the texts from the audit row at position.",
         (
             PROGRAMME,
             REF,
@@ -149,10 +150,6 @@ RATING_TABLES: tuple[Table, ...] = (
             column("category", str, "green, amber, red or unrated, under the scale in force when recorded"),
             column("rank", int, "Direction-of-travel rank (lower is better); empty for unrated statuses"),
             column("status_order", int, "Position of the status on the scale, for sorting"),
-            column("update", str, "The update (progress narrative) in force"),
-            column("mitigation", str, "Mitigation or corrective action in hand (Amber and Red)"),
-            column("recorded_by", str, "Who recorded the status and update in force"),
-            column("recorded_at", str, "When the status and update in force were recorded (UTC)"),
             column(
                 "first_recorded_at", str, "When anything was first recorded for this item and period (UTC)"
             ),
@@ -165,8 +162,7 @@ RATING_TABLES: tuple[Table, ...] = (
         ),
         # Period before ref: the key's index also serves "everything for a period".
         pk=("programme", "period", "ref"),
-        facets=("programme", "period", "status", "category", "restated"),
-        sort_desc="period_start",
+        hidden=True,
     ),
     Table(
         "rag_summary",

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from projections.schema.log import LOG_TABLES
 from projections.schema.model import PERIOD, PERIOD_START, POSITION, PROGRAMME, REF, VERSION, View
+from projections.schema.ratings import RATING_TABLES
 from projections.schema.records import RECORD_TABLES
 
 AUDIT_LOG = next(t for t in LOG_TABLES if t.name == "audit_log")
 RISKS_AND_ISSUES = next(t for t in RECORD_TABLES if t.name == "risks_and_issues")
+PERIOD_RATINGS = next(t for t in RATING_TABLES if t.name == "period_ratings")
+
+# status_history's columns, in order: period_ratings' own, with the texts, who and when of
+# the status event in force taken from its audit row (held once, there).
+_IN_FORCE = {
+    "update": ('a."update"', "The update (progress narrative) in force"),
+    "mitigation": ("a.mitigation", "Mitigation or corrective action in hand (Amber and Red)"),
+    "recorded_by": ("a.actor", "Who recorded the status and update in force"),
+    "recorded_at": ("a.recorded_at", "When the status and update in force were recorded (UTC)"),
+}
+_RATED = {c.name: (f"p.{c.name}", c.description) for c in PERIOD_RATINGS.columns}
+_HISTORY = {
+    name: (_RATED | _IN_FORCE)[name]
+    for name in (
+        *("programme", "ref", "period", "period_start", "previous_period", "status", "category"),
+        *("rank", "status_order", "update", "mitigation", "recorded_by", "recorded_at"),
+        *("first_recorded_at", "restated", "restated_reason", "restated_at", "updates_count"),
+        *("version", "position"),
+    )
+}
 
 # The audit columns changed_after_publication shows (a status event's own are left out).
 _AUDIT_COLUMNS = {
@@ -18,6 +39,17 @@ _AUDIT_COLUMNS = {
 }
 
 VIEWS: tuple[View, ...] = (
+    View(
+        "status_history",
+        "One row per item per period: the status and update in force, and whether it was restated.",
+        f"""
+        SELECT {", ".join(f'{expr} AS "{name}"' for name, (expr, _) in _HISTORY.items())}
+        FROM period_ratings p
+        JOIN audit_log a ON a.position = p.position
+        """,
+        {name: description for name, (_, description) in _HISTORY.items()},
+        facets=("programme", "period", "status", "category", "restated"),
+    ),
     View(
         "status_events",
         "Every status and update recorded or corrected, in log order: earlier texts stay visible.",
