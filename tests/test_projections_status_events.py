@@ -88,6 +88,12 @@ def test_datasette_searches_the_status_events_view(tmp_path: Path) -> None:
     assert [(r["ref"], r["event_type"], r["update"]) for r in page.json()] == [
         ("A1.1.1", "corrected", "Kaleidoscope slipped")
     ]
+    # Newest first, as the tables they replace were shown.
+    listed = _get(db, f"/{db.stem}/status_events.json?_shape=array").json()
+    assert [r["position"] for r in listed] == sorted((r["position"] for r in listed), reverse=True)
+    assert listed[0]["update"] == "Kaleidoscope slipped"
+    history = _get(db, f"/{db.stem}/status_history.json?_shape=array").json()
+    assert [r["period_start"] for r in history] == sorted((r["period_start"] for r in history), reverse=True)
 
 
 def test_a_revised_text_is_audited_from_the_text_in_force(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ VIEWS: tuple[View, ...] = (
         """,
         {name: description for name, (_, description) in _HISTORY.items()},
         facets=("programme", "period", "status", "category", "restated"),
+        sort_desc="period_start",
     ),
     View(
         "status_events",
@@ -83,6 +84,7 @@ VIEWS: tuple[View, ...] = (
         },
         facets=("programme", "period", "event_type", "status"),
         search=("audit_log_fts", "position"),
+        sort_desc="position",
     ),
     View(
         "current_status",
