@@ -287,6 +287,8 @@ def _table_metadata() -> dict[str, dict[str, Any]]:
             "description": view.description,
             "columns": dict(view.columns),
             **({"facets": list(view.facets)} if view.facets else {}),
+            **({"fts_table": view.search[0], "fts_pk": view.search[1]} if view.search else {}),
+            **({"sort_desc": view.sort_desc} if view.sort_desc else {}),
         }
     for table in search_tables():
         # The full-text index itself: searched from its table's page (?_search=...).

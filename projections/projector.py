@@ -27,7 +27,7 @@ from ledger.store import chain_reader
 from ledger.store.events import event_page_reader
 from projections.decoding import EventDecoder
 from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
-from projections.state import Change, Handler, Row, State, check_columns
+from projections.state import RATING_COLUMNS, Change, Handler, Row, State, check_columns
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -253,6 +253,7 @@ class Projector:
                 aggregate_id,
                 event.originator_version,
                 head.hex() if head is not None else None,
+                *change.rating,
             ),
         )
 
@@ -262,6 +263,7 @@ AUDIT_COLUMNS = (
     *("position", "recorded_at", "actor", "programme", "subject_ref", "aggregate_kind"),
     *("event_type", "summary", "field", "from_value", "to_value", "reason", "period"),
     *("aggregate_id", "version", "chain_head"),
+    *RATING_COLUMNS,
 )
 check_columns("audit_log", AUDIT_COLUMNS)
 

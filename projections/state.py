@@ -10,6 +10,7 @@ imports the other.
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -26,8 +27,14 @@ Handler = Callable[[Any, "State"], "Change"]
 _MISSING = object()
 
 
+# A status event's own audit_log columns, in order (StatusRating); other events leave them empty.
+RATING_COLUMNS = ("period_start", "status", "category", "update", "mitigation", "corrects_version")
+NO_RATING: tuple[None, ...] = (None,) * len(RATING_COLUMNS)
+
+
 class Change(NamedTuple):
-    """What an event changed, for its audit_log row. The projector adds who, when, why."""
+    """What an event changed, for its audit_log row. The projector adds who, when, why.
+    A status event also gives its `rating` (values of RATING_COLUMNS)."""
 
     programme: str | None
     subject_ref: str
@@ -36,6 +43,7 @@ class Change(NamedTuple):
     from_value: str | None = None
     to_value: str | None = None
     period: str | None = None
+    rating: tuple[Any, ...] = NO_RATING
 
 
 class _TableOps:
@@ -135,6 +143,17 @@ class State:
         """`append` for a row given as its values in the table's column order: the hot path
         (an audit row per event) skips building a dict only to take it apart again."""
         self._appended[table].append(values)
+
+    def logged(self, table: str, position: int) -> Row:
+        """A row `append`ed at `position` (a log table keyed by it): this page's, or the
+        database's. Rare (a period's text revised), so nothing is indexed for it."""
+        rows = self._appended[table]
+        i = bisect_left(rows, position, key=itemgetter(0))
+        if i < len(rows) and rows[i][0] == position:
+            found = rows[i]
+        else:
+            found = self._conn.execute(_OPS[table].select, (position,)).fetchone()
+        return dict(zip(_OPS[table].columns, found, strict=True))
 
     # ------------------------------------------------------------- for the projector
 

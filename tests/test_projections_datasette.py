@@ -79,7 +79,7 @@ def test_every_table_view_and_column_is_described(demo: Path) -> None:
             )
             # FTS5 shadow tables (x_fts_data, _idx, _docsize, _config) are SQLite's own.
             if not any(
-                name.startswith(f"{t}_fts_") for t in ("status_events", "report_sections", "risks_and_issues")
+                name.startswith(f"{t}_fts_") for t in ("audit_log", "report_sections", "risks_and_issues")
             )
         ]
         missing = []
@@ -139,10 +139,10 @@ def test_the_flags_view_shows_what_the_dashboards_show(tmp_path: Path) -> None:
 def test_internal_tables_are_hidden_and_the_rest_have_facets(ds: Datasette, demo: Path) -> None:
     tables = metadata(demo.stem)["databases"][demo.stem]["tables"]
     hidden = {name for name, meta in tables.items() if meta.get("hidden")}
-    assert {"projection_position", "subjects", "status_events_fts"} <= hidden
+    assert {"projection_position", "subjects", "audit_log_fts"} <= hidden
     listing = get(ds, f"/{demo.stem}.json", ANALYST).json()
     visible = {t["name"] for t in listing["tables"] if not t["hidden"]}
-    assert not visible & {"projection_position", "subjects", "status_events_fts", "status_events_fts_data"}
+    assert not visible & {"projection_position", "subjects", "audit_log_fts", "audit_log_fts_data"}
     assert {"programme", "period", "status", "lead_officer", "committee"} <= set(
         tables["current_status"]["facets"]
     )

@@ -12,6 +12,7 @@ from test_projections_support import PLAN, Q1, dump, record_plan
 
 from ledger.store.postgres import LEDGER_EVENTS_TABLE, chain_table_name
 from projections import queries
+from projections.projector import AUDIT_COLUMNS
 from projections.system import build, open_system, snapshot_with
 
 if __package__:  # tests/ may or may not become a package; the helper works either way
@@ -61,7 +62,8 @@ def test_the_read_model_of_a_postgres_ledger(pg_database: Database, tmp_path: Pa
             sql.Identifier(chain_table_name(LEDGER_EVENTS_TABLE))
         )
         heads = {position: bytes(head).hex() for position, head in conn.execute(query)}
-    log = {row[0]: row[-1] for row in live["audit_log"]}  # position ... chain_head
+    head_at = AUDIT_COLUMNS.index("chain_head")
+    log = {row[0]: row[head_at] for row in live["audit_log"]}  # position ... chain_head
     assert log == heads
 
 

@@ -879,7 +879,7 @@ def test_an_out_of_date_read_model_is_rebuilt_on_open(data_dir: Path) -> None:
         expected = dump(system.projections_db)
         with sqlite3.connect(system.projections_db) as conn:
             conn.execute("UPDATE projection_position SET schema_version = ?", (SCHEMA_VERSION - 1,))
-            conn.execute("DELETE FROM status_history")
+            conn.execute("DELETE FROM period_ratings")
         conn.close()
     with open_system(data_dir) as reopened:
         assert dump(reopened.projections_db) == expected

@@ -1,4 +1,5 @@
-"""Items and their ratings: items, status_history, status_events and rag_summary."""
+"""Items and their ratings: items, period_ratings and rag_summary (and each status event's
+audit_log columns, which the status_history and status_events views read)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from projections.handlers.support import (
     status_on_scale,
     subject_row,
 )
-from projections.state import Change, Handler, Row, State, check_columns
+from projections.state import Change, Handler, Row, State
 
 
 def _item(state: State, item_id: UUID | str) -> Row:
@@ -129,7 +130,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
     period = note_period(state, find_programme(state, slug), e.period)
     status = status_on_scale(state, slug, e.status)
     at = state.recorded_at
-    old = state.get("status_history", slug, period.label, ref)
+    old = state.get("period_ratings", slug, period.label, ref)
     status_changed = old is None or old["status"] != status["status"]
     restating = old is not None and (corrected or status_changed)
     row = {
@@ -142,10 +143,6 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         "category": status["category"],
         "rank": status["rank"],
         "status_order": status["sort_order"],
-        "update": e.update,
-        "mitigation": e.mitigation,
-        "recorded_by": e.actor,
-        "recorded_at": at,
         "first_recorded_at": old["first_recorded_at"] if old else at,
         "restated": 1 if restating or (old and old["restated"]) else 0,
         "restated_reason": e.reason if restating else (old["restated_reason"] if old else ""),
@@ -154,27 +151,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         "version": e.originator_version,
         "position": state.position,
     }
-    state.put("status_history", row)
-    state.append_values(
-        "status_events",
-        (
-            state.position,
-            slug,
-            ref,
-            period.label,
-            period.start,
-            "corrected" if corrected else "recorded",
-            status["status"],
-            status["category"],
-            e.update,
-            e.mitigation,
-            e.reason,
-            e.actor,
-            at,
-            e.originator_version,
-            e.corrects if corrected else None,
-        ),
-    )
+    state.put("period_ratings", row)
     if status_changed:
         if old is not None:
             _count(state, slug, period, old, -1)
@@ -195,15 +172,22 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         state.put("items", {**item, "version": e.originator_version})
     # Same words as ledger.domain.describe_event, without its cost on the hot path.
     what = f"corrected to {e.status or 'not rated'}" if corrected else f"recorded {e.status or 'not rated'}"
+    # The event's own audit columns (state.RATING_COLUMNS): the status_events view reads them.
+    rating = (
+        period.start, status["status"], status["category"], e.update, e.mitigation,
+        e.corrects if corrected else None,
+    )
     if old is not None and not status_changed:
         return Change(
             slug,
             ref,
             f"{what} for {period.label}: update revised",
             "update",
-            old["update"],
+            # The text in force is held once, by the audit row of the event that recorded it.
+            state.logged("audit_log", old["position"])["update"],
             e.update,
             period.label,
+            rating,
         )
     return Change(
         slug,
@@ -213,6 +197,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         old["status"] if old else None,
         status["status"],
         period.label,
+        rating,
     )
 
 
@@ -223,13 +208,6 @@ def item_status_recorded(e: Event, state: State) -> Change:
 def item_status_corrected(e: Event, state: State) -> Change:
     return _status_recorded(e, state, corrected=True)
 
-
-# A status event's row values above, in this order (a row per event: no dict to build).
-STATUS_EVENT_COLUMNS = (
-    *("position", "programme", "ref", "period", "period_start", "event_type", "status", "category"),
-    *("update", "mitigation", "reason", "recorded_by", "recorded_at", "version", "corrects_version"),
-)
-check_columns("status_events", STATUS_EVENT_COLUMNS)
 
 HANDLERS: dict[str, Handler] = {
     "Item.Registered": item_registered,

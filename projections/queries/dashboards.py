@@ -204,10 +204,10 @@ def search(db: Db, text: str, *, programme: str | None = None, limit: int = 50) 
         SELECT * FROM (
             SELECT 'update' AS source, t.programme, t.ref, t.period,
                    t."update" || CASE WHEN t.mitigation != '' THEN ' ' || t.mitigation ELSE '' END AS text,
-                   snippet(status_events_fts, -1, '', '', '…', 16) AS snippet,
-                   t.recorded_at, t.recorded_by, bm25(status_events_fts) AS score
-            FROM status_events_fts JOIN status_events t ON t.rowid = status_events_fts.rowid
-            WHERE status_events_fts MATCH :query{where_programme}
+                   snippet(audit_log_fts, -1, '', '', '…', 16) AS snippet,
+                   t.recorded_at, t.recorded_by, bm25(audit_log_fts) AS score
+            FROM audit_log_fts JOIN status_events t ON t.position = audit_log_fts.rowid
+            WHERE audit_log_fts MATCH :query{where_programme}
             UNION ALL
             SELECT 'section', t.programme, t.section, t.period, t.text,
                    snippet(report_sections_fts, -1, '', '', '…', 16),

@@ -25,7 +25,7 @@ FLAG_VIEWS: tuple[View, ...] = (
                json_extract(f.value, '$.status') AS status,
                json_extract(f.value, '$.kind') AS kind,
                json_extract(f.value, '$.why') AS why
-        FROM (SELECT DISTINCT programme, period, period_start FROM status_history) p,
+        FROM (SELECT DISTINCT programme, period, period_start FROM period_ratings) p,
              json_each(govledger_flags(p.programme, p.period)) f
         """,
         {

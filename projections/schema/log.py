@@ -54,6 +54,14 @@ LOG_TABLES: tuple[Table, ...] = (
             column(
                 "chain_head", str, "Hash-chain head after this event (hex), to check against a checkpoint"
             ),
+            # A status event's own columns (empty for other events): the status_events
+            # view reads them, so its texts are held once, in this row.
+            column("period_start", str, "For a status event: first day of the period (ISO date)"),
+            column("status", str, "For a status event: the status recorded (Not rated if left empty)"),
+            column("category", str, "For a status event: green, amber, red or unrated"),
+            column("update", str, "For a status event: the update as recorded"),
+            column("mitigation", str, "For a status event: mitigation or corrective action as recorded"),
+            column("corrects_version", int, "For a status correction: the version it corrects"),
         ),
         pk=("position",),
         indexes=(
@@ -62,6 +70,8 @@ LOG_TABLES: tuple[Table, ...] = (
         ),
         facets=("programme", "aggregate_kind", "event_type", "actor", "period"),
         sort_desc="position",
+        # Every update and mitigation text recorded (the status_events view's search).
+        fts=("update", "mitigation"),
     ),
     Table(
         "subjects",

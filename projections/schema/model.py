@@ -43,6 +43,9 @@ class View:
     sql: str
     columns: dict[str, str] = field(default_factory=dict)  # name -> description
     facets: tuple[str, ...] = ()
+    # A full-text index searched from the view's page, and the view's column its rowid is.
+    search: tuple[str, str] | None = None
+    sort_desc: str | None = None
 
 
 def column(name: str, type_: type, description: str) -> Column:

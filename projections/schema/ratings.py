@@ -137,8 +137,9 @@ RATING_TABLES: tuple[Table, ...] = (
         facets=("programme", "indicator"),
     ),
     Table(
-        "status_history",
-        "One row per item per period: the status and update in force, and whether it was restated.",
+        "period_ratings",
+        "Internal: one row per item per period, the status in force and whether it was "
+        "restated; the status_history view adds the texts from the audit row at position.",
         (
             PROGRAMME,
             REF,
@@ -149,10 +150,6 @@ RATING_TABLES: tuple[Table, ...] = (
             column("category", str, "green, amber, red or unrated, under the scale in force when recorded"),
             column("rank", int, "Direction-of-travel rank (lower is better); empty for unrated statuses"),
             column("status_order", int, "Position of the status on the scale, for sorting"),
-            column("update", str, "The update (progress narrative) in force"),
-            column("mitigation", str, "Mitigation or corrective action in hand (Amber and Red)"),
-            column("recorded_by", str, "Who recorded the status and update in force"),
-            column("recorded_at", str, "When the status and update in force were recorded (UTC)"),
             column(
                 "first_recorded_at", str, "When anything was first recorded for this item and period (UTC)"
             ),
@@ -165,34 +162,7 @@ RATING_TABLES: tuple[Table, ...] = (
         ),
         # Period before ref: the key's index also serves "everything for a period".
         pk=("programme", "period", "ref"),
-        facets=("programme", "period", "status", "category", "restated"),
-        sort_desc="period_start",
-    ),
-    Table(
-        "status_events",
-        "Every status and update recorded or corrected, in log order: earlier texts stay visible.",
-        (
-            POSITION,
-            PROGRAMME,
-            REF,
-            PERIOD,
-            PERIOD_START,
-            column("event_type", str, "recorded or corrected"),
-            column("status", str, "Status recorded (Not rated if left empty)"),
-            column("category", str, "green, amber, red or unrated"),
-            column("update", str, "The update as recorded"),
-            column("mitigation", str, "Mitigation or corrective action as recorded"),
-            column("reason", str, "Reason given (required for corrections and re-ratings)"),
-            column("recorded_by", str, "Who recorded it"),
-            column("recorded_at", str, "When it was recorded (UTC)"),
-            VERSION,
-            column("corrects_version", int, "For a correction: the version it corrects"),
-        ),
-        pk=("position",),
-        # An item's texts are found through audit_log's (programme, subject_ref) index.
-        fts=("update", "mitigation"),
-        facets=("programme", "period", "event_type", "status"),
-        sort_desc="position",
+        hidden=True,
     ),
     Table(
         "rag_summary",

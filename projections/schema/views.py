@@ -3,17 +3,89 @@
 from __future__ import annotations
 
 from projections.schema.log import LOG_TABLES
-from projections.schema.model import PERIOD, PERIOD_START, PROGRAMME, REF, View
+from projections.schema.model import PERIOD, PERIOD_START, POSITION, PROGRAMME, REF, VERSION, View
+from projections.schema.ratings import RATING_TABLES
 from projections.schema.records import RECORD_TABLES
 
 AUDIT_LOG = next(t for t in LOG_TABLES if t.name == "audit_log")
 RISKS_AND_ISSUES = next(t for t in RECORD_TABLES if t.name == "risks_and_issues")
+PERIOD_RATINGS = next(t for t in RATING_TABLES if t.name == "period_ratings")
 
+# status_history's columns, in order: period_ratings' own, with the texts, who and when of
+# the status event in force taken from its audit row (held once, there).
+_IN_FORCE = {
+    "update": ('a."update"', "The update (progress narrative) in force"),
+    "mitigation": ("a.mitigation", "Mitigation or corrective action in hand (Amber and Red)"),
+    "recorded_by": ("a.actor", "Who recorded the status and update in force"),
+    "recorded_at": ("a.recorded_at", "When the status and update in force were recorded (UTC)"),
+}
+_RATED = {c.name: (f"p.{c.name}", c.description) for c in PERIOD_RATINGS.columns}
+_HISTORY = {
+    name: (_RATED | _IN_FORCE)[name]
+    for name in (
+        *("programme", "ref", "period", "period_start", "previous_period", "status", "category"),
+        *("rank", "status_order", "update", "mitigation", "recorded_by", "recorded_at"),
+        *("first_recorded_at", "restated", "restated_reason", "restated_at", "updates_count"),
+        *("version", "position"),
+    )
+}
+
+# The audit columns changed_after_publication shows (a status event's own are left out).
 _AUDIT_COLUMNS = {
-    c.name: c.description for c in AUDIT_LOG.columns if c.name not in ("programme", "period", "position")
+    c.name: c.description
+    for c in AUDIT_LOG.columns
+    if c.name in ("recorded_at", "actor", "aggregate_kind", "subject_ref", "event_type", "summary",
+                  "field", "from_value", "to_value", "reason")
 }
 
 VIEWS: tuple[View, ...] = (
+    View(
+        "status_history",
+        "One row per item per period: the status and update in force, and whether it was restated.",
+        f"""
+        SELECT {", ".join(f'{expr} AS "{name}"' for name, (expr, _) in _HISTORY.items())}
+        FROM period_ratings p
+        JOIN audit_log a ON a.position = p.position
+        """,
+        {name: description for name, (_, description) in _HISTORY.items()},
+        facets=("programme", "period", "status", "category", "restated"),
+        sort_desc="period_start",
+    ),
+    View(
+        "status_events",
+        "Every status and update recorded or corrected, in log order: earlier texts stay visible.",
+        # A view over the status events' audit rows, which hold the texts: one row per
+        # event instead of two, each text held once (and searched through audit_log_fts).
+        """
+        SELECT position, programme, subject_ref AS ref, period, period_start,
+               CASE event_type WHEN 'StatusCorrected' THEN 'corrected' ELSE 'recorded' END
+                 AS event_type,
+               status, category, "update", mitigation, reason, actor AS recorded_by,
+               recorded_at, version, corrects_version
+        FROM audit_log
+        WHERE aggregate_kind = 'Item' AND event_type IN ('StatusRecorded', 'StatusCorrected')
+        """,
+        {
+            "position": POSITION.description,
+            "programme": PROGRAMME.description,
+            "ref": REF.description,
+            "period": PERIOD.description,
+            "period_start": PERIOD_START.description,
+            "event_type": "recorded or corrected",
+            "status": "Status recorded (Not rated if left empty)",
+            "category": "green, amber, red or unrated",
+            "update": "The update as recorded",
+            "mitigation": "Mitigation or corrective action as recorded",
+            "reason": "Reason given (required for corrections and re-ratings)",
+            "recorded_by": "Who recorded it",
+            "recorded_at": "When it was recorded (UTC)",
+            "version": VERSION.description,
+            "corrects_version": "For a correction: the version it corrects",
+        },
+        facets=("programme", "period", "event_type", "status"),
+        search=("audit_log_fts", "position"),
+        sort_desc="position",
+    ),
     View(
         "current_status",
         "Each rated item's status in its latest period, with the item's details.",
