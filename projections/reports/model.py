@@ -73,6 +73,11 @@ class Entry:
     def status_text(self) -> str:
         return self.status or NOT_RECORDED
 
+    @property
+    def review_text(self) -> str:
+        """The review column's words, in every report kind and format."""
+        return self.review or "Not submitted"
+
 
 @dataclass(frozen=True)
 class Group:

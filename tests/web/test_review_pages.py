@@ -13,12 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from docx import Document
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, FAST_HASH, PROGRAMME, AuthActions
 
 from ledger.domain import content_sha256
-from projections.reports.build import report_html, report_xlsx
+from projections.reports.build import build_report, report_html, report_xlsx
+from projections.reports.word import render_docx
 from web.accounts import create_account
 from web.backend import System
 from web.credentials import CredentialStore
@@ -337,6 +339,31 @@ def test_the_dashboard_and_the_committee_report_say_approved_and_superseded_in_w
     rows = list(sheet.iter_rows(values_only=True))
     review = rows[0].index("Review")
     assert {row[2]: row[review] for row in rows[1:]} == {"A1": "Approved", "A2": "Approval superseded"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "sheet_name", "ref_column"), [("highlight", "Workstreams", 0), ("partnership", "Core areas", 1)]
+)
+def test_the_highlight_and_partnership_reports_have_the_review_column_in_every_format(
+    plan: System, kind: str, sheet_name: str, ref_column: int
+) -> None:
+    plan.ledger.approve_update(PROGRAMME, "A1", period=Q1, actor=MANAGER)  # A2 left submitted
+    html = report_html(plan.projections_db, PROGRAMME, kind, Q1).decode()
+    table = html.split("Progress update" if kind == "highlight" else "Activity this period")[0]
+    assert '<th scope="col">Review</th>' in table.rsplit("<table", 1)[1]
+    for ref, words in (("A1", "Approved"), ("A2", "Submitted: awaiting review")):
+        row = html.split(f"Action {ref}</t")[1].split("</tr>")[0]  # the title's cell, then on
+        assert f'<td class="review">{words}</td>' in row
+    workbook = load_workbook(BytesIO(report_xlsx(plan.projections_db, PROGRAMME, kind, Q1)))
+    rows = list(workbook[sheet_name].values)
+    review = rows[0].index("Review")
+    assert {r[ref_column]: r[review] for r in rows[1:]} == {
+        "A1": "Approved", "A2": "Submitted: awaiting review"
+    }  # fmt: skip
+    doc = Document(BytesIO(render_docx(build_report(plan.projections_db, PROGRAMME, kind, Q1))))
+    (table,) = [t for t in doc.tables if "Review" in [c.text for c in t.rows[0].cells]]
+    review = [c.text for c in table.rows[0].cells].index("Review")
+    assert [r.cells[review].text for r in table.rows[1:]] == ["Approved", "Submitted: awaiting review"]
 
 
 # ---------------------------------------------------------------- publishing
