@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from projections.reports.model import iso_to_text
 from projections.system import parse_as_at
 from web.times import as_uk_time, local_time, moment_words, when
 
@@ -28,3 +29,8 @@ def test_a_typed_date_means_the_end_of_that_uk_day_and_a_time_the_uk_clock() -> 
     # A zone given, a log position or nonsense: left as typed for the parser to judge.
     for typed in ("2024-10-03T10:00:00+00:00", "1200", "next Tuesday"):
         assert as_uk_time(typed) == typed
+
+
+def test_a_reports_as_at_is_in_uk_time() -> None:
+    assert iso_to_text("2024-10-03T09:15:00+00:00") == "3 October 2024 10:15 BST"
+    assert iso_to_text("2024-12-03T09:15:00") == "3 December 2024 09:15 GMT"
