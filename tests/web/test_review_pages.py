@@ -408,6 +408,8 @@ def test_publishing_with_everything_approved_needs_no_override(
     record = text(client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(Q1)}&edition=1"))
     assert "no override" in record
     assert record.split('id="approvals"')[1].count('<th scope="row"') == 2
+    # The hash as code, not as escaped markup (it showed "&lt;code&gt;" around it).
+    assert re.search(r"<code>[0-9a-f]{64}</code>", record) and "&lt;code&gt;" not in record
     assert (
         client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(Q1)}&edition=2").status_code == 404
     )
