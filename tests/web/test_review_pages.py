@@ -123,6 +123,7 @@ def test_approving_records_the_hash_of_exactly_what_was_read(
     auth.login("programme manager")
     page = text(client.get(review_url("A1")))
     assert "Roads resurfaced." in page and "Submitted: awaiting review" in page
+    assert f"<code>{shown_sha256(page)}</code>" in page  # shown as code, not escaped markup
     response = client.post(review_url("A1"), data={"decision": "approve", "seen_sha256": shown_sha256(page)})
     assert response.status_code == 302 and response.headers["Location"] == QUEUE
     review = plan.ledger.get_review(PROGRAMME, "A1", Q1)
