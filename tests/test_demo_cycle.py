@@ -122,3 +122,23 @@ def test_my_items_lists_exactly_the_items_the_officer_leads(officer_client: Flas
     listed = set(re.findall(r"<strong>(A\d+\.\d+\.\d+)</strong>", html))
     assert listed == OFFICER_LEADS
     assert re.search(r"A3\.3\.2</strong>.*?\d+ days overdue", html, re.S)
+
+
+def test_the_dependency_register_holds_the_reports_dependencies_with_both_sides_named(
+    demo: DemoLoad, officer_client: FlaskClient
+) -> None:
+    # The sources name who each programme waits on, but record no agreed plan or
+    # confidence for either side, so every dependency awaits both sides' confirmation.
+    sides = "select programme, ref, provider, receiver, agreement from dependency_sides order by 1 desc, 2"
+    assert select(demo, sides) == [
+        (CORNWALL, "D1", "South Gloucestershire Council", CORNWALL, "awaiting both sides"),
+        (CORNWALL, "D2", "CACE leads", CORNWALL, "awaiting both sides"),
+        ("cheshire-childrens-trust", "D1", "Loughborough University", "cheshire-childrens-trust",
+         "awaiting both sides"),
+        ("cheshire-childrens-trust", "D2", "Communities of Cheshire Partnership",
+         "cheshire-childrens-trust", "awaiting both sides"),
+    ]  # fmt: skip
+    page = officer_client.get("/dependencies").get_data(as_text=True)
+    for party in ("South Gloucestershire Council", "CACE leads", "Loughborough University"):
+        assert party in page
+    assert page.count("Awaiting both sides") == 4

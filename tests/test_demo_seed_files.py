@@ -19,6 +19,7 @@ import pytest
 from ledger.periods import Period
 from ledger.scales import Category, scale_named
 from ledger.transfer.kinds import COLUMNS
+from ledger.transfer.kinds import header as header_of
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_CSV = REPO_ROOT / "govledger" / "demo" / "seed"
@@ -96,9 +97,10 @@ def test_the_format_doc_lists_the_twelve_kinds() -> None:
 def test_each_file_has_the_documented_required_columns_in_order(name: str) -> None:
     with (SEED_CSV / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
-    # Optional columns (a scale's colour, a correction flag...) are left out: the seed
-    # reports have none to fill. The documented table lists the required ones first.
-    assert header == list(COLUMNS[name])
+    # Optional columns (a scale's colour, a correction flag...) are left out where the
+    # seed reports have none to fill (dependencies name their provider and receiver). The
+    # documented table lists the required ones first.
+    assert header == list(COLUMNS[name] if name != "dependencies" else header_of(name))
     assert header == documented_headers()[name][: len(header)]
 
 
@@ -305,9 +307,27 @@ def test_cornwall_narratives_keep_ws_prefixes_one_line_each() -> None:
         assert [line[:4] for line in lines] == ["WS7:", "WS1:", "WS3:"]
 
 
-def test_empty_registers_ship_as_header_only_files() -> None:
+def test_the_risk_register_ships_as_a_header_only_file() -> None:
     assert read("risks") == []
-    assert read("dependencies") == []
+
+
+def test_dependencies_are_the_ones_the_reports_name_with_no_confirmation_invented() -> None:
+    # Neither report fills in a jointly agreed plan or a confidence (Cornwall's table is
+    # empty; the Children's Trust has none), so each names its sides and confirms nothing.
+    rows = read("dependencies")
+    assert [(r["programme"], r["ref"], r["provider"], r["receiver"]) for r in rows] == [
+        (CW, "D1", "South Gloucestershire Council", CW),
+        (CW, "D2", "CACE leads", CW),
+        (CT, "D1", "Loughborough University", CT),
+        (CT, "D2", "Communities of Cheshire Partnership", CT),
+    ]
+    assert "awaiting South Glos dates" in rows[0]["description"]
+    assert "CACE leads have been fully briefed" in rows[1]["description"]
+    assert "Joint Strategic Needs Assessment" in rows[2]["description"]
+    assert "Sustaining governance and momentum" in rows[3]["description"]
+    for row in rows:
+        confirmed = [v for k, v in row.items() if k.endswith(("plan_agreed", "confidence"))]
+        assert confirmed == [""] * 6, row
 
 
 def test_childrens_trust_contact_core_areas_and_narratives() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
@@ -32,6 +31,7 @@ from projections.reports import charts
 from web.backend import read_model
 from web.config import today
 from web.permissions import can_read, may_view, requires_login
+from web.times import local_time, when
 
 bp = Blueprint("dashboards", __name__)
 
@@ -241,18 +241,6 @@ def tag_class(category: str | None) -> str:
     return TAG_CLASSES.get(category or "unrated", TAG_CLASSES["unrated"])
 
 
-def when(value: str | None) -> Markup:
-    """An ISO time in UTC as `<time>`, e.g. 23 November 2026, 13:14:59 UTC."""
-    if not value:
-        return Markup("")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return escape(value)
-    text = f"{moment.day} {moment:%B %Y, %H:%M:%S} UTC" if moment.tzinfo else f"{moment.day} {moment:%B %Y}"
-    return Markup('<time datetime="{}">{}</time>').format(value, text)
-
-
 def humanise(event_type: str) -> str:
     """StatusCorrected → Status corrected."""
     words = re.findall(r"[A-Z][a-z]*|[a-z]+|\d+", event_type or "")
@@ -295,6 +283,7 @@ def search() -> str:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(when, "govledger_when")
+    app.add_template_filter(local_time, "local_time")
     app.add_template_filter(humanise, "govledger_humanise")
     app.add_template_global(url_if_allowed, "url_if_allowed")
     app.add_template_global(tag_class, "status_tag_class")

@@ -73,6 +73,11 @@ class Entry:
     def status_text(self) -> str:
         return self.status or NOT_RECORDED
 
+    @property
+    def review_text(self) -> str:
+        """The review column's words, in every report kind and format."""
+        return self.review or "Not submitted"
+
 
 @dataclass(frozen=True)
 class Group:
@@ -336,8 +341,10 @@ def long_date(day: date) -> str:
 
 
 def iso_to_text(text: str) -> str:
-    """'2024-10-03T09:15:00+00:00' -> '3 October 2024 09:15 UTC' (empty stays empty)."""
+    """'2024-10-03T09:15:00+00:00' -> '3 October 2024 10:15 BST' (empty stays empty): a
+    recorded time (UTC) as a UK committee reads it, on the UK clock."""
     from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     if not text:
         return ""
@@ -345,9 +352,10 @@ def iso_to_text(text: str) -> str:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return text
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{long_date(moment.date())} {moment:%H:%M} UTC"
+    if moment.tzinfo is None:  # the ledger records UTC
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(ZoneInfo("Europe/London"))
+    return f"{long_date(moment.date())} {moment:%H:%M %Z}"
 
 
 def format_number(text: str) -> str:

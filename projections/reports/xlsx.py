@@ -173,8 +173,7 @@ def _committee(wb: Workbook, report: Report) -> None:
             categories=[e.category for e in rows],
         )
     flat = _flatten(report.groups)
-    # The review column only where anything of the period went to review (as in the HTML).
-    review = ("Review",) if report.reviewed else ()
+    review, review_width = _review_column(report)
     _sheet(
         wb,
         "Appendix",
@@ -191,11 +190,13 @@ def _committee(wb: Workbook, report: Report) -> None:
             *review,
         ),
         [
-            (g, s, e.ref, e.title, e.lead_officer, e.committee, e.status_text, e.update, e.mitigation)
-            + ((e.review or "Not submitted",) if review else ())
+            (
+                g, s, e.ref, e.title, e.lead_officer, e.committee, e.status_text, e.update,
+                e.mitigation, *_review_cell(report, e),
+            )
             for g, s, e in flat
         ],
-        widths=(30, 30, 9, 45, 25, 10, 12, 60, 60) + ((22,) if review else ()),
+        widths=(30, 30, 9, 45, 25, 10, 12, 60, 60, *review_width),
         status_column=7,
         categories=[e.category for _, _, e in flat],
     )
@@ -232,13 +233,27 @@ def _committee(wb: Workbook, report: Report) -> None:
     _sections(wb, report)
 
 
+def _review_column(report: Report) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The review column's heading and width: only where anything of the period went to
+    review (as in the HTML)."""
+    return (("Review",), (22,)) if report.reviewed else ((), ())
+
+
+def _review_cell(report: Report, e: Entry) -> tuple[str, ...]:
+    return (e.review_text,) if report.reviewed else ()
+
+
 def _highlight(wb: Workbook, report: Report) -> None:
+    review, review_width = _review_column(report)
     _sheet(
         wb,
         "Workstreams",
-        ("Ref", "Workstream", "Lead", "Status", "Progress update"),
-        [(e.ref, e.title, e.lead_officer, e.status_text, e.update) for e in report.entries],
-        widths=(8, 40, 30, 12, 90),
+        ("Ref", "Workstream", "Lead", "Status", "Progress update", *review),
+        [
+            (e.ref, e.title, e.lead_officer, e.status_text, e.update, *_review_cell(report, e))
+            for e in report.entries
+        ],
+        widths=(8, 40, 30, 12, 90, *review_width),
         status_column=4,
         categories=[e.category for e in report.entries],
     )
@@ -279,12 +294,16 @@ def _partnership(wb: Workbook, report: Report) -> None:
         widths=(20, 80),
     )
     _sections(wb, report)
+    review, review_width = _review_column(report)
     _sheet(
         wb,
         "Core areas",
-        ("Number", "Ref", "Core area", "Status", "Activity this period"),
-        [(n, e.ref, e.title, e.status_text, e.update) for n, e in enumerate(report.entries, start=1)],
-        widths=(8, 8, 40, 12, 90),
+        ("Number", "Ref", "Core area", "Status", "Activity this period", *review),
+        [
+            (n, e.ref, e.title, e.status_text, e.update, *_review_cell(report, e))
+            for n, e in enumerate(report.entries, start=1)
+        ],
+        widths=(8, 8, 40, 12, 90, *review_width),
     )
 
 

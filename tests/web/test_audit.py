@@ -32,6 +32,7 @@ from web import create_app
 from web.audit import diff_html, neutralise
 from web.backend import System
 from web.dashboards import db as dashboards_db
+from web.times import LONDON
 from web.updates.support import db as updates_db
 
 TIMELINE = f"/programmes/{PROGRAMME}/items/A1.1.1/timeline"
@@ -358,10 +359,10 @@ def test_as_at_a_position_before_a_change_shows_the_old_status(
     now = page(client, f"/programmes/{PROGRAMME}/dashboard")
     assert "Green: 0, Amber: 2" in now
     html = page(client, f"{AS_AT}?when={before}")
-    moment = datetime.fromisoformat(
-        queries.get_audit_log(plan.projections_db, limit=1, before=before + 1)[0]["recorded_at"]
-    )
-    banner = f"As recorded at {moment:%H:%M:%S} UTC on {moment.day} {moment:%B %Y}, log position {before}</p>"
+    recorded = queries.get_audit_log(plan.projections_db, limit=1, before=before + 1)[0]["recorded_at"]
+    assert recorded.endswith("+00:00")  # recorded in UTC, shown in UK time
+    moment = datetime.fromisoformat(recorded).astimezone(LONDON)
+    banner = f"As recorded at {moment:%H:%M:%S %Z} on {moment.day} {moment:%B %Y}, log position {before}</p>"
     assert banner in html
     assert "Green: 1, Amber: 1, Red: 1" in html
     assert "A1.1.1" not in text(section(html, "exceptions-table"))  # it was Green then

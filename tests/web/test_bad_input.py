@@ -36,7 +36,8 @@ FUZZ = settings(
 COUNTS: Counter[str] = Counter()
 P = f"/programmes/{PROGRAMME}"
 
-# (role, form URL): update, correction, risk, dependency, indicator, narrative, account.
+# (role, form URL): update, correction, risk, dependency, indicator, narrative, an item's
+# due date and indicators, period, publication, account.
 FORMS = [
     ("officer", f"{P}/items/A1.1/update"),
     ("officer", f"{P}/items/A1.1/correct"),
@@ -46,6 +47,7 @@ FORMS = [
     ("officer", f"{P}/dependencies/D1/review"),
     ("officer", f"{P}/indicators/FTE/record"),
     ("officer", f"{P}/narrative"),
+    ("programme manager", f"{P}/items/A1.1/measures"),
     ("programme manager", f"{P}/periods"),
     ("programme manager", f"/reports/{PROGRAMME}/committee/publish?period={quote(Q1)}"),
     ("administrator", "/admin/accounts/new"),
@@ -81,6 +83,17 @@ def field_names(page: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != "csrf_token"]
 
 
+def field_values(page: str) -> st.SearchStrategy[dict[str, str | list[str]]]:
+    """Generated values for every field; a name the form repeats (a date's day, month and
+    year; checkboxes) gets one value per input, as a browser posts them."""
+    names = re.findall(r'<input[^>]*\bname="([^"]+)"', page)
+    return st.fixed_dictionaries({
+        name: VALUES if names.count(name) < 2 else st.lists(VALUES, min_size=names.count(name),
+                                                            max_size=names.count(name))
+        for name in field_names(page)
+    })
+
+
 def fields_in_error(page: str) -> set[str]:
     """Every field the page marks in error (its GOV.UK error message)."""
     return set(re.findall(r'<p id="([\w-]+)-error" class="govuk-error-message"', page))
@@ -114,8 +127,8 @@ def test_generated_form_input(client: FlaskClient, plan: System, role: str, url:
     assert names, f"no fields found on {url}"
 
     @FUZZ
-    @given(st.fixed_dictionaries({name: VALUES for name in names}))
-    def post(values: dict[str, str]) -> None:
+    @given(field_values(page))
+    def post(values: dict[str, str | list[str]]) -> None:
         before = plan.ledger.get_log_position()
         response = client.post(url, data={**values, "csrf_token": token})
         COUNTS["tried"] += 1

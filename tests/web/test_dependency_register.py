@@ -183,3 +183,14 @@ class TestWithCsrf:
                 assert fields_in_error(page) <= summary_links(page), "an error missing from the summary"
 
         post()
+
+
+def test_a_programmes_dependencies_page_links_to_its_register(
+    client: FlaskClient, auth: AuthActions, plan: System
+) -> None:
+    auth.login("officer")
+    page = client.get(f"/programmes/{PROGRAMME}/dependencies").get_data(as_text=True)
+    link = f'href="/dependencies?programme={PROGRAMME}"'
+    assert link in page
+    register = client.get(f"/dependencies?programme={PROGRAMME}").get_data(as_text=True)
+    assert "School places data" in register and OTHER_PROGRAMME in register

@@ -93,3 +93,21 @@ def test_once_every_problem_is_fixed_one_submit_saves(
     assert status == 302
     # The re-rating and its submission for review (saving is submitting), in one save.
     assert plan.ledger.get_log_position() == before + 2
+
+
+def test_an_items_due_date_and_indicators_show_every_problem_at_once(
+    client: FlaskClient, plan: System  # noqa: F811
+) -> None:
+    # A date that does not exist and an indicator the programme does not define: both
+    # named on one page, and neither the date nor the links saved.
+    url = f"/programmes/{PROGRAMME}/items/A1.1/measures"
+    sign_in(client, "programme manager")
+    before = plan.ledger.get_log_position()
+    status, page = post_form(client, url, due_date=["31", "2", "2027"], indicators=["FTE", "NOPE"])
+    assert status == 200
+    assert summary_links(page) == {"due_date", "indicators"}
+    assert "NOPE" in page.split('class="govuk-error-summary"')[1].split("</ul>")[0]
+    assert plan.ledger.get_log_position() == before
+    status, _ = post_form(client, url, due_date=["31", "3", "2027"], indicators=["FTE"])
+    assert status == 302
+    assert plan.ledger.get_log_position() == before + 2  # the date and the link, together

@@ -13,12 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from docx import Document
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, FAST_HASH, PROGRAMME, AuthActions
 
 from ledger.domain import content_sha256
-from projections.reports.build import report_html, report_xlsx
+from projections.reports.build import build_report, report_html, report_xlsx
+from projections.reports.word import render_docx
 from web.accounts import create_account
 from web.backend import System
 from web.credentials import CredentialStore
@@ -121,6 +123,7 @@ def test_approving_records_the_hash_of_exactly_what_was_read(
     auth.login("programme manager")
     page = text(client.get(review_url("A1")))
     assert "Roads resurfaced." in page and "Submitted: awaiting review" in page
+    assert f"<code>{shown_sha256(page)}</code>" in page  # shown as code, not escaped markup
     response = client.post(review_url("A1"), data={"decision": "approve", "seen_sha256": shown_sha256(page)})
     assert response.status_code == 302 and response.headers["Location"] == QUEUE
     review = plan.ledger.get_review(PROGRAMME, "A1", Q1)
@@ -339,6 +342,31 @@ def test_the_dashboard_and_the_committee_report_say_approved_and_superseded_in_w
     assert {row[2]: row[review] for row in rows[1:]} == {"A1": "Approved", "A2": "Approval superseded"}
 
 
+@pytest.mark.parametrize(
+    ("kind", "sheet_name", "ref_column"), [("highlight", "Workstreams", 0), ("partnership", "Core areas", 1)]
+)
+def test_the_highlight_and_partnership_reports_have_the_review_column_in_every_format(
+    plan: System, kind: str, sheet_name: str, ref_column: int
+) -> None:
+    plan.ledger.approve_update(PROGRAMME, "A1", period=Q1, actor=MANAGER)  # A2 left submitted
+    html = report_html(plan.projections_db, PROGRAMME, kind, Q1).decode()
+    table = html.split("Progress update" if kind == "highlight" else "Activity this period")[0]
+    assert '<th scope="col">Review</th>' in table.rsplit("<table", 1)[1]
+    for ref, words in (("A1", "Approved"), ("A2", "Submitted: awaiting review")):
+        row = html.split(f"Action {ref}</t")[1].split("</tr>")[0]  # the title's cell, then on
+        assert f'<td class="review">{words}</td>' in row
+    workbook = load_workbook(BytesIO(report_xlsx(plan.projections_db, PROGRAMME, kind, Q1)))
+    rows = list(workbook[sheet_name].values)
+    review = rows[0].index("Review")
+    assert {r[ref_column]: r[review] for r in rows[1:]} == {
+        "A1": "Approved", "A2": "Submitted: awaiting review"
+    }  # fmt: skip
+    doc = Document(BytesIO(render_docx(build_report(plan.projections_db, PROGRAMME, kind, Q1))))
+    (table,) = [t for t in doc.tables if "Review" in [c.text for c in t.rows[0].cells]]
+    review = [c.text for c in table.rows[0].cells].index("Review")
+    assert [r.cells[review].text for r in table.rows[1:]] == ["Approved", "Submitted: awaiting review"]
+
+
 # ---------------------------------------------------------------- publishing
 
 
@@ -381,6 +409,8 @@ def test_publishing_with_everything_approved_needs_no_override(
     record = text(client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(Q1)}&edition=1"))
     assert "no override" in record
     assert record.split('id="approvals"')[1].count('<th scope="row"') == 2
+    # The hash as code, not as escaped markup (it showed "&lt;code&gt;" around it).
+    assert re.search(r"<code>[0-9a-f]{64}</code>", record) and "&lt;code&gt;" not in record
     assert (
         client.get(f"/reports/{PROGRAMME}/committee/record?period={quote(Q1)}&edition=2").status_code == 404
     )

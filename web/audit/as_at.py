@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, time
 from pathlib import Path
 
 from flask import render_template, request
@@ -20,6 +20,7 @@ from web.backend import backend
 from web.dashboards import dashboard_page, db, programme_or_404
 from web.forms import whole_number
 from web.permissions import requires_role
+from web.times import as_uk_time, moment_words, uk_moment
 
 AS_AT_CACHE_FILES = 32  # snapshots kept in <data dir>/cache/as-at, newest used first
 
@@ -39,29 +40,29 @@ def _resolve(when: str) -> AsAtPoint:
     snapshot can be cached by that position."""
     from projections.system import parse_as_at
 
-    point = parse_as_at(when)
+    point = parse_as_at(as_uk_time(when))
     live = db()
     last = queries.get_projection_position(live)
     if point.position is not None:
         if point.position > last:
             raise ValueError(f"The log has {last} events so far: enter a position from 0 to {last}.")
         recorded_at = queries.get_recorded_at(live, point.position)
-        label = _moment_words(recorded_at) if recorded_at else "the start of the log"
+        label = moment_words(recorded_at) if recorded_at else "the start of the log"
         return AsAtPoint(when, label, point.position)
     assert point.moment is not None
     found = queries.get_position_as_at(live, point.moment.isoformat())
     text = when.strip()
     label = (
-        f"the end of {_day_words(date.fromisoformat(text))} (UTC)"
+        f"the end of {_day_words(date.fromisoformat(text))} (UK time)"
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
-        else _moment_words(point.moment.isoformat())
+        else moment_words(point.moment.isoformat())
     )
     return AsAtPoint(when, label, found)
 
 
 def _asked(args: Mapping[str, str]) -> str:
     """What the form asks, as `when` carries it between pages: the log position if given
-    (the advanced option), else the date with its time if any (UTC), else `when` itself.
+    (the advanced option), else the date with its time if any (UK time), else `when` itself.
     Raises ValueError saying what to type."""
     position = args.get("position", "").strip()
     if position:
@@ -81,16 +82,11 @@ def _asked(args: Mapping[str, str]) -> str:
     if not re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", typed_time):
         raise ValueError("Enter the time on the 24-hour clock, like 17:00, or leave it empty.")
     hour, minute = re.split(r"[:.]", typed_time)
-    return f"{day.isoformat()}T{int(hour):02d}:{minute}:00+00:00"
+    return uk_moment(day, time(int(hour), int(minute)))
 
 
 def _day_words(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
-
-
-def _moment_words(iso: str) -> str:
-    moment = datetime.fromisoformat(iso).astimezone(UTC)
-    return f"{moment:%H:%M:%S} UTC on {_day_words(moment.date())}"
 
 
 _snapshot_lock = threading.Lock()
@@ -146,7 +142,7 @@ def as_at(programme: str) -> str | tuple[str, int]:
         editions = queries.get_publications(db(), live["programme"])
         return render_template(
             "audit/as_at.html", programme=live, when=when, error=None, point=point,
-            start=AsAtPoint(str(start["position"]), _moment_words(start["recorded_at"]), start["position"])
+            start=AsAtPoint(str(start["position"]), moment_words(start["recorded_at"]), start["position"])
             if start else None,
             editions=[e for e in editions if e["report"] in REPORT_KINDS],
         ), 404

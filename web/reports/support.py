@@ -19,6 +19,7 @@ from projections.reports.model import Report
 from web.backend import backend
 from web.forms import LARGEST_NUMBER, whole_number
 from web.permissions import can_read
+from web.times import as_uk_time
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -87,7 +88,8 @@ def edition_arg() -> int | None:
 
 def as_at_of(text: str) -> int | str | None:
     """'' -> live; else a log position or an ISO date/time, checked by the projections'
-    own parser (a date means the end of that day, UTC). Raises ValueError."""
+    own parser, a date or a time with no zone read as UK time (a date means the end of
+    that UK day). Raises ValueError."""
     from projections.system import parse_as_at
 
     text = (text or "").strip()
@@ -98,6 +100,7 @@ def as_at_of(text: str) -> int | str | None:
         if position is None:
             raise ValueError(f"A log position is a whole number up to {LARGEST_NUMBER}.")
         return position
+    text = as_uk_time(text)
     parse_as_at(text)
     return text
 

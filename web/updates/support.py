@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,14 +31,6 @@ bp = Blueprint("updates", __name__)
 writers_only = requires_role(*WRITER_ROLES)
 
 Row = dict[str, Any]
-
-@bp.app_template_filter("utc_time")
-def utc_time(iso: str | None) -> str:
-    """An ISO 8601 time as the ledger's conflict messages write it: 23 Nov 2026 13:22 UTC."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
-
 
 def db() -> queries.Connection:
     """The read model: this request's one read-only connection (web.backend.read_model)."""

@@ -23,7 +23,7 @@ from govledger.demo.extract.cheshire_east import cheshire_east
 from govledger.demo.extract.childrens_trust import childrens_trust
 from govledger.demo.extract.cornwall import cornwall
 from govledger.demo.extract.source import SourceMismatch, Tables, seed_text
-from ledger.transfer.kinds import COLUMNS
+from ledger.transfer.kinds import COLUMNS, header
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SEEDS = REPO_ROOT.parent / "shared" / "seeds"
@@ -45,7 +45,11 @@ def build(seeds: Path) -> Tables:
 def write(tables: Tables, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, columns in COLUMNS.items():
+    for name in COLUMNS:
+        # Optional columns only in a file whose rows use them.
+        columns = header(name)
+        if not any(set(row) - set(COLUMNS[name]) for row in tables[name]):
+            columns = list(COLUMNS[name])
         path = out / f"{name}.csv"
         # "\n" line endings keep the files diff-friendly; cells may hold newlines.
         with path.open("w", encoding="utf-8", newline="") as handle:

@@ -73,7 +73,27 @@ def childrens_trust(text: str) -> Tables:
          "text": "\n\n".join(_plain(p) for p in paragraphs)}
         for section, paragraphs in sections.items()
     ]
+    area4 = next(row["update"] for row in statuses if row["ref"] == "CA4")
+    partnership = _plain(sections["partnership_issues"][0])
+    require("Loughborough University" in area4, "CA4 no longer names Loughborough University")
+    dependencies = [
+        # (provider, what the report says, the section it says it in)
+        ("D1", "Loughborough University", area4, "Current activity (4)"),
+        ("D2", "Communities of Cheshire Partnership", partnership,
+         "Issues for the Communities of Cheshire Partnership"),
+    ]
     return {
+        "dependencies": [
+            {
+                "programme": CT, "ref": ref, "period": period,
+                "description": f"{where}: {said}", "owner": officer,
+                "plan_agreed": "", "confidence": "",
+                "reason": f"{reason} Named in the report's text, which records no jointly "
+                "agreed plan or confidence for either side.",
+                "provider": provider, "receiver": CT,
+            }
+            for ref, provider, said, where in dependencies
+        ],
         "programmes": [{
             "programme": CT,
             "name": "Cheshire Children's Trust",

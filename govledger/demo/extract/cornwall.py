@@ -79,6 +79,7 @@ def cornwall(text: str) -> Tables:
         "the risk/issue/dependency registers are no longer empty",
     )
     return {
+        "dependencies": _dependencies("\n".join(lines), items),
         "programmes": [{
             "programme": CW,
             "name": "Cornwall SEND inclusion programme",
@@ -96,3 +97,35 @@ def cornwall(text: str) -> Tables:
         "statuses": statuses,
         "narratives": narratives,
     }
+
+
+# Dependencies the narrative names (the report's dependency table is empty): the party
+# the workstream waits on, the sentences that say so, and the workstream.
+CW_DEPENDENCIES = (
+    ("D1", "WS7", "South Gloucestershire Council", (
+        r"an invitation has been issued for them to present at the first workshop once dates "
+        r"are confirmed", r"WS7: Workshops not yet initiated; awaiting South Glos dates",
+    )),
+    ("D2", "WS3", "CACE leads", (
+        r"CACE leads have been fully briefed, roles clarified, and the first formal meeting "
+        r"scheduled", r"WS3: First meeting not held yet.finalising membership and communication",
+    )),
+)
+
+
+def _dependencies(text: str, items: list[Row]) -> list[Row]:
+    """Each as the source words it. Neither side's plan or confidence is recorded: the
+    report's "Jointly agreed plan in place" and "Confidence" columns are empty."""
+    leads = {row["ref"]: row["lead_officer"] for row in items}
+    return [
+        {
+            "programme": CW, "ref": ref, "period": CW_PERIOD,
+            "description": f"{ref_of} {CW_WORKSTREAMS[ref_of]} depends on {provider}: "
+            + "; ".join(f"'{squash(one(sentence, text)[0])}'" for sentence in sentences) + ".",
+            "owner": leads[ref_of], "plan_agreed": "", "confidence": "",
+            "reason": "Named in the report's narrative; its dependency table (jointly agreed "
+            "plan, confidence) is empty, so neither side's confirmation is recorded.",
+            "provider": provider, "receiver": CW,
+        }
+        for ref, ref_of, provider, sentences in CW_DEPENDENCIES
+    ]
