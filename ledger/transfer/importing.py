@@ -31,6 +31,7 @@ from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
 from ledger.transfer.check import Checked, Checker
 from ledger.transfer.kinds import ROW_TYPES, HistoryRow
+from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
 from ledger.transfer.table import Table
@@ -86,7 +87,7 @@ class Prepared:
             ],
             "rows": [
                 {"table": index[id(row.table)], "values": {
-                    f.name: getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "table"
+                    f.name: _plain(getattr(row, f.name)) for f in dataclasses.fields(row) if f.name != "table"
                 }}
                 for row in self.checked.rows
             ],
@@ -96,10 +97,33 @@ class Prepared:
     def from_json(cls, data: dict[str, Any]) -> Prepared:
         tables = [Table(rows=[], **table) for table in data["tables"]]
         rows = [
-            ROW_TYPES[tables[row["table"]].kind](table=tables[row["table"]], **row["values"])
+            ROW_TYPES[tables[row["table"]].kind](
+                table=tables[row["table"]], **{name: _typed(value) for name, value in row["values"].items()}
+            )
             for row in data["rows"]
         ]
         return cls(Path(data["path"]), tables, Checked(rows, set(), set(), 0), [], list(data["notes"]))
+
+
+# A row's values that are themselves records (a dependency's two sides) are kept as JSON
+# objects naming their type, and rebuilt as that type (tuples included) when read back.
+_RECORDS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "Sides": lambda d: Sides(
+        d["provider"], d["receiver"], {side: tuple(v) for side, v in d["confirmations"].items()}
+    ),
+}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"record": type(value).__name__, "fields": dataclasses.asdict(value)}
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"record", "fields"} and value["record"] in _RECORDS:
+        return _RECORDS[value["record"]](value["fields"])
+    return value
 
 
 def prepare(ledger: Ledger, path: str | Path) -> Prepared:
