@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ledger.transfer.importing import Prepared, prepare, record
 from ledger.transfer.kinds import KINDS
+from ledger.transfer.preview import preview
 from ledger.transfer.results import ImportResult, Outcome, Problem, RefusedFile, RowOutcome, plural
 from web import errors
 from web.backend import backend
@@ -188,4 +189,6 @@ def upload() -> str | tuple[str, int]:
         counts=_counts(result),
         changed=_changed_rows(result.rows, pending),
         shown_rows=SHOWN_ROWS,
+        # The same report as `govledger import --dry-run`: periods, new, changed, restated.
+        onboarding=preview(backend().ledger, prepared, result),
     )
