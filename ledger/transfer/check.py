@@ -14,7 +14,7 @@ from ledger.domain import Programme
 from ledger.errors import InvalidValue, LedgerError, UnknownStatus
 from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
-from ledger.transfer.kinds import BY_NAME, COLUMNS
+from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
 
@@ -61,6 +61,8 @@ class Checker:
         self._earlier_scales: dict[str, list[Scale]] = {}
         self.defined_periods: dict[str, list[list[str]]] = {}
         self._calendars: dict[tuple[str, int], Calendar] = {}
+        # (table, header) -> whether a row read it, and the rows with a cell it could not
+        self._grid_headers: dict[tuple[int, str], tuple[list[bool], list[tuple[int, str]]]] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -81,6 +83,7 @@ class Checker:
                     self.broken_programmes.add(key(values.raw("programme")))
                 elif table.kind == "items":
                     self.broken_items.add((key(values.raw("programme")), key(values.raw("ref"))))
+            self.check_grid_headers(table)
         return Checked(
             rows, self.broken_programmes, self.broken_items, self.skipped, self.unknown_statuses,
             self.periods_named,
@@ -134,6 +137,38 @@ class Checker:
         label = self._periods[cached]
         self.periods_named.setdefault(programme.slug, set()).add(label)
         return label
+
+    def grid_period(self, programme: ProgrammeInfo, table: Table, column: str, row: int | None) -> str | None:
+        """A grid header that is no quarter or month, as one of `programme`'s own periods;
+        None if it is not one (a non-empty cell in `row` is then a problem, unless no row
+        reads the header, when the header is the problem)."""
+        read, unread = self._grid_headers.setdefault((id(table), column), ([], []))
+        try:
+            label = self.period(programme, column)
+        except LedgerError as error:
+            if row is not None:
+                message = f"the column {column!r} is not a period of this programme: {error.message}"
+                unread.append((row, message))
+            return None
+        read.append(True)
+        return label
+
+    def check_grid_headers(self, table: Table) -> None:
+        """Each grid header that no row's programme reads as a period is a problem of the
+        header row; one some rows read is a problem only in the rows that fill it otherwise."""
+        for column in table.defined_period_headers:
+            read, unread = self._grid_headers.get((id(table), column), ([], []))
+            if read:
+                self.problems.extend(table.problem(message, row, column) for row, message in unread)
+                continue
+            required, optional = COLUMNS[table.kind], OPTIONAL_COLUMNS.get(table.kind, ())
+            where = f"{table.kind}.csv" if table.sheet is None else f"the {table.kind} sheet"
+            self.problems.append(table.problem(
+                f"{column!r} is not a period, nor a column of {where}. After {', '.join(required)} "
+                f"(optionally {', '.join(optional)}) each column is a period, headed like "
+                "'2024/25 Q1', '22/23 Q1' or '2026-01', or one the programme defines in periods.csv.",
+                table.header_row, column,
+            ))
 
     def calendar(self, programme: ProgrammeInfo) -> Calendar:
         """The periods the file defines for the programme (periods.csv), else the ledger's."""

@@ -175,11 +175,7 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                     text = aggregate.sections.get(section, "")
                     if text:
                         tables["narratives"].append([slug(aggregate), aggregate.period, section, text])
-    # The grid's headers must read as quarters or months: a programme on periods it defines
-    # is in statuses.csv (which holds every status anyway), not in the grid.
-    grid_header, tables["history"] = history_grid(
-        [i for i in items if not of[i.programme_id].periods], slug, lambda item: of[item.programme_id].cadence
-    )
+    grid_header, tables["history"] = history_grid(items, slug, lambda item: of[item.programme_id].calendar)
     headed = {kind: [header(kind), *rows] for kind, rows in tables.items()}
     headed["history"][0] = grid_header
     return headed, state.position
