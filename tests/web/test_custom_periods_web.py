@@ -13,6 +13,7 @@ from test_custom_periods import FILES, P2, P4, write
 from web_helpers import DEMO_USERS, AuthActions
 
 from ledger.transfer.importing import import_file
+from projections.reports import publish
 from web.backend import System
 
 
@@ -92,3 +93,17 @@ def test_a_history_grid_of_the_programme_s_periods_uploads(
     page = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
     assert response.status_code == 200 and "Check what will be recorded" in page, page[:2000]
     assert f"Periods for trust (2): {P2}, {P4}" in page and f"trust CA2 {P4} Red Amber" in page
+
+
+def test_a_report_published_for_a_defined_period_has_an_open_data_address(
+    client: FlaskClient, system: System, tmp_path: Path
+) -> None:
+    trust(system, tmp_path)
+    publish.publish(system, "trust", "committee", P4, actor="setup")
+    index = get(client, "/published/")
+    assert 'href="/published/trust/2024-25-P4"' in index
+    page = get(client, "/published/trust/2024-25-P4")
+    assert P4 in page and 'href="/published/trust/2024-25-P4/committee.html"' in page
+    assert "Early help" in get(client, "/published/trust/2024-25-p4/committee.html")
+    get(client, "/published/trust/2024-25-P2", 404)  # defined, not published
+    get(client, "/published/trust/2024-25-P3", 404)  # not defined
