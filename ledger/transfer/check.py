@@ -14,7 +14,7 @@ from ledger.domain import Programme
 from ledger.errors import InvalidValue, LedgerError, UnknownStatus
 from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
-from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS
+from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS, scale_key
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
 
@@ -62,6 +62,8 @@ class Checker:
         self.defined_periods: dict[str, list[list[str]]] = {}
         self._calendars: dict[tuple[str, int], Calendar] = {}
         # (table, header) -> whether a row read it, and the rows with a cell it could not
+        self.programme_rows: dict[str, Any] = {}
+        self._file_earlier_scales: dict[str, list[Scale]] = {}  # scale_changes.csv's from_scale
         self._grid_headers: dict[tuple[int, str], tuple[list[bool], list[tuple[int, str]]]] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
@@ -207,6 +209,20 @@ class Checker:
                 self._statuses[cached] = status.name
         return self._statuses[cached]
 
+    def scale_began(self, slug: str, scale: Scale) -> None:
+        """A scale_changes row's scale before the change: statuses of earlier periods are
+        read on it, and a programme new in the file is registered on the first one."""
+        self._file_earlier_scales.setdefault(key(slug), []).append(scale)
+        row = self.programme_rows.get(key(slug))
+        if row is not None and self.lookup_in_ledger(slug) is None and not row.began_on:
+            row.began_on.append(scale_key(scale))
+
+    def lookup_in_ledger(self, slug: str) -> Any:
+        try:
+            return self.ledger.get_programme(slug)
+        except LedgerError:
+            return None
+
     def _earlier_status(self, programme: ProgrammeInfo, text: str) -> Status | None:
         """`text` on a scale the programme was on before its current one (newest first), or
         None. Past periods keep the statuses they were rated in, so the ledger's own export
@@ -215,7 +231,8 @@ class Checker:
             events = self.ledger.events.get(Programme.create_id(programme.slug))
             scales = [Scale.from_dict(e.scale) for e in events if isinstance(getattr(e, "scale", None), dict)]
             self._earlier_scales[programme.slug] = scales[-2::-1]  # all but the current one
-        for scale in self._earlier_scales[programme.slug]:
+        file_scales = self._file_earlier_scales.get(key(programme.slug), [])
+        for scale in [*self._earlier_scales[programme.slug], *file_scales]:
             try:
                 return scale.resolve(text)
             except LedgerError:
