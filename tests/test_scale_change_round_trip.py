@@ -70,6 +70,14 @@ def test_an_export_with_a_change_of_scale_imports_into_an_empty_directory(
         assert (change["from_scale"], change["to_scale"], change["mapping"]["Achieved"]) == (
             "Outcomes", "RAG", "Green",
         )
+        # Past periods keep their scale's categories and order, and compare with new ones
+        # through the mapping, as in the ledger exported.
+        categories = "SELECT status, status_category FROM rag_summary WHERE period = ? ORDER BY status_order"
+        with sqlite3.connect(fresh.projections_db) as conn, sqlite3.connect(council.projections_db) as old:
+            assert conn.execute(categories, (Q[0],)).fetchall() == old.execute(categories, (Q[0],)).fetchall()
+        grid = queries.get_grid(fresh.projections_db, "outcomes-plan")
+        o1 = next(r for r in grid["rows"] if r["ref"] == "O1")
+        assert [o1["ratings"][p]["mapped_status"] for p in (*Q, Q4)] == ["Green", "Green", "Green", None]
         with sqlite3.connect(fresh.projections_db) as conn:
             assert conn.execute(
                 "SELECT status FROM status_history WHERE programme = 'outcomes-plan' AND ref = 'O1' "
