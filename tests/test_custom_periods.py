@@ -157,3 +157,52 @@ def test_define_periods_on_the_command_line(tmp_path: Path) -> None:
         assert read(system, "SELECT periods FROM programmes") == [
             (f'[["{P2}", "2024-04-01", "2024-07-31"], ["{P4}", "2024-08-01", "2024-11-30"]]',)
         ]
+
+
+GRID = [
+    ["programme", "ref", "title", P2, "2024/25 p4"],
+    ["trust", "CA1", "Early help", "Amber", "Green"],
+    ["trust", "CA2", "Education", "Green", ""],
+]
+
+
+def test_a_history_grid_headed_by_the_programme_s_periods_is_recorded(system: System, tmp_path: Path) -> None:
+    # The periods defined in the same file, then a later grid against the ledger's.
+    files = {"programmes": FILES["programmes"], "periods": FILES["periods"], "history": GRID}
+    result = import_file(system.ledger, write(tmp_path / "grid", files), actor="pm")
+    assert result.problems == [], result.problems
+    later = [["programme", "ref", "2024/25 P2", P4], ["trust", "CA2", "Green", "Red"]]
+    result = import_file(system.ledger, write(tmp_path / "later", {"history": later}), actor="pm")
+    assert result.problems == [], result.problems
+    sql = "SELECT ref, period, previous_period, status FROM status_history ORDER BY 1, period_start"
+    assert read(system, sql) == [
+        ("CA1", P2, "", "Amber"), ("CA1", P4, P2, "Green"), ("CA2", P2, "", "Green"), ("CA2", P4, P2, "Red"),
+    ]
+
+
+def test_a_grid_header_no_programme_defines_is_refused_on_the_header_row(
+    system: System, tmp_path: Path
+) -> None:
+    grid = [[*GRID[0], "2024/25 P9"], [*GRID[1], ""], [*GRID[2], "Red"]]
+    files = {"programmes": FILES["programmes"], "periods": FILES["periods"], "history": grid}
+    result = import_file(system.ledger, write(tmp_path / "grid", files), actor="pm")
+    assert [(p.file, p.row, p.column) for p in result.problems] == [("history.csv", 1, "2024/25 P9")]
+    assert "'2024/25 P9' is not a period" in result.problems[0].message
+    assert system.ledger.get_log_position() == 0
+
+
+def test_exported_history_grid_holds_the_programme_s_periods_and_imports_back(
+    system: System, tmp_path: Path
+) -> None:
+    imported(system, tmp_path)
+    export(system, tmp_path / "out")
+    with (tmp_path / "out" / "history.csv").open(encoding="utf-8-sig") as handle:
+        header, *rows = csv.reader(handle)
+    assert header[-2:] == [P2, P4]
+    assert [row[1:3] + row[-2:] for row in rows] == [["CA1", "Early help", "Amber", "Green"],
+                                                     ["CA2", "Education", "Green", "Red"]]
+    (tmp_path / "out" / "statuses.csv").unlink()  # the grid alone carries the history
+    with open_system(tmp_path / "fresh") as fresh:
+        assert import_file(fresh.ledger, tmp_path / "out", actor="pm").problems == []
+        sql = "SELECT ref, period, previous_period, status FROM status_history ORDER BY 1, period_start"
+        assert read(fresh, sql) == read(system, sql)

@@ -83,13 +83,13 @@ def ce_statuses() -> list[dict[str, str]]:
 # --- format ---------------------------------------------------------------------------
 
 
-def test_the_format_doc_lists_the_twelve_kinds() -> None:
+def test_the_format_doc_lists_the_thirteen_kinds() -> None:
     # The seed reports rate on the built-in scales, report in quarters and months, and print
-    # no quarter-by-quarter grid, footnote or retired item, so those files are a header
-    # only: a template to fill.
+    # no quarter-by-quarter grid, footnote, retired item or change of scale, so those files
+    # are a header only: a template to fill.
     assert set(documented_headers()) == {
         "scales", "programmes", "periods", "items", "statuses", "risks", "dependencies", "indicators",
-        "narratives", "history", "footnotes", "retirements",
+        "narratives", "history", "footnotes", "retirements", "scale_changes",
     }  # fmt: skip
 
 

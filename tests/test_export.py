@@ -259,7 +259,9 @@ def test_the_export_command(rich: Ledger, tmp_path: Path) -> None:
     result = CliRunner().invoke(export_command, [str(tmp_path / "out.xlsx")], obj={"data_dir": data_dir})
     assert result.exit_code == 0, result.output
     out = tmp_path / "out.xlsx"
-    assert result.output.startswith(f"Exported to {out} (scales: 0, programmes: 4, periods: 0, items: 100,")
+    assert result.output.startswith(
+        f"Exported to {out} (scales: 0, programmes: 4, periods: 0, scale_changes: 0, items: 100,"
+    )
 
     missing = CliRunner().invoke(export_command, [str(tmp_path / "x")], obj={"data_dir": tmp_path / "none"})
     assert missing.exit_code == 1

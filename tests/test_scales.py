@@ -166,6 +166,15 @@ def summary_counts(db: Path, programme: str, period: str) -> dict[str, int]:
         )
 
 
+def assert_outcome_counts(system: System) -> None:
+    """The outcomes plan's summaries are the council's published counts, period by period."""
+    system.projector.catch_up()
+    for period, expected in OUTCOME_COUNTS.items():
+        assert summary_counts(system.projections_db, "outcomes-plan", period) == {
+            s: n for s, n in expected.items() if n
+        }
+
+
 # ------------------------------------------------------------------ summaries
 
 
@@ -322,11 +331,7 @@ def test_an_export_writes_the_scales_and_imports_into_a_fresh_ledger(council: Sy
     try:
         result = import_file(fresh.ledger, tmp_path / "out", actor="bob")
         assert result.ok, result.problems
-        fresh.projector.catch_up()
-        for period, expected in OUTCOME_COUNTS.items():
-            assert summary_counts(fresh.projections_db, "outcomes-plan", period) == {
-                s: n for s, n in expected.items() if n
-            }
+        assert_outcome_counts(fresh)
         assert fresh.ledger.find_scale("outcomes") == council.ledger.find_scale("outcomes")
     finally:
         fresh.close()

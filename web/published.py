@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ledger.errors import LedgerError, UnknownRef
-from ledger.periods import Period
+from ledger.periods import Calendar
 from projections import queries
 from projections.reports import publish
 from projections.reports.model import REPORT_KINDS
@@ -50,9 +50,14 @@ def _programme(slug: str) -> dict[str, Any]:
 
 
 def _period(programme: dict[str, Any], slug: str) -> str:
-    """The period label a URL names ('2024-25-Q1' or '2024/25 Q1'), or 404."""
+    """The period label a URL names, in the programme's own periods, or 404: a quarter
+    ('2024-25-Q1' or '2024/25 Q1'), a month ('2026-01'), or a period it defines
+    ('2024-25-P2' for '2024/25 P2')."""
+    calendar: Calendar = programme["calendar"]
+    named = {period_slug(p.name).casefold(): p.name for p in calendar.defined}
+    text = named.get(slug.casefold()) or slug.replace("-Q", " Q").replace("-q", " q")
     try:
-        return Period.parse(slug.replace("-Q", " Q").replace("-q", " q"), programme["cadence"]).label
+        return calendar.parse(text).label
     except LedgerError:
         abort(404)
 

@@ -67,16 +67,20 @@ class ProgrammeCommands(ScaleCommands):
         actor: str,
         reason: str,
         mapping: dict[str, str] | None = None,
+        from_period: str = "",
         batch: Batch | None = None,
     ) -> UUID:
         """Give a programme a different status scale, or its scale's latest revision
         (ratings keep the one they were made on); `mapping` says which new status each
-        old one becomes when periods are compared."""
+        old one becomes when periods are compared; `from_period`, the first period rated
+        on it (earlier periods stay on the old scale)."""
         scale = self.find_scale(scale, batch) if isinstance(scale, str) else scale
         return self._change(
             batch,
             lambda b: b.programme(slug),
-            lambda programme, b: programme.change_scale(scale, actor=actor, reason=reason, mapping=mapping),
+            lambda programme, b: programme.change_scale(
+                scale, actor=actor, reason=reason, mapping=mapping, from_period=from_period
+            ),
         )
 
     def change_contact(

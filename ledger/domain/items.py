@@ -149,7 +149,7 @@ class Item(LedgerAggregate):
         is a re-rating, and needs a reason."""
         label = programme.parse_period(period).label
         check_on_register(self, programme, label)
-        rating = programme.resolve_rating(status, allow_empty=True)
+        rating = programme.resolve_rating(status, allow_empty=True, period=label)
         name = rating.name if rating else ""
         update, mitigation, reason = (
             (update or "").strip(),
@@ -209,7 +209,7 @@ class Item(LedgerAggregate):
                 "correct. Record a status instead.",
                 field="period",
             )
-        rating = programme.resolve_rating(status, allow_empty=True)
+        rating = programme.resolve_rating(status, allow_empty=True, period=label)
         mitigation, reason = (mitigation or "").strip(), (reason or "").strip()
         raise_all(
             lambda: programme.check_mitigation(rating, mitigation, f"{self.ref} for {label}"),

@@ -128,6 +128,8 @@ class Programme(LedgerAggregate):
         self.description = description
         self.contact = contact
         self.periods: list[list[str]] = []  # custom cadence: (name, first day, last day) each
+        # Each change of scale effective from a period: (that period, the scale before it).
+        self.scale_changes: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def scale(self) -> Scale:
@@ -193,34 +195,60 @@ class Programme(LedgerAggregate):
         self.contact = contact
 
     def change_scale(
-        self, scale: Scale, *, actor: str, reason: str, mapping: dict[str, str] | None = None
+        self, scale: Scale, *, actor: str, reason: str, mapping: dict[str, str] | None = None,
+        from_period: str = "",
     ) -> None:
         """Adopt another scale, or a revision of this one. A mapping (old status -> new)
         lets quarter-over-quarter views compare like with like; it must name a new status
-        for every old status the new scale does not have."""
+        for every old status the new scale does not have. From a period, the periods
+        before it are still rated on the old scale (an import of a council's history, or
+        of this ledger's export into an empty directory, records them in any order);
+        without one, whatever is recorded from now on uses the new scale."""
         reason = require_reason(reason, "changing a programme's status scale")
+        label = self.parse_period(from_period).label if (from_period or "").strip() else ""
         if mapping is None:
-            self._scale_changed(scale=scale.to_dict(), actor=actor, reason=reason)
+            self._scale_changed(scale=scale.to_dict(), actor=actor, reason=reason, from_period=label)
             return
         mapped = scale_mapping(self.scale, scale, mapping)
-        self._scale_remapped(scale=scale.to_dict(), mapping=mapped, actor=actor, reason=reason)
+        self._scale_remapped(
+            scale=scale.to_dict(), mapping=mapped, actor=actor, reason=reason, from_period=label
+        )
 
+    # from_period is absent from changes recorded before it existed: "" (from now on).
     @event("ScaleChanged")
-    def _scale_changed(self, scale: dict[str, Any], actor: str, reason: str) -> None:
-        self.scale_data = scale
+    def _scale_changed(self, scale: dict[str, Any], actor: str, reason: str, from_period: str = "") -> None:
+        self._adopt(scale, from_period)
 
     @event("ScaleRemapped")
     def _scale_remapped(
-        self, scale: dict[str, Any], mapping: dict[str, str], actor: str, reason: str
+        self, scale: dict[str, Any], mapping: dict[str, str], actor: str, reason: str, from_period: str = ""
     ) -> None:
+        self._adopt(scale, from_period)
+
+    def _adopt(self, scale: dict[str, Any], from_period: str) -> None:
+        if from_period:
+            self.scale_changes.append((from_period, self.scale_data))
         self.scale_data = scale
 
-    def resolve_rating(self, status: str, *, allow_empty: bool, field: str = "status") -> Status | None:
-        """A status on this programme's scale, or None when empty is allowed."""
+    def scale_at(self, period: str) -> Scale:
+        """The scale a period is rated on: the current one, or for a period before a
+        change made from a later period, the scale in force before that change."""
+        data = self.scale_data
+        for from_period, before in reversed(self.scale_changes):
+            if self.period_order(period) >= self.period_order(from_period):
+                break
+            data = before
+        return _scale_from(data)
+
+    def resolve_rating(
+        self, status: str, *, allow_empty: bool, field: str = "status", period: str = ""
+    ) -> Status | None:
+        """A status on this programme's scale (the one `period` is rated on, if given), or
+        None when empty is allowed."""
         if allow_empty and not (status or "").strip():
             return None
         try:
-            return self.scale.resolve(status)
+            return (self.scale_at(period) if period else self.scale).resolve(status)
         except UnknownStatus as error:
             error.field = field
             raise

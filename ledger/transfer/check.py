@@ -14,7 +14,7 @@ from ledger.domain import Programme
 from ledger.errors import InvalidValue, LedgerError, UnknownStatus
 from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
-from ledger.transfer.kinds import BY_NAME, COLUMNS
+from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS, scale_key
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
 
@@ -61,6 +61,10 @@ class Checker:
         self._earlier_scales: dict[str, list[Scale]] = {}
         self.defined_periods: dict[str, list[list[str]]] = {}
         self._calendars: dict[tuple[str, int], Calendar] = {}
+        # (table, header) -> whether a row read it, and the rows with a cell it could not
+        self.programme_rows: dict[str, Any] = {}
+        self._file_earlier_scales: dict[str, list[Scale]] = {}  # scale_changes.csv's from_scale
+        self._grid_headers: dict[tuple[int, str], tuple[list[bool], list[tuple[int, str]]]] = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -81,6 +85,7 @@ class Checker:
                     self.broken_programmes.add(key(values.raw("programme")))
                 elif table.kind == "items":
                     self.broken_items.add((key(values.raw("programme")), key(values.raw("ref"))))
+            self.check_grid_headers(table)
         return Checked(
             rows, self.broken_programmes, self.broken_items, self.skipped, self.unknown_statuses,
             self.periods_named,
@@ -135,6 +140,38 @@ class Checker:
         self.periods_named.setdefault(programme.slug, set()).add(label)
         return label
 
+    def grid_period(self, programme: ProgrammeInfo, table: Table, column: str, row: int | None) -> str | None:
+        """A grid header that is no quarter or month, as one of `programme`'s own periods;
+        None if it is not one (a non-empty cell in `row` is then a problem, unless no row
+        reads the header, when the header is the problem)."""
+        read, unread = self._grid_headers.setdefault((id(table), column), ([], []))
+        try:
+            label = self.period(programme, column)
+        except LedgerError as error:
+            if row is not None:
+                message = f"the column {column!r} is not a period of this programme: {error.message}"
+                unread.append((row, message))
+            return None
+        read.append(True)
+        return label
+
+    def check_grid_headers(self, table: Table) -> None:
+        """Each grid header that no row's programme reads as a period is a problem of the
+        header row; one some rows read is a problem only in the rows that fill it otherwise."""
+        for column in table.defined_period_headers:
+            read, unread = self._grid_headers.get((id(table), column), ([], []))
+            if read:
+                self.problems.extend(table.problem(message, row, column) for row, message in unread)
+                continue
+            required, optional = COLUMNS[table.kind], OPTIONAL_COLUMNS.get(table.kind, ())
+            where = f"{table.kind}.csv" if table.sheet is None else f"the {table.kind} sheet"
+            self.problems.append(table.problem(
+                f"{column!r} is not a period, nor a column of {where}. After {', '.join(required)} "
+                f"(optionally {', '.join(optional)}) each column is a period, headed like "
+                "'2024/25 Q1', '22/23 Q1' or '2026-01', or one the programme defines in periods.csv.",
+                table.header_row, column,
+            ))
+
     def calendar(self, programme: ProgrammeInfo) -> Calendar:
         """The periods the file defines for the programme (periods.csv), else the ledger's."""
         defined = self.defined_periods.get(key(programme.slug), [])
@@ -172,6 +209,20 @@ class Checker:
                 self._statuses[cached] = status.name
         return self._statuses[cached]
 
+    def scale_began(self, slug: str, scale: Scale) -> None:
+        """A scale_changes row's scale before the change: statuses of earlier periods are
+        read on it, and a programme new in the file is registered on the first one."""
+        self._file_earlier_scales.setdefault(key(slug), []).append(scale)
+        row = self.programme_rows.get(key(slug))
+        if row is not None and self.lookup_in_ledger(slug) is None and not row.began_on:
+            row.began_on.append(scale_key(scale))
+
+    def lookup_in_ledger(self, slug: str) -> Any:
+        try:
+            return self.ledger.get_programme(slug)
+        except LedgerError:
+            return None
+
     def _earlier_status(self, programme: ProgrammeInfo, text: str) -> Status | None:
         """`text` on a scale the programme was on before its current one (newest first), or
         None. Past periods keep the statuses they were rated in, so the ledger's own export
@@ -180,7 +231,8 @@ class Checker:
             events = self.ledger.events.get(Programme.create_id(programme.slug))
             scales = [Scale.from_dict(e.scale) for e in events if isinstance(getattr(e, "scale", None), dict)]
             self._earlier_scales[programme.slug] = scales[-2::-1]  # all but the current one
-        for scale in self._earlier_scales[programme.slug]:
+        file_scales = self._file_earlier_scales.get(key(programme.slug), [])
+        for scale in [*self._earlier_scales[programme.slug], *file_scales]:
             try:
                 return scale.resolve(text)
             except LedgerError:

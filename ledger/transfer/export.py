@@ -43,6 +43,7 @@ from ledger.domain import (
 from ledger.transfer.cells import needs_text_type, number_cell, protect_csv, text_cell
 from ledger.transfer.grid import history_grid, retirement_rows
 from ledger.transfer.kinds import KINDS, header, scale_key
+from ledger.transfer.kinds.scale_changes import scale_change_rows
 from ledger.transfer.kinds.scales import scale_rows
 
 PAGE = 1_000  # notifications read per query
@@ -77,6 +78,8 @@ class _Replay:
     risk_reason: dict[tuple[UUID, str], str]  # (risk id, period) -> its latest event's reason
     position: int
     retirements: dict[UUID, list[Any]] = field(default_factory=dict)  # item id -> Retired/Reinstated
+    # programme id -> each change of scale, with the scale's id before it
+    scale_changes: dict[UUID, list[tuple[Any, str]]] = field(default_factory=dict)
 
 
 def _replay(ledger: Ledger) -> _Replay:
@@ -90,8 +93,11 @@ def _replay(ledger: Ledger) -> _Replay:
         for notification in page:
             event: Any = ledger.mapper.to_domain_event(notification)
             originator = event.originator_id
-            state.aggregates[originator] = event.mutate(state.aggregates.get(originator))
             name = type(event).__name__
+            if name in ("ScaleChanged", "ScaleRemapped"):
+                before = scale_key(state.aggregates[originator].scale)
+                state.scale_changes.setdefault(originator, []).append((event, before))
+            state.aggregates[originator] = event.mutate(state.aggregates.get(originator))
             state.last_reason[originator] = getattr(event, "reason", "")
             if name in ("StatusRecorded", "StatusCorrected"):
                 state.status_history.setdefault(originator, []).append(event)
@@ -175,11 +181,11 @@ def snapshot(ledger: Ledger) -> tuple[dict[str, list[list[str]]], int]:
                     text = aggregate.sections.get(section, "")
                     if text:
                         tables["narratives"].append([slug(aggregate), aggregate.period, section, text])
-    # The grid's headers must read as quarters or months: a programme on periods it defines
-    # is in statuses.csv (which holds every status anyway), not in the grid.
-    grid_header, tables["history"] = history_grid(
-        [i for i in items if not of[i.programme_id].periods], slug, lambda item: of[item.programme_id].cadence
-    )
+    for programme_id, changes in state.scale_changes.items():
+        rated = [(e.timestamp, e.period) for item in items if item.programme_id == programme_id
+                 for e in state.status_history.get(item.id, [])]
+        tables["scale_changes"].extend(scale_change_rows(of[programme_id], changes, rated))
+    grid_header, tables["history"] = history_grid(items, slug, lambda item: of[item.programme_id].calendar)
     headed = {kind: [header(kind), *rows] for kind, rows in tables.items()}
     headed["history"][0] = grid_header
     return headed, state.position

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ledger.domain import Item
-from ledger.periods import Period
+from ledger.periods import Calendar
 from ledger.transfer.kinds import header
 
 MARKERS = ("*", "†", "‡", "§", "¶")
@@ -20,16 +20,17 @@ def marker(index: int) -> str:
 
 
 def history_grid(
-    items: Sequence[Item], slug: Callable[[Item], str], cadence: Callable[[Item], str]
+    items: Sequence[Item], slug: Callable[[Item], str], calendar: Callable[[Item], Calendar]
 ) -> tuple[list[str], list[list[str]]]:
     """The grid's header and rows: programme, ref, title, kind, notes, restate, then a
     column per period any item has a status or a note for, in time order. A period with
     both a status and a note shows the status followed by the note's marker, "Green *",
-    as a council prints it."""
+    as a council prints it. Each programme's periods are its own: quarters, months, or
+    those it defines ("2024/25 P2"), which an import reads back from periods.csv."""
     starts: dict[str, Any] = {}
     for item in items:
         for label in (*item.ratings, *item.notes):
-            starts.setdefault(label, Period.parse(label, cadence(item)).start)
+            starts.setdefault(label, calendar(item).parse(label).start)
     periods = sorted(starts, key=lambda label: (starts[label], label))
     rows = []
     for item in items:

@@ -266,14 +266,9 @@ def _check_header(table: Table, problems: list[Problem]) -> None:
             )
         elif name not in required and name not in optional and BY_NAME[table.kind].period_columns:
             # A grid's period column is keyed by its header as written, e.g. "22/23 Q1".
-            if period_header(raw):
-                columns[raw.strip()] = index
-            else:
-                problems.append(table.problem(
-                    f"{raw.strip()!r} is not a period, nor a column of {where}. After "
-                    f"{expected} (optionally {', '.join(optional)}) each column is a period, headed "
-                    "like '2024/25 Q1', '22/23 Q1' or '2026-01'.", table.header_row, raw.strip(),
-                ))
+            columns[raw.strip()] = index
+            if not period_header(raw):
+                table.defined_period_headers.append(raw.strip())
         elif name not in required and name not in optional:
             problems.append(table.problem(
                 f"{raw.strip()!r} is not a column of {where}. The header row must be: {expected}"

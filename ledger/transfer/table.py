@@ -29,6 +29,9 @@ class Table:
     header: list[str]
     rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cell texts)
     columns: dict[str, int] = field(default_factory=dict)
+    # A grid's headers no quarter or month reads: periods a programme defines ("2024/25
+    # P2") are known only from its rows, so the check decides (Checker.check_grid_headers).
+    defined_period_headers: list[str] = field(default_factory=list)
 
     def problem(self, message: str, row: int | None = None, column: str | None = None) -> Problem:
         return Problem(self.file, message, self.sheet, row, column)

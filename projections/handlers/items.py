@@ -128,7 +128,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
     item = _item(state, state.aggregate_id)
     slug, ref = item["programme"], item["ref"]
     period = note_period(state, find_programme(state, slug), e.period)
-    status = status_on_scale(state, slug, e.status)
+    status = status_on_scale(state, slug, e.status, period.start)
     at = state.recorded_at
     old = state.get("period_ratings", slug, period.label, ref)
     status_changed = old is None or old["status"] != status["status"]

@@ -6,28 +6,15 @@ import json
 from typing import Any
 
 from ledger.domain import describe_event
-from ledger.scales import Scale
-from projections.handlers.support import Event, json_text, programme_of, subject_row
+from projections.handlers.support import (
+    Event,
+    json_text,
+    note_period,
+    programme_of,
+    status_rows,
+    subject_row,
+)
 from projections.state import Change, Handler, Row, State
-
-
-def _status_rows(programme: str, scale: dict[str, Any]) -> list[Row]:
-    return [
-        {
-            "programme": programme,
-            "status": s.name,
-            "category": s.band,
-            "rank": s.rank,
-            "sort_order": i,
-            "description": s.description,
-            "aliases": json_text(list(s.aliases)),
-            "status_category": s.category.value,
-            "status_group": s.group,
-            "colour": s.shown_colour,
-            "needs_mitigation": int(s.mitigation_needed),
-        }
-        for i, s in enumerate(Scale.from_dict(scale).statuses)
-    ]
 
 
 def _scale_text(scale: dict[str, Any]) -> str:
@@ -44,6 +31,7 @@ def programme_registered(e: Event, state: State) -> Change:
             "name": e.name,
             "cadence": e.cadence,
             "periods": None,
+            "earlier_scales": "[]",
             "scale_name": e.scale["name"],
             "scale": json_text(e.scale),
             "requires_mitigation": int(bool(e.requires_mitigation)),
@@ -55,7 +43,7 @@ def programme_registered(e: Event, state: State) -> Change:
             "version": e.originator_version,
         },
     )
-    for row in _status_rows(e.slug, e.scale):
+    for row in status_rows(e.slug, e.scale):
         state.put("statuses", row)
     state.put("subjects", subject_row(e, "Programme", e.slug, e.slug))
     return Change(e.slug, e.slug, f"registered programme {e.name} ({e.cadence})", "name", None, e.name)
@@ -94,10 +82,20 @@ def programme_contact_changed(e: Event, state: State) -> Change:
 
 
 def programme_scale_changed(e: Event, state: State) -> Change:
-    old = _programme_changed(e, state, scale_name=e.scale["name"], scale=json_text(e.scale))
+    # A change from a period leaves the periods before it on the scale before it: kept
+    # so their statuses keep their categories and order (status_on_scale).
+    from_period = getattr(e, "from_period", "")
+    programme = programme_of(state, state.aggregate_id)
+    earlier = json.loads(programme["earlier_scales"] or "[]")
+    start = note_period(state, programme, from_period).start if from_period else ""
+    if start:
+        earlier.append([start, json.loads(programme["scale"])])
+    old = _programme_changed(
+        e, state, scale_name=e.scale["name"], scale=json_text(e.scale), earlier_scales=json_text(earlier)
+    )
     slug = old["programme"]
     old_scale = json.loads(old["scale"])
-    new_rows = _status_rows(slug, e.scale)
+    new_rows = status_rows(slug, e.scale)
     kept = {row["status"] for row in new_rows}
     for status in old_scale["statuses"]:
         if status["name"] not in kept:
@@ -113,6 +111,8 @@ def programme_scale_changed(e: Event, state: State) -> Change:
             "from_scale": old_scale["name"],
             "to_scale": e.scale["name"],
             "mapping": json_text(mapping),
+            "from_period": from_period,
+            "from_period_start": start,
             "reason": e.reason,
             "changed_by": e.actor,
             "changed_at": state.recorded_at,

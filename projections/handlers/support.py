@@ -12,7 +12,7 @@ from uuid import UUID
 
 from ledger.errors import InvalidPeriod
 from ledger.periods import Calendar, Period, calendar_for
-from ledger.scales import DEFAULT_COLOURS
+from ledger.scales import DEFAULT_COLOURS, Scale
 from projections.schema import NOT_RATED
 from projections.state import Row, State
 
@@ -111,12 +111,39 @@ def note_period(state: State, programme: Row, label: str) -> PeriodInfo:
     return info
 
 
-def status_on_scale(state: State, programme: str, name: str) -> Row:
-    """The status's place on the programme's scale in force ('' is Not rated)."""
+def status_rows(programme: str, scale: dict[str, Any]) -> list[Row]:
+    """The statuses table's rows for a scale, in its order."""
+    return [
+        {
+            "programme": programme,
+            "status": s.name,
+            "category": s.band,
+            "rank": s.rank,
+            "sort_order": i,
+            "description": s.description,
+            "aliases": json_text(list(s.aliases)),
+            "status_category": s.category.value,
+            "status_group": s.group,
+            "colour": s.shown_colour,
+            "needs_mitigation": int(s.mitigation_needed),
+        }
+        for i, s in enumerate(Scale.from_dict(scale).statuses)
+    ]
+
+
+def status_on_scale(state: State, programme: str, name: str, period_start: str = "") -> Row:
+    """The status's place on the programme's scale in force ('' is Not rated), or for a
+    period before a change of scale made from a later period, on the scale before it."""
     if name:
         row = state.get("statuses", programme, name)
         if row is not None:
             return row
+        found = find_programme(state, programme)
+        for start, scale in json.loads(found.get("earlier_scales") or "[]") if period_start else []:
+            if period_start < start:
+                row = next((r for r in status_rows(programme, scale) if r["status"] == name), None)
+                if row is not None:
+                    return row
     return {
         "status": name or NOT_RATED, "category": "unrated", "rank": None, "sort_order": 1000,
         "status_category": "not rated", "status_group": "", "colour": DEFAULT_COLOURS["unrated"],

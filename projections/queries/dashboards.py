@@ -121,7 +121,8 @@ def get_grid(db: Db, programme: str, periods: Sequence[str] | None = None) -> Ro
         marks = ", ".join("?" for _ in wanted)
         for cell in rows(
             db,
-            f'SELECT ref, period, status, category, restated, "update", position FROM status_history '
+            f'SELECT ref, period, period_start, status, category, restated, "update", position '
+            f"FROM status_history "
             f"WHERE programme = ? AND period IN ({marks})",
             (programme, *wanted),
         ):

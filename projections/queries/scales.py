@@ -23,10 +23,12 @@ def get_scales(db: Db) -> list[Row]:
 
 def get_scale_changes(db: Db, programme: str) -> list[Row]:
     """The programme's changes of scale, oldest first: position, from_scale, to_scale,
-    mapping (dict old status -> new), reason, changed_by, changed_at."""
+    mapping (dict old status -> new), from_period (and its first day), reason,
+    changed_by, changed_at."""
     found = rows(
         db,
-        "SELECT position, from_scale, to_scale, mapping, reason, changed_by, changed_at "
+        "SELECT position, from_scale, to_scale, mapping, from_period, from_period_start, reason, "
+        "changed_by, changed_at "
         "FROM scale_changes WHERE programme = ? ORDER BY position",
         (programme,),
     )
@@ -70,7 +72,10 @@ def map_onto_current_scale(db: Db, programme: str, cells: Sequence[Row]) -> list
     for cell in cells:
         status = cell["status"]
         for change in changes:
-            if change["position"] > cell["position"]:
+            # A change from a period maps the periods before it; one without, what was
+            # recorded before it.
+            start = change["from_period_start"]
+            if (cell["period_start"] < start) if start else change["position"] > cell["position"]:
                 status = change["mapping"].get(status, status)
         mapped = status != cell["status"]
         cell["mapped_status"] = status if mapped else None

@@ -33,6 +33,11 @@ RATING_TABLES: tuple[Table, ...] = (
                 "A custom-cadence programme's periods as JSON, each [name, first day, last day] in "
                 "time order (the periods table lists them); empty otherwise",
             ),
+            column(
+                "earlier_scales", str,
+                "Each change of scale made from a period, as JSON [[its first day, the scale before it]]: "
+                "the periods before it are rated on that scale",
+            ),
             column("scale_name", str, "Name of the status scale in force, e.g. RAG"),
             column("scale", str, "The status scale in force, as JSON (statuses, categories, ranks)"),
             column(

@@ -42,6 +42,8 @@ SCALE_TABLES: tuple[Table, ...] = (
             column("from_scale", str, "Scale in force before, by name"),
             column("to_scale", str, "Scale in force after, by name"),
             column("mapping", str, "Old status -> new status, as a JSON object (empty object if none given)"),
+            column("from_period", str, "First period rated on the new scale (empty: from when recorded)"),
+            column("from_period_start", str, "First day of from_period (ISO date); empty if none"),
             column("reason", str, "Why the scale changed"),
             column("changed_by", str, "Who changed it"),
             column("changed_at", str, "When it changed (UTC)"),

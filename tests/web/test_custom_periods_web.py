@@ -4,6 +4,7 @@ update form's period choices use its periods; a period it did not define is not 
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from test_custom_periods import FILES, P2, P4, write
 from web_helpers import DEMO_USERS, AuthActions
 
 from ledger.transfer.importing import import_file
+from projections.reports import publish
 from web.backend import System
 
 
@@ -74,3 +76,34 @@ def test_a_programme_with_no_periods_yet_sends_officers_to_define_them(
     assert response.status_code == 302 and response.location.endswith("/programmes/trust/dashboard")
     assert "has no reporting periods defined yet" in get(client, "/programmes/trust/dashboard")
     assert system.ledger.get_log_position() == before
+
+
+def test_a_history_grid_of_the_programme_s_periods_uploads(
+    client: FlaskClient, auth: AuthActions, system: System, tmp_path: Path
+) -> None:
+
+
+    trust(system, tmp_path)
+    system.ledger.assign_programme(DEMO_USERS["programme manager"], "trust", actor="setup")
+    auth.login("programme manager")
+    grid = f"programme,ref,{P2},{P4}\ntrust,CA1,Amber,Green\ntrust,CA2,Green,Amber\n".encode()
+    response = client.post("/import", data={"file": (io.BytesIO(grid), "history.csv"),
+                                            "restate_reason": "Corrected by the trust"},
+                           content_type="multipart/form-data")
+    page = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    assert response.status_code == 200 and "Check what will be recorded" in page, page[:2000]
+    assert f"Periods for trust (2): {P2}, {P4}" in page and f"trust CA2 {P4} Red Amber" in page
+
+
+def test_a_report_published_for_a_defined_period_has_an_open_data_address(
+    client: FlaskClient, system: System, tmp_path: Path
+) -> None:
+    trust(system, tmp_path)
+    publish.publish(system, "trust", "committee", P4, actor="setup")
+    index = get(client, "/published/")
+    assert 'href="/published/trust/2024-25-P4"' in index
+    page = get(client, "/published/trust/2024-25-P4")
+    assert P4 in page and 'href="/published/trust/2024-25-P4/committee.html"' in page
+    assert "Early help" in get(client, "/published/trust/2024-25-p4/committee.html")
+    get(client, "/published/trust/2024-25-P2", 404)  # defined, not published
+    get(client, "/published/trust/2024-25-P3", 404)  # not defined

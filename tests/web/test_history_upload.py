@@ -43,6 +43,12 @@ def test_a_restating_upload_needs_a_reason_and_records_it(
     found = re.search(r"<input[^>]*name=\"token\"[^>]*value=\"([^\"]+)\"", checked)
     assert found, " ".join(re.sub(r"<[^>]+>", " ", checked).split())[:1500]
     token = found[1]
+    # The check page carries `import --dry-run`'s report: periods covered, what is new,
+    # and each recorded period the file restates, before anything is confirmed.
+    report = " ".join(re.sub(r"<[^>]+>", " ", checked).split())
+    assert f"Periods for {PROGRAMME} (2): 2024/25 Q1, 2024/25 Q2" in report
+    assert "Would restate 1 period already recorded" in report
+    assert f"{PROGRAMME} R1 2024/25 Q1 Green Complete" in report
     assert system.ledger.get_log_position() == before  # checked, not yet recorded
     assert client.post("/import/confirm", data={"token": token}).status_code == 302
     with sqlite3.connect(system.projections_db) as conn:

@@ -58,6 +58,17 @@ def test_an_officer_raises_an_issue(officer: FlaskClient, plan: System) -> None:
     assert "Issue I1 raised." in page and "Venue lost" in page
 
 
+def test_a_risk_with_only_the_residual_rating_is_raised(officer: FlaskClient, plan: System) -> None:
+    # Registers often publish only the rating after mitigation (issue 11 item 6).
+    page = officer.get(f"{BASE}/risks/new").get_data(as_text=True)
+    assert "Not published" in page
+    data = {"kind": "risk", "ref": "R9", "description": "Supplier fails", "rag_before": "",
+            "rag_after": "Amber", "period": Q1}
+    response = officer.post(f"{BASE}/risks/new", data=data)
+    assert response.status_code == 302, error_summary(response.get_data(as_text=True))
+    assert (risk(plan, "R9")["rag_before"], risk(plan, "R9")["rag_after"]) == ("", "Amber")
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ledger.transfer.importing import Prepared, prepare, record, unassigned_programmes
 from ledger.transfer.kinds import KINDS
+from ledger.transfer.preview import preview
 from ledger.transfer.results import ImportResult, Outcome, Problem, RefusedFile, RowOutcome, plural
 from web import errors
 from web.backend import backend
@@ -170,4 +171,6 @@ def upload() -> str | tuple[str, int] | Response:
         counts=_counts(result),
         changed=_changed_rows(result.rows, pending),
         shown_rows=SHOWN_ROWS,
+        # The same report as `govledger import --dry-run`: periods, new, changed, restated.
+        onboarding=preview(backend().ledger, prepared, result),
     )

@@ -36,14 +36,14 @@ TEXT_LIMIT = 10_000  # generous: a long update is normal, a megabyte is not
 REASON_HINT = "Auditors will see this with your name and the time."
 
 
-def _textarea(label: str, hint: str = "", *, required: str | None = None) -> TextAreaField:
+def textarea(label: str, hint: str = "", *, required: str | None = None) -> TextAreaField:
     validators = [InputRequired(required)] if required else []
     return TextAreaField(
         label, description=hint, widget=GovTextArea(), validators=[*validators, Length(max=TEXT_LIMIT)]
     )
 
 
-def _period(label: str = "Period") -> SelectField:
+def period_select(label: str = "Period") -> SelectField:
     return SelectField(
         label,
         widget=GovSelect(),
@@ -83,30 +83,33 @@ class VersionedForm(FlaskForm):
 
 
 class StatusUpdateForm(VersionedForm):
-    period = _period()
+    period = period_select()
     status = _rating("Status", required="Select a status")
-    update = _textarea(
+    update = textarea(
         "Update",
         "What progress has been made this period, and what happens next.",
         required="Enter an update",
     )
-    mitigation = _textarea("Mitigation or corrective action")
-    reason = _textarea(
+    mitigation = textarea("Mitigation or corrective action")
+    reason = textarea(
         "Reason for changing the status",
         f"Needed only if this period already has a different status. {REASON_HINT}",
     )
 
 
 class CorrectionForm(VersionedForm):
-    period = _period("Period to correct")
+    period = period_select("Period to correct")
     status = _rating("Status", required="Select a status")
-    update = _textarea("Update")
-    mitigation = _textarea("Mitigation or corrective action")
-    reason = _textarea(
+    update = textarea("Update")
+    mitigation = textarea("Mitigation or corrective action")
+    reason = textarea(
         "What was wrong", f"For example 'Typed the wrong rating'. {REASON_HINT}", required="Enter a reason"
     )
 
 
+# Many registers publish only the residual rating (issue 11 item 6), so the ledger
+# takes the rating before mitigation as optional, and so do the forms.
+RAG_BEFORE_HINT = "Leave as 'Not published' if the register gives only the rating after mitigation."
 KIND_CHOICES = [SelectChoice("risk", "Risk"), SelectChoice("issue", "Issue")]
 
 
@@ -124,32 +127,32 @@ class RaiseRiskForm(FlaskForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter a reference"), Length(max=50)],
     )
-    description = _textarea("Description", required="Enter a description")
-    rag_before = _rating("RAG before mitigation", required="Select the RAG before mitigation")
-    mitigation = _textarea("Mitigation plan")
+    description = textarea("Description", required="Enter a description")
+    rag_before = _rating("RAG before mitigation", hint=RAG_BEFORE_HINT)
+    mitigation = textarea("Mitigation plan")
     rag_after = _rating(
         "RAG after mitigation", hint="Leave as 'Not re-rated yet' until the mitigation has taken effect."
     )
     owner = StringField("Owner", widget=GovTextInput(), validators=[Length(max=200)])
-    period = _period("Period raised")
+    period = period_select("Period raised")
 
 
 class RerateRiskForm(VersionedForm):
-    rag_before = _rating("RAG before mitigation", required="Select the RAG before mitigation")
-    mitigation = _textarea("Mitigation plan")
+    rag_before = _rating("RAG before mitigation", hint=RAG_BEFORE_HINT)
+    mitigation = textarea("Mitigation plan")
     rag_after = _rating("RAG after mitigation")
-    period = _period()
-    reason = _textarea("Reason for re-rating", REASON_HINT, required="Enter a reason for re-rating")
+    period = period_select()
+    reason = textarea("Reason for re-rating", REASON_HINT, required="Enter a reason for re-rating")
 
 
 class CloseRiskForm(VersionedForm):
-    period = _period("Period closed")
-    reason = _textarea("Reason for closing", REASON_HINT, required="Enter a reason for closing it")
+    period = period_select("Period closed")
+    reason = textarea("Reason for closing", REASON_HINT, required="Enter a reason for closing it")
 
 
 class ReopenRiskForm(VersionedForm):
-    period = _period("Period reopened")
-    reason = _textarea("Reason for reopening", REASON_HINT, required="Enter a reason for reopening it")
+    period = period_select("Period reopened")
+    reason = textarea("Reason for reopening", REASON_HINT, required="Enter a reason for reopening it")
 
 
 PLAN_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("", "Not stated")]
@@ -179,24 +182,24 @@ class RegisterDependencyForm(FlaskForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter a reference"), Length(max=50)],
     )
-    description = _textarea(
+    description = textarea(
         "Description", "What the programme relies on, and on whom.", required="Enter a description"
     )
     plan_agreed = _plan_agreed()
     confidence = _confidence()
     owner = StringField("Owner", widget=GovTextInput(), validators=[Length(max=200)])
-    period = _period()
+    period = period_select()
 
 
 class ReviewDependencyForm(VersionedForm):
     plan_agreed = _plan_agreed()
     confidence = _confidence()
-    period = _period()
-    reason = _textarea("Reason (optional)", REASON_HINT)
+    period = period_select()
+    reason = textarea("Reason (optional)", REASON_HINT)
 
 
 class IndicatorValueForm(VersionedForm):
-    period = _period()
+    period = period_select()
     breakdown = StringField(
         "Breakdown (optional)",
         description="For example a directorate. Leave empty for the overall figure.",
@@ -209,7 +212,7 @@ class IndicatorValueForm(VersionedForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter a value"), Length(max=50)],
     )
-    reason = _textarea("Reason (if you change a value already recorded)", REASON_HINT)
+    reason = textarea("Reason (if you change a value already recorded)", REASON_HINT)
 
 
 class NarrativeForm(VersionedForm):
@@ -219,28 +222,28 @@ class NarrativeForm(VersionedForm):
 
 
 for _key, _heading in NARRATIVE_SECTIONS.items():
-    setattr(NarrativeForm, _key, _textarea(_heading))
+    setattr(NarrativeForm, _key, textarea(_heading))
 
 
 class OpenPeriodForm(FlaskForm):
-    period = _period()
+    period = period_select()
     due_date = DueDateField(
         "Updates due by",
         description="For example, 15 7 2024. Leads are reminded of what they owe; after this date "
         "it shows as overdue.",
         validators=[InputRequired("Enter the date updates are due")],
     )
-    reason = _textarea("Note (optional)", REASON_HINT)
+    reason = textarea("Note (optional)", REASON_HINT)
 
 
 class ExtendPeriodForm(FlaskForm):
-    period = _period()
+    period = period_select()
     due_date = DueDateField(
         "New due date",
         description="Later than the date now set, for example 31 7 2024.",
         validators=[InputRequired("Enter the new due date")],
     )
-    reason = _textarea("Reason", REASON_HINT, required="Enter why updates are due later")
+    reason = textarea("Reason", REASON_HINT, required="Enter why updates are due later")
 
 
 class ItemMeasuresForm(VersionedForm):
@@ -257,4 +260,4 @@ class ItemMeasuresForm(VersionedForm):
         description="An item rated on track while one of these worsens is flagged.",
         widget=GovCheckboxesInput(), validate_choice=False,
     )
-    reason = _textarea("Reason", f"Needed when changing a date or links set before. {REASON_HINT}")
+    reason = textarea("Reason", f"Needed when changing a date or links set before. {REASON_HINT}")

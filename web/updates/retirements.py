@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired
 from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
-from web.updates.forms import VersionedForm, _period, _textarea
+from web.updates.forms import VersionedForm, period_select, textarea
 from web.updates.support import actor, bp, db, fill, submit, writable_programme
 
 ACTIONS = {
@@ -38,7 +38,7 @@ class RetireForm(VersionedForm):
         widget=GovRadioInput(),
         validators=[InputRequired("Select whether to retire, merge or reinstate the item")],
     )
-    period = _period("From which period")
+    period = period_select("From which period")
     merged_into = SelectField(
         "Merged into",
         description="Only for a merge: the item of the same programme that takes it over.",
@@ -47,7 +47,7 @@ class RetireForm(VersionedForm):
         validators=[_merged_into_only_for_a_merge],
         invalid_choice_message="Select an item of this programme from the list",
     )
-    reason = _textarea(
+    reason = textarea(
         "Reason", "Auditors will see this with your name and the time.",
         required="Enter why the item leaves or returns to the register",
     )

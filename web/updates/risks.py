@@ -26,6 +26,7 @@ from web.updates.support import (
 
 RISK_URL = "/programmes/<programme>/risks/<any(risk, issue):kind>/<ref>"
 NOT_RERATED = SelectChoice("", "Not re-rated yet")
+NOT_PUBLISHED = SelectChoice("", "Not published")
 
 
 @bp.route("/programmes/<programme>/risks")
@@ -40,7 +41,7 @@ def _risk(p: Programme, kind: str, ref: str) -> Row:
 
 
 def _rag_choices(form: RaiseRiskForm | RerateRiskForm, p: Programme) -> None:
-    form.rag_before.choices = p.status_choices(p.rated)
+    form.rag_before.choices = [*p.status_choices(p.rated), NOT_PUBLISHED]
     form.rag_after.choices = [*p.status_choices(p.rated), NOT_RERATED]
 
 
@@ -51,7 +52,7 @@ def raise_risk(programme: str) -> tuple[str, int] | Response:
     form = RaiseRiskForm()
     _rag_choices(form, p)
     form.period.choices = p.period_choices()
-    fill(form, kind="risk", rag_after="", period=p.current_period.label)
+    fill(form, kind="risk", rag_before="", rag_after="", period=p.current_period.label)
     return submit(
         form,
         lambda: ledger().raise_risk(

@@ -19,15 +19,17 @@ from ledger.transfer.kinds.register import (
     RetirementRow,
 )
 from ledger.transfer.kinds.risks import DEPENDENCIES, RISKS, DependencyRow, RiskRow
+from ledger.transfer.kinds.scale_changes import SCALE_CHANGES, ScaleChangeRow
 from ledger.transfer.kinds.scales import SCALES, ScaleRow
 from ledger.transfer.table import Row
 
 # Periods after their programme, before anything rated in them. Retirements before
 # statuses: a status in a retired period is refused, one after a reinstatement is not.
-# Footnotes before the history grid whose markers they declare.
+# Footnotes before the history grid whose markers they declare. A change of scale after
+# the periods it is made from, before the statuses read on the scale of their period.
 ALL: tuple[Kind, ...] = (
-    SCALES, PROGRAMMES, PERIODS, ITEMS, RETIREMENTS, STATUSES, FOOTNOTES, HISTORY, RISKS, DEPENDENCIES,
-    INDICATORS, NARRATIVES,
+    SCALES, PROGRAMMES, PERIODS, SCALE_CHANGES, ITEMS, RETIREMENTS, STATUSES, FOOTNOTES, HISTORY, RISKS,
+    DEPENDENCIES, INDICATORS, NARRATIVES,
 )
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in ALL}
 KINDS = tuple(BY_NAME)
@@ -37,6 +39,7 @@ ROW_TYPES: dict[str, type[Row]] = {
     "scales": ScaleRow, "programmes": ProgrammeRow, "items": ItemRow, "statuses": StatusRow, "risks": RiskRow,
     "dependencies": DependencyRow, "indicators": IndicatorRow, "narratives": NarrativeRow,
     "retirements": RetirementRow, "footnotes": FootnoteRow, "history": HistoryRow, "periods": PeriodRow,
+    "scale_changes": ScaleChangeRow,
 }
 
 

@@ -55,6 +55,11 @@ class Checking(Protocol):
 
     def scale(self, text: str) -> Scale: ...
 
+    # programmes.csv: each programme's row, by key, as the file gives it.
+    programme_rows: dict[str, Any]
+
+    def scale_began(self, slug: str, scale: Scale) -> None: ...
+
     def period(self, programme: Any, text: str) -> str: ...
 
     # footnotes.csv: (programme, ref or "" for every item) -> {marker: meaning}

@@ -3,7 +3,7 @@ change once registered), and its description and contact."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger.domain import Programme, yes_no
 from ledger.periods import Cadence
@@ -41,6 +41,8 @@ class ProgrammeRow(Row):
     requires_mitigation: bool
     description: str
     contact: dict[str, str]
+    # The scale a programme new in the file began on, when scale_changes.csv changes it.
+    began_on: list[str] = field(default_factory=list)
 
 
 def check(v: RowCells) -> ProgrammeRow | None:
@@ -57,9 +59,11 @@ def check(v: RowCells) -> ProgrammeRow | None:
     # The file's own programmes give later rows their cadence and scale, unless the
     # ledger already has the programme (which an import cannot change).
     v.checker.claim_programme(slug, cadence, v.checker.scale(scale))
-    return ProgrammeRow(
+    row = ProgrammeRow(
         v.table, v.number, slug, name, cadence, scale, requires == "yes", v.raw("description"), contact
     )
+    v.checker.programme_rows[key(slug)] = row
+    return row
 
 
 def unique(row: ProgrammeRow) -> Unique:
@@ -71,7 +75,7 @@ def apply(applier: Applying, row: ProgrammeRow) -> Applied:
     existing = applier.batch.find(Programme, programme_id)
     if existing is None:
         applier.ledger.register_programme(
-            row.programme, row.name, cadence=row.cadence, scale=row.scale,
+            row.programme, row.name, cadence=row.cadence, scale=(row.began_on or [row.scale])[0],
             requires_mitigation=row.requires_mitigation, description=row.description,
             contact=row.contact, actor=applier.actor, batch=applier.batch,
         )

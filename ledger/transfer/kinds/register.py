@@ -183,13 +183,20 @@ def check_history(v: RowCells) -> HistoryRow | None:
         if column in HISTORY_COLUMNS or column in HISTORY_OPTIONAL:
             continue
         text = v.raw(column)
-        if not text:
+        if column in v.table.defined_period_headers:
+            # A header only the programme's own periods may read: whether any row reads
+            # it is known after the last row (Checker.check_grid_headers).
+            label = v.checker.grid_period(programme, v.table, column, v.number if text else None)
+            if label is None or not text:
+                continue
+        elif not text:
             continue  # not on the register that period: nothing to record
-        try:  # one grid may hold quarterly and monthly programmes: each reads its own
-            label = v.checker.period(programme, column)
-        except LedgerError as error:
-            v.fail(column, f"the column {column!r} is not a period of this programme: {error.message}")
-            continue
+        else:
+            try:  # one grid may hold quarterly and monthly programmes: each reads its own
+                label = v.checker.period(programme, column)
+            except LedgerError as error:
+                v.fail(column, f"the column {column!r} is not a period of this programme: {error.message}")
+                continue
         text, note = split_marker(text, declared)
         if note is not None and not text:
             cells.append([label, column, "note", note])
