@@ -29,6 +29,8 @@ import platform
 import pstats
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -121,6 +123,31 @@ def timed_import(
     return seconds, result
 
 
+# Run in a fresh interpreter, so the peak RSS is the import's or export's own (this
+# process holds the generated rows). The floor: the same interpreter with the modules loaded.
+CHILD_SETUP = (
+    "import sys\nfrom ledger.application import open_ledger\n"
+    "from ledger.transfer.export import export\nfrom ledger.transfer.importing import import_file\n"
+)
+CHILD_IMPORT = (
+    "ledger = open_ledger(sys.argv[1])\n"
+    "assert import_file(ledger, sys.argv[2], actor='bench').ok\nledger.close()\n"
+)
+CHILD_EXPORT = "export(sys.argv[1], sys.argv[2])\n"
+
+
+def child_peak_rss(code: str, *args: Path) -> float:
+    """Peak RSS (MB) of a fresh Python running `code` with `args` as sys.argv[1:]: its
+    own VmHWM (Linux), read at its end. Not the child's ru_maxrss, which Linux carries
+    over from this big parent through fork and exec."""
+    report = "\nprint(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_SETUP + code + report, *map(str, args)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return int(out.split()[-1]) / 1024  # kB
+
+
 def timed(action: Callable[[], Any]) -> float:
     start = time.perf_counter()
     action()
@@ -147,6 +174,9 @@ def main() -> None:
         export_csv = timed(lambda: export(scratch / "data", scratch / "exported"))
         export_xlsx = timed(lambda: export(scratch / "data", scratch / "exported.xlsx"))
         xlsx, xlsx_result = timed_import(scratch / "from-xlsx", scratch / "exported.xlsx")
+        rss_floor = child_peak_rss("")
+        rss_import = child_peak_rss(CHILD_IMPORT, scratch / "rss", scratch / "in")
+        rss_export = child_peak_rss(CHILD_EXPORT, scratch / "rss", scratch / "rss-exported")
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -168,6 +198,8 @@ def main() -> None:
     print(f"export to CSV folder:              {export_csv:7.3f} s")
     print(f"export to .xlsx:                   {export_xlsx:7.3f} s")
     print(f"import .xlsx (empty ledger):       {xlsx:7.3f} s  {n / xlsx:>10,.0f} rows/s")
+    print(f"peak RSS, fresh process: import {rss_import:,.0f} MB, export to CSV {rss_export:,.0f} MB "
+          f"(modules loaded, nothing done: {rss_floor:,.0f} MB; target < 300 MB at 1M rows)")
 
 
 if __name__ == "__main__":

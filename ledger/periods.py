@@ -63,7 +63,10 @@ class Period:
     def parse(cls, text: str, cadence: Cadence | str | Calendar) -> Period:
         if isinstance(cadence, Calendar):
             return cadence.parse(text)
-        cadence = Cadence(cadence)
+        return _parse_fixed(text, Cadence(cadence))
+
+    @classmethod
+    def _parse_fixed(cls, text: str, cadence: Cadence) -> Period:
         raw = " ".join((text or "").split())
         if not raw:
             raise InvalidPeriod("Enter a period.", field="period")
@@ -188,6 +191,13 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+
+@lru_cache(maxsize=4096)
+def _parse_fixed(text: str, cadence: Cadence) -> Period:
+    """Quarters and months parsed once per text: an import parses each row's period
+    several times (periods are frozen values, so sharing them is safe)."""
+    return Period._parse_fixed(text, cadence)
 
 
 def _day(day: date) -> str:

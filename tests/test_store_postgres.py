@@ -232,6 +232,21 @@ def test_each_event_gets_a_chain_row_linked_to_the_previous_head(pg_database: Da
         assert (leaf, stored_head) == (leaf_now, head)
 
 
+def test_existing_ids_names_exactly_the_recorded_ones(pg_database: Database) -> None:
+    """What an import asks once instead of loading each item and review."""
+    datastore = _datastore(pg_database)
+    try:
+        recorder = HashChainedPostgresApplicationRecorder(datastore)
+        recorder.create_table()
+        first, second = uuid4(), uuid4()
+        recorder.insert_events([_event(first, 1), _event(first, 2), _event(second, 1)])
+        strangers = {uuid4() for _ in range(50)}
+        assert recorder.existing_ids(strangers | {first, second}) == {first, second}
+        assert recorder.existing_ids(strangers) == set()
+    finally:
+        datastore.close()
+
+
 def test_the_chain_reader_gives_the_stored_links_in_a_range(pg_database: Database) -> None:
     datastore = _datastore(pg_database)
     try:

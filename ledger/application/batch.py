@@ -13,7 +13,7 @@ optimistic concurrency control and reported the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
@@ -39,20 +39,37 @@ class Batch:
     def __init__(self, ledger: LedgerBase) -> None:
         self.ledger = ledger
         self._aggregates: dict[UUID, Aggregate] = {}
+        # Ids found missing, so a batch asks the store once: an import asks after each
+        # row's review, and almost none exist. A record made meanwhile by someone else
+        # is still refused at save by the store's unique (originator_id, version).
+        self._absent: set[UUID] = set()
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self._aggregates:
+            if aggregate_id in self._absent:
+                return None
             try:
                 self._aggregates[aggregate_id] = self.ledger.repository.get(aggregate_id)
             except AggregateNotFoundError:
+                self._absent.add(aggregate_id)
                 return None
         aggregate = self._aggregates[aggregate_id]
         if not isinstance(aggregate, cls):
             raise DuplicateRef(f"That id already belongs to a {type(aggregate).__name__}.")
         return aggregate
 
+    def note_missing(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Ask the store once which of `ids` have no record yet (so `find` need not load
+        each to learn it), and return those. A store without the query: none known."""
+        asked = {i for i in ids if i not in self._aggregates and i not in self._absent}
+        existing_ids = getattr(self.ledger.recorder, "existing_ids", None)
+        if asked and existing_ids is not None:
+            self._absent |= asked - existing_ids(asked)
+        return self._absent
+
     def add(self, aggregate: A) -> A:
         self._aggregates[aggregate.id] = aggregate
+        self._absent.discard(aggregate.id)
         return aggregate
 
     def programme(self, slug: str) -> Programme:

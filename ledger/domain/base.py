@@ -9,6 +9,7 @@ Nothing is ever edited: a correction is a new event naming the version it correc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -42,9 +43,11 @@ class LedgerAggregate(Aggregate):
         super().__init_subclass__(**kwargs)
 
 
+@lru_cache(maxsize=65536, typed=True)
 def natural_id(*parts: object) -> UUID:
     """A deterministic id from a natural key; refs compare without regard to case, so a
-    duplicate ref can never become a second aggregate."""
+    duplicate ref can never become a second aggregate. Memoised (a pure function): an
+    import asks for the same programme's and items' ids on every row."""
     return uuid5(NAMESPACE, "/".join(str(p).strip().casefold() for p in parts))
 
 

@@ -32,10 +32,11 @@ that is what the chain and checkpoints are for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -172,6 +173,15 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
         return curs.fetchone() is not None
 
     # --- writing -----------------------------------------------------------------------
+
+    def existing_ids(self, ids: Collection[UUID]) -> set[UUID]:
+        """Which of `ids` have any event, in one query (see the SQLite recorder's)."""
+        statement = SQL("SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(ids),))
+            return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

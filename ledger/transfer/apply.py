@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.application import Batch, Ledger, StatusHistory
-from ledger.domain import Item, LeadDirectory, Programme
+from ledger.domain import Item, LeadDirectory, Programme, Review
 from ledger.errors import LedgerError, UnknownRef
 from ledger.transfer.check import Checked
 from ledger.transfer.kinds import BY_NAME
@@ -55,8 +55,16 @@ class Applier:
 
         Done before any command runs, so nothing pending in the batch can be replaced."""
         named = (ItemRow, StatusRow, HistoryRow, RetirementRow)
+        rows = list(rows)
         ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, named)}
-        for item_id in ids:
+        # One query for which items, and which statuses' reviews, exist: most rows of a
+        # big file are new, and loading each to learn that costs a transaction.
+        reviews = {
+            Review.create_id(Programme.create_id(row.programme), row.ref, row.period)
+            for row in rows if isinstance(row, StatusRow)
+        }
+        missing = self.batch.note_missing(ids | reviews)
+        for item_id in ids - missing:
             periods = self.ledger.get_status_history(item_id, self.batch)
             if periods is None:
                 continue  # a new item
