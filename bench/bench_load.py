@@ -148,7 +148,7 @@ def peak_rss_mb(process: subprocess.Popen) -> list[float]:
 
 def run_locust(user_class: str, port: int, args: argparse.Namespace, plan_file: Path, prefix: Path) -> dict:
     """Run locust headless for ramp-up + duration; per request name, its stats row."""
-    ramp = -(-args.users // SPAWN_RATE) + 2
+    ramp = ramp_seconds(args.users)
     env = {**os.environ, "LOAD_PLAN": str(plan_file), "LOAD_THINK": args.think}
     subprocess.run(
         [
@@ -178,6 +178,32 @@ def run_locust(user_class: str, port: int, args: argparse.Namespace, plan_file: 
     )
     with open(f"{prefix}_stats.csv", newline="") as f:
         return {row["Name"]: row for row in csv.DictReader(f)}
+
+
+def ramp_seconds(users: int) -> int:
+    return -(-users // SPAWN_RATE) + 2
+
+
+def profiler(server: subprocess.Popen, args: argparse.Namespace) -> subprocess.Popen:
+    """py-spy on the server and its workers for the measured window, after ramp-up."""
+    record = [
+        str(BIN / "py-spy"),
+        "record",
+        "--subprocesses",
+        "--nonblocking",
+        "-f",
+        "speedscope",
+        "-o",
+        str(args.profile),
+        "-p",
+        str(server.pid),
+        "-d",
+        str(args.duration - 2),
+    ]
+    return subprocess.Popen(
+        ["sh", "-c", f'sleep {ramp_seconds(args.users) + 2} && exec "$@"', "profiler", *record],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def serve(command: list[str], env: dict[str, str], port: int, path: str) -> subprocess.Popen:
@@ -290,25 +316,8 @@ def main() -> None:
             port,
             "/login",
         )
-        spy = None
-        if args.profile:
-            spy = subprocess.Popen(
-                [
-                    str(BIN / "py-spy"),
-                    "record",
-                    "--subprocesses",
-                    "--nonblocking",
-                    "-f",
-                    "speedscope",
-                    "-o",
-                    str(args.profile),
-                    "-p",
-                    str(server.pid),
-                    "-d",
-                    str(args.duration),
-                ],
-                stdout=subprocess.DEVNULL,
-            )
+        # Sampled once every user is working, so sign-ins and first renders are left out.
+        spy = profiler(server, args) if args.profile else None
         try:
             project = run_locust("Officer", port, args, plan_file, run_dir / "project")
             peaks = peak_rss_mb(server)
