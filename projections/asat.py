@@ -31,6 +31,11 @@ from projections.scratch import remove_sidecars, remove_stale, scratch_file
 from projections.system import AsAt, Snapshot, build, open_system, parse_as_at
 
 
+class ReadModelBehind(ValueError):
+    """The live read model has not reached the position asked for: it cannot yet say
+    which records are the programme's (replay the whole log, or wait for it)."""
+
+
 def position_at(ledger: Ledger, moment: datetime) -> int:
     """The position of the last event recorded at or before `moment` (0 if none)."""
     recorder = ledger.recorder
@@ -91,7 +96,7 @@ def programme_snapshot_with(
     stop = stop_position(ledger, point)
     reached = _read_position(projections_db)
     if stop > reached:
-        raise ValueError(
+        raise ReadModelBehind(
             f"The read model has reached log position {reached}, before {stop}: catch it up first."
         )
     out = Path(out).resolve()
