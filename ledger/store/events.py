@@ -232,3 +232,32 @@ def chain_heads_at(recorder: ApplicationRecorder, positions: Sequence[int]) -> d
         curs.execute(select, (list(positions),))
         heads.update((r["position"], bytes(r["head"])) for r in curs.fetchall())
     return heads
+
+
+def record_ids(recorder: ApplicationRecorder, stop: int) -> list[Any]:
+    """Every record's (aggregate's) id, in the order the records were created (their
+    first event's position), among the events up to `stop`: ids only, so a reader can
+    then take one record at a time (`record_events`) and never hold the log."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT originator_id FROM {recorder.events_table_name} "
+                "WHERE originator_version = 1 AND rowid <= ? ORDER BY rowid",
+                (stop,),
+            )
+            found = [r[0] for r in c.fetchall()]
+        return [UUID(i) for i in found] if recorder.datastore.originator_id_type == "uuid" else found
+    from psycopg.sql import SQL, Identifier
+
+    select = SQL(
+        "SELECT originator_id FROM {schema}.{table} "
+        "WHERE originator_version = 1 AND notification_id <= %s ORDER BY notification_id"
+    ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(select, (stop,))
+        return [r["originator_id"] for r in curs.fetchall()]
+
+
+def record_events(recorder: ApplicationRecorder, originator_id: Any, stop: int) -> list[StoredRow]:
+    """One record's stored events up to position `stop`, in version order."""
+    return positions_reader(recorder, record_positions(recorder, [originator_id], stop))(0, 1 << 62, None)
