@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.store import chain_reader
-from ledger.store.events import event_page_reader
+from ledger.store.events import EventPageReader, event_page_reader
 from projections.decoding import EventDecoder
 from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
 from projections.state import RATING_COLUMNS, Change, Handler, Row, State, check_columns
@@ -80,7 +80,11 @@ class Projector:
         page_size: int = PAGE_SIZE,
         conn: sqlite3.Connection | None = None,
         bulk_load: bool = False,
+        read_page: EventPageReader | None = None,
+        chain_heads: ChainHeads | None = None,
     ) -> None:
+        """`read_page` and `chain_heads` replace the whole log's readers with a chosen
+        part's (one programme's events, projections.asat)."""
         self.ledger = ledger
         self.path = Path(path)
         self.page_size = page_size
@@ -89,9 +93,9 @@ class Projector:
         self.conn = conn or connect(self.path)
         self._lock = threading.Lock()
         self._cached_position: int | None = None
-        self._chain_heads = _chain_heads(ledger)
+        self._chain_heads = chain_heads or _chain_heads(ledger)
         # Stored rows a page per query, decoded straight to events (projections.decoding).
-        self._read_page = event_page_reader(ledger.recorder)
+        self._read_page = read_page or event_page_reader(ledger.recorder)
         self._decode = EventDecoder(ledger.mapper)
         self._id_text: dict[Any, str] = {}
         created = self._ensure_schema(bulk_load)

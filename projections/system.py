@@ -26,10 +26,12 @@ from typing import Any
 
 from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
+from ledger.store.events import EventPageReader
 from projections.handlers import HANDLERS
 from projections.projector import (
     BUILD_PAGE_SIZE,
     PROJECTION,
+    ChainHeads,
     Progress,
     Projector,
     SchemaOutOfDate,
@@ -130,9 +132,13 @@ def build(
     as_at: str | None = None,
     progress: Progress | None = None,
     page_size: int = BUILD_PAGE_SIZE,
+    read_page: EventPageReader | None = None,
+    chain_heads: ChainHeads | None = None,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
-    empty scratch file). Returns the number of events applied."""
+    empty scratch file). Returns the number of events applied. `read_page` and
+    `chain_heads` replay a chosen part of the log instead (projections.asat): the
+    position recorded is then `stop`, as a whole replay to `stop` records it."""
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
@@ -149,7 +155,8 @@ def build(
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
         projector = Projector(
-            ledger, target, handlers=HANDLERS, conn=conn, page_size=page_size, bulk_load=True
+            ledger, target, handlers=HANDLERS, conn=conn, page_size=page_size, bulk_load=True,
+            read_page=read_page, chain_heads=chain_heads,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
@@ -160,6 +167,10 @@ def build(
                     "UPDATE projection_position SET position = "
                     "coalesce((SELECT max(position) FROM audit_log), 0) WHERE projection = ?",
                     (PROJECTION,),
+                )
+            elif read_page is not None and stop is not None:
+                conn.execute(
+                    "UPDATE projection_position SET position = ? WHERE projection = ?", (stop, PROJECTION)
                 )
             if as_at is not None:
                 conn.execute(

@@ -4,6 +4,7 @@ carrying the PostgreSQL hash chain's heads. Skipped without PostgreSQL's server 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,28 @@ def test_the_projectors_reader_and_decoder_on_postgres(pg_database: Database, tm
             library = mapper.to_domain_event(StoredEvent(*row[1:]))
             assert (type(event), vars(event)) == (type(library), vars(library))
             assert recorded_at == library.timestamp.isoformat()
+
+
+def test_one_programme_as_at_on_postgres_equals_the_whole_replay(
+    pg_database: Database, tmp_path: Path
+) -> None:
+    """projections.asat's reads by record and by position, and the chain heads at chosen
+    positions, on PostgreSQL: the programme's rows equal a whole replay's, heads included."""
+    from test_asat import programme_rows
+
+    from projections.asat import position_at, programme_snapshot_with
+
+    with open_system(tmp_path / "data") as system:
+        record_plan(system.ledger)
+        system.ledger.register_programme("other", "Other", cadence="monthly", actor="setup")
+        stop = system.ledger.get_log_position() - 3
+        build(system.ledger, tmp_path / "whole.db", stop=stop)
+        shot = programme_snapshot_with(
+            system.ledger, system.projections_db, tmp_path / "one.db", PLAN, stop, page_size=4
+        )
+        times = [r["recorded_at"] for r in queries.get_audit_log(system.projections_db, limit=100)]
+        assert position_at(system.ledger, datetime.fromisoformat(min(times))) == 1
+    assert shot.position == stop and shot.events > 0
+    one = programme_rows(tmp_path / "one.db", PLAN)
+    assert one == programme_rows(tmp_path / "whole.db", PLAN)
+    assert all(row[-1] for row in one["audit_log"])  # every row carries its chain head

@@ -237,15 +237,24 @@ def build_as_at(
     if as_at is None:
         return build_report(system.projections_db, programme, kind, period)
     with tempfile.TemporaryDirectory(prefix="govledger-asat-") as temp:
-        return build_report(snapshot_file(system, Path(temp), as_at), programme, kind, period)
+        return build_report(snapshot_file(system, Path(temp), as_at, programme), programme, kind, period)
 
 
-def snapshot_file(system: System, directory: Path, as_at: int | str | datetime) -> Path:
-    """Replay the system's log as at a position or time into `directory`/projections.db."""
+def snapshot_file(
+    system: System, directory: Path, as_at: int | str | datetime, programme: str | None = None
+) -> Path:
+    """Replay the system's log as at a position or time into `directory`/projections.db:
+    only `programme`'s part of it (projections.asat) when named and the live read model
+    has reached that point, else the whole log."""
+    from projections.asat import ReadModelBehind, programme_snapshot_with
     from projections.system import snapshot_with
 
     out = directory / "projections.db"
     # The system's own ledger: no second Application on the same event store.
+    if programme is not None:
+        with contextlib.suppress(ReadModelBehind):
+            programme_snapshot_with(system.ledger, system.projections_db, out, programme, as_at)
+            return out
     snapshot_with(system.ledger, out, as_at)
     return out
 

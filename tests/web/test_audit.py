@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -25,7 +26,8 @@ from test_dashboards import page, section, text
 from test_dashboards_seed import OFFICER, Q1, Q4, seed_plan
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions, app_test_config
 
-import projections.system
+import projections.asat
+import web.audit.as_at
 from ledger.store import verify
 from projections import queries
 from web import create_app
@@ -408,17 +410,37 @@ def test_as_at_snapshots_are_cached_by_log_position(
     auth.login("auditor")
     page(client, f"{AS_AT}?when={position}")
     cached = list((data_dir / "cache" / "as-at").glob("*.db"))
-    assert len(cached) == 1 and cached[0].name.startswith(f"position-{position}-")
+    assert len(cached) == 1 and cached[0].name.startswith("programme-")
+    assert f"-position-{position}-" in cached[0].name
 
     def no_rebuild(*args: object, **kwargs: object) -> None:
         raise AssertionError("the snapshot should come from the cache")
 
-    monkeypatch.setattr(projections.system, "snapshot_with", no_rebuild)
+    monkeypatch.setattr(projections.asat, "programme_snapshot_with", no_rebuild)
     # The same position asked for as a time: the same file.
     recorded_at = queries.get_audit_log(plan.projections_db, limit=1, before=position + 1)[0]["recorded_at"]
     html = page(client, f"{AS_AT}?when={quote(recorded_at)}&period={quote(Q4)}")
     assert "Green: 3, Amber: 1" in html
     assert list((data_dir / "cache" / "as-at").glob("*.db")) == cached
+
+
+def test_as_at_snapshots_are_one_programme_and_the_cache_is_bounded(
+    client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web.audit.as_at, "AS_AT_CACHE_FILES", 2)
+    cache = data_dir / "cache" / "as-at"
+    cache.mkdir(parents=True)
+    (cache / "position-5-abc-schema1.db").write_bytes(b"x" * 1000)  # an old whole-log file
+    os.utime(cache / "position-5-abc-schema1.db", (1, 1))
+    auth.login("auditor")
+    last = plan.ledger.get_log_position()
+    for position in (last - 2, last - 1, last):
+        assert "As it stood" in page(client, f"{AS_AT}?when={position}")
+    kept = sorted(p.name for p in cache.glob("*.db"))
+    assert len(kept) == 2 and all(f"-position-{n}-" in " ".join(kept) for n in (last - 1, last))
+    # Only the programme's records were replayed: nothing of another programme is there.
+    with closing(sqlite3.connect(cache / kept[0])) as conn:
+        assert {r[0] for r in conn.execute("SELECT programme FROM programmes")} == {PROGRAMME}
 
 
 # ---------------------------------------------------------------- changed after publication

@@ -188,7 +188,8 @@ def test_only_the_person_who_asked_sees_a_job(client: FlaskClient, pm: AuthActio
 def test_a_background_import_killed_mid_way_records_nothing_is_shown_failed_and_retries_once(
     client: FlaskClient, pm: AuthActions, system: System, data_dir: Path, start_worker: Callable[..., Worker]
 ) -> None:
-    count = 4_000
+    # Long enough that the quarter-second progress beats see it part way (the import is fast).
+    count = 20_000
     job = queue_file(client, many_items(count, prefix="K"), "items.csv")
     head_before = system.ledger.get_log_position()
     worker = start_worker(lease=1.0)  # renews every quarter second while it runs

@@ -1,8 +1,10 @@
-"""Any programme's dashboard as it stood at a log position, date or time: the log
-replayed into a snapshot (cached by position), rendered by the dashboard's own code."""
+"""Any programme's dashboard as it stood at a log position, date or time: that
+programme's part of the log replayed into a snapshot (projections.asat; cached by
+programme and position, a bounded number of files), rendered by the dashboard's own code."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Mapping
@@ -22,7 +24,10 @@ from web.forms import whole_number
 from web.permissions import requires_role
 from web.times import as_uk_time, moment_words, uk_moment
 
-AS_AT_CACHE_FILES = 32  # snapshots kept in <data dir>/cache/as-at, newest used first
+# Snapshots kept in <data dir>/cache/as-at, the most recently used first: at most this
+# many files and bytes (one programme's snapshot of a million-event log is a few MB).
+AS_AT_CACHE_FILES = 16
+AS_AT_CACHE_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,9 @@ def _resolve(when: str) -> AsAtPoint:
     """The log position a typed position, date or time stands for. Raises ValueError.
 
     A time means every event recorded at or before it, as projections.system's as-at
-    does; timestamps follow log order, so that is the log up to one position, and the
-    snapshot can be cached by that position."""
+    does; timestamps follow log order, so that is the log up to one position (found by a
+    binary search of the log, projections.asat), and the snapshot can be cached by it."""
+    from projections.asat import position_at
     from projections.system import parse_as_at
 
     point = parse_as_at(as_uk_time(when))
@@ -50,7 +56,7 @@ def _resolve(when: str) -> AsAtPoint:
         label = moment_words(recorded_at) if recorded_at else "the start of the log"
         return AsAtPoint(when, label, point.position)
     assert point.moment is not None
-    found = queries.get_position_as_at(live, point.moment.isoformat())
+    found = min(position_at(backend().system.ledger, point.moment), last)
     text = when.strip()
     label = (
         f"the end of {_day_words(date.fromisoformat(text))} (UK time)"
@@ -92,30 +98,36 @@ def _day_words(day: date) -> str:
 _snapshot_lock = threading.Lock()
 
 
-def snapshot_for(position: int) -> Path:
-    """The read model replayed up to `position`, built once and kept in the data dir's
-    cache under the name projections.queries.get_snapshot_name gives it (position, chain
-    head and schema version), so a file is never reused for another history or shape."""
-    from projections.system import snapshot_with
+def snapshot_for(programme: str, position: int) -> Path:
+    """The programme's part of the read model replayed up to `position`, built once and
+    kept in the data dir's cache under the name projections.queries.get_snapshot_name
+    gives it (position, chain head and schema version) with the programme's, so a file
+    is never reused for another programme, history or shape of the read model."""
+    from projections.asat import programme_snapshot_with
 
     directory = data_dir() / "cache" / "as-at"
-    path = directory / queries.get_snapshot_name(db(), position)
+    tag = hashlib.sha256(programme.encode()).hexdigest()[:12]
+    path = directory / f"programme-{tag}-{queries.get_snapshot_name(db(), position)}"
     if path.exists():
         path.touch()  # recently used: pruned last
         return path
-    # One build at a time in this process: snapshot_with's scratch file is named by pid.
+    # One build at a time in this process: the scratch file is named by pid.
     with _snapshot_lock:
         if not path.exists():
             directory.mkdir(parents=True, exist_ok=True)
-            snapshot_with(backend().system.ledger, path, position)
+            system = backend().system
+            programme_snapshot_with(system.ledger, system.projections_db, path, programme, position)
             _prune(directory, keep=path)
     return path
 
 
 def _prune(directory: Path, keep: Path) -> None:
-    files = sorted(directory.glob("position-*.db"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[AS_AT_CACHE_FILES:]:
-        if old != keep:
+    """Keep the most recently used snapshots within AS_AT_CACHE_FILES and _BYTES."""
+    files = sorted(directory.glob("*.db"), key=lambda p: p.stat().st_mtime, reverse=True)
+    total = 0
+    for count, old in enumerate(files):
+        total += old.stat().st_size
+        if old != keep and (count >= AS_AT_CACHE_FILES or total > AS_AT_CACHE_BYTES):
             for path in (old, *(Path(f"{old}{s}") for s in ("-wal", "-shm"))):
                 path.unlink(missing_ok=True)
 
@@ -135,7 +147,7 @@ def as_at(programme: str) -> str | tuple[str, int]:
         return render_template(
             "audit/as_at.html", programme=live, when=typed, error=str(error), typed=request.args
         ), 400
-    snapshot = snapshot_for(point.position)
+    snapshot = snapshot_for(live["programme"], point.position)
     if queries.get_programme(snapshot, live["programme"]) is None:
         # Before the programme's record starts: say when it does, and what was published.
         start = get_record_start(db(), live["programme"])

@@ -171,5 +171,5 @@ def record(programme: str, kind: str) -> str:
 def _checks_as_published(slug: str, period: str, position: int) -> list[NarrativeCheck]:
     """The narrative checks against the ledger as it stood when the edition was built."""
     with tempfile.TemporaryDirectory(prefix="govledger-checks-") as temp:
-        snapshot = publish.snapshot_file(backend().system, Path(temp), position)
+        snapshot = publish.snapshot_file(backend().system, Path(temp), position, slug)
         return get_narrative_checks(snapshot, slug, period)

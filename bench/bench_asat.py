@@ -1,0 +1,188 @@
+"""Benchmark as at for one programme (issue 14, item 7): "what did the committee see",
+at the middle and at the end of a big log, by position and by time, beside the whole
+replay to the same position and the rebuild, each with its peak RSS.
+
+    .venv/bin/python bench/bench_asat.py --events 1000000
+    .venv/bin/python bench/bench_asat.py --events 1000000 --skip-whole   # the fast path only
+
+Each measurement runs in its own process, so its peak RSS is its own; in that process,
+after it, the raw SQLite baseline reads the same stored rows with sqlite3 and
+`insert_all`s them into a fresh table with sqlite-utils (one transaction), and the ratio
+is printed. The ledger is bench_projections' generated one in bench/out/ledger-big (kept
+and reused); its projections.db is built once, as the live read model the fast path
+reads the programme's records from. Targets: < 2 s and < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench_projections import OUT, ledger_with_history, raw_baseline  # noqa: E402
+
+from ledger.application import open_ledger  # noqa: E402
+from ledger.config import projections_path  # noqa: E402
+from projections.asat import programme_records, programme_snapshot_with  # noqa: E402
+from projections.system import build_into_place, snapshot_with  # noqa: E402
+
+PROGRAMME = "programme-007"
+CHUNK = 500
+
+
+def peak_mb() -> float:
+    """This process's peak RSS. VmHWM, not getrusage's ru_maxrss: a child started by
+    a process that had grown keeps the parent's figure there."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_programme(directory: Path, programme: str, stop: int, scratch: Path) -> tuple[float, int]:
+    """Seconds and rows: the programme's stored rows (and no programme's) up to `stop`,
+    read by originator id with raw sqlite3 and insert_all'd into a new table."""
+    started = time.perf_counter()
+    ids = [i.replace("-", "") for i in programme_records(projections_path(directory), programme)]
+    source = sqlite3.connect(str(directory / "events.db"))
+    target = sqlite_utils.Database(str(scratch))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows += source.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            f"WHERE originator_id IN ({','.join('?' * len(chunk))}) AND rowid <= ?",
+            (*chunk, stop),
+        ).fetchall()
+    rows.sort()
+    names = ("position", "originator_id", "originator_version", "topic", "state")
+    with target.atomic():
+        target["copy"].insert_all((dict(zip(names, r, strict=True)) for r in rows), pk="position")
+    seconds = time.perf_counter() - started
+    source.close()
+    target.close()
+    return seconds, len(rows)
+
+
+def child(kind: str, directory: Path, as_at: str, stop: int) -> dict[str, Any]:
+    """One measurement, in this process: the project's, then the raw baseline's."""
+    with tempfile.TemporaryDirectory(dir=OUT) as temp:
+        out = Path(temp) / "as-at.db"
+        ledger = open_ledger(directory)
+        try:
+            started, cpu = time.perf_counter(), time.process_time()
+            if kind == "programme":
+                shot = programme_snapshot_with(ledger, projections_path(directory), out, PROGRAMME, as_at)
+                events = shot.events
+            else:
+                events = snapshot_with(ledger, out, as_at).events
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        finally:
+            ledger.close()
+        peak = peak_mb()
+        size = out.stat().st_size
+        raw_cpu = time.process_time()
+        if kind == "programme":
+            raw_seconds, raw_rows = raw_programme(directory, PROGRAMME, stop, Path(temp) / "raw.db")
+        else:
+            rate, _ = raw_baseline(directory / "events.db", stop, Path(temp) / "raw.db")
+            raw_seconds, raw_rows = stop / rate, stop
+        raw_cpu = time.process_time() - raw_cpu
+    return {
+        "seconds": seconds, "cpu": cpu, "events": events, "peak_mb": peak, "file_mb": size / 1e6,
+        "raw_seconds": raw_seconds, "raw_cpu": raw_cpu, "raw_rows": raw_rows,
+    }  # fmt: skip
+
+
+def run_child(kind: str, directory: Path, as_at: str, stop: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(directory), as_at, str(stop)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def recorded_at(directory: Path, position: int) -> str:
+    with sqlite3.connect(str(directory / "events.db")) as conn:
+        state = conn.execute("SELECT state FROM stored_events WHERE rowid = ?", (position,)).fetchone()[0]
+    return orjson.loads(state)["timestamp"]["_data_"]
+
+
+def ensure_read_model(directory: Path) -> dict[str, Any] | None:
+    """Build projections.db once (a whole rebuild), measured; None if already there."""
+    path = projections_path(directory)
+    if path.exists():
+        return None
+    ledger = open_ledger(directory)
+    try:
+        started = time.perf_counter()
+        applied = build_into_place(ledger, path)
+        return {"seconds": time.perf_counter() - started, "events": applied, "peak_mb": peak_mb()}
+    finally:
+        ledger.close()
+
+
+def line(label: str, r: dict[str, Any]) -> str:
+    return (
+        f"  {label:<34} {r['seconds']:6.2f} s (CPU {r['cpu']:5.2f} s)  peak {r['peak_mb']:4.0f} MB  "
+        f"{r['events']:>9,} events  file {r['file_mb']:6.1f} MB | raw {r['raw_seconds']:5.2f} s "
+        f"(CPU {r['raw_cpu']:5.2f} s, {r['raw_rows']:,} rows) = {r['raw_seconds'] / r['seconds']:.0%} "
+        f"of raw speed (CPU {r['raw_cpu'] / r['cpu']:.0%})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--skip-whole", action="store_true", help="Do not time the whole replays.")
+    parser.add_argument("--child", nargs=4, metavar=("KIND", "DIR", "AS_AT", "STOP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, directory, as_at, stop = args.child
+        print(json.dumps(child(kind, Path(directory), as_at, int(stop))))
+        return
+    print(
+        f"bench_asat {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}, "
+        f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
+    )
+    directory, rate = ledger_with_history(OUT / "ledger-big", args.events, keep=True)
+    if rate:
+        print(f"(generated the ledger at {rate:,.0f} events/s with batched save)")
+    built = ensure_read_model(directory)
+    if built:
+        print(f"(built projections.db: {built['events']:,} events in {built['seconds']:.1f} s, "
+              f"peak {built['peak_mb']:.0f} MB)")  # fmt: skip
+    with sqlite3.connect(str(directory / "events.db")) as conn:
+        last = conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
+    middle = last // 2
+    print(f"{last:,} events; programme {PROGRAMME}; target < 2 s and < 300 MB; "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    cases = [
+        ("middle, by position", str(middle), middle),
+        ("middle, by time", recorded_at(directory, middle), middle),
+        ("end, by position", str(last), last),
+    ]
+    for label, as_at, stop in cases:
+        print(line(f"one programme, {label}", run_child("programme", directory, as_at, stop)))
+    if not args.skip_whole:
+        for label, as_at, stop in (cases[0], cases[2]):
+            print(line(f"whole replay, {label}", run_child("whole", directory, as_at, stop)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""One programme as at a position or time (projections.asat) equals a whole replay to
+that position, for that programme's rows: on generated histories of several programmes
+with corrections, retirements, scale changes, reviews, accounts and publications."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from contextlib import closing
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_projections_replay import PROLOGUE, apply, operation
+from test_projections_support import dump
+
+from govledger.commands.projections import snapshot_command
+from projections.asat import position_at, programme_snapshot, programme_snapshot_with
+from projections.queries.flags import register_flags_function
+from projections.system import build, open_system
+
+PROGRAMMES = ("plan", "send", "trust")
+
+
+def programme_rows(path: Path, programme: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table and view's rows that are the programme's, or no programme's (accounts,
+    scales): where a table names a programme, the rows naming this one or none."""
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        register_flags_function(conn)  # the flags view calls it
+        for name, table in dump(path).items():
+            if name == "projection_position":
+                continue
+            columns = [c[1] for c in conn.execute(f'PRAGMA table_info("{name}")')]
+            if "programme" in columns:
+                at = columns.index("programme")
+                table = [r for r in table if r[at] in (programme, None)]
+            rows[name] = table
+    return rows
+
+
+def position_of(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT position FROM projection_position").fetchone()[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operation, min_size=1, max_size=40), st.floats(0, 1), st.sampled_from(PROGRAMMES))
+def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
+    ops: list[tuple[Any, ...]], fraction: float, programme: str
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        data = Path(directory)
+        with open_system(data) as system:
+            cadences: dict[str, str] = {}
+            for op in [*PROLOGUE, *ops]:
+                apply(system.ledger, cadences, op)
+            system.projector.catch_up()
+            stop = round(system.ledger.get_log_position() * fraction)
+            build(system.ledger, data / "whole.db", stop=stop)
+            shot = programme_snapshot_with(
+                system.ledger, system.projections_db, data / "one.db", programme, stop, page_size=3
+            )
+        whole, one = programme_rows(data / "whole.db", programme), programme_rows(data / "one.db", programme)
+        assert one == whole
+        assert shot.position == position_of(data / "one.db") == stop
+        # The programme's record (if it had begun) is there, so pages have something to show.
+        assert bool(whole["programmes"]) == bool([r for r in one["programmes"] if r[0] == programme])
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    with open_system(tmp_path) as system:
+        cadences: dict[str, str] = {}
+        for op in PROLOGUE:
+            apply(system.ledger, cadences, op)
+    return tmp_path
+
+
+def test_a_time_stands_for_the_last_event_recorded_at_or_before_it(history: Path) -> None:
+    with open_system(history) as system:
+        ledger = system.ledger
+        last = ledger.get_log_position()
+        times = [datetime.fromisoformat(r["recorded_at"]) for r in _audit(system.projections_db)]
+        assert position_at(ledger, times[0] - timedelta(seconds=1)) == 0
+        assert position_at(ledger, times[-1]) == last
+        middle = len(times) // 2
+        assert position_at(ledger, times[middle]) == middle + 1
+        # Just before an event's time: the one before it.
+        assert position_at(ledger, times[middle] - timedelta(microseconds=1)) == middle
+
+
+def _audit(db: Path) -> list[sqlite3.Row]:
+    with closing(sqlite3.connect(db)) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute("SELECT position, recorded_at FROM audit_log ORDER BY position").fetchall()
+
+
+def test_a_programme_snapshot_as_at_a_time_equals_the_whole_snapshot_then(history: Path) -> None:
+    with open_system(history) as system:
+        moment = _audit(system.projections_db)[20]["recorded_at"]
+    shot = programme_snapshot(history, history / "plan.db", "plan", moment)
+    assert shot.position == 21
+    with open_system(history) as system:
+        build(system.ledger, history / "whole.db", stop=21)
+    assert programme_rows(history / "plan.db", "plan") == programme_rows(history / "whole.db", "plan")
+
+
+def test_the_snapshot_command_writes_one_programme(history: Path) -> None:
+    runner = CliRunner()
+    out = history / "send.db"
+    result = runner.invoke(
+        snapshot_command,
+        ["--as-at", "30", "--programme", "send", "--out", str(out)],
+        obj={"data_dir": history},
+    )
+    assert result.exit_code == 0, result.output
+    assert "programme send" in result.output
+    with closing(sqlite3.connect(out)) as conn:
+        # Only accounts' events (an access granted to plan, say) are about another programme.
+        others = "SELECT DISTINCT programme FROM audit_log WHERE aggregate_kind != 'Account'"
+        assert {r[0] for r in conn.execute(others)} <= {"send", None}
+        assert conn.execute("SELECT count(*) FROM items WHERE programme = 'send'").fetchone()[0] > 0
+    unknown = runner.invoke(
+        snapshot_command,
+        ["--as-at", "30", "--programme", "nope", "--out", str(history / "x.db")],
+        obj={"data_dir": history},
+    )
+    assert unknown.exit_code == 1
+    assert "no programme 'nope'" in unknown.output
+    assert not (history / "x.db").exists()
