@@ -28,14 +28,19 @@ PROGRAMMES = ("plan", "send", "trust")
 
 def programme_rows(path: Path, programme: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every table and view's rows that are the programme's, or no programme's (accounts,
-    scales): where a table names a programme, the rows naming this one or none."""
+    scales): where a table names a programme, the rows naming this one or none. Background
+    jobs (issue 14) are left out: they are the system's work, not what a programme's pages
+    showed, so a programme's as-at does not replay them."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         register_flags_function(conn)  # the flags view calls it
         for name, table in dump(path).items():
-            if name == "projection_position":
+            if name in ("projection_position", "jobs"):  # background jobs are no programme's page
                 continue
             columns = [c[1] for c in conn.execute(f'PRAGMA table_info("{name}")')]
+            if "aggregate_kind" in columns:
+                kind = columns.index("aggregate_kind")
+                table = [r for r in table if r[kind] != "Job"]
             if "programme" in columns:
                 at = columns.index("programme")
                 table = [r for r in table if r[at] in (programme, None)]
