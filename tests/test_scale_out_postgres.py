@@ -47,6 +47,7 @@ def _wait_listening(port: int) -> None:
             return
         except OSError:
             time.sleep(0.1)
+    raise AssertionError(f"no server listening on port {port} after 30 s")
 
 
 def _create_account(port: int, cookie: str, username: str) -> int:

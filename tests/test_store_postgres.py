@@ -326,6 +326,35 @@ def test_creating_the_tables_again_is_harmless(pg_database: Database) -> None:
     assert triggers == (8,)  # row and truncate guards on events, chain, Merkle leaves and nodes: once each
 
 
+def _create_tables(database: Database, start: Any) -> None:
+    start.wait()
+    datastore = _datastore(database)
+    try:
+        HashChainedPostgresApplicationRecorder(datastore).create_table()
+    finally:
+        datastore.close()
+
+
+def test_nodes_starting_together_each_create_the_tables_without_a_race(pg_database: Database) -> None:
+    # Without the schema lock, one in about six such starts failed with "tuple
+    # concurrently updated" (two servers and a follower starting on one database).
+    for _ in range(3):
+        start = multiprocessing.get_context("fork").Barrier(6)
+        workers = [
+            multiprocessing.get_context("fork").Process(target=_create_tables, args=(pg_database, start))
+            for _ in range(6)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert [worker.exitcode for worker in workers] == [0] * 6
+        with pg_database.connect() as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+            conn.commit()
+
+
 def test_the_database_functions_path_is_refused_because_it_would_bypass_the_chain(
     pg_database: Database,
 ) -> None:

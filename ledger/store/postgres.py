@@ -73,6 +73,10 @@ def chain_table_name(events_table: str) -> str:
     return f"{events_table}_chain"
 
 
+# The advisory lock key under which the schema is created (see _create_table).
+SCHEMA_LOCK = "govledger.schema"
+
+
 class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplicationRecorder):
     """PostgresApplicationRecorder that appends a hash-chain row and a Merkle tree leaf
     (ledger.store.postgres_merkle) for every event."""
@@ -116,6 +120,9 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
     # --- schema ------------------------------------------------------------------------
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Nodes and workers starting together would otherwise race to create the same
+        # catalogue rows ("tuple concurrently updated"): one at a time, until commit.
+        curs.execute(SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(Literal(SCHEMA_LOCK)))
         super()._create_table(curs)
         # Created only when missing: CREATE OR REPLACE would take a lock on the events
         # table at every application start, queueing behind (and blocking) writers.
