@@ -78,8 +78,9 @@ def test_a_disagreement_says_what_each_side_says(system: System) -> None:
     row = sides(system)
     assert row["agreement"] == "sides disagree"
     assert row["agreement_text"] == (
-        "The sides disagree on the plan: the provider (schools) says a plan is agreed, the receiver "
-        "(send) says no plan is agreed; and on confidence: High for the provider, Low for the receiver."
+        "The sides disagree on the plan: the provider (School places) says a plan is agreed, the receiver "
+        "(SEND inclusion) says no plan is agreed; and on confidence: High for the provider, Low for the "
+        "receiver."
     )
     assert (row["receiver_plan_agreed"], row["receiver_confidence"], row["receiver_period"]) == (
         "no",

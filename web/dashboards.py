@@ -31,7 +31,7 @@ from projections.reports import charts
 from web.backend import read_model
 from web.config import today
 from web.permissions import can_read, may_view, requires_login
-from web.times import local_time, when
+from web.times import local_time, uk_date, when
 
 bp = Blueprint("dashboards", __name__)
 
@@ -284,6 +284,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(when, "govledger_when")
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(uk_date, "uk_date")
     app.add_template_filter(humanise, "govledger_humanise")
     app.add_template_global(url_if_allowed, "url_if_allowed")
     app.add_template_global(tag_class, "status_tag_class")

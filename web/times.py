@@ -40,6 +40,11 @@ def when(value: str | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(value, text)
 
 
+def uk_date(iso: str | None) -> str:
+    """An ISO date as people here read it: 31 March 2027."""
+    return f"{date.fromisoformat(iso):%-d %B %Y}" if iso else ""
+
+
 def moment_words(iso: str) -> str:
     """11:22:03 BST on 3 October 2024: a recorded time in a sentence."""
     moment = in_london(iso)

@@ -6,19 +6,32 @@ Where the sides stand is worked out here from what each last confirmed
 from __future__ import annotations
 
 from ledger.domain import describe_event
-from ledger.domain.agreement import SIDES, SideView, agreement
+from ledger.domain.agreement import PROGRAMME_PARTY, SIDES, SideView, agreement
 from projections.handlers.support import Event, find_programme, find_subject, note_period
 from projections.state import Change, Handler, Row, State
 
 _UNCONFIRMED = {"plan_agreed": "", "confidence": "", "period": "", "confirmed_by": "", "confirmed_at": ""}
 
 
-def _view(row: Row, side: str) -> SideView:
-    return SideView(row[side], row[f"{side}_plan_agreed"], row[f"{side}_confidence"])
+def _party(state: State, row: Row, side: str) -> str:
+    """A side as readers know it: a programme by its name, a team as named."""
+    if row[f"{side}_kind"] == PROGRAMME_PARTY:
+        programme = state.get("programmes", row[side])
+        if programme is not None:
+            return str(programme["name"])
+    return str(row[side])
+
+
+def _view(state: State, row: Row, side: str) -> SideView:
+    return SideView(_party(state, row, side), row[f"{side}_plan_agreed"], row[f"{side}_confidence"])
+
+
+def _parties(state: State, row: Row) -> str:
+    return f"{_party(state, row, 'provider')} → {_party(state, row, 'receiver')}"
 
 
 def _put(e: Event, state: State, row: Row) -> Row:
-    state_words, text = agreement(_view(row, "provider"), _view(row, "receiver"))
+    state_words, text = agreement(_view(state, row, "provider"), _view(state, row, "receiver"))
     row = {
         **row,
         "agreement": state_words,
@@ -35,6 +48,7 @@ def _put(e: Event, state: State, row: Row) -> Row:
 def sides_named(e: Event, state: State) -> Change:
     subject = find_subject(state, state.aggregate_id)
     old = state.get("dependency_sides", subject["programme"], subject["ref"])
+    before = _parties(state, old) if old else None
     row: Row = dict(old) if old else {"programme": subject["programme"], "ref": subject["ref"]}
     for side in SIDES:
         named = getattr(e, side)
@@ -47,8 +61,8 @@ def sides_named(e: Event, state: State) -> Change:
         row["ref"],
         describe_event(e),
         "sides",
-        f"{old['provider']} → {old['receiver']}" if old else None,
-        f"{row['provider']} → {row['receiver']}",
+        before,
+        _parties(state, row),
     )
 
 

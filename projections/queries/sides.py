@@ -12,6 +12,7 @@ SELECT d.programme, p.name AS programme_name, d.ref, d.description, d.owner, d.p
        d.confidence, d.period,
        COALESCE(s.provider, '') AS provider, COALESCE(s.provider_kind, '') AS provider_kind,
        COALESCE(s.receiver, '') AS receiver, COALESCE(s.receiver_kind, '') AS receiver_kind,
+       COALESCE(pp.name, s.provider, '') AS provider_name, COALESCE(pr.name, s.receiver, '') AS receiver_name,
        s.provider_plan_agreed, s.provider_confidence, s.provider_period, s.provider_confirmed_by,
        s.provider_confirmed_at, s.receiver_plan_agreed, s.receiver_confidence, s.receiver_period,
        s.receiver_confirmed_by, s.receiver_confirmed_at,
@@ -21,12 +22,15 @@ SELECT d.programme, p.name AS programme_name, d.ref, d.description, d.owner, d.p
 FROM dependencies d
 JOIN programmes p ON p.programme = d.programme
 LEFT JOIN dependency_sides s ON s.programme = d.programme AND s.ref = d.ref
+LEFT JOIN programmes pp ON s.provider_kind = 'programme' AND pp.programme = s.provider
+LEFT JOIN programmes pr ON s.receiver_kind = 'programme' AND pr.programme = s.receiver
 """
 
 
 def get_dependency_register(db: Db, *, programme: str | None = None) -> list[Row]:
     """Every dependency (or one programme's) with both sides: the dependencies columns,
-    provider/receiver and their kinds, each side's plan_agreed, confidence, period,
+    provider/receiver and their kinds, provider_name/receiver_name (a programme by its
+    name), each side's plan_agreed, confidence, period,
     confirmed_by and confirmed_at (None until it confirms), agreement and agreement_text,
     and version (the dependency's latest, for a change's seen_version). Disagreements
     first, then by programme and ref."""

@@ -29,7 +29,7 @@ from projections.schema.sides import SIDE_TABLES
 from projections.schema.views import VIEWS as RATING_VIEWS
 
 # Bump when tables or handlers change shape: an out-of-date projections.db is rebuilt.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 # What a status the officer left empty is called in the read model.
 NOT_RATED = "Not rated"

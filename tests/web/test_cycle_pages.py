@@ -85,6 +85,7 @@ def test_an_officer_sees_only_the_items_they_lead(
         assert other not in page
     due = page.split('id="due-test-plan"')[1].split("</table>")[0]
     assert "A1" in due and "5 days overdue" in due
+    assert "15 July 2024" in due and "2024-07-15" not in due  # a date as people read it
     auth.logout()
     auth.login("kim")
     page = client.get("/my-items").get_data(as_text=True)
@@ -120,7 +121,7 @@ def test_a_programme_manager_opens_a_period_with_a_due_date(
     assert plan.ledger.get_reporting_period(PROGRAMME, "2024/25 Q2")["due_date"] == "2024-10-15"
     page = client.get(PERIODS).get_data(as_text=True)
     assert "2024/25 Q2 opened: updates are due by 15 October 2024." in page
-    assert "2024-10-15" in page.split('id="openings"')[1]
+    assert "15 October 2024" in page.split('id="openings"')[1].split("</table>")[0]
 
 
 def test_an_opening_with_a_bad_date_keeps_what_was_typed_and_records_nothing(
@@ -200,6 +201,7 @@ def test_dashboards_show_items_not_updated_and_days_overdue(
     rows = re.findall(r"<strong>(A\d)</strong>.*?numeric\">(\w+)</td>", table, re.S)
     assert rows == [("A1", "5"), ("A2", "5"), ("A3", "5"), ("A4", "5")]
     assert "Demo officer (demo-officer)" in table and "Director of Place" in table
+    assert table.count("15 July 2024") == 4 and "2024-07-15" not in table
     listing = client.get("/programmes").get_data(as_text=True)
     assert "4 not yet updated" in listing and "4 overdue" in listing and "up to 5 days" in listing
     assert "No period open" in listing  # the other programme

@@ -59,6 +59,9 @@ def test_the_receivers_officer_confirms_their_side_and_the_register_says_who(
         )
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Awaiting the provider" in page
+    # Each programme side is named as readers know it, never by its slug.
+    assert "<strong>Other plan</strong>" in page and f"<strong>{OTHER_PROGRAMME}</strong>" not in page
+    assert "the provider (Other plan)" in page and f"({OTHER_PROGRAMME})" not in page
 
 
 def test_a_side_of_another_programme_is_refused_and_nothing_recorded(
@@ -92,7 +95,7 @@ def test_a_teams_side_is_confirmed_by_the_dependencys_programme(
     assert (
         html.escape(
             "The sides disagree on the plan: the provider (Highways <team>) says a plan is agreed, "
-            f"the receiver ({PROGRAMME}) says no plan is agreed; and on confidence: High for the "
+            "the receiver (Test plan) says no plan is agreed; and on confidence: High for the "
             "provider, Low for the receiver."
         )
         in page

@@ -16,12 +16,6 @@ from web.updates.forms import ItemMeasuresForm
 from web.updates.support import actor, bp, db, fill, submit, writable_programme
 
 
-@bp.app_template_filter("uk_date")
-def uk_date(iso: str | None) -> str:
-    """An ISO date as people here read it: 31 March 2027."""
-    return f"{date.fromisoformat(iso):%-d %B %Y}" if iso else ""
-
-
 @bp.route("/programmes/<programme>/items/<ref>/measures", methods=["GET", "POST"])
 @requires_role(PROGRAMME_MANAGER)
 def item_measures(programme: str, ref: str) -> tuple[str, int] | Response:
