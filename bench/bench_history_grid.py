@@ -52,11 +52,13 @@ def write_grid(folder: Path, items: int, quarters: int) -> list[tuple[str, str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--quarters", type=int, default=12)
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="bench-grid-", dir=Path(__file__).parent / "out"))
+    out = Path(__file__).parent / "out"  # not in git: made on first use
+    out.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-grid-", dir=out))
     try:
         cells = write_grid(scratch, args.items, args.quarters)
         start = time.perf_counter()
