@@ -7,6 +7,9 @@ method can import it; it deliberately avoids the real domain model.
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -90,3 +93,14 @@ def concurrent_writer(data_dir: str, worker: int, barrier: Barrier, counts: int)
 
 def events_db(data_dir: str | os.PathLike[str]) -> Path:
     return resolve_data_dir(data_dir) / EVENTS_DB
+
+
+@contextmanager
+def guards_dropped(db: Path) -> Iterator[sqlite3.Connection]:
+    """A raw connection to an events file with its append-only triggers dropped, as
+    someone holding the file could; committed on exit. For tamper tests only."""
+    with closing(sqlite3.connect(db)) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        with conn:
+            yield conn

@@ -31,6 +31,8 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers_store import guards_dropped
+
 from ledger.store import signed_checkpoints as signed
 
 # position -> (originator_id, version, topic, state); chain: position -> (leaf, head)
@@ -72,9 +74,7 @@ def read_log(db: Path) -> tuple[Events, Chain]:
 
 def write_log(db: Path, events: Events, chain: Chain) -> None:
     """Replace the copy's events and chain with these, positions as given."""
-    with closing(sqlite3.connect(db)) as conn, conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
+    with guards_dropped(db) as conn:
         conn.execute("DELETE FROM stored_events")
         conn.execute("DELETE FROM event_chain")
         conn.executemany(

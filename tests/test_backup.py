@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import helpers_store
 import pytest
 from click.testing import CliRunner, Result
 from test_projections_support import data_tables, dump
@@ -222,9 +223,7 @@ def test_an_altered_log_with_a_recomputed_manifest_fails_the_head_check(
 ) -> None:
     db = backed_up / "events.db"
     db.chmod(0o600)
-    with sqlite3.connect(db) as conn:  # as someone with the file could: triggers dropped
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f'DROP TRIGGER "{name}"')
+    with helpers_store.guards_dropped(db) as conn:  # as someone with the file could
         conn.execute("UPDATE stored_events SET state = replace(state, 'Green', 'Amber')")
     manifest = json.loads((backed_up / "manifest.json").read_text())
     manifest["files"]["events.db"] = pub.sha256_hex(db.read_bytes())

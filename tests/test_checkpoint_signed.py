@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sqlite3
 import stat
-from contextlib import closing
 from pathlib import Path
 
 import helpers_store
@@ -213,11 +211,8 @@ def test_verify_with_a_c2sp_checkpoint_catches_what_the_chain_alone_cannot(
 
 
 def test_a_tampered_log_is_not_checkpointed(data_dir: Path, tmp_path: Path) -> None:
-    with closing(sqlite3.connect(data_dir / "events.db")) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        with conn:
-            conn.execute("UPDATE stored_events SET topic = 'x' WHERE rowid = 2")
+    with helpers_store.guards_dropped(data_dir / "events.db") as conn:
+        conn.execute("UPDATE stored_events SET topic = 'x' WHERE rowid = 2")
     out = tmp_path / "cp.txt"
     result = run("--data-dir", str(data_dir), "checkpoint", "--out", str(out))
     assert result.exit_code == 1 and "position 2" in result.output

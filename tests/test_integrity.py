@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -56,14 +55,7 @@ def db(data_dir: Path) -> Path:
     return helpers_store.events_db(data_dir)
 
 
-@contextmanager
-def tamper(db: Path) -> Iterator[sqlite3.Connection]:
-    """A raw connection with the guard triggers dropped, committed on exit."""
-    with closing(sqlite3.connect(db)) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
-            conn.execute(f"DROP TRIGGER {name}")
-        with conn:
-            yield conn
+tamper = helpers_store.guards_dropped
 
 
 def event_row(conn: sqlite3.Connection, position: int) -> tuple[str, int, str, bytes]:

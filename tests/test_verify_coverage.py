@@ -6,10 +6,9 @@ ledger, the publisher and the account functions the app uses, and verify must na
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
+import helpers_store
 import pytest
 from click.testing import CliRunner
 from test_reports_support import PLAN, Q1, record_plan
@@ -69,9 +68,7 @@ def verify(data_dir: Path, *args: str) -> tuple[int, str]:
 
 
 def sql(db: Path, *statements: str) -> None:
-    with closing(sqlite3.connect(db)) as conn, conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
+    with helpers_store.guards_dropped(db) as conn:
         for statement in statements:
             conn.execute(statement)
 

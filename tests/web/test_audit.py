@@ -30,6 +30,7 @@ import projections.asat
 import web.audit.as_at
 from ledger.store import verify
 from projections import queries
+from tests.helpers_store import guards_dropped
 from web import create_app
 from web.audit import diff_html, neutralise
 from web.backend import System
@@ -500,11 +501,8 @@ def test_verify_shows_broken_at_the_tampered_position(
     client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path, tmp_path: Path
 ) -> None:
     copy = Path(shutil.copytree(data_dir, tmp_path / "tampered"))
-    with closing(sqlite3.connect(copy / "events.db")) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'"):
-            conn.execute(f"DROP TRIGGER {name}")
-        with conn:
-            conn.execute("UPDATE stored_events SET topic = 'ledger.domain:Forged' WHERE rowid = 7")
+    with guards_dropped(copy / "events.db") as conn:
+        conn.execute("UPDATE stored_events SET topic = 'ledger.domain:Forged' WHERE rowid = 7")
     tampered = create_app(app_test_config(copy), system=plan)
     with tampered.test_client() as other:
         AuthActions(other).login("auditor")

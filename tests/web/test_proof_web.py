@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
-from contextlib import closing
 from html import unescape
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 
 from ledger import proofcheck
 from ledger.store import signed_checkpoints as signed
+from tests.helpers_store import guards_dropped
 from web.backend import System
 
 TIMELINE = f"/programmes/{PROGRAMME}/items/A1.1.1/timeline"
@@ -134,12 +133,9 @@ def test_each_published_report_has_a_proof_of_its_publication(
 def test_no_proof_is_given_for_an_event_altered_behind_the_trees_back(
     client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path
 ) -> None:
-    with closing(sqlite3.connect(data_dir / "events.db")) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        with conn:
-            padded = "CAST(CAST(state AS TEXT) || ' ' AS BLOB)"
-            conn.execute(f"UPDATE stored_events SET state = {padded} WHERE rowid = 2")
+    with guards_dropped(data_dir / "events.db") as conn:
+        padded = "CAST(CAST(state AS TEXT) || ' ' AS BLOB)"
+        conn.execute(f"UPDATE stored_events SET state = {padded} WHERE rowid = 2")
     auth.login("auditor")
     response = client.get("/audit/proofs/2.json")
     assert response.status_code == 409

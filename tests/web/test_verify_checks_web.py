@@ -24,6 +24,7 @@ from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 from ledger import proofcheck
 from ledger.store import signed_checkpoints as signed
 from projections.reports.publish import publications_dir
+from tests.helpers_store import guards_dropped
 from web.backend import System
 
 NAMES = [
@@ -105,11 +106,8 @@ def test_a_published_reports_changed_bytes_are_named(
 def test_an_altered_tree_node_is_named_and_later_checks_wait_for_a_broken_chain(
     client: FlaskClient, auth: AuthActions, plan: System, data_dir: Path
 ) -> None:
-    with closing(sqlite3.connect(data_dir / "events.db")) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        with conn:
-            conn.execute("UPDATE merkle_tree SET hash = zeroblob(32) WHERE id = 2")
+    with guards_dropped(data_dir / "events.db") as conn:
+        conn.execute("UPDATE merkle_tree SET hash = zeroblob(32) WHERE id = 2")
     auth.login("auditor")
     html = page(client, "/audit/verify")
     assert results(html)["Merkle tree"][0] == "Disagrees"
