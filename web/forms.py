@@ -185,6 +185,12 @@ class ProgrammeScaleForm(FlaskForm):
         "map to themselves. Leave empty to change the scale without comparing old periods.",
         widget=GovTextArea(), validators=[Length(max=20_000)],
     )
+    from_period = StringField(
+        "First period on the new scale (optional)",
+        description="For example 2024/25 Q3. Periods before it keep the old scale, as when loading a "
+        "council's history. Leave empty for the new scale to apply from now on.",
+        widget=GovTextInput(), validators=[Length(max=40)],
+    )
     reason = reason_field("Reason", "Auditors will see this with your name.")
     submit = SubmitField("Change scale", widget=GovSubmitInput())
 

@@ -145,14 +145,17 @@ def programme_scale(programme: str) -> str | Response:
         try:
             backend().ledger.change_scale(
                 programme, form.scale.data, actor=current_user.username, reason=form.reason.data,
-                mapping=parse_mapping(form.mapping.data),
+                mapping=parse_mapping(form.mapping.data), from_period=form.from_period.data or "",
             )
         except UnknownRef:
             abort(404)
         except LedgerError as error:
             add_error(form, error)
         else:
-            flash(f"{found['name']} now rates on the {form.scale.data} scale.", "success")
+            start = (form.from_period.data or "").strip()
+            flash(f"{found['name']} rates on the {form.scale.data} scale"
+                  + (f" from {start}; earlier periods keep the old scale." if start else " from now on."),
+                  "success")
             return redirect(url_for("scales.scales"))
     return render_template("admin/programme_scale.html", form=form, programme=found)
 

@@ -159,3 +159,27 @@ def test_a_built_in_scale_is_revised_by_defining_it_in_the_ledger(
         .choices_text()
         .startswith("Green, Amber, Red, To be added")
     )
+
+
+def test_a_scale_change_from_a_period_keeps_earlier_periods_on_the_old_scale(
+    client: FlaskClient, auth: AuthActions, rated: System
+) -> None:
+    auth.login("administrator")
+    define_outcomes(client)
+    url = f"/admin/programmes/{PROGRAMME}/scale"
+    form = {"scale": "outcomes", "reason": "Council decision", "from_period": "Quarter nine"}
+    position = rated.ledger.get_log_position()
+    refused = client.post(url, data=form).text
+    assert "Quarter nine" in errors(refused)  # the bad period is named
+    assert 'value="Quarter nine"' in refused  # and what was typed is kept
+    assert rated.ledger.get_log_position() == position
+
+    done = client.post(url, data={**form, "from_period": Q2}, follow_redirects=True)
+    assert f"rates on the outcomes scale from {Q2}; earlier periods keep the old scale" in done.text
+    assert rated.ledger.get_log_position() == position + 1
+    # Q1 is still rated on RAG, so a late Q1 rating takes RAG's words; Q2 takes the new scale's.
+    rated.ledger.register_item(PROGRAMME, "A5", kind="action", title="Action A5", actor="setup")
+    rated.ledger.record_status(PROGRAMME, "A5", period=Q1, status="Green", update="late", actor="setup")
+    rated.ledger.record_status(PROGRAMME, "A5", period=Q2, status="PA", update="Slower", actor="setup")
+    history = queries.get_item_history(rated.projections_db, PROGRAMME, "A5")
+    assert {r["period"]: r["status"] for r in history} == {Q1: "Green", Q2: "Partly achieved"}
