@@ -42,6 +42,28 @@ def test_a_change_from_a_period_leaves_earlier_periods_on_the_old_scale(council:
         ledger.record_status("outcomes-plan", "O2", period=Q4, status="Achieved", update="x", actor="pm")
 
 
+def test_a_risk_is_rated_on_the_scale_of_its_period(council: System) -> None:
+    ledger = council.ledger
+    ledger.change_scale("outcomes-plan", "rag", actor="pm", reason="Council adopts RAG", mapping=MAPPING,
+                        from_period=Q4)
+    # Raised in Q1 (still on the council's own scale), re-rated in Q4 (on RAG).
+    ledger.raise_risk("outcomes-plan", "R1", description="Supplier fails", rag_before="Not achieved",
+                      mitigation="Second supplier", rag_after="Partly achieved", period=Q[0], actor="pm")
+    with pytest.raises(UnknownStatus):
+        ledger.raise_risk("outcomes-plan", "R2", description="x", rag_after="Amber", period=Q[0], actor="pm")
+    ledger.rerate_risk("outcomes-plan", "R1", rag_before="Red", mitigation="Second supplier",
+                       rag_after="Amber", period=Q4, actor="pm", reason="New scale")
+    with pytest.raises(UnknownStatus):
+        ledger.rerate_risk("outcomes-plan", "R1", rag_after="Partly achieved", period=Q4, actor="pm",
+                           reason="y")
+    with sqlite3.connect(council.projections_db) as db:
+        history = db.execute(
+            "SELECT period, rag_before, rag_after FROM risk_history WHERE programme = 'outcomes-plan' "
+            "AND ref = 'R1' ORDER BY period_start"
+        ).fetchall()
+    assert history == [(Q[0], "Not achieved", "Partly achieved"), (Q4, "Red", "Amber")]
+
+
 def test_an_export_with_a_change_of_scale_imports_into_an_empty_directory(
     council: System, tmp_path: Path
 ) -> None:

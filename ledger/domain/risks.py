@@ -10,7 +10,7 @@ from ledger.domain.agreement import NO_VIEW, check_sides, confirmation, party_of
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text, yes_no
 from ledger.domain.programmes import Programme
 from ledger.domain.risk_history import RiskPeriod, risk_periods
-from ledger.errors import InvalidPeriod, InvalidValue
+from ledger.errors import InvalidPeriod, InvalidValue, LedgerError
 
 RISK_KINDS = ("risk", "issue")
 CONFIDENCE_LEVELS = ("High", "Medium", "Low")
@@ -46,7 +46,7 @@ class Risk(LedgerAggregate):
             raise InvalidValue(f"{kind!r} is not risk or issue.", field="kind")
         ref = required_text(ref, f"Enter a ref for the {kind}, like R1.", "ref", InvalidValue)
         description = required_text(description, f"Describe the {kind}.", "description")
-        before, after = _risk_rags(programme, rag_before, rag_after)
+        before, after = _risk_rags(programme, rag_before, rag_after, period)
         return cls(
             programme_id=programme.id,
             kind=kind,
@@ -110,7 +110,7 @@ class Risk(LedgerAggregate):
         reason: str,
     ) -> bool:
         """Rate the risk for a period; records nothing if that period is already rated so."""
-        before, after = _risk_rags(programme, rag_before, rag_after)
+        before, after = _risk_rags(programme, rag_before, rag_after, period)
         mitigation = (mitigation or "").strip()
         label = programme.parse_period(period).label
         if self.ratings.get(label) == [before, mitigation, after]:
@@ -188,20 +188,26 @@ class Risk(LedgerAggregate):
         return label
 
 
-def _risk_rags(programme: Programme, rag_before: str, rag_after: str) -> tuple[str, str]:
-    """Risk RAGs come from the programme's rated statuses. Either may be empty (a register
-    may publish only the residual rating), not both."""
+def _risk_rags(programme: Programme, rag_before: str, rag_after: str, period: str) -> tuple[str, str]:
+    """Risk RAGs come from the rated statuses of the scale the period is rated on (a scale
+    change from a later period leaves earlier periods on the old scale). Either may be
+    empty (a register may publish only the residual rating), not both."""
     if not (rag_before or "").strip() and not (rag_after or "").strip():
         raise InvalidValue(
             "Give a RAG before mitigation, after it, or both.", field="rag_before"
         )
-    before = programme.resolve_rating(rag_before, allow_empty=True, field="rag_before")
-    after = programme.resolve_rating(rag_after, allow_empty=True, field="rag_after")
+    try:
+        label = programme.parse_period(period).label
+    except LedgerError:
+        label = ""  # the bad period is reported by the caller; rate against today's scale
+    before = programme.resolve_rating(rag_before, allow_empty=True, field="rag_before", period=label)
+    after = programme.resolve_rating(rag_after, allow_empty=True, field="rag_after", period=label)
+    scale = programme.scale_at(label) if label else programme.scale
     for status, field in ((before, "rag_before"), (after, "rag_after")):
         if status is not None and status.band == "unrated":
             raise InvalidValue(
                 f"{status.name} is not a RAG rating: use one of "
-                f"{', '.join(s.name for s in programme.scale.rated)}.",
+                f"{', '.join(s.name for s in scale.rated)}.",
                 field=field,
             )
     return (before.name if before else ""), (after.name if after else "")
