@@ -73,8 +73,7 @@ def chain_table_name(events_table: str) -> str:
     return f"{events_table}_chain"
 
 
-# The advisory lock key under which the schema is created (see _create_table).
-SCHEMA_LOCK = "govledger.schema"
+SCHEMA_LOCK = "govledger.schema"  # the advisory lock key the schema is created under
 
 
 class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplicationRecorder):
@@ -120,8 +119,7 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
     # --- schema ------------------------------------------------------------------------
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # Nodes and workers starting together would otherwise race to create the same
-        # catalogue rows ("tuple concurrently updated"): one at a time, until commit.
+        # Nodes starting together race to create catalogue rows ("tuple concurrently updated").
         curs.execute(SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(Literal(SCHEMA_LOCK)))
         super()._create_table(curs)
         # Created only when missing: CREATE OR REPLACE would take a lock on the events
