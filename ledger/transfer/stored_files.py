@@ -1,4 +1,5 @@
-"""Files waiting for a background job (an upload over the size threshold), kept safe in
+"""Files for background jobs (an upload over the size threshold, a rebuild or report
+request, a built report waiting to be downloaded), kept safe in
 the data directory: content-addressed (a folder named by the file's SHA-256), readable by
 the service's own user only, and checked against that hash before a worker reads them.
 
@@ -20,7 +21,8 @@ from ledger.errors import LedgerError
 FOLDER = "job-files"
 CHUNK = 1 << 20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-STORED_NAME = re.compile(r"^[a-z_]+\.(csv|xlsx)$")  # the importer's own names, never the user's
+# The importer's and the job worker's own names, never the user's.
+STORED_NAME = re.compile(r"^[a-z_]+\.(csv|xlsx|docx|json)$")
 
 
 class StoredFileMissing(LedgerError):
