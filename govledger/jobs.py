@@ -205,8 +205,10 @@ class Worker:
         stored = f"report.{o['format']}"
         kept = store(self.system.data_dir, io.BytesIO(render(report)), stored)
         return {
-            "summary": f"Built the {o['report_name']} for {o['period']} as a {what}: {kept.size:,} bytes.",
+            "summary": f"Built the {o['report_name']} for {o['period']} as a {what}, "
+            f"from the ledger as at {report.as_at_text}: {kept.size:,} bytes.",
             "sha256": kept.sha256, "stored": stored, "size": kept.size,
+            "position": report.as_at.position, "recorded_at": report.as_at.recorded_at,
             "download_name": o["download_name"], "format": o["format"],
         }
 
