@@ -20,7 +20,7 @@ import pytest
 from flask.testing import FlaskClient
 from test_import_jobs import job_row, start_worker, wait_until
 from test_reports_support import Q1, record_plan
-from test_transfer import items, text
+from test_transfer import download, items, text
 from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 
 from govledger.jobs import Worker
@@ -123,6 +123,38 @@ def test_a_failed_report_job_shows_why_and_retries_cleanly(
     with client.get(f"/jobs/{job}/download") as response:
         assert response.get_data() == paper_as_built(system, PROGRAMME, job)
     assert names(system, job) == ["Queued", "Started", "Failed", "Retried", "Started", "Finished"]
+
+
+def test_a_large_reports_spreadsheet_as_at_a_position_is_built_by_a_job(
+    client: FlaskClient, auth: AuthActions, system: System
+) -> None:
+    record_plan(system.ledger, programme=PROGRAMME, register=False)
+    position = system.ledger.get_log_position()
+    auth.login("analyst")
+    page = client.get(f"{REPORT}/download.xlsx?period={quote(Q1)}&as_at={position}").get_data(as_text=True)
+    assert f"as at {position}" in text(page)
+    form = {"period": Q1, "as_at": str(position), "format": "xlsx", "submit": "Build the report"}
+    job = job_of(client.post(f"{REPORT}/build", data=form))
+    assert Worker(system).run_once()
+    page = text(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert f"from the ledger as at log position {position}," in page
+    book = download(client, f"/jobs/{job}/download")
+    cells = {c.value for sheet in book.worksheets for r in sheet.iter_rows() for c in r}
+    assert {"A1.1.1", "Publish decisions"} <= cells, sorted(map(str, cells))[:40]
+
+
+def test_an_import_jobs_own_page_is_where_its_job_page_leads(
+    client: FlaskClient, auth: AuthActions, system: System
+) -> None:
+    job = system.ledger.queue_job(
+        "import", file_sha256="e" * 64, file_name="items.csv", file_size=2000,
+        options={"stored": "items.csv"}, actor=DEMO_USERS["programme manager"],
+    )
+    auth.login("administrator")
+    assert client.get(f"/jobs/{job}").status_code == 404  # only who asked sees an import
+    auth.logout()
+    auth.login("programme manager")
+    assert client.get(f"/jobs/{job}").headers["Location"] == f"/import/jobs/{job}"
 
 
 def test_a_bad_request_to_build_a_report_records_nothing(
