@@ -31,9 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from ledger.errors import LedgerError
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
 from ledger.transfer.stored_files import discard, holds, store, stored_path
+from projections.projector import ProjectionFailed
 from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
 from projections.reports.publish import build_as_at
 from projections.reports.word import render_docx
@@ -190,9 +192,12 @@ class Worker:
 
     def _rebuild(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
         """Replay the whole log into a scratch file, then install it in one step."""
-        applied = build_into_place(
-            self.system.ledger, self.system.projections_db, progress=heartbeat.reporting("replaying events"),
-        )
+        progress = heartbeat.reporting("replaying events")
+        try:
+            applied = build_into_place(self.system.ledger, self.system.projections_db, progress=progress)
+        except ProjectionFailed as error:
+            stopped = "The rebuild stopped and the read model in use was not replaced"
+            raise LedgerError(f"{stopped}: {error}") from error
         return {"summary": f"Rebuilt the read model from {applied:,} events.", "event_count": applied}
 
     def _report(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:

@@ -23,8 +23,10 @@ from test_reports_support import Q1, record_plan
 from test_transfer import download, items, text
 from web_helpers import DEMO_USERS, PROGRAMME, AuthActions
 
+import govledger.jobs
 from govledger.jobs import Worker
 from ledger.transfer.importing import prepare, record
+from projections.projector import ProjectionFailed
 from projections.queries.connection import rows
 from projections.reports import build_report
 from projections.reports.model import AsAt
@@ -216,6 +218,29 @@ def test_an_administrator_rebuilds_the_read_model_in_the_background(
     auth.logout()
     auth.login("programme manager")  # administrators only
     assert client.get(f"/jobs/{job}").status_code == 404
+
+
+def test_a_rebuild_that_cannot_project_an_event_fails_and_retries_cleanly(
+    client: FlaskClient, auth: AuthActions, system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth.login("administrator")
+    job = ask_for_rebuild(client)
+
+    def broken_build(*args: Any, **kwargs: Any) -> int:
+        raise ProjectionFailed("Projecting Item.Registered at position 7 failed: disk I/O error", 7)
+
+    monkeypatch.setattr(govledger.jobs, "build_into_place", broken_build)
+    assert Worker(system).run_once()
+    page = text(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert "Failed" in page and (
+        "The rebuild stopped and the read model in use was not replaced: "
+        "Projecting Item.Registered at position 7 failed: disk I/O error"
+    ) in page
+    monkeypatch.undo()
+    assert client.post(f"/jobs/{job}/retry", data={"submit": "Retry"}).status_code == 302
+    assert Worker(system).run_once()
+    assert "Rebuilt the read model from" in text(client.get(f"/jobs/{job}").get_data(as_text=True))
+    assert names(system, job) == ["Queued", "Started", "Failed", "Retried", "Started", "Finished"]
 
 
 def test_a_rebuild_killed_mid_way_leaves_the_old_read_model_in_use_and_retries(
