@@ -220,6 +220,23 @@ def test_an_administrator_rebuilds_the_read_model_in_the_background(
     assert client.get(f"/jobs/{job}").status_code == 404
 
 
+def test_a_running_rebuilds_page_shows_its_progress_and_reloads_itself(
+    client: FlaskClient, auth: AuthActions, system: System
+) -> None:
+    auth.login("administrator")
+    job = UUID(ask_for_rebuild(client))
+    system.ledger.start_job(job, worker="node-1", lease_seconds=60)
+    system.ledger.job_progress(
+        job, worker="node-1", stage="replaying events", done=400, total=1000, lease_seconds=60
+    )
+    page = client.get(f"/jobs/{job}").get_data(as_text=True)
+    assert "Running" in text(page) and "Replaying events: 400 of 1,000 events (40%)" in text(page)
+    bar = r'<progress id="job-progress" class="app-progress" max="1000"\s+value="400">40%</progress>'
+    assert re.search(bar, page)
+    assert 'data-job-refresh="2"' in page and '<noscript><meta http-equiv="refresh" content="2">' in page
+    assert "The pages and Datasette show the read model in use until the new one is complete" in text(page)
+
+
 def test_a_rebuild_that_cannot_project_an_event_fails_and_retries_cleanly(
     client: FlaskClient, auth: AuthActions, system: System, monkeypatch: pytest.MonkeyPatch
 ) -> None:
