@@ -27,16 +27,21 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from ledger.errors import LedgerError
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
-from ledger.transfer.stored_files import discard, holds, store, stored_path
+from ledger.transfer.stored_files import discard, holds, kept_before, store, stored_path
 from projections.projector import ProjectionFailed
-from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
+from projections.queries.jobs import (
+    file_still_needed,
+    get_jobs_lost,
+    get_jobs_waiting,
+    get_reports_built_before,
+)
 from projections.reports.publish import build_as_at
 from projections.reports.word import render_docx
 from projections.reports.xlsx import render_xlsx
@@ -52,6 +57,7 @@ FIRST_STAGE = {
     "rebuild": "replaying events",
     "report": "building the report",
 }
+REPORT_KEPT = timedelta(days=7)  # how long a built report waits to be downloaded
 REPORT_FORMATS: dict[str, tuple[str, Callable[[Any], bytes]]] = {
     "xlsx": ("spreadsheet (XLSX)", render_xlsx),
     "docx": ("Word committee paper (DOCX)", render_docx),
@@ -174,6 +180,19 @@ class Worker:
             # Done: the file is not read again (a failed job keeps it for its retry).
             if not file_still_needed(self.system.projections_db, job["file_sha256"], besides=str(job_id)):
                 discard(self.system.data_dir, job["file_sha256"])
+            if job["kind"] == "report":
+                self.forget_old_reports()
+
+    def forget_old_reports(self, now: datetime | None = None) -> int:
+        """Remove built reports that no job has finished building for REPORT_KEPT, and
+        that were not written since (a build of the same bytes on another node sharing
+        the job store). Their job pages then say to ask for the report again."""
+        cutoff = (now or datetime.now(UTC)) - REPORT_KEPT
+        old = get_reports_built_before(self.system.projections_db, cutoff)
+        gone = [sha for sha, stored in old if kept_before(self.system.data_dir, sha, stored, cutoff)]
+        for sha in gone:
+            discard(self.system.data_dir, sha)
+        return len(gone)
 
     def _import(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
         ledger = self.system.ledger

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,6 +90,14 @@ def stored_path(data_dir: str | os.PathLike[str], sha256: str, stored_name: str)
     if _digest(path) != sha256:
         raise StoredFileMissing("The kept file no longer matches what was uploaded. Upload it again.")
     return path
+
+
+def kept_before(data_dir: str | os.PathLike[str], sha256: str, stored_name: str, cutoff: datetime) -> bool:
+    """Whether the file is kept here and was last written before `cutoff`."""
+    if not holds(data_dir, sha256, stored_name):
+        return False
+    written = (_folder(data_dir) / sha256 / stored_name).stat().st_mtime
+    return datetime.fromtimestamp(written, UTC) < cutoff
 
 
 def discard(data_dir: str | os.PathLike[str], sha256: str) -> None:

@@ -50,3 +50,14 @@ def get_recent_jobs(db: Db, kind: str, *, now: datetime, limit: int = 5) -> list
     """The latest jobs of one kind, newest first, as get_job shows them."""
     sql = "SELECT * FROM jobs WHERE kind = ? ORDER BY requested_at DESC, job LIMIT ?"
     return [_shown(r, now) for r in rows(db, sql, (kind, limit))]
+
+
+def get_reports_built_before(db: Db, cutoff: datetime) -> list[tuple[str, str]]:
+    """Built reports, as (SHA-256, name kept under), that every job which built them
+    finished before `cutoff` (the same bytes built twice are kept once)."""
+    sql = (
+        "SELECT json_extract(result, '$.sha256') AS sha, json_extract(result, '$.stored') AS stored"
+        " FROM jobs WHERE kind = 'report' AND state = 'done' GROUP BY sha, stored"
+        " HAVING max(finished_at) < ?"
+    )
+    return [(r["sha"], r["stored"]) for r in rows(db, sql, (cutoff.isoformat(),)) if r["sha"]]

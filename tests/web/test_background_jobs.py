@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -104,6 +105,13 @@ def test_a_large_reports_paper_is_built_by_a_job_and_downloaded_by_its_readers(
     auth.login("officer")
     with client.get(f"/jobs/{job}/download") as response:
         assert response.get_data() == paper_as_built(system, WIDE, job)
+
+    # A built report waits a week to be downloaded, then its job page says to ask again.
+    worker = Worker(system)
+    assert worker.forget_old_reports(now=datetime.now(UTC) + timedelta(days=6)) == 0
+    assert worker.forget_old_reports(now=datetime.now(UTC) + timedelta(days=8)) == 1
+    response = client.get(f"/jobs/{job}/download", follow_redirects=True)
+    assert "This report is no longer kept here: ask for it again" in text(response.get_data(as_text=True))
 
 
 def test_a_failed_report_job_shows_why_and_retries_cleanly(
