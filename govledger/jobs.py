@@ -10,30 +10,58 @@ its node keeps (`job-files/` in the data directory, which nodes may share).
 While it runs a job a worker renews its lease every quarter of the lease
 ($GOVLEDGER_JOB_LEASE seconds, default 30) with a progress event. A worker killed
 mid-job stops renewing; once the lease has passed, any worker records that the job
-failed. An import records its rows in one transaction at its end, so a killed import
-has recorded nothing, and a retry runs the whole file again."""
+failed. Each kind is all or nothing, so a retry runs it whole again: an import records
+its rows in one transaction at its end; a rebuild replays the log into a scratch file
+and installs it in one step, as `govledger rebuild` does (a killed one leaves the read
+model in use as it was); a report is built in memory and kept only when complete.
+
+A rebuild or report job's "file" is its request (web.jobs), so it runs on the node that
+asked: the read model rebuilt, and the built report kept, are that node's."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
 import threading
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from ledger.errors import LedgerError
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
-from ledger.transfer.stored_files import discard, holds, stored_path
-from projections.queries.jobs import file_still_needed, get_jobs_lost, get_jobs_waiting
-from projections.system import System, open_system
+from ledger.transfer.stored_files import discard, holds, kept_before, store, stored_path
+from projections.projector import ProjectionFailed
+from projections.queries.jobs import (
+    file_still_needed,
+    get_jobs_lost,
+    get_jobs_waiting,
+    get_reports_built_before,
+)
+from projections.reports.publish import build_as_at
+from projections.reports.word import render_docx
+from projections.reports.xlsx import render_xlsx
+from projections.system import System, build_into_place, open_system
 
 LEASE_ENV = "GOVLEDGER_JOB_LEASE"
 LEASE = 30.0
 POLL = 0.5  # seconds between looks at the queue while it is empty
 MAX_PROBLEMS = 1_000  # problems kept in a job's result; the count says how many in all
+# What a worker is doing when it starts each kind of job (the page's first progress).
+FIRST_STAGE = {
+    "import": "reading and checking the file",
+    "rebuild": "replaying events",
+    "report": "building the report",
+}
+REPORT_KEPT = timedelta(days=7)  # how long a built report waits to be downloaded
+REPORT_FORMATS: dict[str, tuple[str, Callable[[Any], bytes]]] = {
+    "xlsx": ("spreadsheet (XLSX)", render_xlsx),
+    "docx": ("Word committee paper (DOCX)", render_docx),
+}
 log = logging.getLogger(__name__)
 
 
@@ -67,9 +95,9 @@ def import_result(result: ImportResult, file_name: str, stored: str) -> dict[str
 class _Heartbeat:
     """Renews the lease, with the latest progress, until stopped."""
 
-    def __init__(self, system: System, job: UUID, worker: str, lease: float) -> None:
+    def __init__(self, system: System, job: UUID, worker: str, lease: float, stage: str) -> None:
         self.system, self.job, self.worker, self.lease = system, job, worker, lease
-        self.stage, self.done, self.total = "reading and checking the file", 0, 0
+        self.stage, self.done, self.total = stage, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
 
@@ -82,8 +110,11 @@ class _Heartbeat:
         self._stop.set()
         self._thread.join()
 
-    def recording(self, done: int, total: int) -> None:
-        self.stage, self.done, self.total = "recording", done, total
+    def reporting(self, stage: str) -> Callable[[int, int], None]:
+        """A progress callback (done, total) for `stage`: the next beat sends it."""
+        def report(done: int, total: int) -> None:
+            self.stage, self.done, self.total = stage, done, total
+        return report
 
     def _beat(self) -> None:
         self.system.ledger.job_progress(
@@ -135,9 +166,11 @@ class Worker:
         """Run a job this worker has claimed, and record how it ended."""
         ledger = self.system.ledger
         job = ledger.get_job(job_id)
+        run = {"import": self._import, "rebuild": self._rebuild, "report": self._report}[job["kind"]]
         try:
-            with _Heartbeat(self.system, job_id, self.name, self.lease) as heartbeat:
-                result = self._import(job, heartbeat)
+            stage = FIRST_STAGE[job["kind"]]
+            with _Heartbeat(self.system, job_id, self.name, self.lease, stage) as heartbeat:
+                result = run(job, heartbeat)
         except Exception as error:
             log.exception("Job %s failed", job_id)
             message = getattr(error, "message", None) or f"The job could not be run ({type(error).__name__})."
@@ -147,6 +180,19 @@ class Worker:
             # Done: the file is not read again (a failed job keeps it for its retry).
             if not file_still_needed(self.system.projections_db, job["file_sha256"], besides=str(job_id)):
                 discard(self.system.data_dir, job["file_sha256"])
+            if job["kind"] == "report":
+                self.forget_old_reports()
+
+    def forget_old_reports(self, now: datetime | None = None) -> int:
+        """Remove built reports that no job has finished building for REPORT_KEPT, and
+        that were not written since (a build of the same bytes on another node sharing
+        the job store). Their job pages then say to ask for the report again."""
+        cutoff = (now or datetime.now(UTC)) - REPORT_KEPT
+        old = get_reports_built_before(self.system.projections_db, cutoff)
+        gone = [sha for sha, stored in old if kept_before(self.system.data_dir, sha, stored, cutoff)]
+        for sha in gone:
+            discard(self.system.data_dir, sha)
+        return len(gone)
 
     def _import(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
         ledger = self.system.ledger
@@ -158,10 +204,37 @@ class Worker:
         refused = unassigned_programmes(prepared, assigned)
         result = record(
             ledger, prepared, actor=job["requested_by"], dry_run=bool(refused),
-            progress=heartbeat.recording, source_name=job["file_name"],
+            progress=heartbeat.reporting("recording"), source_name=job["file_name"],
         )
         result.problems[:0] = refused
         return import_result(result, job["file_name"], options["stored"])
+
+    def _rebuild(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
+        """Replay the whole log into a scratch file, then install it in one step."""
+        progress = heartbeat.reporting("replaying events")
+        try:
+            applied = build_into_place(self.system.ledger, self.system.projections_db, progress=progress)
+        except ProjectionFailed as error:
+            stopped = "The rebuild stopped and the read model in use was not replaced"
+            raise LedgerError(f"{stopped}: {error}") from error
+        return {"summary": f"Rebuilt the read model from {applied:,} events.", "event_count": applied}
+
+    def _report(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
+        """Build the report, then keep the document in the job store for its download."""
+        o = job["options"]
+        what, render = REPORT_FORMATS[o["format"]]
+        heartbeat.reporting("building the report")(0, 2)
+        report = build_as_at(self.system, o["programme"], o["report"], o["period"], o.get("as_at"))
+        heartbeat.reporting(f"writing the {what}")(1, 2)
+        stored = f"report.{o['format']}"
+        kept = store(self.system.data_dir, io.BytesIO(render(report)), stored)
+        return {
+            "summary": f"Built the {o['report_name']} for {o['period']} as a {what}, "
+            f"from the ledger as at {report.as_at_text}: {kept.size:,} bytes.",
+            "sha256": kept.sha256, "stored": stored, "size": kept.size,
+            "position": report.as_at.position, "recorded_at": report.as_at.recorded_at,
+            "download_name": o["download_name"], "format": o["format"],
+        }
 
 
 def run_in_thread(data_dir: Any, stop: threading.Event) -> threading.Thread:

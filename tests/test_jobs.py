@@ -124,6 +124,31 @@ def test_a_lost_workers_job_is_failed_once_its_lease_passes_and_can_be_retried(s
     assert event_names(system, job) == ["Queued", "Started", "Failed", "Retried", "Started"]
 
 
+@pytest.mark.parametrize(("kind", "left"), [
+    ("import", "Nothing from the file was recorded"),
+    ("rebuild", "The read model in use was not replaced"),
+    ("report", "No report was kept"),
+])
+def test_a_lost_workers_job_says_what_its_kind_left_behind(system: System, kind: str, left: str) -> None:
+    job = system.ledger.queue_job(
+        kind, file_sha256=SHA, file_name="request", file_size=10, options={"stored": "request.json"},
+        actor="pat",
+    )
+    start = datetime.now(UTC)
+    system.ledger.start_job(job, worker="w1", lease_seconds=1, now=start)
+    assert system.ledger.expire_job(job, actor="w2", now=start + timedelta(seconds=2))
+    assert row(system, str(job))["problem"] == (
+        f"The worker running it (w1) stopped before it finished. {left}; retry the job to run it again."
+    )
+
+
+def test_there_is_no_job_of_an_unknown_kind(system: System) -> None:
+    with pytest.raises(JobRefused, match="no kind of job called 'vacuum'"):
+        system.ledger.queue_job(
+            "vacuum", file_sha256=SHA, file_name="x", file_size=1, options={}, actor="pat"
+        )
+
+
 def test_a_done_job_cannot_be_retried(system: System) -> None:
     job = UUID(queue(system))
     system.ledger.start_job(job, worker="w1", lease_seconds=30)

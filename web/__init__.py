@@ -24,6 +24,7 @@ from web import (
     dependencies,
     errors,
     home,
+    jobs,
     leads,
     published,
     ratelimit,
@@ -80,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     dashboards.init_app(app)
     audit.init_app(app)
     transfer.init_app(app)
+    jobs.init_app(app)
 
     missing = undeclared_endpoints(app)
     if missing:

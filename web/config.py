@@ -26,6 +26,8 @@ RATELIMIT_STORAGE_ENV = "GOVLEDGER_RATELIMIT_STORAGE_URI"
 READ_YOUR_WRITES_ENV = "GOVLEDGER_READ_YOUR_WRITES_TIMEOUT"
 # Uploads larger than this many bytes are imported by a background job (web.transfer.jobs).
 IMPORT_JOB_BYTES_ENV = "GOVLEDGER_IMPORT_JOB_BYTES"
+# Report downloads for programmes with more items than this are built by a job (web.jobs).
+REPORT_JOB_ITEMS_ENV = "GOVLEDGER_REPORT_JOB_ITEMS"
 RATELIMIT_DB = "ratelimits.db"
 SECRET_KEY_FILE = "secret_key"
 CREDENTIALS_DB = "credentials.db"
@@ -77,6 +79,9 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     job_bytes = os.environ.get(IMPORT_JOB_BYTES_ENV)
     if job_bytes is not None:
         app.config["IMPORT_JOB_BYTES"] = byte_count(job_bytes, IMPORT_JOB_BYTES_ENV)
+    job_items = os.environ.get(REPORT_JOB_ITEMS_ENV)
+    if job_items is not None:
+        app.config["REPORT_JOB_ITEMS"] = whole_count(job_items, REPORT_JOB_ITEMS_ENV)
     if test_config:
         app.config.from_mapping(test_config)
     data_dir = resolve_data_dir(app.config.get("DATA_DIR"))
@@ -100,9 +105,14 @@ def today() -> date:
 
 def byte_count(text: str, setting: str) -> int:
     """A positive whole number of bytes, or a message naming the setting."""
+    return whole_count(text, setting, "bytes")
+
+
+def whole_count(text: str, setting: str, unit: str = "items") -> int:
+    """A positive whole number (of `unit`), or a message naming the setting."""
     value = text.strip().replace("_", "")
     if not value.isdigit() or int(value) == 0:
-        raise RuntimeError(f"{setting} must be a whole number of bytes above 0, not {text!r}")
+        raise RuntimeError(f"{setting} must be a whole number of {unit} above 0, not {text!r}")
     return int(value)
 
 

@@ -1,6 +1,7 @@
 """Background jobs: work too big to run inside a web request (an import over the size
-threshold), recorded as events so every node sees the same queue and the audit trail
-says who asked for what, which worker ran it, and how it ended.
+threshold, a rebuild of the read model, a report over the size threshold), recorded as
+events so every node sees the same queue and the audit trail says who asked for what,
+which worker ran it, and how it ended.
 
 A job is queued, then started by exactly one worker: starting is an event on the job's
 next version, so of two workers that loaded the same queued job only the first save
@@ -8,7 +9,8 @@ wins (the event store's optimistic concurrency). A running job holds a lease tha
 worker renews with each progress event; a job whose lease ran out (its worker was
 killed) is failed by any worker, and can be retried, which queues it again.
 
-The job's file is never in an event: only its SHA-256, name and size."""
+The job's file is never in an event: only its SHA-256, name and size. A rebuild or a
+report job's "file" is its request, kept on the node that asked, so it runs there."""
 
 from __future__ import annotations
 
@@ -20,7 +22,13 @@ from eventsourcing.domain import event
 from ledger.domain.base import LedgerAggregate
 from ledger.errors import LedgerError
 
-JOB_KINDS = ("import",)
+JOB_KINDS = ("import", "rebuild", "report")
+# What a run cut short leaves behind, by kind: each kind's work is all or nothing.
+NOTHING_PARTIAL = {
+    "import": "Nothing from the file was recorded",
+    "rebuild": "The read model in use was not replaced",
+    "report": "No report was kept",
+}
 JOB_STATES = ("queued", "running", "done", "failed")
 
 
@@ -119,7 +127,7 @@ class Job(LedgerAggregate):
             raise JobRefused("This job's worker still holds its lease.")
         self._failed(
             problem=f"The worker running it ({self.worker}) stopped before it finished. "
-            "Nothing from the file was recorded; retry the job to run it again.",
+            f"{NOTHING_PARTIAL[self.kind]}; retry the job to run it again.",
             actor=actor,
         )
 

@@ -1,4 +1,5 @@
-"""Files waiting for a background job (an upload over the size threshold), kept safe in
+"""Files for background jobs (an upload over the size threshold, a rebuild or report
+request, a built report waiting to be downloaded), kept safe in
 the data directory: content-addressed (a folder named by the file's SHA-256), readable by
 the service's own user only, and checked against that hash before a worker reads them.
 
@@ -12,6 +13,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,7 +22,8 @@ from ledger.errors import LedgerError
 FOLDER = "job-files"
 CHUNK = 1 << 20
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-STORED_NAME = re.compile(r"^[a-z_]+\.(csv|xlsx)$")  # the importer's own names, never the user's
+# The importer's and the job worker's own names, never the user's.
+STORED_NAME = re.compile(r"^[a-z_]+\.(csv|xlsx|docx|json)$")
 
 
 class StoredFileMissing(LedgerError):
@@ -87,6 +90,14 @@ def stored_path(data_dir: str | os.PathLike[str], sha256: str, stored_name: str)
     if _digest(path) != sha256:
         raise StoredFileMissing("The kept file no longer matches what was uploaded. Upload it again.")
     return path
+
+
+def kept_before(data_dir: str | os.PathLike[str], sha256: str, stored_name: str, cutoff: datetime) -> bool:
+    """Whether the file is kept here and was last written before `cutoff`."""
+    if not holds(data_dir, sha256, stored_name):
+        return False
+    written = (_folder(data_dir) / sha256 / stored_name).stat().st_mtime
+    return datetime.fromtimestamp(written, UTC) < cutoff
 
 
 def discard(data_dir: str | os.PathLike[str], sha256: str) -> None:

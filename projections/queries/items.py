@@ -7,6 +7,12 @@ from typing import Any
 from projections.queries.connection import Db, Row, one, rows
 
 
+def get_item_count(db: Db, programme: str) -> int:
+    """How many items the programme holds (what a report over it has to lay out)."""
+    found = one(db, "SELECT COUNT(*) AS n FROM items WHERE programme = ?", (programme,))
+    return found["n"] if found else 0
+
+
 def get_item(db: Db, programme: str, ref: str) -> Row | None:
     """An item's details (items table columns), or None."""
     return one(db, "SELECT * FROM items WHERE programme = ? AND ref = ?", (programme, ref))

@@ -18,6 +18,7 @@ def _shown(row: Row, now: datetime) -> Row:
         "shown_state": "failed" if lost else row["state"],
         "lost": lost,
         "result": json.loads(row["result"]) if row["result"] else None,
+        "percent": round(100 * row["done"] / row["total"]) if row["total"] else 0,
     }
 
 
@@ -43,3 +44,20 @@ def file_still_needed(db: Db, file_sha256: str, *, besides: str) -> bool:
     """Whether a job other than `besides` may still read this file (not yet done)."""
     sql = "SELECT 1 FROM jobs WHERE file_sha256 = ? AND job != ? AND state != 'done' LIMIT 1"
     return bool(rows(db, sql, (file_sha256, besides)))
+
+
+def get_recent_jobs(db: Db, kind: str, *, now: datetime, limit: int = 5) -> list[Row]:
+    """The latest jobs of one kind, newest first, as get_job shows them."""
+    sql = "SELECT * FROM jobs WHERE kind = ? ORDER BY requested_at DESC, job LIMIT ?"
+    return [_shown(r, now) for r in rows(db, sql, (kind, limit))]
+
+
+def get_reports_built_before(db: Db, cutoff: datetime) -> list[tuple[str, str]]:
+    """Built reports, as (SHA-256, name kept under), that every job which built them
+    finished before `cutoff` (the same bytes built twice are kept once)."""
+    sql = (
+        "SELECT json_extract(result, '$.sha256') AS sha, json_extract(result, '$.stored') AS stored"
+        " FROM jobs WHERE kind = 'report' AND state = 'done' GROUP BY sha, stored"
+        " HAVING max(finished_at) < ?"
+    )
+    return [(r["sha"], r["stored"]) for r in rows(db, sql, (cutoff.isoformat(),)) if r["sha"]]

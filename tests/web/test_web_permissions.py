@@ -191,6 +191,14 @@ MATRIX: list[Row] = [
     Row("transfer.job", f"/import/jobs/{NO_JOB}", get=only("programme manager", status=404), post=NO_POST),
     Row("transfer.retry_job", f"/import/jobs/{NO_JOB}/retry", get=everyone(405),
         post=only("programme manager", status=404)),
+    # Rebuild and report jobs (tests/web/test_background_jobs.py): who sees one depends on
+    # its kind, so anyone signed in gets past the sign-in check to "not found" for this id.
+    Row("jobs.rebuild", "/admin/rebuild", get=ADMIN, post=ADMIN),
+    Row("jobs.job", f"/jobs/{NO_JOB}", get=signed_in(404), post=NO_POST),
+    Row("jobs.retry_job", f"/jobs/{NO_JOB}/retry", get=everyone(405), post=signed_in(404)),
+    Row("jobs.download", f"/jobs/{NO_JOB}/download", get=signed_in(404), post=NO_POST),
+    # An empty form is not a report to build: refused whole.
+    Row("reports.build_in_background", f"{REPORTS}/build", get=everyone(405), post=signed_in(400)),
 ]
 
 CASES = [

@@ -11,7 +11,8 @@ Who may do what:
 - publish: programme managers, their programmes. Administrators manage access, not
   content, so they do not publish.
 
-`pages` holds the pages that read; `publish` publishing and each edition's record.
+`pages` holds the pages that read; `publish` publishing and each edition's record;
+`background` large reports' downloads, built by a background job.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from __future__ import annotations
 from flask import Flask
 
 # Each module adds its views to the one blueprint, `bp`.
-from web.reports import pages, publish
+from web.reports import background, pages, publish
 from web.reports.support import XLSX_TYPE, bp, document_csp
 
-__all__ = ["XLSX_TYPE", "bp", "document_csp", "init_app", "pages", "publish"]
+__all__ = ["XLSX_TYPE", "background", "bp", "document_csp", "init_app", "pages", "publish"]
 
 
 def init_app(app: Flask) -> None:

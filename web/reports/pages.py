@@ -19,6 +19,7 @@ from projections.reports.word import DOCX_TYPE, render_docx
 from projections.reports.xlsx import render_xlsx
 from web.backend import backend
 from web.permissions import EVERY_ROLE, can_publish, requires_role
+from web.reports import background
 from web.reports.support import (
     KINDS,
     XLSX_TYPE,
@@ -127,8 +128,10 @@ def document_view(programme: str, kind: str) -> Response:
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/download.xlsx")
 @requires_role(*EVERY_ROLE)
-def download(programme: str, kind: str) -> Response:
+def download(programme: str, kind: str) -> str | Response:
     p, period, as_at = _document_args(programme)
+    if background.runs_in_background(p["slug"]):
+        return background.offer(p, kind, period, request.args.get("as_at", "").strip(), "xlsx")
     response = Response(render_xlsx(built_report(p["slug"], kind, period, as_at)), mimetype=XLSX_TYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{filename(p["slug"], kind, period, "xlsx")}"'
@@ -138,9 +141,11 @@ def download(programme: str, kind: str) -> Response:
 
 @bp.route(f"/<programme>/<{KINDS}:kind>/download.docx")
 @requires_role(*EVERY_ROLE)
-def download_docx(programme: str, kind: str) -> Response:
+def download_docx(programme: str, kind: str) -> str | Response:
     """The report as a Word committee paper, live or as at a position or date."""
     p, period, as_at = _document_args(programme)
+    if background.runs_in_background(p["slug"]):
+        return background.offer(p, kind, period, request.args.get("as_at", "").strip(), "docx")
     response = Response(render_docx(built_report(p["slug"], kind, period, as_at)), mimetype=DOCX_TYPE)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{filename(p["slug"], kind, period, "docx")}"'

@@ -4,7 +4,7 @@ import { initAll } from './govuk/govuk-frontend.min.js'
 
 initAll()
 
-// A background job's page (transfer/job.html) reloads itself without JavaScript (a
+// A background job's page (transfer/job.html, jobs/job.html) reloads itself without JavaScript (a
 // meta refresh in <noscript>); with it, only the job's status is fetched and swapped in,
 // so the page keeps its place, until the job ends.
 const job = document.getElementById('job-status')

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
@@ -18,15 +18,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from ledger.errors import LedgerError
 from ledger.transfer.stored_files import store
 from projections.queries.jobs import get_job
 from web.backend import backend, read_model
+from web.jobs import REFRESH_SECONDS, retry_failed
 from web.permissions import requires_role
 from web.transfer import waiting
 from web.transfer.common import IMPORT_ROLE
-
-REFRESH_SECONDS = 2  # how often a queued or running job's page reloads itself
 
 
 class RetryForm(FlaskForm):
@@ -74,11 +72,9 @@ def _problems(result: dict[str, Any]) -> list[dict[str, Any]]:
 def job(job_id: str) -> str:
     found = _own_job(job_id)
     result = found["result"] or {}
-    total = found["total"]
     return render_template(
         "transfer/job.html",
         job=found,
-        percent=round(100 * found["done"] / total) if total else 0,
         problems=_problems(result) if result.get("problems") else [],
         result=result,
         upload={"name": found["file_name"]},
@@ -92,13 +88,5 @@ def retry_job(job_id: str) -> Response:
     found = _own_job(job_id)
     form = RetryForm()
     if form.validate_on_submit() and found["shown_state"] == "failed":
-        ledger = backend().ledger
-        if found["lost"]:  # its worker stopped and no worker has said so yet
-            ledger.expire_job(UUID(found["job"]), actor=current_user.username)
-        try:
-            ledger.retry_job(UUID(found["job"]), actor=current_user.username)
-        except LedgerError as error:  # retried or expired by someone else meanwhile
-            flash(error.message, "error")
-        else:
-            flash(f"{found['file_name']}: the import is queued again.", "success")
+        retry_failed(found, f"{found['file_name']}: the import is queued again.")
     return redirect(url_for("transfer.job", job_id=found["job"]))
