@@ -38,6 +38,7 @@ from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import chain_heads_at, positions_reader, record_positions, recorded_time
 from projections.projector import BUILD_PAGE_SIZE, PROJECTION, Progress
 from projections.queries.audit import get_snapshot_name
+from projections.schema import enable_search
 from projections.scratch import remove_sidecars, remove_stale, scratch_file
 from projections.system import AsAt, Snapshot, build, open_system, parse_as_at
 
@@ -100,12 +101,14 @@ def programme_snapshot_with(
     overwrite: bool = False,
     page_size: int = BUILD_PAGE_SIZE,
     base: Path | None = None,
+    search: bool = True,
 ) -> Snapshot:
     """Replay `programme`'s events (and those of no programme) up to a position or time
     into a new file `out`. `projections_db` is the live read model, which names each
     record's programme; it must have reached that position. Raises ValueError if not.
     `base`: a snapshot of the same programme and history at an earlier position, copied
-    and caught up (only the events after it are replayed; `Snapshot.events` counts those)."""
+    and caught up (only the events after it are replayed; `Snapshot.events` counts those).
+    Not `search`: without the full-text indexes (the as-at pages do not search)."""
     point = as_at if isinstance(as_at, AsAt) else parse_as_at(as_at)
     stop = stop_position(ledger, point)
     reached = _read_position(projections_db)
@@ -139,6 +142,7 @@ def programme_snapshot_with(
             read_page=positions_reader(ledger.recorder, positions),
             chain_heads=heads,
             base=base,
+            search=search,
         )
         remove_sidecars(out)
         os.replace(scratch, out)
@@ -158,7 +162,9 @@ class SnapshotCache:
     """Programmes' snapshots by log position in `directory` (the data directory's
     cache/as-at), each named by the programme, and by the position, the chain head there
     and the schema version (projections.queries.get_snapshot_name), so a file is never
-    used for another programme, history or shape of the read model."""
+    used for another programme, history or shape of the read model. They are built
+    without full-text indexes (8% of a cold build, and triggers on every caught-up row),
+    which only searching needs: a copy handed out (`programme_snapshot`) gets them."""
 
     directory: Path
     files: int = CACHE_FILES
@@ -180,7 +186,9 @@ class SnapshotCache:
                 return Snapshot(path, f"position {position}", position, 0)
             self.directory.mkdir(parents=True, exist_ok=True)
             base = self.base(projections_db, programme, position)
-            shot = programme_snapshot_with(ledger, projections_db, path, programme, position, base=base)
+            shot = programme_snapshot_with(
+                ledger, projections_db, path, programme, position, base=base, search=False
+            )
             self.prune(keep=path)
         return shot
 
@@ -226,7 +234,8 @@ def _mark_used(path: Path) -> bool:
 
 
 def _copy(source: Path, out: Path, label: str) -> None:
-    """A copy of a snapshot at `out`, labelled as at `label`, written whole or not at all."""
+    """A copy of a snapshot at `out`, labelled as at `label`, with its full-text indexes
+    (as projections.db has them), written whole or not at all."""
     remove_stale(out)
     with scratch_file(out, "snapshot") as scratch:
         with (
@@ -235,6 +244,7 @@ def _copy(source: Path, out: Path, label: str) -> None:
         ):
             conn.backup(copy)
             with copy:
+                enable_search(copy)
                 label_it = "UPDATE projection_position SET as_at = ? WHERE projection = ?"
                 copy.execute(label_it, (label, PROJECTION))
         remove_sidecars(out)

@@ -136,13 +136,15 @@ def build(
     read_page: EventPageReader | None = None,
     chain_heads: ChainHeads | None = None,
     base: Path | None = None,
+    search: bool = True,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
     empty scratch file). Returns the number of events applied. `read_page` and
     `chain_heads` replay a chosen part of the log instead (projections.asat): the
     position recorded is then `stop`, as a whole replay to `stop` records it. `base`: a
     file built earlier the same way, copied first, so only the events after its position
-    are replayed (the projector's live path, as a catch-up on an existing file)."""
+    are replayed (the projector's live path, as a catch-up on an existing file). Not
+    `search`: without the full-text indexes (schema.enable_search adds them later)."""
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
@@ -167,7 +169,7 @@ def build(
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
-            finish_bulk_load(conn)
+            finish_bulk_load(conn, search=search)
             if include is not None:
                 # As at a time: the position is that of the last event included.
                 conn.execute(

@@ -151,6 +151,14 @@ def test_the_snapshot_command_writes_one_programme(history: Path) -> None:
         others = "SELECT DISTINCT programme FROM audit_log WHERE aggregate_kind != 'Account'"
         assert {r[0] for r in conn.execute(others)} <= {"send", None}
         assert conn.execute("SELECT count(*) FROM items WHERE programme = 'send'").fetchone()[0] > 0
+        # Searchable as projections.db is (the cache's copy is not: its pages don't search).
+        (update,) = conn.execute("SELECT \"update\" FROM audit_log WHERE \"update\" != '' LIMIT 1").fetchone()
+        word = f'"{update.split()[0]}"'
+        found = "SELECT count(*) FROM audit_log_fts WHERE audit_log_fts MATCH ?"
+        assert conn.execute(found, (word,)).fetchone()[0]
+    (cached,) = (history / "cache" / "as-at").glob("programme-*.db")
+    with closing(sqlite3.connect(cached)) as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_fts'").fetchall()
     unknown = runner.invoke(
         snapshot_command,
         ["--as-at", "30", "--programme", "nope", "--out", str(history / "x.db")],
