@@ -181,8 +181,10 @@ class SnapshotCache:
         """The programme replayed up to `position`: the cached file, or one built now from
         the latest cached snapshot before it (or from zero) and kept."""
         path = self.path(projections_db, programme, position)
+        if _mark_used(path):  # not waiting for another page's build
+            return Snapshot(path, f"position {position}", position, 0)
         with _building:
-            if _mark_used(path):
+            if _mark_used(path):  # built while this one waited
                 return Snapshot(path, f"position {position}", position, 0)
             self.directory.mkdir(parents=True, exist_ok=True)
             base = self.base(projections_db, programme, position)
