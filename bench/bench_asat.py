@@ -1,16 +1,23 @@
 """Benchmark as at for one programme (issue 14, item 7): "what did the committee see",
 at the middle and at the end of a big log, by position and by time, beside the whole
-replay to the same position and the rebuild, each with its peak RSS.
+replay to the same position and the rebuild, each with its peak RSS (VmHWM).
 
     .venv/bin/python bench/bench_asat.py --events 1000000
     .venv/bin/python bench/bench_asat.py --events 1000000 --skip-whole   # the fast path only
+    .venv/bin/python bench/bench_asat.py --data-dir bench/out/my-copy    # another ledger
 
 Each measurement runs in its own process, so its peak RSS is its own; in that process,
 after it, the raw SQLite baseline reads the same stored rows with sqlite3 and
 `insert_all`s them into a fresh table with sqlite-utils (one transaction), and the ratio
-is printed. The ledger is bench_projections' generated one in bench/out/ledger-big (kept
-and reused); its projections.db is built once, as the live read model the fast path
-reads the programme's records from. Targets: < 2 s and < 300 MB.
+is printed. Cases: from zero (a cold cache); caught up from the middle's cached snapshot
+(`SnapshotCache`: only the events after the middle, whose rows are then the baseline's);
+`govledger snapshot --programme` as a whole command (its own process: start-up included);
+and the web as-at page (Flask's test client on the real app, signed in as an auditor):
+server time and CPU of each page in a row, and the worker's RSS after them. The ledger is
+bench_projections' generated one in bench/out/ledger-big (kept and reused; a copy of
+/work/bench-data/ledger-big will do); its projections.db is built once, as the live read
+model the fast path reads the programme's records from. Targets: < 2 s and < 300 MB
+(< 250 MB for a web worker).
 """
 
 from __future__ import annotations
@@ -29,20 +36,20 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlite_utils
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_asat_web  # noqa: E402
+from bench_asat_web import raw_programme  # noqa: E402
 from bench_projections import OUT, ledger_with_history, raw_baseline  # noqa: E402
 
 from ledger.application import open_ledger  # noqa: E402
 from ledger.config import projections_path  # noqa: E402
-from projections.asat import programme_records, programme_snapshot_with  # noqa: E402
+from projections.asat import SnapshotCache, programme_snapshot_with  # noqa: E402
 from projections.system import build_into_place, snapshot_with  # noqa: E402
 
 PROGRAMME = "programme-007"
-CHUNK = 500
 
 
 def peak_mb() -> float:
@@ -54,41 +61,25 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def raw_programme(directory: Path, programme: str, stop: int, scratch: Path) -> tuple[float, int]:
-    """Seconds and rows: the programme's stored rows (and no programme's) up to `stop`,
-    read by originator id with raw sqlite3 and insert_all'd into a new table."""
-    started = time.perf_counter()
-    ids = [i.replace("-", "") for i in programme_records(projections_path(directory), programme)]
-    source = sqlite3.connect(str(directory / "events.db"))
-    target = sqlite_utils.Database(str(scratch))
-    rows: list[tuple[Any, ...]] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows += source.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-            f"WHERE originator_id IN ({','.join('?' * len(chunk))}) AND rowid <= ?",
-            (*chunk, stop),
-        ).fetchall()
-    rows.sort()
-    names = ("position", "originator_id", "originator_version", "topic", "state")
-    with target.atomic():
-        target["copy"].insert_all((dict(zip(names, r, strict=True)) for r in rows), pk="position")
-    seconds = time.perf_counter() - started
-    source.close()
-    target.close()
-    return seconds, len(rows)
-
-
 def child(kind: str, directory: Path, as_at: str, stop: int) -> dict[str, Any]:
-    """One measurement, in this process: the project's, then the raw baseline's."""
+    """One measurement, in this process: the project's, then the raw baseline's.
+    "programme": from zero; "tail": caught up from the middle's cached snapshot;
+    "whole": the whole log replayed."""
     with tempfile.TemporaryDirectory(dir=OUT) as temp:
         out = Path(temp) / "as-at.db"
         ledger = open_ledger(directory)
+        after = 0
         try:
+            if kind == "tail":  # the middle's snapshot, cached first (not timed)
+                cache = SnapshotCache(Path(temp) / "cache")
+                after = cache.snapshot(ledger, projections_path(directory), PROGRAMME, stop // 2).position
             started, cpu = time.perf_counter(), time.process_time()
             if kind == "programme":
                 shot = programme_snapshot_with(ledger, projections_path(directory), out, PROGRAMME, as_at)
                 events = shot.events
+            elif kind == "tail":
+                shot = cache.snapshot(ledger, projections_path(directory), PROGRAMME, stop)
+                out, events = shot.path, shot.events
             else:
                 events = snapshot_with(ledger, out, as_at).events
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -97,8 +88,8 @@ def child(kind: str, directory: Path, as_at: str, stop: int) -> dict[str, Any]:
         peak = peak_mb()
         size = out.stat().st_size
         raw_cpu = time.process_time()
-        if kind == "programme":
-            raw_seconds, raw_rows = raw_programme(directory, PROGRAMME, stop, Path(temp) / "raw.db")
+        if kind != "whole":
+            raw_seconds, raw_rows = raw_programme(directory, PROGRAMME, stop, Path(temp) / "raw.db", after)
         else:
             rate, _ = raw_baseline(directory / "events.db", stop, Path(temp) / "raw.db")
             raw_seconds, raw_rows = stop / rate, stop
@@ -146,27 +137,48 @@ def line(label: str, r: dict[str, Any]) -> str:
     )
 
 
+def web_line(r: dict[str, Any]) -> str:
+    if "peak_mb" in r:
+        return f"  web worker peak (VmHWM) {r['peak_mb']:.0f} MB; load average {os.getloadavg()[0]:.1f}"
+    raw = " | nothing replayed"
+    if r["raw_rows"]:
+        ratio = r["raw_seconds"] / r["seconds"]
+        raw = f" | raw {r['raw_seconds']:5.2f} s ({r['raw_rows']:,} rows) = {ratio:.0%} of raw speed"
+    return (
+        f"  web as-at page, {r['label']:<31} {r['seconds']:6.3f} s (CPU {r['cpu']:5.2f} s)  "
+        f"RSS after {r['rss_mb']:4.0f} MB{raw}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--skip-whole", action="store_true", help="Do not time the whole replays.")
+    parser.add_argument("--data-dir", type=Path, help="A ledger with projections.db (default: ledger-big).")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "DIR", "AS_AT", "STOP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, directory, as_at, stop = args.child
-        print(json.dumps(child(kind, Path(directory), as_at, int(stop))))
+        if kind == "web":
+            print(json.dumps(bench_asat_web.web_pages(Path(directory), PROGRAMME, json.loads(as_at))))
+        else:
+            print(json.dumps(child(kind, Path(directory), as_at, int(stop))))
         return
     print(
         f"bench_asat {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}, "
         f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs"
     )
-    directory, rate = ledger_with_history(OUT / "ledger-big", args.events, keep=True)
+    if args.data_dir:
+        directory, rate = args.data_dir.resolve(), None
+    else:
+        directory, rate = ledger_with_history(OUT / "ledger-big", args.events, keep=True)
     if rate:
         print(f"(generated the ledger at {rate:,.0f} events/s with batched save)")
     built = ensure_read_model(directory)
     if built:
         print(f"(built projections.db: {built['events']:,} events in {built['seconds']:.1f} s, "
               f"peak {built['peak_mb']:.0f} MB)")  # fmt: skip
+    bench_asat_web.ensure_auditor(directory)  # the web case signs in as one
     with sqlite3.connect(str(directory / "events.db")) as conn:
         last = conn.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
     middle = last // 2
@@ -179,6 +191,23 @@ def main() -> None:
     ]
     for label, as_at, stop in cases:
         print(line(f"one programme, {label}", run_child("programme", directory, as_at, stop)))
+    print(line("one programme, end, from the middle", run_child("tail", directory, str(last), last)))
+    said = bench_asat_web.command(directory, PROGRAMME, str(last))
+    print(
+        f"  govledger snapshot --programme, end: {said['seconds']:.2f} s (CPU {said['cpu']:.2f} s, the whole "
+        f"process) peak {said['peak_mb']:.0f} MB, file {said['file_mb']:.1f} MB; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    quarter = last * 3 // 4
+    pages = [
+        ("middle (cache empty)", str(middle), middle, 0),
+        ("end (from the middle)", str(last), last, middle),
+        ("end again (cached)", str(last), last, last),
+        ("3/4, by time (from the middle)", recorded_at(directory, quarter), quarter, middle),
+        ("end again (cached)", str(last), last, last),
+    ]
+    for page in run_child("web", directory, json.dumps(pages), last):
+        print(web_line(page))
     if not args.skip_whole:
         for label, as_at, stop in (cases[0], cases[2]):
             print(line(f"whole replay, {label}", run_child("whole", directory, as_at, stop)))

@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -134,15 +135,23 @@ def build(
     page_size: int = BUILD_PAGE_SIZE,
     read_page: EventPageReader | None = None,
     chain_heads: ChainHeads | None = None,
+    base: Path | None = None,
+    search: bool = True,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
     empty scratch file). Returns the number of events applied. `read_page` and
     `chain_heads` replay a chosen part of the log instead (projections.asat): the
-    position recorded is then `stop`, as a whole replay to `stop` records it."""
+    position recorded is then `stop`, as a whole replay to `stop` records it. `base`: a
+    file built earlier the same way, copied first, so only the events after its position
+    are replayed (the projector's live path, as a catch-up on an existing file). Not
+    `search`: without the full-text indexes (schema.enable_search adds them later)."""
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
     conn = sqlite3.connect(str(target), timeout=30, check_same_thread=False)
+    if base is not None:
+        with closing(sqlite3.connect(f"file:{base}?mode=ro", uri=True)) as source:
+            source.backup(conn)
     # A replay allocates millions of short-lived, acyclic row dicts: the cyclic garbage
     # collector's passes over them were ~10% of a million-event rebuild.
     collecting = gc.isenabled()
@@ -160,7 +169,7 @@ def build(
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
-            finish_bulk_load(conn)
+            finish_bulk_load(conn, search=search)
             if include is not None:
                 # As at a time: the position is that of the last event included.
                 conn.execute(

@@ -19,7 +19,7 @@ from test_projections_replay import PROLOGUE, apply, operation
 from test_projections_support import dump
 
 from govledger.commands.projections import snapshot_command
-from projections.asat import position_at, programme_snapshot, programme_snapshot_with
+from projections.asat import SnapshotCache, position_at, programme_snapshot, programme_snapshot_with
 from projections.queries.flags import register_flags_function
 from projections.system import build, open_system
 
@@ -54,9 +54,14 @@ def position_of(path: Path) -> int:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(operation, min_size=1, max_size=40), st.floats(0, 1), st.sampled_from(PROGRAMMES))
+@given(
+    st.lists(operation, min_size=1, max_size=40),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.sampled_from(PROGRAMMES),
+)
 def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
-    ops: list[tuple[Any, ...]], fraction: float, programme: str
+    ops: list[tuple[Any, ...]], fraction: float, earlier: float, programme: str
 ) -> None:
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
@@ -70,11 +75,27 @@ def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
             shot = programme_snapshot_with(
                 system.ledger, system.projections_db, data / "one.db", programme, stop, page_size=3
             )
+            # Caught up from the programme's snapshot at an earlier position: the same rows,
+            # with only the events after it replayed.
+            start = round(stop * earlier)
+            programme_snapshot_with(system.ledger, system.projections_db, data / "base.db", programme, start)
+            tail = programme_snapshot_with(
+                system.ledger, system.projections_db, data / "tail.db", programme, stop,
+                page_size=3, base=data / "base.db",
+            )  # fmt: skip
         whole, one = programme_rows(data / "whole.db", programme), programme_rows(data / "one.db", programme)
         assert one == whole
         assert shot.position == position_of(data / "one.db") == stop
         # The programme's record (if it had begun) is there, so pages have something to show.
         assert bool(whole["programmes"]) == bool([r for r in one["programmes"] if r[0] == programme])
+        assert programme_rows(data / "tail.db", programme) == whole
+        assert position_of(data / "tail.db") == stop
+        assert tail.events == shot.events - _events_held(data / "base.db")
+
+
+def _events_held(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
 
 
 @pytest.fixture
@@ -130,6 +151,14 @@ def test_the_snapshot_command_writes_one_programme(history: Path) -> None:
         others = "SELECT DISTINCT programme FROM audit_log WHERE aggregate_kind != 'Account'"
         assert {r[0] for r in conn.execute(others)} <= {"send", None}
         assert conn.execute("SELECT count(*) FROM items WHERE programme = 'send'").fetchone()[0] > 0
+        # Searchable as projections.db is (the cache's copy is not: its pages don't search).
+        (update,) = conn.execute("SELECT \"update\" FROM audit_log WHERE \"update\" != '' LIMIT 1").fetchone()
+        word = f'"{update.split()[0]}"'
+        found = "SELECT count(*) FROM audit_log_fts WHERE audit_log_fts MATCH ?"
+        assert conn.execute(found, (word,)).fetchone()[0]
+    (cached,) = (history / "cache" / "as-at").glob("programme-*.db")
+    with closing(sqlite3.connect(cached)) as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_fts'").fetchall()
     unknown = runner.invoke(
         snapshot_command,
         ["--as-at", "30", "--programme", "nope", "--out", str(history / "x.db")],
@@ -138,3 +167,28 @@ def test_the_snapshot_command_writes_one_programme(history: Path) -> None:
     assert unknown.exit_code == 1
     assert "no programme 'nope'" in unknown.output
     assert not (history / "x.db").exists()
+
+
+def test_the_cache_catches_up_from_the_latest_earlier_snapshot_of_the_same_history(history: Path) -> None:
+    with open_system(history) as system:
+        ledger, live = system.ledger, system.projections_db
+        last = ledger.get_log_position()
+        cache = SnapshotCache.of(history)
+        first = cache.snapshot(ledger, live, "plan", 20)
+        assert first.events == _events_held(first.path) > 0  # from zero
+        # A file named as plan's at 30 but holding 25 with 20's chain head: another history.
+        other = programme_snapshot_with(ledger, live, history / "25.db", "plan", 25).path
+        misnamed = cache.directory / first.path.name.replace("-position-20-", "-position-30-")
+        misnamed.write_bytes(other.read_bytes())
+        assert cache.base(live, "plan", last) == first.path
+        assert cache.base(live, "plan", 19) is None  # nothing cached at or before 19
+        later = cache.snapshot(ledger, live, "plan", last)
+        assert later.events == _events_held(later.path) - _events_held(first.path) > 0
+        build(ledger, history / "whole.db", stop=last)
+        assert programme_rows(later.path, "plan") == programme_rows(history / "whole.db", "plan")
+        again = cache.snapshot(ledger, live, "plan", last)
+        assert (again.path, again.events) == (later.path, 0)
+        # Never another programme's file.
+        send = cache.snapshot(ledger, live, "send", last)
+        assert send.events == _events_held(send.path)
+        assert programme_rows(send.path, "send") == programme_rows(history / "whole.db", "send")

@@ -71,9 +71,9 @@ def create_schema(conn: sqlite3.Connection, *, bulk_load: bool = False) -> None:
         finish_bulk_load(conn)
 
 
-def finish_bulk_load(conn: sqlite3.Connection) -> None:
-    """The secondary indexes and the full-text indexes (created if missing, populated
-    from the rows already there). Idempotent."""
+def finish_bulk_load(conn: sqlite3.Connection, *, search: bool = True) -> None:
+    """The secondary indexes and (unless not `search`) the full-text indexes, created if
+    missing, populated from the rows already there. Idempotent."""
     for table in TABLES:
         indexes = [*((c, False) for c in table.indexes), *((c, True) for c in table.unique_indexes)]
         for cols, unique in indexes:
@@ -82,7 +82,8 @@ def finish_bulk_load(conn: sqlite3.Connection) -> None:
                 f'"idx_{table.name}_{"_".join(cols)}" '
                 f'ON "{table.name}" ({", ".join(cols)})'
             )
-    enable_search(conn)
+    if search:
+        enable_search(conn)
 
 
 def enable_search(conn: sqlite3.Connection) -> None:

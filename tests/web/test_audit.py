@@ -444,6 +444,25 @@ def test_as_at_snapshots_are_one_programme_and_the_cache_is_bounded(
         assert {r[0] for r in conn.execute("SELECT programme FROM programmes")} == {PROGRAMME}
 
 
+def test_a_later_as_at_is_caught_up_from_the_earlier_cached_snapshot(
+    client: FlaskClient, auth: AuthActions, plan: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    position = correct_a111(plan)
+    auth.login("auditor")
+    assert "Green: 1, Amber: 1, Red: 1" in page(client, f"{AS_AT}?when={position}")
+    built = projections.asat.programme_snapshot_with
+    bases: list[object] = []
+
+    def recording(*args: object, **kwargs: object) -> object:
+        bases.append(kwargs.get("base"))
+        return built(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(projections.asat, "programme_snapshot_with", recording)
+    html = page(client, f"{AS_AT}?when={position + 1}")
+    assert "Green: 0, Amber: 2" in html  # the correction, replayed onto the earlier file
+    assert len(bases) == 1 and f"-position-{position}-" in str(bases[0])
+
+
 # ---------------------------------------------------------------- changed after publication
 
 

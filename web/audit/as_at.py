@@ -1,12 +1,11 @@
 """Any programme's dashboard as it stood at a log position, date or time: that
 programme's part of the log replayed into a snapshot (projections.asat; cached by
-programme and position, a bounded number of files), rendered by the dashboard's own code."""
+programme and position, a bounded number of files, and a later position caught up from
+an earlier one), rendered by the dashboard's own code."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
@@ -25,7 +24,7 @@ from web.permissions import requires_role
 from web.times import as_uk_time, moment_words, uk_moment
 
 # Snapshots kept in <data dir>/cache/as-at, the most recently used first: at most this
-# many files and bytes (one programme's snapshot of a million-event log is a few MB).
+# many files and bytes (one programme's snapshot of a million-event log is 10-20 MB).
 AS_AT_CACHE_FILES = 16
 AS_AT_CACHE_BYTES = 200 * 1024 * 1024
 
@@ -95,41 +94,15 @@ def _day_words(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-_snapshot_lock = threading.Lock()
-
-
 def snapshot_for(programme: str, position: int) -> Path:
-    """The programme's part of the read model replayed up to `position`, built once and
-    kept in the data dir's cache under the name projections.queries.get_snapshot_name
-    gives it (position, chain head and schema version) with the programme's, so a file
-    is never reused for another programme, history or shape of the read model."""
-    from projections.asat import programme_snapshot_with
+    """The programme's part of the read model replayed up to `position`, from the data
+    dir's cache of snapshots (projections.asat.SnapshotCache): a file built once, and
+    caught up from the latest one before it when there is one."""
+    from projections.asat import SnapshotCache
 
-    directory = data_dir() / "cache" / "as-at"
-    tag = hashlib.sha256(programme.encode()).hexdigest()[:12]
-    path = directory / f"programme-{tag}-{queries.get_snapshot_name(db(), position)}"
-    if path.exists():
-        path.touch()  # recently used: pruned last
-        return path
-    # One build at a time in this process: the scratch file is named by pid.
-    with _snapshot_lock:
-        if not path.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            system = backend().system
-            programme_snapshot_with(system.ledger, system.projections_db, path, programme, position)
-            _prune(directory, keep=path)
-    return path
-
-
-def _prune(directory: Path, keep: Path) -> None:
-    """Keep the most recently used snapshots within AS_AT_CACHE_FILES and _BYTES."""
-    files = sorted(directory.glob("*.db"), key=lambda p: p.stat().st_mtime, reverse=True)
-    total = 0
-    for count, old in enumerate(files):
-        total += old.stat().st_size
-        if old != keep and (count >= AS_AT_CACHE_FILES or total > AS_AT_CACHE_BYTES):
-            for path in (old, *(Path(f"{old}{s}") for s in ("-wal", "-shm"))):
-                path.unlink(missing_ok=True)
+    system = backend().system
+    cache = SnapshotCache.of(data_dir(), AS_AT_CACHE_FILES, AS_AT_CACHE_BYTES)
+    return cache.snapshot(system.ledger, system.projections_db, programme, position).path
 
 
 @bp.route("/programmes/<programme>/as-at")
