@@ -41,7 +41,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import resolve_topic, retry
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 
 from ledger.store.chain import (
     GENESIS_HEAD,
@@ -55,6 +55,7 @@ from ledger.store.chain import (
 )
 from ledger.store.merkle import leaf_hash
 from ledger.store.postgres_merkle import PostgresMerkleTree
+from ledger.store.postgres_schema import AppendOnlySchema
 
 if TYPE_CHECKING:
     import psycopg
@@ -64,19 +65,15 @@ if TYPE_CHECKING:
 # eventsourcing names an application's events table "<application name>_events"; the
 # ledger application is named GovernanceLedger (tests/test_store_postgres.py checks).
 LEDGER_EVENTS_TABLE = "governanceledger_events"
-REFUSE_FUNCTION = "govledger_refuse_change"
-ROW_TRIGGER = "govledger_append_only"
-TRUNCATE_TRIGGER = "govledger_no_truncate"
 
 
 def chain_table_name(events_table: str) -> str:
     return f"{events_table}_chain"
 
 
-SCHEMA_LOCK = "govledger.schema"  # the advisory lock key the schema is created under
-
-
-class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplicationRecorder):
+class HashChainedPostgresApplicationRecorder(
+    AppendOnlySchema, PostgresMerkleTree, PostgresApplicationRecorder
+):
     """PostgresApplicationRecorder that appends a hash-chain row and a Merkle tree leaf
     (ledger.store.postgres_merkle) for every event."""
 
@@ -115,67 +112,6 @@ class HashChainedPostgresApplicationRecorder(PostgresMerkleTree, PostgresApplica
             "INSERT INTO {schema}.{chain} (position, leaf, head) "
             "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])"
         ).format(schema=schema, chain=chain)
-
-    # --- schema ------------------------------------------------------------------------
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # Nodes starting together race to create catalogue rows ("tuple concurrently updated").
-        curs.execute(SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(Literal(SCHEMA_LOCK)))
-        super()._create_table(curs)
-        # Created only when missing: CREATE OR REPLACE would take a lock on the events
-        # table at every application start, queueing behind (and blocking) writers.
-        schema = self.datastore.schema
-        if not self._function_exists(curs, schema, REFUSE_FUNCTION):
-            curs.execute(
-                SQL(
-                    "CREATE FUNCTION {schema}.{function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
-                    "USING ERRCODE = 'integrity_constraint_violation'; END $$"
-                ).format(schema=Identifier(schema), function=Identifier(REFUSE_FUNCTION))
-            )
-        for table in (
-            self.events_table_name,
-            self.chain_table_name,
-            self.leaves_table_name,
-            self.nodes_table_name,
-        ):
-            for trigger, when in (
-                (ROW_TRIGGER, "BEFORE UPDATE OR DELETE ON {schema}.{table} FOR EACH ROW"),
-                (TRUNCATE_TRIGGER, "BEFORE TRUNCATE ON {schema}.{table} FOR EACH STATEMENT"),
-            ):
-                if self._trigger_exists(curs, schema, table, trigger):
-                    continue
-                curs.execute(
-                    SQL(
-                        "CREATE TRIGGER {trigger} " + when + " EXECUTE FUNCTION {schema}.{function}()"
-                    ).format(
-                        trigger=Identifier(trigger),
-                        schema=Identifier(schema),
-                        table=Identifier(table),
-                        function=Identifier(REFUSE_FUNCTION),
-                    )
-                )
-
-    @staticmethod
-    def _function_exists(curs: Cursor[DictRow], schema: str, function: str) -> bool:
-        curs.execute(
-            SQL(
-                "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE n.nspname = {} AND p.proname = {}"
-            ).format(Literal(schema), Literal(function))
-        )
-        return curs.fetchone() is not None
-
-    @staticmethod
-    def _trigger_exists(curs: Cursor[DictRow], schema: str, table: str, trigger: str) -> bool:
-        curs.execute(
-            SQL(
-                "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = {} AND c.relname = {} AND t.tgname = {}"
-            ).format(Literal(schema), Literal(table), Literal(trigger))
-        )
-        return curs.fetchone() is not None
 
     # --- writing -----------------------------------------------------------------------
 
