@@ -14,12 +14,12 @@ optimistic concurrency control and reported the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
@@ -27,6 +27,11 @@ from ledger.domain import Item, Programme, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
 A = TypeVar("A", bound=Aggregate)
+
+# How many saved aggregates a process keeps for its next commands (LedgerBase.check_out);
+# the environment variable overrides it, and 0 turns keeping off.
+CACHE_SIZE_ENV = "GOVLEDGER_AGGREGATE_CACHE"
+CACHE_SIZE = 500
 
 # Set while commands are only being checked: per thread and task, so one request's check
 # never stops another's save.
@@ -49,7 +54,7 @@ class Batch:
             if aggregate_id in self._absent:
                 return None
             try:
-                self._aggregates[aggregate_id] = self.ledger.repository.get(aggregate_id)
+                self._aggregates[aggregate_id] = self.ledger.check_out(aggregate_id)
             except AggregateNotFoundError:
                 self._absent.add(aggregate_id)
                 return None
@@ -104,6 +109,8 @@ class LedgerBase(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        size = int(self.env.get(CACHE_SIZE_ENV) or CACHE_SIZE)
+        self._kept: LRUCache[UUID, Aggregate] | None = LRUCache(size) if size > 0 else None
         # Called with the last log position after every save; the projector subscribes here
         # so a user sees their own write on the next page.
         self.after_save: list[Callable[[int], None]] = []
@@ -115,6 +122,29 @@ class LedgerBase(Application[UUID]):
         yield batch
         if not _checking.get():
             self._save_batch(batch)
+            self._check_in(batch.aggregates())
+
+    def check_out(self, aggregate_id: UUID) -> Aggregate:
+        """An aggregate as the store holds it now, for a batch to change: one kept from an
+        earlier save, brought up to date with the events stored since (another process's
+        too), else replayed from its first event. AggregateNotFoundError if none."""
+        kept = None
+        if self._kept is not None:
+            with suppress(KeyError):
+                kept = self._kept.get(aggregate_id, evict=True)
+        if kept is None:
+            return self.repository.get(aggregate_id)
+        return cast(Aggregate, project_aggregate(kept, self.events.get(aggregate_id, gt=kept.version)))
+
+    def _check_in(self, aggregates: list[Aggregate]) -> None:
+        """Keep a batch's aggregates once saved, so the next command need not replay them.
+        Only a saved batch's (its state is then the store's): a failed or only-checked
+        one's are dropped, and an aggregate is out of the cache while a batch holds it,
+        so no two threads ever change one object."""
+        if self._kept is not None:
+            for aggregate in aggregates:
+                if not aggregate.pending_events:
+                    self._kept.put(aggregate.id, aggregate)
 
     @contextmanager
     def checking_only(self) -> Iterator[None]:

@@ -1,0 +1,124 @@
+"""Aggregates kept between commands (LedgerBase.check_out): a command loads only the
+events stored since the kept version, yet never acts on a stale or unsaved state. Two
+ledgers on one data directory stand for two processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.application import Ledger, open_ledger
+from ledger.errors import Conflict, LedgerError
+from ledger.store import verify
+
+PLAN = "plan"
+Q1, Q2 = "2024/25 Q1", "2024/25 Q2"
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[tuple[Ledger, Ledger]]:
+    first = open_ledger(tmp_path)
+    first.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+    first.register_item(PLAN, "A1", kind="action", title="Action", actor="pm")
+    second = open_ledger(tmp_path)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def rate(ledger: Ledger, status: str, actor: str, **kwargs: Any) -> None:
+    ledger.record_status(
+        PLAN, "A1", period=kwargs.pop("period", Q1), status=status, update=f"{actor}: {status}",
+        mitigation="In hand" if status != "Green" else "", actor=actor, reason="Re-rated", **kwargs,
+    )
+
+
+def reads_after(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record the `gt` of every read of an aggregate's events (None: from its first)."""
+    calls: list[Any] = []
+    original = ledger.events.get
+
+    def get(originator_id: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs.get("gt"))
+        return original(originator_id, **kwargs)
+
+    monkeypatch.setattr(ledger.events, "get", get)
+    return calls
+
+
+def test_a_saved_aggregate_is_loaded_from_its_version_not_replayed(
+    two: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = two
+    rate(first, "Amber", "a")  # the item and programme are kept after this save
+    calls = reads_after(first, monkeypatch)
+    rate(first, "Red", "a", seen_version=2)
+    # Programme (version 1) and item (version 2) read only after their kept versions.
+    assert sorted(c for c in calls if c is not None) == [1, 2]
+    assert first.get_item(PLAN, "A1")["ratings"][Q1]["status"] == "Red"
+
+
+def test_another_process_save_is_seen_before_the_next_command(two: tuple[Ledger, Ledger]) -> None:
+    first, second = two
+    rate(first, "Amber", "a")
+    rate(second, "Red", "b", seen_version=2)  # first's kept item is now a version behind
+    rate(first, "Green", "a", seen_version=3)  # what the officer saw: b's rating
+    with pytest.raises(Conflict) as told:
+        rate(second, "Amber", "b", seen_version=3)
+    assert told.value.current_version == 4 and "changed by a" in str(told.value)
+    ratings = second.get_item(PLAN, "A1")["ratings"]
+    assert ratings[Q1]["status"] == "Green" and ratings[Q1]["actor"] == "a"
+
+
+def test_a_race_lost_at_save_is_a_conflict_and_keeps_nothing_stale(two: tuple[Ledger, Ledger]) -> None:
+    first, second = two
+    rate(first, "Amber", "a")
+    with pytest.raises(Conflict) as told, first.batch() as b:
+        item = b.item(b.programme(PLAN), "A1")  # loaded at version 2
+        rate(second, "Red", "b", seen_version=2)  # saved meanwhile
+        item.record_status(
+            b.programme(PLAN), period=Q1, status="Green", update="late", mitigation="", actor="a",
+            reason="Re-rated",
+        )
+    assert "changed by b" in str(told.value)
+    # Nothing of the lost save is kept: the next command sees b's rating and saves on it.
+    rate(first, "Green", "a", period=Q2, seen_version=3)
+    ratings = first.get_item(PLAN, "A1")["ratings"]
+    assert ratings[Q1]["update"] == "b: Red" and ratings[Q2]["status"] == "Green"
+    assert first.get_log_position() == 5
+    assert verify(Path(first.env["SQLITE_DBNAME"])).ok
+
+
+def test_a_failed_batch_leaves_no_unsaved_change_behind(two: tuple[Ledger, Ledger]) -> None:
+    first, _ = two
+    rate(first, "Amber", "a")
+    with pytest.raises(LedgerError), first.batch() as b:
+        rate(first, "Red", "a", batch=b)  # changes the item in the batch...
+        rate(first, "Purple", "a", batch=b)  # ...then a rule fails: nothing is saved
+    with first.checking_only():
+        rate(first, "Green", "a")  # only checked: changes a copy that is then dropped
+    with first.batch() as b:
+        item = b.item(b.programme(PLAN), "A1")
+        assert item.version == 2 and not item.pending_events
+    assert first.get_item(PLAN, "A1")["ratings"][Q1]["status"] == "Amber"
+    rate(first, "Red", "a", seen_version=2)
+    assert first.get_log_position() == 4
+
+
+def test_keeping_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVLEDGER_AGGREGATE_CACHE", "0")
+    ledger = open_ledger(tmp_path)
+    try:
+        ledger.register_programme(PLAN, "Plan", cadence="quarterly", actor="pm")
+        ledger.register_item(PLAN, "A1", kind="action", title="Action", actor="pm")
+        rate(ledger, "Amber", "a")
+        calls = reads_after(ledger, monkeypatch)
+        rate(ledger, "Red", "a", seen_version=2)
+        assert calls and all(c is None for c in calls)
+    finally:
+        ledger.close()
