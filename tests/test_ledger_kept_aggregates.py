@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger, open_ledger
+from ledger.domain import Item, Programme
 from ledger.errors import Conflict, LedgerError
 from ledger.store import verify
 
@@ -39,15 +40,22 @@ def rate(ledger: Ledger, status: str, actor: str, **kwargs: Any) -> None:
 
 
 def reads_after(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Record the `gt` of every read of an aggregate's events (None: from its first)."""
+    """Record the version after which each read of an aggregate's events starts (None:
+    from its first), whether one aggregate's read or several in one."""
     calls: list[Any] = []
-    original = ledger.events.get
+    recorder: Any = ledger.recorder
+    one, several = recorder.select_events, recorder.select_events_after
 
-    def get(originator_id: Any, **kwargs: Any) -> Any:
+    def select_events(originator_id: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("gt"))
-        return original(originator_id, **kwargs)
+        return one(originator_id, **kwargs)
 
-    monkeypatch.setattr(ledger.events, "get", get)
+    def select_events_after(after: dict[Any, int]) -> Any:
+        calls.extend(version or None for version in after.values())
+        return several(after)
+
+    monkeypatch.setattr(recorder, "select_events", select_events)
+    monkeypatch.setattr(recorder, "select_events_after", select_events_after)
     return calls
 
 
@@ -58,8 +66,10 @@ def test_a_saved_aggregate_is_loaded_from_its_version_not_replayed(
     rate(first, "Amber", "a")  # the item and programme are kept after this save
     calls = reads_after(first, monkeypatch)
     rate(first, "Red", "a", seen_version=2)
-    # Programme (version 1) and item (version 2) read only after their kept versions.
+    # Programme (version 1) and item (version 2) read only after their kept versions
+    # (the period's review, which is not there, from its first).
     assert sorted(c for c in calls if c is not None) == [1, 2]
+    assert calls.count(None) == 1
     assert first.get_item(PLAN, "A1")["ratings"][Q1]["status"] == "Red"
 
 
@@ -122,3 +132,32 @@ def test_keeping_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert calls and all(c is None for c in calls)
     finally:
         ledger.close()
+
+
+def test_an_update_reads_its_programme_item_and_review_in_one_query(
+    two: tuple[Ledger, Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = two
+    rate(first, "Amber", "a")
+    rate(second, "Red", "b", seen_version=2)
+    recorder: Any = first.recorder
+    reads: list[str] = []
+    for name in ("select_events", "select_events_after"):
+        original = getattr(recorder, name)
+        monkeypatch.setattr(
+            recorder, name, lambda *a, _o=original, _n=name, **k: reads.append(_n) or _o(*a, **k)
+        )
+    rate(first, "Green", "a", seen_version=3)
+    assert reads == ["select_events_after"]
+
+
+def test_a_kept_aggregate_equals_a_replay_from_its_first_event(two: tuple[Ledger, Ledger]) -> None:
+    first, second = two
+    for n, status in enumerate(("Amber", "Red", "Green", "Amber")):
+        rate(first if n % 2 else second, status, "a" if n % 2 else "b", period=(Q1, Q2)[n % 2])
+    programme_id = Programme.create_id(PLAN)
+    ids = [programme_id, Item.create_id(programme_id, "A1")]
+    kept = first.check_out_many(ids)  # first kept both, a version or two behind second's saves
+    replayed = {i: first.repository.get(i) for i in ids}
+    for i in ids:
+        assert vars(kept[i]) == vars(replayed[i])

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from ledger.domain import Item, Programme, describe_event
+from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
 A = TypeVar("A", bound=Aggregate)
@@ -77,6 +77,21 @@ class Batch:
         self._absent.discard(aggregate.id)
         return aggregate
 
+    def load(self, *ids: UUID) -> None:
+        """Load, in one read, records the commands will `find` (missing ones too)."""
+        wanted = [i for i in ids if i not in self._aggregates and i not in self._absent]
+        if wanted:
+            found = self.ledger.check_out_many(wanted)
+            self._aggregates.update(found)
+            self._absent.update(set(wanted) - found.keys())
+
+    def rated_item(self, slug: str, ref: str, period: str) -> Item:
+        """The item a rating changes, read at once with its programme and the period's
+        review (which the rating may supersede)."""
+        owner_id = Programme.create_id(slug)
+        self.load(owner_id, Item.create_id(owner_id, ref), Review.create_id(owner_id, ref, period))
+        return self.item(self.programme(slug), ref)
+
     def programme(self, slug: str) -> Programme:
         programme = self.find(Programme, Programme.create_id(slug))
         if programme is None:
@@ -128,13 +143,33 @@ class LedgerBase(Application[UUID]):
         """An aggregate as the store holds it now, for a batch to change: one kept from an
         earlier save, brought up to date with the events stored since (another process's
         too), else replayed from its first event. AggregateNotFoundError if none."""
-        kept = None
-        if self._kept is not None:
-            with suppress(KeyError):
-                kept = self._kept.get(aggregate_id, evict=True)
+        kept = self._take_kept(aggregate_id)
         if kept is None:
             return self.repository.get(aggregate_id)
         return cast(Aggregate, project_aggregate(kept, self.events.get(aggregate_id, gt=kept.version)))
+
+    def check_out_many(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """Several aggregates as `check_out` gives them, in one read where the store can
+        (else one each); ids with no events are left out."""
+        select = getattr(self.recorder, "select_events_after", None)
+        if select is None:
+            found = {}
+            for aggregate_id in ids:
+                with suppress(AggregateNotFoundError):
+                    found[aggregate_id] = self.check_out(aggregate_id)
+            return found
+        kept = {aggregate_id: self._take_kept(aggregate_id) for aggregate_id in ids}
+        events: dict[UUID, list[Any]] = {aggregate_id: [] for aggregate_id in kept}
+        for stored in select({i: 0 if k is None else k.version for i, k in kept.items()}):
+            events[stored.originator_id].append(self.mapper.to_domain_event(stored))
+        loaded = {i: project_aggregate(kept[i], events[i]) for i in kept}
+        return {i: aggregate for i, aggregate in loaded.items() if aggregate is not None}
+
+    def _take_kept(self, aggregate_id: UUID) -> Aggregate | None:
+        if self._kept is not None:
+            with suppress(KeyError):
+                return self._kept.get(aggregate_id, evict=True)
+        return None
 
     def _check_in(self, aggregates: list[Aggregate]) -> None:
         """Keep a batch's aggregates once saved, so the next command need not replay them.
