@@ -28,15 +28,16 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
-from collections.abc import Collection, Generator, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Collection, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from ledger.store.aggregate_reads import AggregateReads
 from ledger.store.chain import (
     GENESIS_HEAD,
     ChainLink,
@@ -76,7 +77,7 @@ def _append_only_triggers(table: str) -> list[str]:
     ]
 
 
-class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class HashChainedSQLiteApplicationRecorder(AggregateReads, SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
@@ -95,6 +96,21 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # row it wrote: (id, hash, edge). Used only while that row is still the table's
     # last, so a rolled-back append or another process's append just means a re-read.
     _edge: tuple[int, bytes, list[tuple[int, bytes]]] | None = None
+
+    # The chain links of the last save committed through this recorder, so the projector's
+    # catch-up right after it need not read them back (read_chain). Committed links never
+    # change; links of a save that failed never get here (`_staged` is per thread).
+    _committed: tuple[ChainLink, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._staged = threading.local()
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._staged.links = ()
+        positions = super().insert_events(stored_events, **kwargs)  # returns once committed
+        self._committed = self._staged.links
+        return positions
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -137,41 +153,11 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             append((position, leaf, head))
             add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
+        self._staged.links = tuple(ChainLink(*row) for row in links)
         # The tree grows only if it reaches the event before these (else: backfill first).
         if leaves_in(0 if last_id is None else last_id + 1) == positions[0] - 1:
             self._grow_tree(c, last_id, last_hash, leaves)
         return positions
-
-    def existing_ids(self, ids: Collection[UUID]) -> set[UUID]:
-        """Which of `ids` have any event: one query per 500 ids, where loading each to
-        learn it is missing costs a transaction (an import asks after thousands)."""
-        wanted = [i.hex for i in ids]  # as the library stores them
-        found: set[UUID] = set()
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                c.execute(
-                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})", chunk,
-                )
-                found.update(UUID(row[0]) for row in c.fetchall())
-        return found
-
-    def select_events_after(self, after: Mapping[UUID, int]) -> list[StoredEvent]:
-        """The events of several aggregates, each after a version (0: all of them), in
-        ONE read: a command loads its programme, item and review together, where one
-        `select_events` each cost a transaction apiece. By aggregate, then version."""
-        if not after:
-            return []
-        match = " OR ".join(["(originator_id=? AND originator_version>?)"] * len(after))
-        params = [value for i, version in after.items() for value in (i.hex, version)]
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT originator_id, originator_version, topic, state "
-                f"FROM {self.events_table_name} WHERE {match} ORDER BY originator_id, originator_version",
-                params,
-            )
-            return [StoredEvent(self.convert_originator_id(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
 
     # --- the Merkle tree ---------------------------------------------------------------
 
@@ -272,6 +258,9 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def read_chain(self, after: int, last: int) -> list[ChainLink]:
         """The stored chain links with after < position <= last, in position order."""
+        committed = self._committed
+        if committed and committed[0].position == after + 1 and committed[-1].position == last:
+            return list(committed)
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_chain_statement, (after, last))
             return [ChainLink(*row) for row in c.fetchall()]
