@@ -212,3 +212,17 @@ def test_a_kept_aggregate_equals_a_replay_from_its_first_event(
     replayed = {i: first.repository.get(i) for i in ids}
     for i in ids:
         assert vars(kept[i]) == vars(replayed[i])
+
+
+def test_two_batches_at_once_never_share_a_kept_object(two: tuple[Ledger, Ledger]) -> None:
+    first, _ = two
+    rate(first, "Amber", "a")  # the item is kept
+    with pytest.raises(Conflict), first.batch() as outer:
+        held = outer.item(outer.programme(PLAN), "A1")  # taken out of the cache
+        with first.batch() as inner:  # another request's command, as a thread would run it
+            other = inner.item(inner.programme(PLAN), "A1")
+            assert other is not held and other.version == held.version == 2
+            rate(first, "Red", "a", batch=inner)
+        rate(first, "Green", "a", batch=outer)  # from version 2 again: refused at save
+    ratings = first.get_item(PLAN, "A1")["ratings"]
+    assert ratings[Q1]["status"] == "Red"
