@@ -1,5 +1,5 @@
-"""The chain links of the last committed save are given back without a read (the
-projector's catch-up asks for exactly them), and only ever links that were committed."""
+"""The last committed save's chain links and rows are given back without a read (the
+projector's catch-up after it asks for exactly them), and only ever committed ones."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
 from ledger.store import HashChainedSQLiteApplicationRecorder, verify
+from ledger.store.events import event_page_reader
+from ledger.store.sqlite import KEEP_COMMITTED
+from projections import queries
+from projections.system import open_system
 
 
 def recorder_on(path: Path) -> HashChainedSQLiteApplicationRecorder:
@@ -85,3 +89,47 @@ def test_a_failed_save_never_gives_its_links(tmp_path: Path, monkeypatch: pytest
     assert recorder.insert_events(events(2)) == [2, 3]
     assert [tuple(link) for link in recorder.read_chain(1, 3)] == stored(path, 1, 3)
     assert verify(path).ok
+
+
+def test_the_projectors_page_after_a_save_is_its_rows_without_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.db"
+    recorder = recorder_on(path)
+    recorder.insert_events(events(2))
+    recorder.insert_events(events(3))
+    read = event_page_reader(recorder)
+    from_file = read(2, 1000, None)  # no stop: whether more follow is unknown, so read
+    reads = count_reads(recorder, monkeypatch)
+    assert read(2, 1000, 5) == from_file and [row[0] for row in from_file] == [3, 4, 5]
+    assert reads == []
+    assert [row[0] for row in read(1, 1000, 5)] == [2, 3, 4, 5] and len(reads) == 1
+    # Without `stop` the file is read: rows saved since by another writer are not missed.
+    recorder_on(path).insert_events(events(2))
+    assert [row[0] for row in read(2, 1000, None)] == [3, 4, 5, 6, 7]
+
+
+def test_an_imports_save_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "events.db"
+    recorder = recorder_on(path)
+    recorder.insert_events(events(KEEP_COMMITTED + 1))
+    assert recorder.committed_rows(0, KEEP_COMMITTED + 1) is None
+    reads = count_reads(recorder, monkeypatch)
+    assert len(recorder.read_chain(0, KEEP_COMMITTED + 1)) == KEEP_COMMITTED + 1 and reads == [1]
+
+
+def test_a_save_is_projected_with_no_read_of_the_event_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_system(tmp_path) as system:
+        system.ledger.register_programme("plan", "Plan", cadence="quarterly", actor="pm")
+        system.ledger.register_item("plan", "A1", kind="action", title="Action", actor="pm")
+        recorder: Any = system.ledger.recorder
+        reads = count_reads(recorder, monkeypatch)
+        system.ledger.record_status(
+            "plan", "A1", period="2024/25 Q1", status="Green", update="On track", actor="a"
+        )
+        assert len(reads) == 2  # the load (programme, item and review in one) and the save
+        assert system.projector.position == system.ledger.get_log_position() == 3
+        rated = queries.get_ratings(system.projections_db, "plan", "2024/25 Q1")
+        assert [(r["ref"], r["status"], r["update"]) for r in rated] == [("A1", "Green", "On track")]
