@@ -48,13 +48,20 @@ def count_reads(recorder: HashChainedSQLiteApplicationRecorder, monkeypatch: pyt
     return reads
 
 
-def test_the_last_saves_links_come_back_without_a_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def two_saves(tmp_path: Path) -> tuple[Path, HashChainedSQLiteApplicationRecorder]:
+    """A store whose last save wrote positions 3 to 5."""
     path = tmp_path / "events.db"
     recorder = recorder_on(path)
     recorder.insert_events(events(2))
     assert recorder.insert_events(events(3)) == [3, 4, 5]
+    return path, recorder
+
+
+def test_the_last_saves_links_come_back_without_a_read(
+    two_saves: tuple[Path, HashChainedSQLiteApplicationRecorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, recorder = two_saves
     reads = count_reads(recorder, monkeypatch)
     assert [tuple(link) for link in recorder.read_chain(2, 5)] == stored(path, 2, 5)
     assert reads == []
@@ -92,12 +99,9 @@ def test_a_failed_save_never_gives_its_links(tmp_path: Path, monkeypatch: pytest
 
 
 def test_the_projectors_page_after_a_save_is_its_rows_without_a_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_saves: tuple[Path, HashChainedSQLiteApplicationRecorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "events.db"
-    recorder = recorder_on(path)
-    recorder.insert_events(events(2))
-    recorder.insert_events(events(3))
+    path, recorder = two_saves
     read = event_page_reader(recorder)
     from_file = read(2, 1000, None)  # no stop: whether more follow is unknown, so read
     reads = count_reads(recorder, monkeypatch)
