@@ -115,7 +115,10 @@ def open_system(data_dir: str | os.PathLike[str] | None = None, *, catch_up: boo
         return System(ledger, projector, path, directory)
 
     def catch_up_after_save(position: int) -> None:
-        projector.catch_up()
+        # Up to the save just made (the user reads their own write): the store hands its
+        # rows and chain links back without a read. A later save by another process is
+        # projected by that process, or by the next catch-up here.
+        projector.catch_up(stop=position)
 
     ledger.after_save.append(catch_up_after_save)
     return System(ledger, projector, path, directory, catch_up_after_save)

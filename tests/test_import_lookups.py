@@ -50,8 +50,8 @@ def test_a_batch_told_what_is_missing_does_not_load_it(
     batch = Batch(ledger)
     assert batch.note_missing({item, review}) == {review}
     loads: list[object] = []
-    get = ledger.repository.get
-    monkeypatch.setattr(ledger.repository, "get", lambda i, **kw: loads.append(i) or get(i, **kw))
+    get = ledger.check_out  # how a batch loads a record (kept, or replayed)
+    monkeypatch.setattr(ledger, "check_out", lambda i: loads.append(i) or get(i))
     assert batch.find(Review, review) is None
     assert isinstance(batch.find(Item, item), Item)
     assert loads == [item]  # the review was not asked for

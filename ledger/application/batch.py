@@ -14,19 +14,24 @@ optimistic concurrency control and reported the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from ledger.domain import Item, Programme, describe_event
+from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
 A = TypeVar("A", bound=Aggregate)
+
+# How many saved aggregates a process keeps for its next commands (LedgerBase.check_out);
+# the environment variable overrides it, and 0 turns keeping off.
+CACHE_SIZE_ENV = "GOVLEDGER_AGGREGATE_CACHE"
+CACHE_SIZE = 500
 
 # Set while commands are only being checked: per thread and task, so one request's check
 # never stops another's save.
@@ -49,7 +54,7 @@ class Batch:
             if aggregate_id in self._absent:
                 return None
             try:
-                self._aggregates[aggregate_id] = self.ledger.repository.get(aggregate_id)
+                self._aggregates[aggregate_id] = self.ledger.check_out(aggregate_id)
             except AggregateNotFoundError:
                 self._absent.add(aggregate_id)
                 return None
@@ -71,6 +76,21 @@ class Batch:
         self._aggregates[aggregate.id] = aggregate
         self._absent.discard(aggregate.id)
         return aggregate
+
+    def load(self, *ids: UUID) -> None:
+        """Load, in one read, records the commands will `find` (missing ones too)."""
+        wanted = [i for i in ids if i not in self._aggregates and i not in self._absent]
+        if wanted:
+            found = self.ledger.check_out_many(wanted)
+            self._aggregates.update(found)
+            self._absent.update(set(wanted) - found.keys())
+
+    def rated_item(self, slug: str, ref: str, period: str) -> Item:
+        """The item a rating changes, read at once with its programme and the period's
+        review (which the rating may supersede)."""
+        owner_id = Programme.create_id(slug)
+        self.load(owner_id, Item.create_id(owner_id, ref), Review.create_id(owner_id, ref, period))
+        return self.item(self.programme(slug), ref)
 
     def programme(self, slug: str) -> Programme:
         programme = self.find(Programme, Programme.create_id(slug))
@@ -104,6 +124,8 @@ class LedgerBase(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        size = int(self.env.get(CACHE_SIZE_ENV) or CACHE_SIZE)
+        self._kept: LRUCache[UUID, Aggregate] | None = LRUCache(size) if size > 0 else None
         # Called with the last log position after every save; the projector subscribes here
         # so a user sees their own write on the next page.
         self.after_save: list[Callable[[int], None]] = []
@@ -115,6 +137,49 @@ class LedgerBase(Application[UUID]):
         yield batch
         if not _checking.get():
             self._save_batch(batch)
+            self._check_in(batch.aggregates())
+
+    def check_out(self, aggregate_id: UUID) -> Aggregate:
+        """An aggregate as the store holds it now, for a batch to change: one kept from an
+        earlier save, brought up to date with the events stored since (another process's
+        too), else replayed from its first event. AggregateNotFoundError if none."""
+        kept = self._take_kept(aggregate_id)
+        if kept is None:
+            return self.repository.get(aggregate_id)
+        return cast(Aggregate, project_aggregate(kept, self.events.get(aggregate_id, gt=kept.version)))
+
+    def check_out_many(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
+        """Several aggregates as `check_out` gives them, in one read where the store can
+        (else one each); ids with no events are left out."""
+        select = getattr(self.recorder, "select_events_after", None)
+        if select is None:
+            found = {}
+            for aggregate_id in ids:
+                with suppress(AggregateNotFoundError):
+                    found[aggregate_id] = self.check_out(aggregate_id)
+            return found
+        kept = {aggregate_id: self._take_kept(aggregate_id) for aggregate_id in ids}
+        events: dict[UUID, list[Any]] = {aggregate_id: [] for aggregate_id in kept}
+        for stored in select({i: 0 if k is None else k.version for i, k in kept.items()}):
+            events[stored.originator_id].append(self.mapper.to_domain_event(stored))
+        loaded = {i: project_aggregate(kept[i], events[i]) for i in kept}
+        return {i: aggregate for i, aggregate in loaded.items() if aggregate is not None}
+
+    def _take_kept(self, aggregate_id: UUID) -> Aggregate | None:
+        if self._kept is not None:
+            with suppress(KeyError):
+                return self._kept.get(aggregate_id, evict=True)
+        return None
+
+    def _check_in(self, aggregates: list[Aggregate]) -> None:
+        """Keep a batch's aggregates once saved, so the next command need not replay them.
+        Only a saved batch's (its state is then the store's): a failed or only-checked
+        one's are dropped, and an aggregate is out of the cache while a batch holds it,
+        so no two threads ever change one object."""
+        if self._kept is not None:
+            for aggregate in aggregates:
+                if not aggregate.pending_events:
+                    self._kept.put(aggregate.id, aggregate)
 
     @contextmanager
     def checking_only(self) -> Iterator[None]:

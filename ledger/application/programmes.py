@@ -231,7 +231,7 @@ class ItemCommands(LedgerBase):
             getattr(item, change)(owner, period=period, **rating)
             supersede_if_changed(b, item, owner.parse_period(period).label, rating["actor"])
 
-        return self._change(batch, lambda b: b.item(b.programme(programme), ref), rate, seen_version)
+        return self._change(batch, lambda b: b.rated_item(programme, ref, period), rate, seen_version)
 
     def record_status(
         self,

@@ -209,9 +209,9 @@ class ReviewCommands(LedgerBase):
     def get_review(self, programme: str, ref: str, period: str) -> dict[str, Any] | None:
         """The review's state from the event store; None while the update is a draft."""
         with self.batch() as b:
-            owner = b.programme(programme)
-            label = owner.parse_period(period).label
-            review = find_review(b, b.item(owner, ref), label)
+            item = b.rated_item(programme, ref, period)  # one read, with the review
+            label = b.programme(programme).parse_period(period).label
+            review = find_review(b, item, label)
         if review is None:
             return None
         return {

@@ -53,7 +53,15 @@ def _sqlite_reader(recorder: SQLiteApplicationRecorder) -> EventPageReader:
         ids[text] = found = UUID(text)
         return found
 
+    committed_rows = getattr(recorder, "committed_rows", None)
+
     def read(after: int, limit: int, stop: int | None = None) -> list[StoredRow]:
+        # A catch-up to the save just made here is given its rows without a read; only
+        # with `stop`, as only then is it known that no later row is wanted.
+        if committed_rows is not None and stop is not None and stop - after <= limit:
+            rows = committed_rows(after, stop)
+            if rows is not None:
+                return rows
         with recorder.datastore.transaction(commit=False) as c:
             if stop is None:
                 c.execute(paged, (after, limit))

@@ -28,15 +28,16 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import threading
 from collections.abc import Collection, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from ledger.store.aggregate_reads import AggregateReads
 from ledger.store.chain import (
     GENESIS_HEAD,
     ChainLink,
@@ -67,6 +68,10 @@ TREE_TABLE = "merkle_tree"
 EARLIER_TREE_TABLES = {"merkle_leaves", "merkle_nodes"}
 
 
+# The most events of one save kept for the catch-up after it (see `_committed`).
+KEEP_COMMITTED = 64
+
+
 def _append_only_triggers(table: str) -> list[str]:
     return [
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
@@ -76,7 +81,7 @@ def _append_only_triggers(table: str) -> list[str]:
     ]
 
 
-class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class HashChainedSQLiteApplicationRecorder(AggregateReads, SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
@@ -95,6 +100,30 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     # row it wrote: (id, hash, edge). Used only while that row is still the table's
     # last, so a rolled-back append or another process's append just means a re-read.
     _edge: tuple[int, bytes, list[tuple[int, bytes]]] | None = None
+
+    # The last save committed through this recorder: its chain links and its rows as
+    # the projector reads them, so the catch-up right after it need not read them back
+    # (read_chain, committed_rows). Committed rows never change; a save that failed
+    # never gets here (`_staged` is per thread).
+    _committed: tuple[tuple[ChainLink, ...], tuple[tuple[Any, ...], ...]] = ((), ())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._staged = threading.local()
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        self._staged.committed = ((), ())
+        positions = super().insert_events(stored_events, **kwargs)  # returns once committed
+        self._committed = self._staged.committed
+        return positions
+
+    def committed_rows(self, after: int, last: int) -> list[tuple[Any, ...]] | None:
+        """The rows (position, originator id, version, topic, state) with after < position
+        <= last if they are exactly the last save's here, else None (read the file)."""
+        rows = self._committed[1]
+        if rows and rows[0][0] == after + 1 and rows[-1][0] == last:
+            return list(rows)
+        return None
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -137,25 +166,16 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             append((position, leaf, head))
             add_leaf((position, leaf_hash(encoded)))
         c.executemany(self.insert_chain_statement, links)
+        if len(links) <= KEEP_COMMITTED:  # a command's save, not an import's thousands
+            rows = zip(positions, stored_events, strict=True)
+            self._staged.committed = (
+                tuple(ChainLink(*link) for link in links),
+                tuple((p, e.originator_id, e.originator_version, e.topic, e.state) for p, e in rows),
+            )
         # The tree grows only if it reaches the event before these (else: backfill first).
         if leaves_in(0 if last_id is None else last_id + 1) == positions[0] - 1:
             self._grow_tree(c, last_id, last_hash, leaves)
         return positions
-
-    def existing_ids(self, ids: Collection[UUID]) -> set[UUID]:
-        """Which of `ids` have any event: one query per 500 ids, where loading each to
-        learn it is missing costs a transaction (an import asks after thousands)."""
-        wanted = [i.hex for i in ids]  # as the library stores them
-        found: set[UUID] = set()
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                c.execute(
-                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})", chunk,
-                )
-                found.update(UUID(row[0]) for row in c.fetchall())
-        return found
 
     # --- the Merkle tree ---------------------------------------------------------------
 
@@ -256,6 +276,9 @@ class HashChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def read_chain(self, after: int, last: int) -> list[ChainLink]:
         """The stored chain links with after < position <= last, in position order."""
+        committed = self._committed[0]
+        if committed and committed[0].position == after + 1 and committed[-1].position == last:
+            return list(committed)
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_chain_statement, (after, last))
             return [ChainLink(*row) for row in c.fetchall()]
