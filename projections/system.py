@@ -36,6 +36,7 @@ from projections.projector import (
     Projector,
     SchemaOutOfDate,
 )
+from projections.rebuild import RatingsAtEnd
 from projections.schema import finish_bulk_load
 from projections.scratch import remove_sidecars, remove_stale, scratch_file
 
@@ -134,11 +135,17 @@ def build(
     page_size: int = BUILD_PAGE_SIZE,
     read_page: EventPageReader | None = None,
     chain_heads: ChainHeads | None = None,
+    ratings_at_end: bool = False,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
     empty scratch file). Returns the number of events applied. `read_page` and
     `chain_heads` replay a chosen part of the log instead (projections.asat): the
-    position recorded is then `stop`, as a whole replay to `stop` records it."""
+    position recorded is then `stop`, as a whole replay to `stop` records it.
+    `ratings_at_end`: a whole log's build derives the ratings tables in one pass at the
+    end (projections.rebuild) rather than event by event."""
+    if ratings_at_end and (stop is not None or include is not None or read_page is not None):
+        raise ValueError("Only a build of the whole log can derive its ratings at the end.")
+    ratings = RatingsAtEnd() if ratings_at_end else None
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
@@ -155,11 +162,13 @@ def build(
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
         projector = Projector(
-            ledger, target, handlers=HANDLERS, conn=conn, page_size=page_size, bulk_load=True,
-            read_page=read_page, chain_heads=chain_heads,
+            ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
+            page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
+            if ratings is not None:
+                ratings.finish(conn)
             finish_bulk_load(conn)
             if include is not None:
                 # As at a time: the position is that of the last event included.
@@ -190,7 +199,7 @@ def build_into_place(
     """Rebuild `path` from zero without readers ever seeing a half-built database."""
     remove_stale(path)
     with scratch_file(path, "rebuild") as scratch:
-        applied = build(ledger, scratch, progress=progress, page_size=page_size)
+        applied = build(ledger, scratch, progress=progress, page_size=page_size, ratings_at_end=True)
         _install(scratch, path)
     return applied
 
