@@ -36,7 +36,7 @@ from projections.projector import (
     Projector,
     SchemaOutOfDate,
 )
-from projections.rebuild import RatingsAtEnd
+from projections.ratings_at_end import RatingsAtEnd
 from projections.schema import finish_bulk_load
 from projections.scratch import remove_sidecars, remove_stale, scratch_file
 
@@ -142,7 +142,7 @@ def build(
     `chain_heads` replay a chosen part of the log instead (projections.asat): the
     position recorded is then `stop`, as a whole replay to `stop` records it.
     `ratings_at_end`: a whole log's build derives the ratings tables in one pass at the
-    end (projections.rebuild) rather than event by event."""
+    end (projections.ratings_at_end) rather than event by event."""
     if ratings_at_end and (stop is not None or include is not None or read_page is not None):
         raise ValueError("Only a build of the whole log can derive its ratings at the end.")
     ratings = RatingsAtEnd() if ratings_at_end else None

@@ -128,7 +128,7 @@ def _count(state: State, programme: str, period: PeriodInfo, status: Row, delta:
 def rating_of(e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
     """A status event's item row, its period (noted on first use) and its status's place on
     the programme's scale: what both the handlers below and a rebuild's ratings pass
-    (projections.rebuild) read from the state."""
+    (projections.ratings_at_end) read from the state."""
     item = _item(state, state.aggregate_id)
     period = note_period(state, find_programme(state, item["programme"]), e.period)
     return item, period, status_on_scale(state, item["programme"], e.status, period.start)

@@ -1,4 +1,4 @@
-"""A rebuild derives its ratings in one pass at the end (projections.rebuild): it must
+"""A rebuild derives its ratings in one pass at the end (projections.ratings_at_end): it must
 give what the handlers give live, row for row, whatever the history of each period."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_projections_support import PLAN, Q1, dump
 
 from ledger.scales import FIVE_POINT
-from projections.rebuild import RatingsAtEnd
+from projections.ratings_at_end import RatingsAtEnd
 from projections.system import build, open_system, rebuild
 
 # Histories crowded with what the pass must get right: re-ratings and revised updates of

@@ -10,7 +10,7 @@ order derives period_ratings, rag_summary and the items' latest period and versi
 rewords the audit rows of re-ratings and revised updates, as the handlers would have.
 
 Only a whole build from zero can do this: the pass needs every event of a period. Live
-catch-up and as-at snapshots use the handlers; tests/test_projections_rebuild.py checks
+catch-up and as-at snapshots use the handlers; tests/test_projections_ratings_at_end.py checks
 that the two give the same tables, row for row, on generated histories.
 """
 
