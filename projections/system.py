@@ -7,7 +7,9 @@
 
 `rebuild` replays the whole log into a scratch file next to projections.db and then
 installs it; `snapshot` replays the log up to a position or a time into a new file
-("what the committee saw"). Both run the projector's one code path. Scratch files left by
+("what the committee saw"). Both run the projector's one code path; a rebuild of the
+whole log only leaves the ratings tables to one pass at the end (projections.ratings_at_end),
+which must give the same rows. Scratch files left by
 a killed build are removed at the next rebuild, snapshot or start-up (projections.scratch).
 """
 
