@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from test_projections_support import PLAN, Q1, dump
 
 from ledger.scales import FIVE_POINT
+from projections.handlers import HANDLERS
 from projections.ratings_at_end import RatingsAtEnd
 from projections.system import build, open_system, rebuild
 
@@ -147,4 +148,7 @@ def test_a_period_rated_revised_corrected_and_rescaled_rebuilds_as_it_was_projec
 def test_only_a_whole_log_derives_its_ratings_at_the_end(tmp_path: Path) -> None:
     with open_system(tmp_path) as system, pytest.raises(ValueError, match="whole log"):
         build(system.ledger, tmp_path / "part.db", stop=1, ratings_at_end=True)
-    assert RatingsAtEnd().handlers({})["Item.StatusRecorded"] is not None
+    # Only the status events are left to the pass; every other event keeps its handler.
+    handlers = RatingsAtEnd().handlers(HANDLERS)
+    changed = {name for name, handler in handlers.items() if HANDLERS[name] is not handler}
+    assert changed == {"Item.StatusRecorded", "Item.StatusCorrected"}
