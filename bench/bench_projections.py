@@ -19,6 +19,7 @@ import random
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -350,7 +351,10 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
     finally:
         system.close()
     read_seconds, exceptions = summary_read_time(projections_path(directory))
+    alone_seconds, peak_rss_mb = rebuild_peak_rss(directory)
     return {
+        "alone_seconds": alone_seconds,
+        "peak_rss_mb": peak_rss_mb,
         "label": label,
         "events": total,
         "baseline_rate": baseline,
@@ -377,7 +381,8 @@ def breakdown(directory: Path) -> dict[str, float]:
     import projections.system as system_module
 
     spent: dict[str, float] = dict.fromkeys(
-        ("pull", "decode", "handlers", "writes", "commit", "chain heads", "indexes at end"), 0.0
+        ("pull", "decode", "handlers", "writes", "commit", "chain heads", "ratings at end", "indexes at end"),
+        0.0,
     )
     originals: list[tuple[Any, str, Any]] = []
 
@@ -424,8 +429,9 @@ def breakdown(directory: Path) -> dict[str, float]:
         timing(projector_module.State, "commit", "commit")
         timing_made(projector_module, "_chain_heads", "chain heads")
         timing(system_module, "finish_bulk_load", "indexes at end")
+        timing(system_module.RatingsAtEnd, "finish", "ratings at end")
         started = time.process_time()
-        events = system_module.build(ledger, target)
+        events = system_module.build(ledger, target, ratings_at_end=True)
         total = time.process_time() - started
     finally:
         for owner, name, original in reversed(originals):
@@ -436,6 +442,23 @@ def breakdown(directory: Path) -> dict[str, float]:
     per_event["other"] = total / events * 1e6 - sum(per_event.values())
     per_event["total"] = total / events * 1e6
     return per_event
+
+
+def rebuild_peak_rss(directory: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `govledger rebuild`'s work (projections.system.rebuild)
+    in a process of its own, so nothing else this benchmark holds counts in its peak."""
+    script = (
+        "import re, sys, time; sys.path.insert(0, sys.argv[1])\n"
+        "from projections.system import rebuild\n"
+        "started = time.perf_counter(); rebuild(sys.argv[2]); seconds = time.perf_counter() - started\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(seconds, int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) / 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT), str(directory)], capture_output=True, text=True, check=True
+    )
+    seconds, megabytes = done.stdout.split()
+    return float(seconds), float(megabytes)
 
 
 def report(result: dict[str, Any]) -> None:
@@ -461,6 +484,10 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"  summary + exceptions read         {result['read_ms']:>9.3f} ms median of 200 "
         f"({result['exceptions']} exceptions)"
+    )
+    print(
+        f"  rebuild in its own process        {result['alone_seconds']:>9.1f} s, "
+        f"peak RSS (VmHWM) {result['peak_rss_mb']:,.0f} MB"
     )
     print(
         f"  projections.db                    {result['size_mb']:>9.1f} MB "
@@ -500,8 +527,10 @@ def main() -> None:
         directory, write_rate = ledger_with_history(OUT / f"ledger-{label}", events, keep=keep)
         if write_rate:
             print(f"(generated {label} ledger at {write_rate:,.0f} events/s with batched save)")
+        load_before = os.getloadavg()[0]
         result = measure(directory, label, 1 if label == "big" else args.repeat)
         report(result)
+        print(f"  load average {load_before:.2f} -> {os.getloadavg()[0]:.2f} during this size")
         results.append(result)
         if args.breakdown and label == "main":
             parts = breakdown(directory)

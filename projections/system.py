@@ -7,7 +7,9 @@
 
 `rebuild` replays the whole log into a scratch file next to projections.db and then
 installs it; `snapshot` replays the log up to a position or a time into a new file
-("what the committee saw"). Both run the projector's one code path. Scratch files left by
+("what the committee saw"). Both run the projector's one code path; a rebuild of the
+whole log only leaves the ratings tables to one pass at the end (projections.ratings_at_end),
+which must give the same rows. Scratch files left by
 a killed build are removed at the next rebuild, snapshot or start-up (projections.scratch).
 """
 
@@ -37,6 +39,7 @@ from projections.projector import (
     Projector,
     SchemaOutOfDate,
 )
+from projections.ratings_at_end import RatingsAtEnd
 from projections.schema import finish_bulk_load
 from projections.scratch import remove_sidecars, remove_stale, scratch_file
 
@@ -140,6 +143,7 @@ def build(
     chain_heads: ChainHeads | None = None,
     base: Path | None = None,
     search: bool = True,
+    ratings_at_end: bool = False,
 ) -> int:
     """Replay the log into a new database file `target` (which must not exist, or be an
     empty scratch file). Returns the number of events applied. `read_page` and
@@ -147,7 +151,13 @@ def build(
     position recorded is then `stop`, as a whole replay to `stop` records it. `base`: a
     file built earlier the same way, copied first, so only the events after its position
     are replayed (the projector's live path, as a catch-up on an existing file). Not
-    `search`: without the full-text indexes (schema.enable_search adds them later)."""
+    `search`: without the full-text indexes (schema.enable_search adds them later).
+    `ratings_at_end`: a whole log's build from zero derives the ratings tables in one
+    pass at the end (projections.ratings_at_end) rather than event by event."""
+    partial = stop is not None or include is not None or read_page is not None or base is not None
+    if ratings_at_end and partial:
+        raise ValueError("Only a build of the whole log from zero can derive its ratings at the end.")
+    ratings = RatingsAtEnd() if ratings_at_end else None
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
@@ -167,11 +177,13 @@ def build(
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
         projector = Projector(
-            ledger, target, handlers=HANDLERS, conn=conn, page_size=page_size, bulk_load=True,
-            read_page=read_page, chain_heads=chain_heads,
+            ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
+            page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
+            if ratings is not None:
+                ratings.finish(conn)
             finish_bulk_load(conn, search=search)
             if include is not None:
                 # As at a time: the position is that of the last event included.
@@ -202,7 +214,7 @@ def build_into_place(
     """Rebuild `path` from zero without readers ever seeing a half-built database."""
     remove_stale(path)
     with scratch_file(path, "rebuild") as scratch:
-        applied = build(ledger, scratch, progress=progress, page_size=page_size)
+        applied = build(ledger, scratch, progress=progress, page_size=page_size, ratings_at_end=True)
         _install(scratch, path)
     return applied
 

@@ -3,6 +3,7 @@ audit_log columns, which the status_history and status_events views read)."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from ledger.domain import Item, describe_event
@@ -124,11 +125,30 @@ def _count(state: State, programme: str, period: PeriodInfo, status: Row, delta:
     )
 
 
-def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
+def rating_of(e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
+    """A status event's item row, its period (noted on first use) and its status's place on
+    the programme's scale: what both the handlers below and a rebuild's ratings pass
+    (projections.ratings_at_end) read from the state."""
     item = _item(state, state.aggregate_id)
+    period = note_period(state, find_programme(state, item["programme"]), e.period)
+    return item, period, status_on_scale(state, item["programme"], e.status, period.start)
+
+
+def rated(e: Event, corrected: bool, period: PeriodInfo, status: Row) -> tuple[str, tuple[Any, ...]]:
+    """The audit summary's first words ("recorded Amber for 2024/25 Q1") and the event's
+    own audit columns (state.RATING_COLUMNS), which the status_events view reads."""
+    # Same words as ledger.domain.describe_event, without its cost on the hot path.
+    what = f"corrected to {e.status or 'not rated'}" if corrected else f"recorded {e.status or 'not rated'}"
+    rating = (
+        period.start, status["status"], status["category"], e.update, e.mitigation,
+        e.corrects if corrected else None,
+    )  # fmt: skip
+    return f"{what} for {period.label}", rating
+
+
+def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
+    item, period, status = rating_of(e, state)
     slug, ref = item["programme"], item["ref"]
-    period = note_period(state, find_programme(state, slug), e.period)
-    status = status_on_scale(state, slug, e.status, period.start)
     at = state.recorded_at
     old = state.get("period_ratings", slug, period.label, ref)
     status_changed = old is None or old["status"] != status["status"]
@@ -170,18 +190,12 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
         )
     else:
         state.put("items", {**item, "version": e.originator_version})
-    # Same words as ledger.domain.describe_event, without its cost on the hot path.
-    what = f"corrected to {e.status or 'not rated'}" if corrected else f"recorded {e.status or 'not rated'}"
-    # The event's own audit columns (state.RATING_COLUMNS): the status_events view reads them.
-    rating = (
-        period.start, status["status"], status["category"], e.update, e.mitigation,
-        e.corrects if corrected else None,
-    )
+    summary, rating = rated(e, corrected, period, status)
     if old is not None and not status_changed:
         return Change(
             slug,
             ref,
-            f"{what} for {period.label}: update revised",
+            f"{summary}: update revised",
             "update",
             # The text in force is held once, by the audit row of the event that recorded it.
             state.logged("audit_log", old["position"])["update"],
@@ -192,7 +206,7 @@ def _status_recorded(e: Event, state: State, corrected: bool) -> Change:
     return Change(
         slug,
         ref,
-        f"{what} for {period.label}",
+        summary,
         "status",
         old["status"] if old else None,
         status["status"],
