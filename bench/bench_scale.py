@@ -1,0 +1,421 @@
+"""Issue 14's scale benchmark on PostgreSQL: a big hash-chained log, `govledger verify`,
+`govledger rebuild` (projections into SQLite from the PostgreSQL log), and the lag of
+`govledger project --follow` (LISTEN/NOTIFY) under a sustained write rate.
+
+    .venv/bin/python bench/bench_scale.py --events 2000000 --duration 90
+    .venv/bin/python bench/bench_scale.py --events 20000 --duration 10   # a quick check
+
+A PostgreSQL server is started the way the tests start one (tests/postgres_server.py:
+initdb into a fresh directory, fsync and synchronous_commit off), here under
+bench/out/scale/, and removed at the end with everything else the run wrote.
+
+Each step runs as its own process, so its peak RSS (VmHWM, from wait4's ru_maxrss) is
+its own: the generator (batched `ledger.save(*aggregates)`, 1,000 events a save), verify,
+rebuild, the follower, and the paced writer (one `record_status` command a write, as a
+web worker started with --projector-service makes it). Raw baselines run in this process,
+in the same run: psycopg inserting the same stored rows 1,000 a transaction; a raw read
+of the log with a SHA-256 per row (verify's floor); a raw read plus sqlite-utils
+`insert_all` (rebuild's floor).
+
+Lag: for each write, from its commit (the writer's clock, CLOCK_MONOTONIC, which all
+processes share) to the moment this process, polling projections.db's tracking row every
+millisecond, sees the follower's position reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlite_utils  # noqa: E402
+
+from tests.postgres_server import Database, PostgresServer, find_pg_bin  # noqa: E402
+
+OUT = ROOT / "bench" / "out" / "scale"
+GOVLEDGER = [sys.executable, "-m", "govledger"]
+EVENTS_TABLE = "governanceledger_events"
+RAW_ROWS = 200_000  # stored rows the raw insert baseline writes
+POLL = 0.001  # seconds between the lag observer's reads of the tracking row
+
+
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run a process to its end: (stdout, wall seconds, peak RSS in MB from wait4)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    out = process.stdout.read() if process.stdout is not None else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[2:])} failed with exit status {process.returncode}:\n{out}")
+    return out, wall, usage.ru_maxrss / 1024
+
+
+# --- children -------------------------------------------------------------------------------
+
+
+def child_generate(events: int) -> None:
+    """Write about `events` events with the batched store path; print the result as JSON."""
+    from bench_projections import generate
+
+    from govledger.support import progress_bar
+    from ledger.application import open_ledger
+
+    ledger = open_ledger()
+    written = 0
+    save = ledger.save
+    with progress_bar("Writing events") as progress:
+
+        def counted_save(*aggregates: Any, **kwargs: Any) -> Any:
+            nonlocal written
+            written += sum(len(a.pending_events) for a in aggregates)
+            result = save(*aggregates, **kwargs)
+            progress(written, events)
+            return result
+
+        ledger.save = counted_save  # type: ignore[method-assign]
+        started, cpu = time.perf_counter(), time.process_time()
+        written = 0
+        total = generate(ledger, events)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    ledger.close()
+    print(json.dumps({"events": total, "seconds": elapsed, "cpu": cpu}))
+
+
+def child_pace(events: int, rate: float, duration: float) -> None:
+    """One record_status command a write at `rate` writes/s for `duration` seconds; print
+    "position commit_time" for each (CLOCK_MONOTONIC), then the totals as JSON."""
+    from ledger.application import open_ledger
+
+    ledger = open_ledger()
+    # The generator's programmes (bench_projections.generate: one per 20,000 events).
+    programmes = [f"programme-{p:03d}" for p in range(max(1, events // 20_000))]
+    refs = [f"A{a}.{pr}.{n}" for a in range(1, 4) for pr in range(1, 8) for n in range(1, 6)][:100]
+    count = int(rate * duration)
+    started = time.monotonic()
+    late = 0.0
+    for i in range(count):
+        due = started + i / rate
+        now = time.monotonic()
+        if now < due:
+            time.sleep(due - now)
+        else:
+            late = max(late, now - due)
+        # A new period for each item, so each write is an ordinary first rating.
+        programme, ref = programmes[i % len(programmes)], refs[(i // len(programmes)) % len(refs)]
+        quarter = i // (len(programmes) * len(refs))
+        year = 2100 + quarter // 4
+        period = f"{year}/{(year + 1) % 100:02d} Q{quarter % 4 + 1}"
+        ledger.record_status(
+            programme,
+            ref,
+            period=period,
+            status="Amber",
+            update="Paced write.",
+            mitigation="In hand.",
+            actor="bench",
+        )
+        committed = time.monotonic()
+        print(ledger.get_log_position(), committed, flush=True)
+    elapsed = time.monotonic() - started
+    ledger.close()
+    print(json.dumps({"writes": count, "seconds": elapsed, "late_max": late}), flush=True)
+
+
+# --- raw baselines (this process) ----------------------------------------------------------
+
+
+def raw_insert(db: Database, rows: int) -> tuple[float, float]:
+    """rows/s (wall, CPU): psycopg executemany of the log's first `rows` stored events into
+    a plain table of the same shape, 1,000 rows a transaction."""
+    with db.connect() as conn:
+        stored = conn.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+            "ORDER BY notification_id LIMIT %s",
+            (rows,),
+        ).fetchall()
+        conn.execute(
+            "CREATE TABLE raw_events (originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+            "topic text, state bytea, notification_id bigserial, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        )
+        conn.commit()
+        started, cpu = time.perf_counter(), time.process_time()
+        with conn.cursor() as cursor:
+            for first in range(0, len(stored), 1000):
+                cursor.executemany(
+                    "INSERT INTO raw_events (originator_id, originator_version, topic, state) "
+                    "VALUES (%s, %s, %s, %s)",
+                    stored[first : first + 1000],
+                )
+                conn.commit()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        conn.execute("DROP TABLE raw_events")
+        conn.commit()
+    return len(stored) / elapsed, len(stored) / cpu
+
+
+def _raw_pages(conn: Any) -> Any:
+    cursor = conn.cursor(name="raw_read")  # server side: never the whole log in memory
+    cursor.itersize = 5000
+    cursor.execute(
+        f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE} "
+        "ORDER BY notification_id"
+    )
+    while page := cursor.fetchmany(5000):
+        yield page
+
+
+def raw_read_hash(db: Database) -> tuple[float, int]:
+    """rows/s: read the whole log with psycopg and chain a SHA-256 over each row."""
+    started, count, head = time.perf_counter(), 0, b""
+    with db.connect() as conn:
+        for page in _raw_pages(conn):
+            for position, originator, version, topic, state in page:
+                head = hashlib.sha256(
+                    head + b"%d|%s|%d|%s|" % (position, originator.bytes, version, topic.encode()) + state
+                ).digest()
+            count += len(page)
+    return count / (time.perf_counter() - started), count
+
+
+def raw_read_insert_all(db: Database, scratch: Path) -> float:
+    """rows/s: read the whole log with psycopg and sqlite-utils insert_all it into a new
+    SQLite table, one transaction (rebuild's floor)."""
+    scratch.unlink(missing_ok=True)
+    started, count = time.perf_counter(), 0
+    target = sqlite_utils.Database(str(scratch))
+    target.execute("PRAGMA journal_mode=WAL")
+    with db.connect() as conn, target.atomic():
+        for page in _raw_pages(conn):
+            target["copy"].insert_all(
+                (
+                    {
+                        "position": r[0],
+                        "originator_id": str(r[1]),
+                        "originator_version": r[2],
+                        "topic": r[3],
+                        "state": r[4],
+                    }
+                    for r in page
+                ),
+                pk="position",
+            )
+            count += len(page)
+    rate = count / (time.perf_counter() - started)
+    target.close()
+    scratch.unlink(missing_ok=True)
+    return rate
+
+
+# --- the lag run ----------------------------------------------------------------------------
+
+
+class Observer(threading.Thread):
+    """Polls projections.db's tracking row; keeps (time first seen, position) per change."""
+
+    def __init__(self, projections_db: Path) -> None:
+        super().__init__(daemon=True)
+        self.conn = sqlite3.connect(f"file:{projections_db}?mode=ro", uri=True, check_same_thread=False)
+        self.seen: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        last = -1
+        while not self.stop.is_set():
+            (position,) = self.conn.execute("SELECT max(position) FROM projection_position").fetchone()
+            if position != last:
+                self.seen.append((time.monotonic(), position))
+                last = position
+            time.sleep(POLL)
+
+    def reached(self, position: int) -> float | None:
+        for at, seen in self.seen:
+            if seen >= position:
+                return at
+        return None
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def lag_run(env: dict[str, str], data_dir: Path, events: int, rate: float, duration: float) -> dict[str, Any]:
+    follower = subprocess.Popen(
+        [*GOVLEDGER, "--data-dir", str(data_dir), "project", "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert follower.stdout is not None
+    print("  follower:", follower.stdout.readline().strip())
+    observer = Observer(data_dir / "projections.db")
+    observer.start()
+    writes: list[tuple[int, float]] = []
+    pace = ["--child", "pace", "--events", str(events), "--rate", str(rate), "--duration", str(duration)]
+    writer = subprocess.Popen([sys.executable, __file__, *pace], env=env, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    totals: dict[str, Any] = {}
+    from govledger.support import progress_bar
+
+    with progress_bar("Paced writes") as progress:
+        for line in writer.stdout:
+            if line.startswith("{"):
+                totals = json.loads(line)
+                continue
+            position, committed = line.split()
+            writes.append((int(position), float(committed)))
+            progress(len(writes), int(rate * duration))
+    _, status, writer_usage = os.wait4(writer.pid, 0)
+    writer.returncode = os.waitstatus_to_exitcode(status)
+    last = writes[-1][0] if writes else 0
+    deadline = time.monotonic() + 30
+    while observer.reached(last) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    observer.stop.set()
+    observer.join()
+    follower.send_signal(signal.SIGTERM)
+    follower.stdout.read()
+    _, status, follower_usage = os.wait4(follower.pid, 0)
+    follower.returncode = os.waitstatus_to_exitcode(status)
+    lags, missing = [], 0
+    for position, committed in writes:
+        at = observer.reached(position)
+        if at is None:
+            missing += 1
+        else:
+            lags.append(max(0.0, at - committed))
+    return {
+        "writes": len(writes),
+        "rate": len(writes) / totals["seconds"] if totals else 0.0,
+        "late_max": totals.get("late_max", 0.0),
+        "missing": missing,
+        "p50": percentile(lags, 50),
+        "p95": percentile(lags, 95),
+        "p99": percentile(lags, 99),
+        "max": max(lags),
+        "mean": statistics.fmean(lags),
+        "writer_mb": writer_usage.ru_maxrss / 1024,
+        "follower_mb": follower_usage.ru_maxrss / 1024,
+        "writer_status": writer.returncode,
+        "follower_status": follower.returncode,
+    }
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=2_000_000, help="events to write (about; default 2M)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=90.0,
+        help="seconds of paced writes for the lag figure (default 90; at least 60 to report)",
+    )
+    parser.add_argument("--rate", type=float, default=100.0, help="paced writes per second (default 100)")
+    parser.add_argument("--keep", action="store_true", help="keep bench/out/scale afterwards (it is large)")
+    parser.add_argument("--child", choices=["generate", "pace"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "generate":
+        return child_generate(args.events)
+    if args.child == "pace":
+        return child_pace(args.events, args.rate, args.duration)
+
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL server binaries are not installed (run scripts/setup.sh)")
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    tempfile.tempdir = str(OUT)  # the server's directory goes under bench/out, not /tmp
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        db = server.create_database()
+        data_dir = OUT / "node"
+        env = {**os.environ, **db.env(), "GOVLEDGER_DATA_DIR": str(data_dir)}
+        print(
+            f"Scale on PostgreSQL: {args.events:,} events, {args.rate:g} writes/s for {args.duration:g} s "
+            f"({os.cpu_count()} cores, {load()})"
+        )
+
+        out, wall, writer_mb = run_measured(
+            [sys.executable, __file__, "--child", "generate", "--events", str(args.events)], env
+        )
+        written = json.loads(out.strip().splitlines()[-1])
+        events = written["events"]
+        raw_wall, raw_cpu = raw_insert(db, min(RAW_ROWS, events))
+        rate = events / written["seconds"]
+        print(
+            f"write    {events:,} events in {written['seconds']:.0f} s: {rate:,.0f} events/s "
+            f"(CPU {events / written['cpu']:,.0f}/s); raw psycopg insert {raw_wall:,.0f} rows/s "
+            f"(CPU {raw_cpu:,.0f}/s): {rate / raw_wall:.0%}; peak RSS {writer_mb:.0f} MB ({load()})"
+        )
+        with db.connect() as conn:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        print(f"         PostgreSQL database {size / 1e9:.2f} GB ({size / events:,.0f} bytes/event)")
+
+        out, wall, verify_mb = run_measured([*GOVLEDGER, "verify"], env)
+        raw_rate, _ = raw_read_hash(db)
+        print(
+            f"verify   {events / wall:,.0f} events/s ({wall:.0f} s, process start included); raw read + "
+            f"SHA-256 {raw_rate:,.0f} rows/s: {events / wall / raw_rate:.0%}; peak RSS {verify_mb:.0f} MB "
+            f"({load()})"
+        )
+        print("         " + out.strip().splitlines()[0])
+
+        out, wall, rebuild_mb = run_measured([*GOVLEDGER, "rebuild"], env)
+        raw_rate = raw_read_insert_all(db, OUT / "raw.db")
+        projections = data_dir / "projections.db"
+        print(
+            f"rebuild  {events / wall:,.0f} events/s ({wall:.0f} s); raw read + insert_all {raw_rate:,.0f} "
+            f"rows/s: {events / wall / raw_rate:.0%}; peak RSS {rebuild_mb:.0f} MB; projections "
+            f"{projections.stat().st_size / 1e9:.2f} GB ({load()})"
+        )
+
+        lag = lag_run(env, data_dir, args.events, args.rate, args.duration)
+        ms = {key: f"{lag[key] * 1000:.0f} ms" for key in ("late_max", "p50", "p95", "p99", "max")}
+        print(
+            f"lag      {lag['writes']:,} writes at {lag['rate']:.1f}/s (latest start {ms['late_max']} behind "
+            f"schedule): p50 {ms['p50']}, p95 {ms['p95']}, p99 {ms['p99']}, max {ms['max']}; "
+            f"{lag['missing']} never seen ({load()})"
+        )
+        print(f"         exit status: paced writer {lag['writer_status']}, follower {lag['follower_status']}")
+        print(
+            f"peak RSS MB: writer {writer_mb:.0f}, follower {lag['follower_mb']:.0f}, "
+            f"verify {verify_mb:.0f}, "
+            f"rebuild {rebuild_mb:.0f}, paced writer {lag['writer_mb']:.0f}"
+        )
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(OUT, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
