@@ -9,8 +9,9 @@ A PostgreSQL server is started the way the tests start one (tests/postgres_serve
 initdb into a fresh directory, fsync and synchronous_commit off), here under
 bench/out/scale/, and removed at the end with everything else the run wrote.
 
-Each step runs as its own process, so its peak RSS (VmHWM, from wait4's ru_maxrss) is
-its own: the generator (batched `ledger.save(*aggregates)`, 1,000 events a save), verify,
+Each step runs as its own process, so its peak RSS is its own (VmHWM, which each child
+writes to a file as it exits; not wait4's ru_maxrss, which a child inherits from its
+parent): the generator (batched `ledger.save(*aggregates)`, 1,000 events a save), verify,
 rebuild, the follower, and the paced writer (one `record_status` command a write, as a
 web worker started with --projector-service makes it). Raw baselines run in this process,
 in the same run: psycopg inserting the same stored rows 1,000 a transaction; a raw read
@@ -25,6 +26,7 @@ millisecond, sees the follower's position reach it.
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
 import os
@@ -38,18 +40,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlite_utils  # noqa: E402
+from bench_asat import peak_mb  # noqa: E402
 
 from tests.postgres_server import Database, PostgresServer, find_pg_bin  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "scale"
-GOVLEDGER = [sys.executable, "-m", "govledger"]
+PEAK_FILE_ENV = "BENCH_SCALE_PEAK_FILE"  # where a child writes its VmHWM (MB) as it exits
 EVENTS_TABLE = "governanceledger_events"
 RAW_ROWS = 200_000  # stored rows the raw insert baseline writes
 POLL = 0.001  # seconds between the lag observer's reads of the tracking row
@@ -59,17 +62,44 @@ def load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def run_measured(argv: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-    """Run a process to its end: (stdout, wall seconds, peak RSS in MB from wait4)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
-    out = process.stdout.read() if process.stdout is not None else ""
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[2:])} failed with exit status {process.returncode}:\n{out}")
-    return out, wall, usage.ru_maxrss / 1024
+class Child:
+    """One measured process: this script again with --child (the govledger command itself
+    with `--child cli`), writing its own VmHWM to a file as it exits."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.peak_file = OUT / f"peak-{args[0]}-{time.monotonic_ns()}"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--child", *args],
+            env={**env, PEAK_FILE_ENV: str(self.peak_file)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
+
+    def finish(self) -> tuple[int, float, float]:
+        """Wait for it: (exit status, wall seconds, peak RSS in MB)."""
+        status = self.process.wait()
+        wall = time.perf_counter() - self.started
+        peak = float(self.peak_file.read_text()) if self.peak_file.exists() else float("nan")
+        return status, wall, peak
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run a child to its end: (stdout, wall seconds, peak RSS in MB)."""
+    child = Child(args, env)
+    out = child.stdout.read()
+    status, wall, peak = child.finish()
+    if status != 0:
+        raise SystemExit(f"{' '.join(args)} failed with exit status {status}:\n{out}")
+    return out, wall, peak
+
+
+def record_peak_at_exit() -> None:
+    """Write this process's VmHWM (MB) to $BENCH_SCALE_PEAK_FILE when it exits."""
+    path = os.environ.get(PEAK_FILE_ENV)
+    if path:
+        atexit.register(lambda: Path(path).write_text(f"{peak_mb():.1f}"))
 
 
 # --- children -------------------------------------------------------------------------------
@@ -103,9 +133,12 @@ def child_generate(events: int) -> None:
     print(json.dumps({"events": total, "seconds": elapsed, "cpu": cpu}))
 
 
-def child_pace(events: int, rate: float, duration: float) -> None:
-    """One record_status command a write at `rate` writes/s for `duration` seconds; print
-    "position commit_time" for each (CLOCK_MONOTONIC), then the totals as JSON."""
+def child_pace(events: int, rate: float, duration: float, writers: int, index: int, start_at: float) -> None:
+    """Writer `index` of `writers` sharing one schedule of `rate` writes/s for `duration`
+    seconds from `start_at` (CLOCK_MONOTONIC), one record_status command a write. Prints
+    "position commit_time" for each, then its totals as JSON. The position is the log's
+    head just after the commit: another writer's later event can make it a little high,
+    so a lag measured from it errs long, never short."""
     from ledger.application import open_ledger
 
     ledger = open_ledger()
@@ -113,9 +146,8 @@ def child_pace(events: int, rate: float, duration: float) -> None:
     programmes = [f"programme-{p:03d}" for p in range(max(1, events // 20_000))]
     refs = [f"A{a}.{pr}.{n}" for a in range(1, 4) for pr in range(1, 8) for n in range(1, 6)][:100]
     count = int(rate * duration)
-    started = time.monotonic()
-    late = 0.0
-    for i in range(count):
+    late, started = 0.0, start_at
+    for i in range(index, count, writers):
         due = started + i / rate
         now = time.monotonic()
         if now < due:
@@ -140,7 +172,7 @@ def child_pace(events: int, rate: float, duration: float) -> None:
         print(ledger.get_log_position(), committed, flush=True)
     elapsed = time.monotonic() - started
     ledger.close()
-    print(json.dumps({"writes": count, "seconds": elapsed, "late_max": late}), flush=True)
+    print(json.dumps({"seconds": elapsed, "late_max": late}), flush=True)
 
 
 # --- raw baselines (this process) ----------------------------------------------------------
@@ -262,44 +294,53 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def lag_run(env: dict[str, str], data_dir: Path, events: int, rate: float, duration: float) -> dict[str, Any]:
-    follower = subprocess.Popen(
-        [*GOVLEDGER, "--data-dir", str(data_dir), "project", "--follow"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert follower.stdout is not None
+def lag_run(
+    env: dict[str, str], data_dir: Path, events: int, rate: float, duration: float, writers: int
+) -> dict[str, Any]:
+    follower = Child(["cli", "project", "--follow"], env)
     print("  follower:", follower.stdout.readline().strip())
     observer = Observer(data_dir / "projections.db")
     observer.start()
     writes: list[tuple[int, float]] = []
-    pace = ["--child", "pace", "--events", str(events), "--rate", str(rate), "--duration", str(duration)]
-    writer = subprocess.Popen([sys.executable, __file__, *pace], env=env, stdout=subprocess.PIPE, text=True)
-    assert writer.stdout is not None
-    totals: dict[str, Any] = {}
+    # Several writer processes (as several web workers), one schedule between them.
+    start_at = time.monotonic() + 5  # time enough for each to import and connect
+    pace = ["pace", "--events", str(events), "--rate", str(rate), "--duration", str(duration)]
+    pace += ["--writers", str(writers), "--start-at", str(start_at)]
+    children = [Child([*pace, "--index", str(index)], env) for index in range(writers)]
+    totals: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def read(child: Child) -> None:
+        for line in child.stdout:
+            with lock:
+                if line.startswith("{"):
+                    totals.append(json.loads(line))
+                else:
+                    position, committed = line.split()
+                    writes.append((int(position), float(committed)))
+
+    readers = [threading.Thread(target=read, args=(child,), daemon=True) for child in children]
+    for reader in readers:
+        reader.start()
     from govledger.support import progress_bar
 
     with progress_bar("Paced writes") as progress:
-        for line in writer.stdout:
-            if line.startswith("{"):
-                totals = json.loads(line)
-                continue
-            position, committed = line.split()
-            writes.append((int(position), float(committed)))
+        while any(reader.is_alive() for reader in readers):
             progress(len(writes), int(rate * duration))
-    _, status, writer_usage = os.wait4(writer.pid, 0)
-    writer.returncode = os.waitstatus_to_exitcode(status)
+            time.sleep(0.5)
+    finished = [child.finish() for child in children]
+    writer_status = max(status for status, _, _ in finished)
+    writer_mb = max(peak for _, _, peak in finished)
+    writes.sort()
     last = writes[-1][0] if writes else 0
     deadline = time.monotonic() + 30
     while observer.reached(last) is None and time.monotonic() < deadline:
         time.sleep(0.05)
     observer.stop.set()
     observer.join()
-    follower.send_signal(signal.SIGTERM)
+    follower.process.send_signal(signal.SIGTERM)
     follower.stdout.read()
-    _, status, follower_usage = os.wait4(follower.pid, 0)
-    follower.returncode = os.waitstatus_to_exitcode(status)
+    follower_status, _, follower_mb = follower.finish()
     lags, missing = [], 0
     for position, committed in writes:
         at = observer.reached(position)
@@ -309,18 +350,19 @@ def lag_run(env: dict[str, str], data_dir: Path, events: int, rate: float, durat
             lags.append(max(0.0, at - committed))
     return {
         "writes": len(writes),
-        "rate": len(writes) / totals["seconds"] if totals else 0.0,
-        "late_max": totals.get("late_max", 0.0),
+        "rate": len(writes) / max(t["seconds"] for t in totals) if totals else 0.0,
+        "late_max": max((t["late_max"] for t in totals), default=0.0),
+        "writers": writers,
         "missing": missing,
         "p50": percentile(lags, 50),
         "p95": percentile(lags, 95),
         "p99": percentile(lags, 99),
         "max": max(lags),
         "mean": statistics.fmean(lags),
-        "writer_mb": writer_usage.ru_maxrss / 1024,
-        "follower_mb": follower_usage.ru_maxrss / 1024,
-        "writer_status": writer.returncode,
-        "follower_status": follower.returncode,
+        "writer_mb": writer_mb,
+        "follower_mb": follower_mb,
+        "writer_status": writer_status,
+        "follower_status": follower_status,
     }
 
 
@@ -339,13 +381,26 @@ def main() -> None:
         help="seconds of paced writes for the lag figure (default 90; at least 60 to report)",
     )
     parser.add_argument("--rate", type=float, default=100.0, help="paced writes per second (default 100)")
+    parser.add_argument(
+        "--writers", type=int, default=3, help="writer processes sharing the paced rate (default 3)"
+    )
+    parser.add_argument("--index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep bench/out/scale afterwards (it is large)")
-    parser.add_argument("--child", choices=["generate", "pace"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    parser.add_argument("--child", choices=["generate", "pace", "cli"], help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.child:
+        record_peak_at_exit()
+    if args.child == "cli":  # the govledger command, as `python -m govledger` runs it
+        from govledger.cli import main as govledger
+
+        return govledger(args=rest, prog_name="govledger")
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.child == "generate":
         return child_generate(args.events)
     if args.child == "pace":
-        return child_pace(args.events, args.rate, args.duration)
+        return child_pace(args.events, args.rate, args.duration, args.writers, args.index, args.start_at)
 
     bin_dir = find_pg_bin()
     if bin_dir is None:
@@ -364,9 +419,7 @@ def main() -> None:
             f"({os.cpu_count()} cores, {load()})"
         )
 
-        out, wall, writer_mb = run_measured(
-            [sys.executable, __file__, "--child", "generate", "--events", str(args.events)], env
-        )
+        out, wall, writer_mb = run_measured(["generate", "--events", str(args.events)], env)
         written = json.loads(out.strip().splitlines()[-1])
         events = written["events"]
         raw_wall, raw_cpu = raw_insert(db, min(RAW_ROWS, events))
@@ -380,7 +433,7 @@ def main() -> None:
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         print(f"         PostgreSQL database {size / 1e9:.2f} GB ({size / events:,.0f} bytes/event)")
 
-        out, wall, verify_mb = run_measured([*GOVLEDGER, "verify"], env)
+        out, wall, verify_mb = run_measured(["cli", "verify"], env)
         raw_rate, _ = raw_read_hash(db)
         print(
             f"verify   {events / wall:,.0f} events/s ({wall:.0f} s, process start included); raw read + "
@@ -389,7 +442,7 @@ def main() -> None:
         )
         print("         " + out.strip().splitlines()[0])
 
-        out, wall, rebuild_mb = run_measured([*GOVLEDGER, "rebuild"], env)
+        out, wall, rebuild_mb = run_measured(["cli", "rebuild"], env)
         raw_rate = raw_read_insert_all(db, OUT / "raw.db")
         projections = data_dir / "projections.db"
         print(
@@ -398,18 +451,19 @@ def main() -> None:
             f"{projections.stat().st_size / 1e9:.2f} GB ({load()})"
         )
 
-        lag = lag_run(env, data_dir, args.events, args.rate, args.duration)
+        lag = lag_run(env, data_dir, args.events, args.rate, args.duration, args.writers)
         ms = {key: f"{lag[key] * 1000:.0f} ms" for key in ("late_max", "p50", "p95", "p99", "max")}
         print(
-            f"lag      {lag['writes']:,} writes at {lag['rate']:.1f}/s (latest start {ms['late_max']} behind "
-            f"schedule): p50 {ms['p50']}, p95 {ms['p95']}, p99 {ms['p99']}, max {ms['max']}; "
+            f"lag      {lag['writes']:,} writes at {lag['rate']:.1f}/s ({lag['writers']} writers; latest "
+            f"start {ms['late_max']} behind schedule): p50 {ms['p50']}, p95 {ms['p95']}, "
+            f"p99 {ms['p99']}, max {ms['max']}; "
             f"{lag['missing']} never seen ({load()})"
         )
         print(f"         exit status: paced writer {lag['writer_status']}, follower {lag['follower_status']}")
         print(
             f"peak RSS MB: writer {writer_mb:.0f}, follower {lag['follower_mb']:.0f}, "
             f"verify {verify_mb:.0f}, "
-            f"rebuild {rebuild_mb:.0f}, paced writer {lag['writer_mb']:.0f}"
+            f"rebuild {rebuild_mb:.0f}, paced writer {lag['writer_mb']:.0f} (largest)"
         )
     finally:
         server.stop()
