@@ -75,13 +75,15 @@ class Child:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self.cpu = float("nan")
         self.stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
 
     def finish(self) -> tuple[int, float, float]:
         """Wait for it: (exit status, wall seconds, peak RSS in MB)."""
         status = self.process.wait()
         wall = time.perf_counter() - self.started
-        peak = float(self.peak_file.read_text()) if self.peak_file.exists() else float("nan")
+        written = self.peak_file.read_text().split() if self.peak_file.exists() else ["nan", "nan"]
+        peak, self.cpu = float(written[0]), float(written[1])  # MB, CPU seconds
         return status, wall, peak
 
 
@@ -96,10 +98,10 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[str, float, floa
 
 
 def record_peak_at_exit() -> None:
-    """Write this process's VmHWM (MB) to $BENCH_SCALE_PEAK_FILE when it exits."""
+    """Write this process's VmHWM (MB) and CPU seconds to $BENCH_SCALE_PEAK_FILE as it exits."""
     path = os.environ.get(PEAK_FILE_ENV)
     if path:
-        atexit.register(lambda: Path(path).write_text(f"{peak_mb():.1f}"))
+        atexit.register(lambda: Path(path).write_text(f"{peak_mb():.1f} {time.process_time():.3f}"))
 
 
 # --- children -------------------------------------------------------------------------------
@@ -331,6 +333,7 @@ def lag_run(
     finished = [child.finish() for child in children]
     writer_status = max(status for status, _, _ in finished)
     writer_mb = max(peak for _, _, peak in finished)
+    writer_cpu = sum(child.cpu for child in children)
     writes.sort()
     last = writes[-1][0] if writes else 0
     deadline = time.monotonic() + 30
@@ -363,6 +366,9 @@ def lag_run(
         "follower_mb": follower_mb,
         "writer_status": writer_status,
         "follower_status": follower_status,
+        # CPU ms a write (process start included): what 100 writes/s costs whatever the load.
+        "writer_cpu_ms": writer_cpu / max(1, len(writes)) * 1000,
+        "follower_cpu_ms": follower.cpu / max(1, len(writes)) * 1000,
     }
 
 
@@ -459,7 +465,11 @@ def main() -> None:
             f"p99 {ms['p99']}, max {ms['max']}; "
             f"{lag['missing']} never seen ({load()})"
         )
-        print(f"         exit status: paced writer {lag['writer_status']}, follower {lag['follower_status']}")
+        print(
+            f"         CPU a write: writer {lag['writer_cpu_ms']:.1f} ms, "
+            f"follower {lag['follower_cpu_ms']:.1f} ms; exit status: "
+            f"writers {lag['writer_status']}, follower {lag['follower_status']}"
+        )
         print(
             f"peak RSS MB: writer {writer_mb:.0f}, follower {lag['follower_mb']:.0f}, "
             f"verify {verify_mb:.0f}, "
