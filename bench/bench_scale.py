@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import sqlite_utils  # noqa: E402
 from bench_asat import peak_mb  # noqa: E402
+from bench_projections import insert_stored  # noqa: E402
 
 from tests.postgres_server import Database, PostgresServer, find_pg_bin  # noqa: E402
 
@@ -243,19 +244,7 @@ def raw_read_insert_all(db: Database, scratch: Path) -> float:
     target.execute("PRAGMA journal_mode=WAL")
     with db.connect() as conn, target.atomic():
         for page in _raw_pages(conn):
-            target["copy"].insert_all(
-                (
-                    {
-                        "position": r[0],
-                        "originator_id": str(r[1]),
-                        "originator_version": r[2],
-                        "topic": r[3],
-                        "state": r[4],
-                    }
-                    for r in page
-                ),
-                pk="position",
-            )
+            insert_stored(target, page)
             count += len(page)
     rate = count / (time.perf_counter() - started)
     target.close()
