@@ -40,17 +40,17 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import sqlite_utils  # noqa: E402
-from bench_asat import peak_mb  # noqa: E402
-from bench_projections import insert_stored  # noqa: E402
 
-from tests.postgres_server import Database, PostgresServer, find_pg_bin  # noqa: E402
+# Imported where used, not here: a measured child (`--child cli verify`...) should weigh
+# what the command weighs, not this script's baselines as well.
+if TYPE_CHECKING:
+    from tests.postgres_server import Database
 
 OUT = ROOT / "bench" / "out" / "scale"
 PEAK_FILE_ENV = "BENCH_SCALE_PEAK_FILE"  # where a child writes its VmHWM (MB) as it exits
@@ -102,7 +102,13 @@ def record_peak_at_exit() -> None:
     """Write this process's VmHWM (MB) and CPU seconds to $BENCH_SCALE_PEAK_FILE as it exits."""
     path = os.environ.get(PEAK_FILE_ENV)
     if path:
-        atexit.register(lambda: Path(path).write_text(f"{peak_mb():.1f} {time.process_time():.3f}"))
+        atexit.register(lambda: Path(path).write_text(f"{own_peak_mb():.1f} {time.process_time():.3f}"))
+
+
+def own_peak_mb() -> float:
+    """This process's VmHWM in MB (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 # --- children -------------------------------------------------------------------------------
@@ -240,6 +246,9 @@ def raw_read_insert_all(db: Database, scratch: Path) -> float:
     SQLite table, one transaction (rebuild's floor)."""
     scratch.unlink(missing_ok=True)
     started, count = time.perf_counter(), 0
+    import sqlite_utils
+    from bench_projections import insert_stored
+
     target = sqlite_utils.Database(str(scratch))
     target.execute("PRAGMA journal_mode=WAL")
     with db.connect() as conn, target.atomic():
@@ -396,6 +405,8 @@ def main() -> None:
         return child_generate(args.events)
     if args.child == "pace":
         return child_pace(args.events, args.rate, args.duration, args.writers, args.index, args.start_at)
+
+    from tests.postgres_server import PostgresServer, find_pg_bin
 
     bin_dir = find_pg_bin()
     if bin_dir is None:
