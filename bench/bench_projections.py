@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import sqlite_utils
 
@@ -220,25 +221,32 @@ def raw_baseline(events_db: Path, rows: int, scratch: Path) -> tuple[float, floa
     copied = 0
     with target.atomic():
         while page := cursor.fetchmany(1000):
-            target["copy"].insert_all(
-                (
-                    {
-                        "position": r[0],
-                        "originator_id": r[1],
-                        "originator_version": r[2],
-                        "topic": r[3],
-                        "state": r[4],
-                    }
-                    for r in page
-                ),
-                pk="position",
-            )
+            insert_stored(target, page)
             copied += len(page)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     source.close()
     target.close()
     scratch.unlink(missing_ok=True)
     return copied / elapsed, copied / cpu
+
+
+def insert_stored(target: sqlite_utils.Database, page: list[Any]) -> None:
+    """The baseline's write: stored rows (position, originator id, version, topic, state)
+    into the "copy" table with `insert_all`. PostgreSQL gives the id as a UUID, stored as
+    its text (SQLite's is text already)."""
+    target["copy"].insert_all(
+        (
+            {
+                "position": r[0],
+                "originator_id": str(r[1]) if isinstance(r[1], UUID) else r[1],
+                "originator_version": r[2],
+                "topic": r[3],
+                "state": r[4],
+            }
+            for r in page
+        ),
+        pk="position",
+    )
 
 
 def pull_and_decode(ledger: Ledger) -> float:
