@@ -21,7 +21,7 @@ its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from ledger.application import Batch, Ledger
 from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
-from ledger.transfer.check import Checked, Checker
+from ledger.transfer.check import Checked, Checker, name_programme
 from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
@@ -48,20 +48,6 @@ class Prepared:
     checked: Checked
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def programme_cells(self) -> Iterator[tuple[Table, int, str]]:
-        """Every data row's programme as (table, row number, text): from the tables as read,
-        or, once their cells are dropped (kept as JSON, every row having passed), the rows."""
-        if any(table.rows for table in self.tables):
-            for table in self.tables:
-                column = table.columns.get("programme")
-                if column is None:
-                    continue
-                for number, cells in table.rows:
-                    yield table, number, cells[column].strip() if column < len(cells) else ""
-        else:
-            for row in self.checked.rows:
-                yield row.table, row.number, row.programme
 
     def restating(self, reason: str) -> Prepared:
         """Give every history grid row without a `restate` reason of its own this one, so a
@@ -102,7 +88,10 @@ class Prepared:
             )
             for row in data["rows"]
         ]
-        return cls(Path(data["path"]), tables, Checked(rows, set(), set(), 0), [], list(data["notes"]))
+        checked = Checked(rows, set(), set(), 0)
+        for row in rows:  # every row passed, so the rows name every programme
+            name_programme(checked.named, row.table, row.number, row.programme)
+        return cls(Path(data["path"]), tables, checked, [], list(data["notes"]))
 
 
 # A row's values that are themselves records (a dependency's two sides) are kept as JSON
@@ -216,24 +205,17 @@ def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[P
     programmes of its uploader, at its first row (an empty programme is the importer's
     to report). A file with any is only ever checked, never recorded."""
     mine = {p.strip().lower() for p in assigned}
-    first: dict[str, tuple[Table, int, str]] = {}
-    rows: dict[str, int] = {}
-    for table, number, programme in prepared.programme_cells():
-        if not programme or programme.strip().lower() in mine:
-            continue
-        key = programme.casefold()
-        rows[key] = rows.get(key, 0) + 1
-        first.setdefault(key, (table, number, programme))
+    first = {found: named for found, named in prepared.checked.named.items() if named[2].lower() not in mine}
     return [
         Problem(
             table.file,
-            f"you are not assigned to programme {programme!r} ({plural(rows[key], 'row')} in this file), "
+            f"you are not assigned to programme {programme!r} ({plural(count, 'row')} in this file), "
             "so you cannot import it. Remove its rows, or ask an administrator for access to it.",
             table.sheet,
             number,
             "programme",
         )
-        for key, (table, number, programme) in first.items()
+        for table, number, programme, count in first.values()
     ]
 
 
