@@ -21,7 +21,7 @@ its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
-from ledger.transfer.table import Table
+from ledger.transfer.table import Row, Table
 
 Progress = Callable[[int, int], None]
 
@@ -133,9 +133,11 @@ def record(
     dry_run: bool = False,
     progress: Progress | None = None,
     source_name: str | None = None,
+    once: bool = False,
 ) -> ImportResult:
     """Apply a prepared file as `actor`: everything in one transaction, or nothing if any
-    row has a problem. `prepared` is left as it was, so it can be recorded again."""
+    row has a problem. `prepared` is left as it was, so it can be recorded again; or,
+    `once`, each checked row is let go as it is applied (a million rows are ~400 MB)."""
     result = ImportResult(
         path=prepared.path, dry_run=dry_run, problems=list(prepared.problems), notes=list(prepared.notes)
     )
@@ -145,7 +147,9 @@ def record(
     batch = Batch(ledger)
     applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
     applier.preload_items(rows)
-    for done, row in enumerate(rows, 1):
+    if once:
+        prepared.checked.rows = []
+    for done, row in enumerate(_taken(rows) if once else rows, 1):
         applier.apply(row)
         if progress and done % step == 0:
             progress(done, total)
@@ -196,8 +200,15 @@ def import_file(
     is called as rows are applied, and with (total, total) at the end."""
     return record(
         ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
-        progress=progress, source_name=source_name,
+        progress=progress, source_name=source_name, once=True,
     )
+
+
+def _taken(rows: list[Row]) -> Iterator[Row]:
+    """The rows in order, each gone from `rows` once given."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
 def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[Problem]:
