@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +41,14 @@ from ledger.domain import (
     Risk,
     StatusScale,
 )
-from ledger.store.events import record_events, record_ids
+from ledger.store.events import StoredRow, positions_reader, record_ids, record_positions
 from ledger.transfer.cells import needs_text_type, number_cell, protect_csv, text_cell
 from ledger.transfer.grid import grid_periods, grid_row, note_periods, retirement_rows
 from ledger.transfer.kinds import KINDS, header, scale_key
 from ledger.transfer.kinds.scale_changes import ScaleChangeRows
 from ledger.transfer.kinds.scales import scale_rows
+
+RECORDS_READ = 50  # records read per pair of queries (an item of a big plan has ~150 events)
 
 
 class ExportError(Exception):
@@ -81,10 +83,23 @@ class _Record:
     first_change: int = 0  # the log position of a programme's first change of scale
 
 
-def _load(ledger: Ledger, originator_id: Any, stop: int) -> _Record:
-    """One record as it stood at position `stop`, replayed through the domain model."""
+def _records(ledger: Ledger, ids: Sequence[Any], stop: int) -> Iterator[tuple[Any, _Record]]:
+    """Each record of `ids`, in order, as it stood at position `stop`: read RECORDS_READ
+    records at a time (two queries), so memory holds only those records' events."""
+    for start in range(0, len(ids), RECORDS_READ):
+        chunk = ids[start : start + RECORDS_READ]
+        positions = record_positions(ledger.recorder, chunk, stop)
+        events: dict[Any, list[StoredRow]] = {}
+        for row in positions_reader(ledger.recorder, positions)(0, len(positions), None):
+            events.setdefault(row[1], []).append(row)  # in position order: version order
+        for originator_id in chunk:
+            yield originator_id, _load(ledger, events.pop(originator_id, []))
+
+
+def _load(ledger: Ledger, rows: list[StoredRow]) -> _Record:
+    """One record replayed through the domain model from its stored events."""
     record = _Record(None)
-    for position, oid, version, topic, state in record_events(ledger.recorder, originator_id, stop):
+    for position, oid, version, topic, state in rows:
         event: Any = ledger.mapper.to_domain_event(StoredEvent(oid, version, topic, state))
         name = type(event).__name__
         if name in ("ScaleChanged", "ScaleRemapped"):
@@ -180,8 +195,7 @@ def _export(ledger: Ledger, sink: _Sink) -> int:
     for kind in KINDS:
         if kind != "history":
             sink.head(kind, header(kind))
-    for originator_id in record_ids(ledger.recorder, stop):
-        record = _load(ledger, originator_id, stop)
+    for originator_id, record in _records(ledger, record_ids(ledger.recorder, stop), stop):
         aggregate = record.aggregate
         if isinstance(aggregate, Programme):
             programmes[aggregate.id] = aggregate
@@ -203,8 +217,8 @@ def _export(ledger: Ledger, sink: _Sink) -> int:
             sink.add("scale_changes", row)
     periods = grid_periods(starts)
     sink.head("history", [*header("history"), *periods])
-    for originator_id in gridded:  # a second pass: the columns are known only now
-        item = _load(ledger, originator_id, stop).aggregate
+    for _, record in _records(ledger, gridded, stop):  # a second pass: the columns are known only now
+        item = record.aggregate
         sink.add("history", grid_row(item, programmes[item.programme_id].slug, periods))
     return stop
 
