@@ -14,6 +14,16 @@ and nine quarters of statuses per item (50,000 rows = 1 programme + 5,000 items 
 - import again: the same file into the same ledger (idempotent: nothing recorded).
 - dry run: the same file into another empty ledger, recording nothing.
 - xlsx: the ledger exported to .xlsx, and that workbook imported into an empty ledger.
+- memory (issue 14 item 8): the peak RSS (VmHWM) of a fresh process importing the file,
+  and of one exporting it, each with its wall and CPU time.
+
+`--memory-only` skips the timed runs but the raw baseline, for a million rows:
+
+    python bench/bench_import.py --rows 1000000 --memory-only \
+        --export-ledger /work/bench-data/ledger-big
+
+`--export-ledger DIR` also exports that data directory's event log (copied into the
+scratch folder first: the original is never opened) in a fresh process.
 
 Scratch files go in bench/out/ (git-ignored) and are removed unless --keep.
 `--profile` prints where the first import spends its time.
@@ -40,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.application import open_ledger
+from ledger.config import EVENTS_DB
 from ledger.transfer.export import export
 from ledger.transfer.importing import import_file
 from ledger.transfer.kinds import COLUMNS
@@ -134,18 +145,52 @@ CHILD_IMPORT = (
     "assert import_file(ledger, sys.argv[2], actor='bench').ok\nledger.close()\n"
 )
 CHILD_EXPORT = "export(sys.argv[1], sys.argv[2])\n"
+CHILD_TIMER = "import time\nstart, cpu = time.perf_counter(), time.process_time()\n"
+CHILD_REPORT = (
+    "\nprint(time.perf_counter() - start, time.process_time() - cpu, "
+    "next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
+)
+
+
+def child_run(code: str, *args: Path) -> tuple[float, float, float]:
+    """(peak RSS in MB, wall s, CPU s) of a fresh Python running `code` with `args` as
+    sys.argv[1:]: its own VmHWM (Linux), read at its end. Not the child's ru_maxrss,
+    which Linux carries over from this big parent through fork and exec."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD_SETUP + CHILD_TIMER + code + CHILD_REPORT, *map(str, args)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    wall, cpu, peak = out.split()[-3:]
+    return int(peak) / 1024, float(wall), float(cpu)  # VmHWM is in kB
 
 
 def child_peak_rss(code: str, *args: Path) -> float:
-    """Peak RSS (MB) of a fresh Python running `code` with `args` as sys.argv[1:]: its
-    own VmHWM (Linux), read at its end. Not the child's ru_maxrss, which Linux carries
-    over from this big parent through fork and exec."""
-    report = "\nprint(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD_SETUP + code + report, *map(str, args)],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return int(out.split()[-1]) / 1024  # kB
+    return child_run(code, *args)[0]
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def memory(scratch: Path, rows: int, raw_rate: float, export_ledger: Path | None) -> None:
+    """Peak RSS of a fresh process importing the generated file into an empty ledger and
+    exporting that ledger, beside rows/s and the raw baseline measured in this run."""
+    floor = child_peak_rss("")
+    peak, wall, cpu = child_run(CHILD_IMPORT, scratch / "rss", scratch / "in")
+    print(f"import {rows:,} rows, fresh process: peak RSS {peak:,.0f} MB ({peak * 1024 * 1024 / rows:,.0f} "
+          f"B/row), {wall:.1f} s wall, {cpu:.1f} s CPU, {rows / wall:,.0f} rows/s = "
+          f"{rows / wall / raw_rate:.1%} of raw ({load()}; floor {floor:,.0f} MB; target < 300 MB)")
+    peak, wall, cpu = child_run(CHILD_EXPORT, scratch / "rss", scratch / "rss-exported")
+    print(f"export of those {rows:,} events to CSV, fresh process: peak RSS {peak:,.0f} MB, {wall:.1f} s "
+          f"wall, {cpu:.1f} s CPU ({load()})")
+    if export_ledger is not None:
+        copy = scratch / "big"
+        copy.mkdir()
+        shutil.copy2(export_ledger / EVENTS_DB, copy / EVENTS_DB)  # never open the original
+        peak, wall, cpu = child_run(CHILD_EXPORT, copy, scratch / "big-exported")
+        size = sum(1 for _ in (scratch / "big-exported" / "statuses.csv").open("rb"))
+        print(f"export of {export_ledger} to CSV, fresh process: peak RSS {peak:,.0f} MB, {wall:.1f} s "
+              f"wall, {cpu:.1f} s CPU, statuses.csv {size:,} lines ({load()}; target < 300 MB)")
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -159,6 +204,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch files in bench/out/")
     parser.add_argument("--profile", action="store_true", help="profile the first import")
+    parser.add_argument("--memory-only", action="store_true", help="only the raw baseline and peak RSS")
+    parser.add_argument("--export-ledger", type=Path, help="a data directory whose log to export too")
     args = parser.parse_args()
     os.environ.pop("PERSISTENCE_MODULE", None)  # always the SQLite event store
 
@@ -168,6 +215,14 @@ def main() -> None:
     try:
         rows = generate(scratch / "in", args.rows)
         raw = raw_insert(scratch / "raw.db", rows)
+        if args.memory_only:
+            when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+            print(f"# bench_import --memory-only {when}, {os.cpu_count()} CPUs")
+            print(f"raw sqlite3 executemany, 1 txn: {raw:.3f} s, {len(rows) / raw:,.0f} rows/s ({load()})")
+            n = len(rows)
+            del rows  # the children's peaks are their own, but this process need not hold them
+            memory(scratch, n, n / raw, args.export_ledger)
+            return
         first, result = timed_import(scratch / "data", scratch / "in", profile=args.profile)
         again, repeat = timed_import(scratch / "data", scratch / "in")
         dry, _ = timed_import(scratch / "dry", scratch / "in", dry_run=True)
@@ -199,7 +254,7 @@ def main() -> None:
     print(f"export to .xlsx:                   {export_xlsx:7.3f} s")
     print(f"import .xlsx (empty ledger):       {xlsx:7.3f} s  {n / xlsx:>10,.0f} rows/s")
     print(f"peak RSS, fresh process: import {rss_import:,.0f} MB, export to CSV {rss_export:,.0f} MB "
-          f"(modules loaded, nothing done: {rss_floor:,.0f} MB; target < 300 MB at 1M rows)")
+          f"(modules loaded, nothing done: {rss_floor:,.0f} MB; target < 300 MB at 1M rows; {load()})")
 
 
 if __name__ == "__main__":

@@ -204,7 +204,7 @@ class Worker:
         refused = unassigned_programmes(prepared, assigned)
         result = record(
             ledger, prepared, actor=job["requested_by"], dry_run=bool(refused),
-            progress=heartbeat.reporting("recording"), source_name=job["file_name"],
+            progress=heartbeat.reporting("recording"), source_name=job["file_name"], once=True,
         )
         result.problems[:0] = refused
         return import_result(result, job["file_name"], options["stored"])

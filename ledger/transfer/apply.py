@@ -41,7 +41,11 @@ class Applier:
         self._item_ids: dict[tuple[str, str], UUID] = {}
         self._leads: LeadDirectory | None = None
         self._later: list[tuple[Row, Callable[[], Any]]] = []
-        self._outcome_at: dict[int, int] = {}  # id(row) -> its index in result.rows
+        # id(row) -> its index in result.rows, for rows with a later step only (a dict
+        # entry a row is ~100 bytes: 100 MB at a million rows)
+        self._outcome_at: dict[int, int] = {}
+        self._later_rows: set[int] = set()
+        self._event_names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct
 
     def item_id(self, programme: str, ref: str) -> UUID:
         """Item ids, memoised: a uuid5 per row is a measurable share of a 50k-row import."""
@@ -91,6 +95,7 @@ class Applier:
 
     def later(self, row: Row, step: Callable[[], Any]) -> None:
         self._later.append((row, step))
+        self._later_rows.add(id(row))
 
     def apply(self, row: Row) -> Outcome:
         table = row.table
@@ -103,7 +108,8 @@ class Applier:
         events = self._new_events(table.kind, aggregate_id)
         if not events:
             outcome = Outcome.UNCHANGED
-        self._outcome_at[id(row)] = len(self.result.rows)
+        if id(row) in self._later_rows:
+            self._outcome_at[id(row)] = len(self.result.rows)
         self.result.rows.append(RowOutcome(table.file, table.sheet, table.kind, row.number, outcome, events))
         return outcome
 
@@ -122,6 +128,7 @@ class Applier:
                 outcome = Outcome.CHANGED if done.outcome is Outcome.UNCHANGED else done.outcome
                 self.result.rows[at] = dataclasses.replace(done, outcome=outcome, events=done.events + events)
         self._later.clear()
+        self._later_rows.clear()
 
     def _new_events(self, kind: str, aggregate_id: UUID | None) -> tuple[str, ...]:
         """The events pending on the aggregate since it was last counted, added to the totals."""
@@ -132,7 +139,8 @@ class Applier:
         pending = aggregate.pending_events
         before = self._pending_seen.get(aggregate_id, 0)
         self._pending_seen[aggregate_id] = len(pending)
-        events = tuple(type(e).__name__ for e in pending[before:])
+        names = tuple(type(e).__name__ for e in pending[before:])
+        events = self._event_names.setdefault(names, names)
         if events:
             by_kind = self.result.events_by_kind
             by_kind[kind] = by_kind.get(kind, 0) + len(events)

@@ -18,6 +18,9 @@ from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS, scale_key
 from ledger.transfer.results import Problem
 from ledger.transfer.table import Row, Table, key
 
+# casefolded programme -> (table, row number, text) of the first row naming it, and a count
+Named = dict[str, tuple[Table, int, str, int]]
+
 
 @dataclass(frozen=True)
 class ProgrammeInfo:
@@ -39,6 +42,15 @@ class Checked:
     # cells using a status its scale does not have, and programme -> the periods named.
     unknown_statuses: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
     periods: dict[str, set[str]] = field(default_factory=dict)
+    # Every programme the file's rows name, passed or not (casefolded): its first row as
+    # (table, row number, text) and how many rows name it; the rows are not kept.
+    named: Named = field(default_factory=dict)
+
+
+def name_programme(named: Named, table: Table, number: int, text: str) -> None:
+    """Count a row naming programme `text` in `named` (Checked.named), keeping its first."""
+    first = named.get(key(text))
+    named[key(text)] = (table, number, text, 1) if first is None else (*first[:3], first[3] + 1)
 
 
 class Checker:
@@ -65,6 +77,7 @@ class Checker:
         self.programme_rows: dict[str, Any] = {}
         self._file_earlier_scales: dict[str, list[Scale]] = {}  # scale_changes.csv's from_scale
         self._grid_headers: dict[tuple[int, str], tuple[list[bool], list[tuple[int, str]]]] = {}
+        self.named: Named = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
         rows: list[Row] = []
@@ -72,7 +85,10 @@ class Checker:
             kind = BY_NAME[table.kind]
             header_ok = all(name in table.columns or name in kind.may_omit for name in COLUMNS[table.kind])
             seen: dict[Hashable, int] = {}
+            column = table.columns.get("programme")
             for number, cells in table.rows:
+                if column is not None and column < len(cells) and cells[column]:
+                    name_programme(self.named, table, number, cells[column])
                 values = RowValues(self, table, number, cells)
                 # A bad header is reported on the header row; its rows mean nothing.
                 row = kind.check(values) if header_ok else None
@@ -85,10 +101,11 @@ class Checker:
                     self.broken_programmes.add(key(values.raw("programme")))
                 elif table.kind == "items":
                     self.broken_items.add((key(values.raw("programme")), key(values.raw("ref"))))
+            table.rows = []  # read once: the typed rows carry what is needed
             self.check_grid_headers(table)
         return Checked(
             rows, self.broken_programmes, self.broken_items, self.skipped, self.unknown_statuses,
-            self.periods_named,
+            self.periods_named, self.named,
         )
 
     def _is_repeat(self, table: Table, unique: Any, number: int, seen: dict[Hashable, int]) -> bool:

@@ -4,12 +4,11 @@ holds a note instead, and each time an item left the register or came back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ledger.domain import Item
 from ledger.periods import Calendar
-from ledger.transfer.kinds import header
 
 MARKERS = ("*", "†", "‡", "§", "¶")
 
@@ -19,34 +18,35 @@ def marker(index: int) -> str:
     return MARKERS[index % len(MARKERS)] * (index // len(MARKERS) + 1)
 
 
-def history_grid(
-    items: Sequence[Item], slug: Callable[[Item], str], calendar: Callable[[Item], Calendar]
-) -> tuple[list[str], list[list[str]]]:
-    """The grid's header and rows: programme, ref, title, kind, notes, restate, then a
-    column per period any item has a status or a note for, in time order. A period with
-    both a status and a note shows the status followed by the note's marker, "Green *",
-    as a council prints it. Each programme's periods are its own: quarters, months, or
-    those it defines ("2024/25 P2"), which an import reads back from periods.csv."""
-    starts: dict[str, Any] = {}
-    for item in items:
-        for label in (*item.ratings, *item.notes):
-            starts.setdefault(label, calendar(item).parse(label).start)
-    periods = sorted(starts, key=lambda label: (starts[label], label))
-    rows = []
-    for item in items:
-        if not item.ratings and not item.notes:
-            continue
-        markers: dict[str, str] = {}  # note -> its marker in this row
-        cells = []
-        for label in periods:
-            rating = item.ratings.get(label)
-            note = item.notes.get(label)
-            mark = markers.setdefault(note, marker(len(markers))) if note is not None else ""
-            status = rating["status"] if rating is not None else ""
-            cells.append(f"{status} {mark}".strip())
-        notes = "; ".join(f"{m}: {note}" for note, m in markers.items())
-        rows.append([slug(item), item.ref, item.title, item.kind, notes, "", *cells])
-    return [*header("history"), *periods], rows
+def grid_row(item: Item, slug: str, periods: Sequence[str]) -> list[str]:
+    """One item's grid row: programme, ref, title, kind, notes, restate, then a cell per
+    period of `periods`. A period with both a status and a note shows the status followed
+    by the note's marker, "Green *", as a council prints it."""
+    markers: dict[str, str] = {}  # note -> its marker in this row
+    cells = []
+    for label in periods:
+        rating = item.ratings.get(label)
+        note = item.notes.get(label)
+        mark = markers.setdefault(note, marker(len(markers))) if note is not None else ""
+        status = rating["status"] if rating is not None else ""
+        cells.append(f"{status} {mark}".strip())
+    notes = "; ".join(f"{m}: {note}" for note, m in markers.items())
+    return [slug, item.ref, item.title, item.kind, notes, "", *cells]
+
+
+def note_periods(item: Item, calendar: Calendar, starts: dict[str, Any]) -> None:
+    """Add the periods an item has a status or a note for to `starts` (label -> first day).
+    Each programme's periods are its own: quarters, months, or those it defines
+    ("2024/25 P2"), which an import reads back from periods.csv."""
+    for label in (*item.ratings, *item.notes):
+        if label not in starts:
+            starts[label] = calendar.parse(label).start
+
+
+def grid_periods(starts: dict[str, Any]) -> list[str]:
+    """The grid's period columns: every period any item has a status or a note for, in
+    time order."""
+    return sorted(starts, key=lambda label: (starts[label], label))
 
 
 def retirement_rows(events: Sequence[Any], slug: str, ref: str) -> list[list[str]]:

@@ -29,12 +29,12 @@ from typing import Any
 from ledger.application import Batch, Ledger
 from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
-from ledger.transfer.check import Checked, Checker
+from ledger.transfer.check import Checked, Checker, name_programme
 from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
-from ledger.transfer.table import Table
+from ledger.transfer.table import Row, Table
 
 Progress = Callable[[int, int], None]
 
@@ -48,20 +48,6 @@ class Prepared:
     checked: Checked
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def programme_cells(self) -> Iterator[tuple[Table, int, str]]:
-        """Every data row's programme as (table, row number, text): from the tables as read,
-        or, once their cells are dropped (kept as JSON, every row having passed), the rows."""
-        if any(table.rows for table in self.tables):
-            for table in self.tables:
-                column = table.columns.get("programme")
-                if column is None:
-                    continue
-                for number, cells in table.rows:
-                    yield table, number, cells[column].strip() if column < len(cells) else ""
-        else:
-            for row in self.checked.rows:
-                yield row.table, row.number, row.programme
 
     def restating(self, reason: str) -> Prepared:
         """Give every history grid row without a `restate` reason of its own this one, so a
@@ -102,7 +88,10 @@ class Prepared:
             )
             for row in data["rows"]
         ]
-        return cls(Path(data["path"]), tables, Checked(rows, set(), set(), 0), [], list(data["notes"]))
+        checked = Checked(rows, set(), set(), 0)
+        for row in rows:  # every row passed, so the rows name every programme
+            name_programme(checked.named, row.table, row.number, row.programme)
+        return cls(Path(data["path"]), tables, checked, [], list(data["notes"]))
 
 
 # A row's values that are themselves records (a dependency's two sides) are kept as JSON
@@ -144,9 +133,11 @@ def record(
     dry_run: bool = False,
     progress: Progress | None = None,
     source_name: str | None = None,
+    once: bool = False,
 ) -> ImportResult:
     """Apply a prepared file as `actor`: everything in one transaction, or nothing if any
-    row has a problem. `prepared` is left as it was, so it can be recorded again."""
+    row has a problem. `prepared` is left as it was, so it can be recorded again; or,
+    `once`, each checked row is let go as it is applied (a million rows are ~400 MB)."""
     result = ImportResult(
         path=prepared.path, dry_run=dry_run, problems=list(prepared.problems), notes=list(prepared.notes)
     )
@@ -156,7 +147,9 @@ def record(
     batch = Batch(ledger)
     applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
     applier.preload_items(rows)
-    for done, row in enumerate(rows, 1):
+    if once:
+        prepared.checked.rows = []
+    for done, row in enumerate(_taken(rows) if once else rows, 1):
         applier.apply(row)
         if progress and done % step == 0:
             progress(done, total)
@@ -207,8 +200,15 @@ def import_file(
     is called as rows are applied, and with (total, total) at the end."""
     return record(
         ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
-        progress=progress, source_name=source_name,
+        progress=progress, source_name=source_name, once=True,
     )
+
+
+def _taken(rows: list[Row]) -> Iterator[Row]:
+    """The rows in order, each gone from `rows` once given."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
 
 
 def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[Problem]:
@@ -216,24 +216,17 @@ def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[P
     programmes of its uploader, at its first row (an empty programme is the importer's
     to report). A file with any is only ever checked, never recorded."""
     mine = {p.strip().lower() for p in assigned}
-    first: dict[str, tuple[Table, int, str]] = {}
-    rows: dict[str, int] = {}
-    for table, number, programme in prepared.programme_cells():
-        if not programme or programme.strip().lower() in mine:
-            continue
-        key = programme.casefold()
-        rows[key] = rows.get(key, 0) + 1
-        first.setdefault(key, (table, number, programme))
+    first = {found: named for found, named in prepared.checked.named.items() if named[2].lower() not in mine}
     return [
         Problem(
             table.file,
-            f"you are not assigned to programme {programme!r} ({plural(rows[key], 'row')} in this file), "
+            f"you are not assigned to programme {programme!r} ({plural(count, 'row')} in this file), "
             "so you cannot import it. Remove its rows, or ask an administrator for access to it.",
             table.sheet,
             number,
             "programme",
         )
-        for key, (table, number, programme) in first.items()
+        for table, number, programme, count in first.values()
     ]
 
 

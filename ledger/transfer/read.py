@@ -4,11 +4,13 @@ workbook passes the zip bomb guard before anything unpacks it."""
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from ledger.transfer.archive import formula_cells, scan_archive
@@ -23,11 +25,15 @@ README_SHEET = "Read me"  # the downloadable template's guide sheet; never data
 
 @dataclass(frozen=True)
 class Decoded:
-    """A CSV file's text and a note if it was not UTF-8, or why it cannot be read."""
+    """The encoding a CSV file is read in and a note if it was not UTF-8, or why it
+    cannot be read."""
 
-    text: str = ""
+    encoding: str = "utf-8-sig"
     note: str | None = None
     refusal: str | None = None
+
+
+CHUNK = 1 << 20  # bytes read at a time: a file of a million rows is never held whole
 
 
 def kind_of(name: str) -> str | None:
@@ -48,75 +54,117 @@ _UTF8_MULTIBYTE = re.compile(
 )
 
 
-def decode_csv(data: bytes, name: str) -> Decoded:
-    """The text of a CSV file, and a note if it was not UTF-8 (`name` is for the note).
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _first_bad_line(path: Path, encoding: str) -> int | None:
+    """The line of the first byte sequence `encoding` cannot decode, or None if all can."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    for chunk in _chunks(path):
+        held = decoder.getstate()[0]  # bytes of a character split across chunks
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as error:
+            return lines + (held + chunk).count(b"\n", 0, error.start) + 1
+        lines += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return lines + 1
+    return None
+
+
+def _has_utf8_sequence(path: Path) -> bool:
+    tail = b""  # a sequence may straddle two chunks
+    for chunk in _chunks(path):
+        if _UTF8_MULTIBYTE.search(tail + chunk):
+            return True
+        tail = chunk[-3:]
+    return False
+
+
+def decode_csv(path: Path) -> Decoded:
+    """The encoding to read a CSV file in, and a note if it was not UTF-8, found a chunk
+    at a time.
 
     UTF-8 (with or without a BOM) is the format. Excel's plain "CSV (Comma delimited)"
     writes Windows-1252 instead; that is read as such when it decodes cleanly and holds no
     UTF-8 sequences (which would mean two encodings mixed in one file, where either choice
     stores something garbled). Anything else is refused rather than guessed at."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):
         return Decoded(refusal=(
             "is saved as UTF-16 (Excel's 'Unicode Text'). "
             "Save it as 'CSV UTF-8 (Comma delimited)' and import it again."
         ))
-    if b"\x00" in data:
+    if any(b"\x00" in chunk for chunk in _chunks(path)):
         return Decoded(refusal="is not a text file, so it cannot be a CSV file.")
-    try:
-        return Decoded(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
+    line = _first_bad_line(path, "utf-8-sig")
+    if line is None:
+        return Decoded()
     save_as = "Save it as 'CSV UTF-8 (Comma delimited)' and import it again."
-    if _UTF8_MULTIBYTE.search(data):
+    if _has_utf8_sequence(path):
         return Decoded(refusal=(
             "mixes UTF-8 with another encoding (the first character that is not "
             f"UTF-8 is on line {line}), so some characters would be stored garbled. {save_as}"
         ))
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
+    if _first_bad_line(path, "cp1252") is not None:
         return Decoded(refusal=f"is not UTF-8 (see line {line}). {save_as}")
-    return Decoded(text, (
-        f"{name} is not UTF-8: it was read as Windows-1252, the encoding Excel's "
+    return Decoded("cp1252", (
+        f"{path.name} is not UTF-8: it was read as Windows-1252, the encoding Excel's "
         "'CSV (Comma delimited)' uses. Check that characters such as £ and curly quotes "
         "came through; saving as 'CSV UTF-8' avoids the question."
     ))
 
 
 def _read_csv(path: Path, kind: str, problems: list[Problem], notes: list[str]) -> Table | None:
-    decoded = decode_csv(path.read_bytes(), path.name)
+    """The file's header now; its rows as the check reads them, so a million rows are
+    never all in memory (a row that is not well-formed CSV is reported where it is met)."""
+    decoded = decode_csv(path)
     if decoded.refusal is not None:
         problems.append(Problem(path.name, decoded.refusal))
         return None
     if decoded.note:
         notes.append(decoded.note)
-    text = decoded.text
-    first_line = text.split("\n", 1)[0]
-    # Excel in many European locales separates with semicolons.
-    delimiter = ";" if "," not in first_line and ";" in first_line else ","
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        # Row numbers count records, not lines, as Excel does for a cell holding line breaks.
-        numbered = [(n, [unprotect(v).strip() for v in r]) for n, r in enumerate(records, 1)]
-    except csv.Error as error:
-        problems.append(Problem(path.name, f"is not a well-formed CSV file ({error})."))
-        return None
+    records = _records(path, decoded.encoding, problems)
+    # The header is the first non-empty row; empty rows are dropped.
+    numbered = ((n, cells) for n, cells in records if any(cells))
     return _table(kind, path.name, None, numbered, problems)
 
 
+def _records(path: Path, encoding: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    with path.open(encoding=encoding, newline="") as handle:
+        first_line = handle.readline()
+        # Excel in many European locales separates with semicolons.
+        delimiter = ";" if "," not in first_line and ";" in first_line else ","
+        records = csv.reader(chain([first_line], handle), delimiter=delimiter)
+        try:
+            # Row numbers count records, not lines, as Excel does for a cell holding line breaks.
+            for n, record in enumerate(records, 1):
+                yield n, [unprotect(v).strip() for v in record]
+        except csv.Error as error:
+            problems.append(Problem(path.name, f"is not a well-formed CSV file ({error})."))
+
+
 def _table(
-    kind: str, file: str, sheet: str | None, numbered: list[tuple[int, list[str]]],
+    kind: str, file: str, sheet: str | None, numbered: Iterable[tuple[int, list[str]]],
     problems: list[Problem],
 ) -> Table | None:
-    """Split off the header (the first non-empty row) and drop empty rows."""
-    rows = [(n, cells) for n, cells in numbered if any(cells)]
-    if not rows:
+    """Split off the header (the first non-empty row); the rest are the data rows."""
+    rows = iter(numbered)
+    first = next(rows, None)
+    if first is None:
         problems.append(Problem(file, "is empty: the first row must be the header row.", sheet))
         return None
-    (header_row, header), *data = rows
+    header_row, header = first
     while header and not header[-1]:
         header.pop()
-    return Table(kind, file, sheet, header_row, header, data)
+    return Table(kind, file, sheet, header_row, header, rows)
 
 
 def _read_folder(folder: Path, problems: list[Problem], notes: list[str]) -> list[Table]:
@@ -200,7 +248,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> list[Table]:
                 ))
                 continue
             seen[kind] = sheet.title
-            table = _table(kind, path.name, sheet.title, numbered, problems)
+            table = _table(kind, path.name, sheet.title, (r for r in numbered if any(r[1])), problems)
             if table:
                 tables.append(table)
     finally:

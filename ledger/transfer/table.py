@@ -3,6 +3,7 @@ of one of its rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ledger.transfer.results import Problem
@@ -27,7 +28,9 @@ class Table:
     sheet: str | None
     header_row: int
     header: list[str]
-    rows: list[tuple[int, list[str]]]  # (row number as Excel shows it, cell texts)
+    # (row number as Excel shows it, cell texts): read as the check goes, once, so a
+    # file's rows are never all held; empty once checked.
+    rows: Iterable[tuple[int, list[str]]]
     columns: dict[str, int] = field(default_factory=dict)
     # A grid's headers no quarter or month reads: periods a programme defines ("2024/25
     # P2") are known only from its rows, so the check decides (Checker.check_grid_headers).

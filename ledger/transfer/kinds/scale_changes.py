@@ -94,22 +94,39 @@ SCALE_CHANGES = Kind(
 )
 
 
-def scale_change_rows(
-    programme: Programme, changes: list[tuple[Any, str]], rated: list[tuple[datetime, str]]
-) -> list[list[str]]:
-    """Export's rows for a programme's changes of scale: (event, scale before) each, and
-    (when recorded, period) of every status of its items. A change made before changes
-    had a period is from the earliest period rated after it, or the one it was made in."""
-    rows = []
-    for event, before in changes:
-        period = getattr(event, "from_period", "")
-        if not period:
-            later = [label for when, label in rated if when > event.timestamp]
-            with suppress(LedgerError):  # a custom calendar with no periods yet
-                later.append(programme.calendar.containing(event.timestamp.date()).label)
-            period = min(later, key=programme.period_order, default="")
-        rows.append([
-            programme.slug, period, before, scale_key(Scale.from_dict(event.scale)),
-            mapping_text(getattr(event, "mapping", {})), event.reason,
-        ])
-    return rows
+class ScaleChangeRows:
+    """Export's rows for one programme's changes of scale, given (event, scale before) for
+    each and then, one at a time, (when recorded, period) of every status of its items, so
+    an export never holds them all. A change made before changes had a period is from the
+    earliest period rated after it, or the one it was made in."""
+
+    def __init__(self, programme: Programme, changes: list[tuple[Any, str]]) -> None:
+        self.programme = programme
+        self.changes = changes
+        # per change with no period of its own: the earliest period rated after it so far
+        self.earliest: list[str | None] = [None] * len(changes)
+        self._open = [i for i, (event, _) in enumerate(changes) if not getattr(event, "from_period", "")]
+
+    def rated(self, when: datetime, label: str) -> None:
+        for i in self._open:
+            if when > self.changes[i][0].timestamp:
+                self._earlier(i, label)
+
+    def _earlier(self, i: int, label: str) -> None:
+        current = self.earliest[i]  # ties keep the first met, as min() does
+        if current is None or self.programme.period_order(label) < self.programme.period_order(current):
+            self.earliest[i] = label
+
+    def rows(self) -> list[list[str]]:
+        rows = []
+        for i, (event, before) in enumerate(self.changes):
+            period = getattr(event, "from_period", "")
+            if not period:
+                with suppress(LedgerError):  # a custom calendar with no periods yet
+                    self._earlier(i, self.programme.calendar.containing(event.timestamp.date()).label)
+                period = self.earliest[i] or ""
+            rows.append([
+                self.programme.slug, period, before, scale_key(Scale.from_dict(event.scale)),
+                mapping_text(getattr(event, "mapping", {})), event.reason,
+            ])
+        return rows
