@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, M
 from pathlib import Path
 from typing import Any, TypeVar
 
-from a2wsgi import WSGIMiddleware
 from flask import Flask, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -34,6 +33,7 @@ from web.config import COOKIE_SECURE_ENV, RATELIMIT_STORAGE_ENV
 from web.security import COMMON_HEADERS
 from web.static_files import StaticServer
 from web.transfer import ENVELOPE
+from web.wsgi_bridge import WSGIBridge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,7 +136,7 @@ class Dispatcher:
 
     def __init__(self, flask_app: Flask, datasette_app: ASGIApp, system: System) -> None:
         self.flask_app = flask_app
-        self.flask = WSGIMiddleware(_in_fresh_context(flask_app))  # type: ignore[arg-type]
+        self.flask = WSGIBridge(_in_fresh_context(flask_app))  # type: ignore[arg-type]
         self.datasette = datasette_app
         self.static = StaticServer(flask_app.config["TRUSTED_PROXIES"])
         self.system = system
