@@ -20,7 +20,10 @@ The demo (`govledger demo`) plus --users officer accounts, each assigned to a
 programme and owning one leaf item, is kept in bench/out/load-pristine (delete it to
 rebuild); each run works on a fresh copy, bench/out/load-run, removed afterwards.
 Runs are bounded: ramp-up, then --duration seconds; stats are reset once all users
-have started, so sign-ins are not counted in the figures.
+have started, so sign-ins are not counted in the figures. Beside the latencies: each
+server's CPU (its processes' user + system time over the measured window) per request,
+a figure the shared machine's other load disturbs far less than wall-clock latency, and
+each worker's peak RSS.
 """
 
 from __future__ import annotations
@@ -133,10 +136,23 @@ def wait_until_up(port: int, process: subprocess.Popen, path: str) -> None:
     raise SystemExit("the server did not come up in 60 s")
 
 
+def workers(process: subprocess.Popen) -> list[psutil.Process]:
+    """The server's worker processes: its children that serve (not multiprocessing's
+    resource tracker)."""
+    found = []
+    for child in psutil.Process(process.pid).children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
 def peak_rss_mb(process: subprocess.Popen) -> list[float]:
     """Peak RSS (VmHWM) of each of the server's worker processes, in MB."""
     peaks = []
-    for child in psutil.Process(process.pid).children(recursive=True):
+    for child in workers(process):
         try:
             for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -146,11 +162,31 @@ def peak_rss_mb(process: subprocess.Popen) -> list[float]:
     return peaks
 
 
-def run_locust(user_class: str, port: int, args: argparse.Namespace, plan_file: Path, prefix: Path) -> dict:
-    """Run locust headless for ramp-up + duration; per request name, its stats row."""
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User + system CPU the server's processes (it and its workers) have used so far."""
+    total = 0.0
+    for each in [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_locust(
+    user_class: str,
+    port: int,
+    args: argparse.Namespace,
+    plan_file: Path,
+    prefix: Path,
+    server: subprocess.Popen,
+) -> tuple[dict, float]:
+    """Run locust headless for ramp-up + duration: per request name, its stats row, and
+    the server's CPU seconds over the measured window (after ramp-up, as the stats)."""
     ramp = ramp_seconds(args.users)
     env = {**os.environ, "LOAD_PLAN": str(plan_file), "LOAD_THINK": args.think}
-    subprocess.run(
+    locust = subprocess.Popen(
         [
             BIN / "locust",
             "-f",
@@ -173,11 +209,14 @@ def run_locust(user_class: str, port: int, args: argparse.Namespace, plan_file: 
             user_class,
         ],
         env=env,
-        check=False,
         stdout=subprocess.DEVNULL,
     )
+    time.sleep(ramp)
+    start = cpu_seconds(server)
+    locust.wait()
+    used = cpu_seconds(server) - start
     with open(f"{prefix}_stats.csv", newline="") as f:
-        return {row["Name"]: row for row in csv.DictReader(f)}
+        return {row["Name"]: row for row in csv.DictReader(f)}, used
 
 
 def ramp_seconds(users: int) -> int:
@@ -223,7 +262,9 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def report(project: dict, raw: dict, args: argparse.Namespace, peaks: list[float], loads: list[str]) -> None:
+def report(
+    project: dict, raw: dict, args: argparse.Namespace, peaks: list[float], loads: list[str], cpu: dict
+) -> None:
     print(
         f"\n{args.users} officers, think {args.think} s, --workers {args.workers}, "
         f"{args.duration} s measured (baseline {args.baseline} s); load average {' -> '.join(loads)}"
@@ -244,10 +285,16 @@ def report(project: dict, raw: dict, args: argparse.Namespace, peaks: list[float
         )
     total = project["Aggregated"]
     verdict = "met" if float(total["95%"]) < 200 and int(total["Failure Count"]) == 0 else "MISSED"
+    per_request = {
+        side: 1000 * cpu[side] / max(int(stats["Aggregated"]["Request Count"]), 1)
+        for side, stats in (("project", project), ("raw", raw))
+    }
     print(
         f"(ms; raw = the baseline server; ratio = project p95 / raw p95, raw floored at 1 ms)\n"
+        f"server CPU per request: {per_request['project']:.1f} ms, raw {per_request['raw']:.1f} ms "
+        f"({per_request['project'] / max(per_request['raw'], 0.01):.1f}x)\n"
         f"target p95 < 200 ms and 0 errors: {verdict}; server workers' peak RSS: "
-        f"{', '.join(f'{mb:.0f} MB' for mb in peaks)}"
+        f"{', '.join(f'{mb:.0f} MB' for mb in peaks)} (target < 250 MB each)"
     )
 
 
@@ -296,7 +343,7 @@ def main() -> None:
             "/my-items?programme=x",
         )
         try:
-            raw = run_locust("RawOfficer", port, args, plan_file, run_dir / "raw")
+            raw, raw_cpu = run_locust("RawOfficer", port, args, plan_file, run_dir / "raw", baseline)
         finally:
             stop(baseline)
         port = free_port()
@@ -319,14 +366,14 @@ def main() -> None:
         # Sampled once every user is working, so sign-ins and first renders are left out.
         spy = profiler(server, args) if args.profile else None
         try:
-            project = run_locust("Officer", port, args, plan_file, run_dir / "project")
+            project, project_cpu = run_locust("Officer", port, args, plan_file, run_dir / "project", server)
             peaks = peak_rss_mb(server)
         finally:
             stop(server)
             if spy is not None:
                 spy.wait()
         loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
-        report(project, raw, args, peaks, loads)
+        report(project, raw, args, peaks, loads, {"project": project_cpu, "raw": raw_cpu})
     finally:
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-DATA_DIR = Path(os.environ["LOAD_DATA_DIR"])
+DATA_DIR = Path(os.environ.get("LOAD_DATA_DIR", "."))  # set by bench_load.py for the server
 READS = {
     "/dashboard": (
         "SELECT status, count(*) FROM status_history WHERE programme = :programme AND period = :period "

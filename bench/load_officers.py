@@ -11,12 +11,10 @@ from the JSON file named by $LOAD_PLAN, written by bench_load.py.
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import os
 import random
-import re
 import sys
 from typing import Any
 
@@ -25,6 +23,7 @@ from requests.adapters import HTTPAdapter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_web import hidden_value as field
+from load_forms import selected_period, statuses
 
 with open(os.environ["LOAD_PLAN"], encoding="utf-8") as _plan:
     PLAN: dict[str, Any] = json.load(_plan)
@@ -43,25 +42,6 @@ class SourceAddressAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["source_address"] = (self.source, 0)
         super().init_poolmanager(*args, **kwargs)
-
-
-def selected_period(page: str) -> str:
-    """The update form's chosen period (the open one, selected in its <select>)."""
-    select = re.search(r'<select[^>]*\bname="period"[^>]*>(.*?)</select>', page, re.S)
-    if select is None:
-        raise RuntimeError("no period select in the update form")
-    option = re.search(
-        r'<option[^>]*\bselected[^>]*\bvalue="([^"]*)"|<option[^>]*\bvalue="([^"]*)"[^>]*\bselected',
-        select.group(1),
-    )
-    if option is None:
-        raise RuntimeError("no period selected in the update form")
-    return html.unescape(option.group(1) or option.group(2))
-
-
-def statuses(page: str) -> list[str]:
-    """The status radio buttons' values (the programme's scale)."""
-    return [html.unescape(v) for v in re.findall(r'<input[^>]*\bname="status"[^>]*\bvalue="([^"]*)"', page)]
 
 
 class Working(HttpUser):

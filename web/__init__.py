@@ -31,6 +31,7 @@ from web import (
     reports,
     scales,
     security,
+    templating,
     transfer,
     updates,
 )
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, system: System |
     one, the app opens its own on `DATA_DIR` / $GOVLEDGER_DATA_DIR."""
     # No default static route: ours are declared views (web.home) like every other.
     app = Flask(__name__, static_folder=None)
+    app.jinja_environment = templating.Environment  # before jinja_env is first made
     app.jinja_loader = ChoiceLoader(
         [
             PackageLoader("web"),

@@ -10,7 +10,9 @@ own, and then closes it at exit. The web never imports `govledger`: it is handed
 from __future__ import annotations
 
 import atexit
-from dataclasses import dataclass
+import os
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,10 +47,45 @@ NOT_SHOWN_YET = (
 )
 
 
+class ReadConnections:
+    """One read-only connection to the read model per thread, kept from request to request.
+
+    A fresh connection per request cost more than most pages' queries together: SQLite
+    parses the whole schema (over a hundred tables, views and indexes) on a connection's
+    first statement, about 1 ms on this machine, every request. A kept connection parses
+    it once (SQLite re-reads it by itself if a migration changes it). `rebuild` copies the
+    new database into the live file, so a kept connection sees it; a file replaced under
+    it (another inode) is noticed and the connection opened again.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+        self._mine = threading.local()
+
+    def get(self) -> Connection:
+        held: tuple[Connection, tuple[int, int]] | None = getattr(self._mine, "held", None)
+        try:
+            stat = os.stat(self.path)
+            identity = (stat.st_dev, stat.st_ino)
+        except FileNotFoundError:
+            identity = (-1, -1)  # connect_read_only says what is missing
+        if held is not None and held[1] == identity:
+            return held[0]
+        if held is not None:
+            held[0].close()
+        conn = connect_read_only(self.path)
+        self._mine.held = (conn, identity)
+        return conn
+
+
 @dataclass
 class Backend:
     system: System
     credentials: CredentialStore
+    read_connections: ReadConnections = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.read_connections = ReadConnections(self.system.projections_db)
 
     @property
     def ledger(self) -> Ledger:
@@ -100,25 +137,26 @@ def ledger() -> Ledger:
 
 
 def read_model() -> Connection:
-    """The read model (projections.db), read-only: one connection per request, opened on
-    first use and closed when the request's app context ends.
+    """The read model (projections.db), read-only: this thread's kept connection
+    (ReadConnections), which the page's queries share.
 
-    Opening a connection costs more than most of the queries a page makes (SQLite parses
-    the whole schema on a connection's first statement), so the page's queries share one.
     It still sees the request's own writes: the projector commits projections.db on its
     own connection after each save, and this one never holds a read transaction open
-    (sqlite3 begins transactions only for writes, and every query here reads its rows to
-    the end), so each SELECT sees the latest commit. Don't hand it to a streamed response:
-    the body is sent after the app context (and this connection) is gone.
+    (sqlite3 begins transactions only for writes, every query here reads its rows to the
+    end, and the request's end rolls back anything left open), so each SELECT sees the
+    latest commit. Don't hand it to a streamed response: the body may be sent from
+    another thread, after the request has ended.
     """
     conn = g.get(READ_MODEL)
     if conn is None:
-        conn = connect_read_only(backend().system.projections_db)
+        conn = backend().read_connections.get()
         setattr(g, READ_MODEL, conn)
     return conn
 
 
 def _close_read_model(_exc: BaseException | None) -> None:
+    """The request is over: leave the kept connection with no transaction open, so the
+    next request's reads see the latest commit."""
     conn = g.pop(READ_MODEL, None)
-    if conn is not None:
-        conn.close()
+    if conn is not None and conn.in_transaction:
+        conn.rollback()

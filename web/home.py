@@ -19,6 +19,9 @@ from web.permissions import may_view, public, requires_login
 STATIC = Path(__file__).parent / "static"
 # GOV.UK Frontend's CSS asks for its fonts and images at /assets/...
 GOVUK_ASSETS = STATIC / "govuk" / "assets"
+STATIC_MAX_AGE = 300
+# Font and image names carry a content hash, so they can be cached for long.
+ASSETS_MAX_AGE = 86400
 
 bp = Blueprint("home", __name__)
 
@@ -82,21 +85,20 @@ def index() -> str:
 @bp.route("/static/<path:filename>")
 @public
 def static(filename: str) -> Response:
-    return send_from_directory(STATIC, filename, max_age=300)
+    return send_from_directory(STATIC, filename, max_age=STATIC_MAX_AGE)
 
 
 @bp.route("/assets/<path:filename>")
 @public
 def assets(filename: str) -> Response:
-    # Font and image names carry a content hash, so they can be cached for long.
-    return send_from_directory(GOVUK_ASSETS, filename, max_age=86400)
+    return send_from_directory(GOVUK_ASSETS, filename, max_age=ASSETS_MAX_AGE)
 
 
 @bp.route("/favicon.ico")
 @public
 def favicon() -> Response:
     # Browsers ask for it at the root whatever the page says (Datasette's pages say nothing).
-    return send_from_directory(GOVUK_ASSETS / "images", "favicon.ico", max_age=86400)
+    return send_from_directory(GOVUK_ASSETS / "images", "favicon.ico", max_age=ASSETS_MAX_AGE)
 
 
 def init_app(app: Flask) -> None:

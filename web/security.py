@@ -41,11 +41,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str) -> str:
+def content_security_policy(nonce: str | None) -> str:
+    """The pages' policy; without a nonce (static files) no inline script at all."""
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
+            f"script-src 'self' 'nonce-{nonce}'" if nonce else "script-src 'self'",
             "style-src 'self'",
             "img-src 'self'",
             "font-src 'self'",

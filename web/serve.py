@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, M
 from pathlib import Path
 from typing import Any, TypeVar
 
-from a2wsgi import WSGIMiddleware
 from flask import Flask, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -32,7 +31,9 @@ from web import create_app, errors
 from web.backend import System, open_system
 from web.config import COOKIE_SECURE_ENV, RATELIMIT_STORAGE_ENV
 from web.security import COMMON_HEADERS
+from web.static_files import StaticServer
 from web.transfer import ENVELOPE
+from web.wsgi_bridge import WSGIBridge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -130,13 +131,14 @@ class BodyTooLarge(Exception):
 
 
 class Dispatcher:
-    """ASGI: /data/... to Datasette, everything else to Flask. Closes the system on
-    lifespan shutdown (or `close()`)."""
+    """ASGI: /data/... to Datasette, the pages' files from the event loop (web.static_files),
+    everything else to Flask. Closes the system on lifespan shutdown (or `close()`)."""
 
     def __init__(self, flask_app: Flask, datasette_app: ASGIApp, system: System) -> None:
         self.flask_app = flask_app
-        self.flask = WSGIMiddleware(_in_fresh_context(flask_app))  # type: ignore[arg-type]
+        self.flask = WSGIBridge(_in_fresh_context(flask_app))  # type: ignore[arg-type]
         self.datasette = datasette_app
+        self.static = StaticServer(flask_app.config["TRUSTED_PROXIES"])
         self.system = system
         self.flask_limit = largest_flask_body(flask_app)
         self.data_limit: int = flask_app.config["MAX_CONTENT_LENGTH"]  # Datasette takes forms only
@@ -155,6 +157,8 @@ class Dispatcher:
             await _redirect(send, DATA_PREFIX)
             return
         to_data = scope["path"].startswith(DATA_PREFIX)
+        if not to_data and await self.static.serve(scope, receive, send):
+            return
         limit = self.data_limit if to_data else self.flask_limit
         declared = _content_length(scope)
         if declared is not None and declared > limit:

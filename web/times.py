@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
@@ -27,6 +28,7 @@ def local_time(iso: str | None) -> str:
     return in_london(iso).strftime("%d %b %Y %H:%M %Z")
 
 
+@lru_cache(maxsize=4096)  # pure; a timeline shows fifty of them on every view
 def when(value: str | None) -> Markup:
     """An ISO time as `<time>` (the machine-readable value kept as recorded, in UTC),
     e.g. 23 November 2026, 13:14:59 GMT; a bare date as 23 November 2026."""

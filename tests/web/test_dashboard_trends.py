@@ -43,3 +43,19 @@ def test_the_dashboard_shows_the_trend_beside_a_table_of_rag_summarys_counts(
     # One direction-of-travel chart per indicator, each an image with its figures described.
     assert html.count('id="indicator-trends"') == 1
     assert "Vacancy rate: direction of travel (lower is better)" in html
+
+
+def test_the_charts_follow_each_change(client: FlaskClient, auth: AuthActions, system: System) -> None:
+    """Charts are kept by their figures (web.dashboards): a change draws a new one."""
+    record_plan(system.ledger, programme=PROGRAMME, register=False)
+    auth.login("officer")
+
+    def drawn() -> dict[tuple[str, str], str]:
+        html = client.get(f"{DASHBOARD}?period={Q2}").get_data(as_text=True)
+        found = re.findall(r'data-period="([^"]+)" data-status="([^"]+)" data-count="(\d+)"', html)
+        return {(p, s): c for p, s, c in found}
+
+    before = drawn()
+    assert drawn() == before and (Q2, "Green") not in before
+    system.ledger.record_status(PROGRAMME, "A1.2.1", period=Q2, status="Green", update="Found.", actor="o")
+    assert drawn()[(Q2, "Green")] == "1"

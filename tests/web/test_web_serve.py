@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from web_helpers import DEMO_PASSWORD, DEMO_USERS, AuthActions
 
 from web.backend import System
+from web.home import STATIC
 from web.serve import Dispatcher, make_actor_from_request, make_asgi_app
 
 # ---------------------------------------------------------------- the actor hook alone
@@ -211,3 +212,76 @@ def test_lifespan_shutdown_closes_the_system(data_dir: Path, system: System) -> 
     asyncio.run(dispatcher({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert closed == [True]
+
+
+# ---------------------------------------------------------------- the pages' files
+
+
+def _flask_refused(dispatcher: Dispatcher) -> list[str]:
+    """Make Flask's side answer 599 and note the paths it was asked for."""
+    asked: list[str] = []
+
+    async def flask(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        asked.append(scope["path"])
+        await send({"type": "http.response.start", "status": 599, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    dispatcher.flask = flask  # type: ignore[assignment]
+    return asked
+
+
+def test_static_files_are_served_without_flask(asgi: Dispatcher) -> None:
+    asked = _flask_refused(asgi)
+    js, font, icon, head = _run(
+        asgi,
+        _get("/static/govledger.js"),
+        _get("/assets/images/favicon.svg"),
+        _get("/favicon.ico"),
+        ("HEAD", "/static/govuk/govuk-frontend.min.css", None),
+    )
+    assert asked == []
+    assert js.status_code == 200 and js.content == (STATIC / "govledger.js").read_bytes()
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert js.headers["cache-control"] == "public, max-age=300"
+    assert font.headers["cache-control"] == icon.headers["cache-control"] == "public, max-age=86400"
+    assert icon.headers["content-type"] in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 1000
+    for response in (js, font, icon, head):
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert "strict-transport-security" not in response.headers  # plain HTTP
+
+
+def test_a_static_file_unchanged_is_not_sent_again(asgi: Dispatcher) -> None:
+    asked = _flask_refused(asgi)
+
+    async def go() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+            first = await c.get("/static/govledger.js")
+            again = await c.get("/static/govledger.js", headers={"If-None-Match": first.headers["etag"]})
+            return first, again
+
+    first, again = asyncio.run(go())
+    assert asked == []
+    assert first.headers["strict-transport-security"] == "max-age=31536000"  # HTTPS, as Flask
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["cache-control"] == "public, max-age=300"
+    assert again.headers["x-content-type-options"] == "nosniff"
+
+
+def test_what_is_not_a_file_goes_on_to_flask(asgi: Dispatcher) -> None:
+    missing, traversal, directory, post = _run(
+        asgi,
+        _get("/static/no-such-file.js"),
+        _get("/assets/..%2f..%2fgovledger.js"),
+        _get("/static/govuk/"),
+        ("POST", "/static/govledger.js", None),
+    )
+    assert missing.status_code == traversal.status_code == directory.status_code == 404
+    assert "Page not found" in missing.text  # Flask's own page
+    assert post.status_code in (400, 405)  # Flask's CSRF check or its method check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -14,6 +15,8 @@ from markupsafe import Markup, escape
 _WORDS = re.compile(r"^\s+|\S+\s*")
 
 
+# Pure, and a timeline page diffs the same neighbouring texts on every view: kept.
+@lru_cache(maxsize=1024)
 def diff_html(before: str, after: str) -> Markup:
     """A word-level diff of two texts, escaped: deletions in <del>, insertions in <ins>,
     each also announced in words (visually hidden), so colour is never the only signal.

@@ -12,8 +12,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovRadioInput,
-    GovSelect,
     GovTextArea,
     GovTextInput,
 )
@@ -31,6 +29,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ledger.domain import CONFIDENCE_LEVELS, NARRATIVE_SECTIONS
 from web.forms import DueDateField, whole_number
+from web.widgets import RadioInput, Select
 
 TEXT_LIMIT = 10_000  # generous: a long update is normal, a megabyte is not
 REASON_HINT = "Auditors will see this with your name and the time."
@@ -46,7 +45,7 @@ def textarea(label: str, hint: str = "", *, required: str | None = None) -> Text
 def period_select(label: str = "Period") -> SelectField:
     return SelectField(
         label,
-        widget=GovSelect(),
+        widget=Select(),
         validators=[InputRequired("Select a period")],
         invalid_choice_message="Select a period from the list",
     )
@@ -55,7 +54,7 @@ def period_select(label: str = "Period") -> SelectField:
 def _rating(label: str, *, required: str | None = None, hint: str = "") -> RadioField:
     validators = [InputRequired(required)] if required else []
     return RadioField(
-        label, description=hint, widget=GovRadioInput(), validate_choice=False, validators=validators
+        label, description=hint, widget=RadioInput(), validate_choice=False, validators=validators
     )
 
 
@@ -117,7 +116,7 @@ class RaiseRiskForm(FlaskForm):
     kind = RadioField(
         "Risk or issue",
         choices=KIND_CHOICES,
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         validators=[InputRequired("Select risk or issue")],
         description="A risk might happen; an issue has happened.",
     )
@@ -166,13 +165,13 @@ def _plan_agreed() -> RadioField:
     return RadioField(
         "Is a jointly agreed plan in place?",
         choices=PLAN_CHOICES,
-        widget=GovRadioInput(),
+        widget=RadioInput(),
         validate_choice=False,
     )
 
 
 def _confidence() -> RadioField:
-    return RadioField("Confidence", choices=CONFIDENCE_CHOICES, widget=GovRadioInput(), validate_choice=False)
+    return RadioField("Confidence", choices=CONFIDENCE_CHOICES, widget=RadioInput(), validate_choice=False)
 
 
 class RegisterDependencyForm(FlaskForm):

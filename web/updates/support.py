@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -77,15 +78,7 @@ class Programme:
         those with anything recorded, today's and the one before it (reporting in
         arrears), and `extra`; nothing after today's unless recorded, so a quarter not yet
         reached never invites an update."""
-        today = Period.containing(date.today(), self.cadence)
-        wanted = {self.parse(label) for label in (*self.periods, *extra, first) if label}
-        wanted |= {today, *_steps(today.previous)}
-        wanted |= {self.cadence.at(i, "") for i in range(len(self.cadence.defined))}  # custom: all
-        ordered = _every_period_between(min(wanted), max(wanted))  # newest first
-        if first:
-            ordered.insert(0, ordered.pop(ordered.index(self.parse(first))))
-        note = {first: ", open for updates"}
-        return [SelectChoice(p.label, f"{p.label} ({p.description}{note.get(p.label, '')})") for p in ordered]
+        return list(_period_choices(self.cadence, tuple(self.periods), extra, first, date.today()))
 
     def choice_or_current(
         self, label: str | None, choices: Iterable[SelectChoice], default: str = ""
@@ -123,6 +116,26 @@ class Programme:
         if not self.requires_mitigation or not exceptions:
             return "Optional. What is being done about any problems."
         return f"Required if the status is {names}: what is being done to bring it back on track."
+
+
+@lru_cache(maxsize=512)
+def _period_choices(
+    cadence: Calendar, periods: tuple[str, ...], extra: tuple[str, ...], first: str, today: date
+) -> tuple[SelectChoice, ...]:
+    """Programme.period_choices, kept: the same programme's form asks for the same list
+    on every request (77 periods for a programme reporting since 2007), and it depends only
+    on these arguments (`today` among them, so a new day makes a new list)."""
+    now = Period.containing(today, cadence)
+    wanted = {Period.parse(label, cadence) for label in (*periods, *extra, first) if label}
+    wanted |= {now, *_steps(now.previous)}
+    wanted |= {cadence.at(i, "") for i in range(len(cadence.defined))}  # custom: all
+    ordered = _every_period_between(min(wanted), max(wanted))  # newest first
+    if first:
+        ordered.insert(0, ordered.pop(ordered.index(Period.parse(first, cadence))))
+    note = {first: ", open for updates"}
+    return tuple(
+        SelectChoice(p.label, f"{p.label} ({p.description}{note.get(p.label, '')})") for p in ordered
+    )
 
 
 def _every_period_between(earliest: Period, latest: Period) -> list[Period]:
