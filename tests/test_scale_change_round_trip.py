@@ -126,3 +126,31 @@ def test_a_scale_change_row_with_a_bad_mapping_is_refused_with_nothing_recorded(
     assert "replaces 'Partly achieved'" in result.problems[0].message
     assert "'Green = Achieved' does not map a status" in result.problems[1].message
     assert council.ledger.get_log_position() == before
+
+
+def test_risks_rated_either_side_of_a_change_of_scale_export_and_import_back(
+    council: System, tmp_path: Path
+) -> None:
+    # A risk register exported after a change of scale names the old scale's words for
+    # periods before the change; the import must check each row against its own period.
+    ledger = council.ledger
+    ledger.change_scale("outcomes-plan", "rag", actor="pm", reason="Council adopts RAG", mapping=MAPPING,
+                        from_period=Q4)
+    ledger.raise_risk("outcomes-plan", "R1", description="Supplier fails", rag_before="Not achieved",
+                      mitigation="Second supplier", rag_after="Partly achieved", period=Q[0], actor="pm")
+    ledger.rerate_risk("outcomes-plan", "R1", rag_before="Red", mitigation="Second supplier",
+                       rag_after="Amber", period=Q4, actor="pm", reason="New scale")
+    export(ledger, tmp_path / "out")
+    history = (
+        "SELECT period, rag_before, rag_after FROM risk_history WHERE programme = 'outcomes-plan' "
+        "AND ref = 'R1' ORDER BY period_start"
+    )
+    with open_system(tmp_path / "fresh") as fresh:
+        result = import_file(fresh.ledger, tmp_path / "out", actor="bob")
+        assert result.ok, result.problems
+        with sqlite3.connect(fresh.projections_db) as conn:
+            assert conn.execute(history).fetchall() == [
+                (Q[0], "Not achieved", "Partly achieved"), (Q4, "Red", "Amber"),
+            ]
+    again = import_file(ledger, tmp_path / "out", actor="bob")
+    assert again.ok and not again.recorded, again.summary()
