@@ -36,6 +36,7 @@ from pathlib import Path
 from ledger.application import Ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import chain_heads_at, positions_reader, record_positions, recorded_time
+from projections.asat_live import copy_from_live
 from projections.projector import BUILD_PAGE_SIZE, PROJECTION, Progress
 from projections.queries.audit import get_snapshot_name
 from projections.schema import enable_search
@@ -178,19 +179,25 @@ class SnapshotCache:
         return self.directory / (_prefix(programme) + get_snapshot_name(projections_db, position))
 
     def snapshot(self, ledger: Ledger, projections_db: Path, programme: str, position: int) -> Snapshot:
-        """The programme replayed up to `position`: the cached file, or one built now from
-        the latest cached snapshot before it (or from zero) and kept."""
+        """The programme replayed up to `position`: the cached file, or one made now and
+        kept: copied from the live read model if it holds the same rows there
+        (projections.asat_live), else replayed from the latest cached snapshot before it
+        (or from zero). `Snapshot.events` counts the events replayed."""
         path = self.path(projections_db, programme, position)
+        label = parse_as_at(position).label
         if _mark_used(path):  # not waiting for another page's build
-            return Snapshot(path, f"position {position}", position, 0)
+            return Snapshot(path, label, position, 0)
         with _building:
             if _mark_used(path):  # built while this one waited
-                return Snapshot(path, f"position {position}", position, 0)
+                return Snapshot(path, label, position, 0)
             self.directory.mkdir(parents=True, exist_ok=True)
-            base = self.base(projections_db, programme, position)
-            shot = programme_snapshot_with(
-                ledger, projections_db, path, programme, position, base=base, search=False
-            )
+            if copy_from_live(ledger, projections_db, path, programme, position, label) is not None:
+                shot = Snapshot(path, label, position, 0)
+            else:
+                base = self.base(projections_db, programme, position)
+                shot = programme_snapshot_with(
+                    ledger, projections_db, path, programme, position, base=base, search=False
+                )
             self.prune(keep=path)
         return shot
 

@@ -16,10 +16,18 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_projections_replay import PROLOGUE, apply, operation
-from test_projections_support import dump
+from test_projections_support import data_tables, dump
 
 from govledger.commands.projections import snapshot_command
-from projections.asat import SnapshotCache, position_at, programme_snapshot, programme_snapshot_with
+from ledger.store.events import record_positions
+from projections.asat import (
+    SnapshotCache,
+    position_at,
+    programme_records,
+    programme_snapshot,
+    programme_snapshot_with,
+)
+from projections.asat_live import copy_from_live
 from projections.queries.flags import register_flags_function
 from projections.system import build, open_system
 
@@ -83,6 +91,16 @@ def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
                 system.ledger, system.projections_db, data / "tail.db", programme, stop,
                 page_size=3, base=data / "base.db",
             )  # fmt: skip
+            # Copied from the live read model: at its own position always, and at `stop`
+            # when none of the programme's records (nor of no programme) changed since.
+            ledger, live, end = system.ledger, system.projections_db, system.ledger.get_log_position()
+            copies = {
+                at: copy_from_live(ledger, live, data / f"copy-{at}.db", programme, at, "x")
+                for at in {end, stop}
+            }
+            replays = {
+                at: programme_snapshot_with(ledger, live, data / f"r-{at}.db", programme, at) for at in copies
+            }
         whole, one = programme_rows(data / "whole.db", programme), programme_rows(data / "one.db", programme)
         assert one == whole
         assert shot.position == position_of(data / "one.db") == stop
@@ -91,6 +109,17 @@ def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
         assert programme_rows(data / "tail.db", programme) == whole
         assert position_of(data / "tail.db") == stop
         assert tail.events == shot.events - _events_held(data / "base.db")
+        assert copies[end] is not None
+        for at, held in copies.items():
+            copied = data / f"copy-{at}.db"
+            if held is None:  # the programme changed after `stop`: a replay's work
+                assert not copied.exists()
+                assert at < end
+                continue
+            # Every table's rows (not only the programme's, as the replay writes them).
+            assert data_tables(dump(copied)) == data_tables(dump(replays[at].path))
+            assert position_of(copied) == at
+            assert held == replays[at].events == _events_held(copied)
 
 
 def _events_held(path: Path) -> int:
@@ -173,22 +202,29 @@ def test_the_cache_catches_up_from_the_latest_earlier_snapshot_of_the_same_histo
     with open_system(history) as system:
         ledger, live = system.ledger, system.projections_db
         last = ledger.get_log_position()
+        # Before plan's last change: the live read model has plan's later rows, so a replay.
+        before = record_positions(ledger.recorder, programme_records(live, "plan"), last)[-1] - 1
         cache = SnapshotCache.of(history)
         first = cache.snapshot(ledger, live, "plan", 20)
         assert first.events == _events_held(first.path) > 0  # from zero
-        # A file named as plan's at 30 but holding 25 with 20's chain head: another history.
+        # A file named as plan's at 21 but holding 25 with 20's chain head: another history.
         other = programme_snapshot_with(ledger, live, history / "25.db", "plan", 25).path
-        misnamed = cache.directory / first.path.name.replace("-position-20-", "-position-30-")
+        misnamed = cache.directory / first.path.name.replace("-position-20-", "-position-21-")
         misnamed.write_bytes(other.read_bytes())
-        assert cache.base(live, "plan", last) == first.path
+        assert cache.base(live, "plan", before) == first.path
         assert cache.base(live, "plan", 19) is None  # nothing cached at or before 19
-        later = cache.snapshot(ledger, live, "plan", last)
+        later = cache.snapshot(ledger, live, "plan", before)
         assert later.events == _events_held(later.path) - _events_held(first.path) > 0
-        build(ledger, history / "whole.db", stop=last)
-        assert programme_rows(later.path, "plan") == programme_rows(history / "whole.db", "plan")
-        again = cache.snapshot(ledger, live, "plan", last)
+        build(ledger, history / "before.db", stop=before)
+        assert programme_rows(later.path, "plan") == programme_rows(history / "before.db", "plan")
+        again = cache.snapshot(ledger, live, "plan", before)
         assert (again.path, again.events) == (later.path, 0)
+        # At the live read model's position: copied from it, nothing replayed.
+        now = cache.snapshot(ledger, live, "plan", last)
+        assert now.events == 0 and _events_held(now.path) > _events_held(later.path)
+        build(ledger, history / "whole.db", stop=last)
+        assert programme_rows(now.path, "plan") == programme_rows(history / "whole.db", "plan")
         # Never another programme's file.
-        send = cache.snapshot(ledger, live, "send", last)
+        send = cache.snapshot(ledger, live, "send", before)
         assert send.events == _events_held(send.path)
-        assert programme_rows(send.path, "send") == programme_rows(history / "whole.db", "send")
+        assert programme_rows(send.path, "send") == programme_rows(history / "before.db", "send")
