@@ -70,10 +70,10 @@ def copy_from_live(
         return None
     remove_stale(out)
     with scratch_file(out, "snapshot") as scratch:
-        with closing(sqlite3.connect(f"{scratch.as_uri()}", uri=True, isolation_level=None)) as conn:
+        with closing(sqlite3.connect(_uri(scratch), uri=True, isolation_level=None)) as conn:
             conn.execute("PRAGMA journal_mode=OFF")  # a scratch file: thrown away if this fails
             conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("ATTACH DATABASE ? AS live", (f"{Path(projections_db).resolve().as_uri()}?mode=ro",))
+            conn.execute("ATTACH DATABASE ? AS live", (_uri(projections_db, "?mode=ro"),))
             create_schema(conn, bulk_load=True)
             conn.execute("CREATE TEMP TABLE replayed (position INTEGER PRIMARY KEY)")
             conn.execute("BEGIN")  # the live file is read as at one moment from here on
@@ -90,10 +90,15 @@ def copy_from_live(
     return held
 
 
+def _uri(path: Path, query: str = "") -> str:
+    """A file: URI (any characters in the path escaped), which ATTACH needs for read-only."""
+    return Path(path).resolve().as_uri() + query
+
+
 def _changed_since(projections_db: Path, programme: str, position: int) -> bool:
     """Whether the live file has surely moved on for the programme: a quick look, by an
     index, at its own rows' events after `position` (the copy checks all, in its read)."""
-    with closing(sqlite3.connect(f"{Path(projections_db).resolve().as_uri()}?mode=ro", uri=True)) as conn:
+    with closing(sqlite3.connect(_uri(projections_db, "?mode=ro"), uri=True)) as conn:
         later = "SELECT 1 FROM audit_log WHERE programme = ? AND position > ? LIMIT 1"
         return conn.execute(later, (programme, position)).fetchone() is not None
 

@@ -228,3 +228,15 @@ def test_the_cache_catches_up_from_the_latest_earlier_snapshot_of_the_same_histo
         send = cache.snapshot(ledger, live, "send", before)
         assert send.events == _events_held(send.path)
         assert programme_rows(send.path, "send") == programme_rows(history / "before.db", "send")
+
+
+def test_a_copy_from_the_live_read_model_takes_relative_paths(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(history)
+    with open_system(history) as system:
+        last = system.ledger.get_log_position()
+        held = copy_from_live(system.ledger, Path("projections.db"), Path("plan.db"), "plan", last, "now")
+        build(system.ledger, history / "whole.db", stop=last)
+    assert held == _events_held(history / "plan.db") > 0
+    assert programme_rows(history / "plan.db", "plan") == programme_rows(history / "whole.db", "plan")

@@ -458,9 +458,18 @@ def test_a_later_as_at_is_caught_up_from_the_earlier_cached_snapshot(
         return built(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(projections.asat, "programme_snapshot_with", recording)
+    # A later change, so the live read model no longer holds the programme as at position + 1.
+    plan.ledger.correct_status(
+        PROGRAMME, "A1.1.1", period=Q1, status="Red", update="Late.", mitigation="Escalated.",
+        actor=MANAGER, reason="Slipped after all",
+    )  # fmt: skip
     html = page(client, f"{AS_AT}?when={position + 1}")
     assert "Green: 0, Amber: 2" in html  # the correction, replayed onto the earlier file
     assert len(bases) == 1 and f"-position-{position}-" in str(bases[0])
+    # As at the live read model's position: its rows copied, nothing replayed.
+    html = page(client, f"{AS_AT}?when={plan.ledger.get_log_position()}")
+    assert "Green: 0, Amber: 1, Red: 2" in html
+    assert len(bases) == 1
 
 
 # ---------------------------------------------------------------- changed after publication
