@@ -18,7 +18,9 @@ Snapshots are kept in the data directory's cache (`SnapshotCache`, shared by the
 as-at page and `govledger snapshot --programme`), named by programme, position, chain
 head and schema version. A snapshot asked for after the latest cached one of the same
 programme and history starts from a copy of it and replays only the events between:
-the projector's live catch-up on an existing file, which equals a replay from zero.
+the projector's live catch-up on an existing file, which equals a replay from zero. One
+asked for at the live read model's own position (as at now, or a date after the last
+event) is copied from it instead, with nothing replayed (projections.asat_live).
 """
 
 from __future__ import annotations
