@@ -3,8 +3,9 @@ without replaying the whole log.
 
 A programme's pages are made from the events of its own records (the programme, its
 items, risks, dependencies, indicators, narratives, publications, periods, reviews and
-reminders) and of the records that belong to no programme (accounts, whose names and
-assignments pages show, and status scales). The read model's `subjects` table says
+reminders), of the records that belong to no programme (accounts, whose names and
+assignments pages show, and status scales), and of the other programmes' own records (a
+dependency's side shows the other programme by its name then). The read model's `subjects` table says
 which programme every record belongs to, so those records' events up to the position
 are read through the event store's primary key (ledger.store.events) and replayed by
 the projector's one code path into a new file: the programme's rows there are exactly
@@ -38,7 +39,7 @@ from pathlib import Path
 from ledger.application import Ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import chain_heads_at, positions_reader, record_positions, recorded_time
-from projections.asat_live import copy_from_live
+from projections.asat_live import copy_from_live, records_sql
 from projections.projector import BUILD_PAGE_SIZE, PROJECTION, Progress
 from projections.queries.audit import get_snapshot_name
 from projections.schema import enable_search
@@ -75,14 +76,9 @@ def stop_position(ledger: Ledger, point: AsAt) -> int:
 
 
 def programme_records(projections_db: Path, programme: str) -> list[str]:
-    """The ids of the programme's records and of the records of no programme."""
+    """The ids of the records a programme's snapshot replays (asat_live.records_sql)."""
     with closing(sqlite3.connect(f"file:{projections_db}?mode=ro", uri=True)) as conn:
-        return [
-            r[0]
-            for r in conn.execute(
-                "SELECT aggregate_id FROM subjects WHERE programme = ? OR programme IS NULL", (programme,)
-            )
-        ]
+        return [r[0] for r in conn.execute(records_sql(), {"programme": programme})]
 
 
 def _read_position(path: Path) -> int:

@@ -8,12 +8,14 @@ its rows for the programme are exactly what that replay would write. So they are
 table by table, within one read transaction of the live file, which fixes the position
 they are read at while the projector keeps writing.
 
-Which rows a replay writes: every row of a table that has a `programme` column and names
-this programme; all accounts and scales (records of no programme); the audit log's rows of
-the events replayed (positions read from the event store, as the replay reads them, so
-account events about other programmes are there and background jobs' are not); and the
-`subjects` of this programme's records and of no programme's. tests/test_asat.py checks
-the copy against a replay on generated histories.
+Which rows: every row of a table that has a `programme` column and names this programme;
+all accounts and scales (records of no programme); the audit log's rows of the events a
+replay reads (positions read from the event store as the replay reads them: account
+events about other programmes are there, background jobs' are not); and the `subjects` of
+the records replayed (records_sql). A replay also holds other programmes' own rows (their
+names, which a dependency's side shows), which no page of this programme reads.
+tests/test_asat.py checks the programme's rows against a whole replay, on generated
+histories and on one with rows in every table.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ BY_EVENT = ("audit_log",)
 SUBJECTS = "subjects"
 
 
+def records_sql(database: str = "main") -> str:
+    """The records a programme's snapshot replays: its own, those of no programme
+    (accounts, scales), and every programme's own record (a dependency's side that is
+    another programme shows that programme's name as it stood; a few events each)."""
+    return (
+        f"SELECT aggregate_id FROM {database}.subjects "
+        "WHERE programme = :programme OR programme IS NULL OR aggregate_kind = 'Programme'"
+    )
+
+
 def _copy_sql(table: str, columns: list[str]) -> str:
     """The INSERT ... SELECT that copies the programme's rows of `table` from `live`."""
     names = ", ".join(f'"{c}"' for c in columns)
@@ -49,7 +61,7 @@ def _copy_sql(table: str, columns: list[str]) -> str:
     if "programme" not in columns:
         raise ValueError(f"The as-at copy does not know which rows of {table} are a programme's.")
     if table == SUBJECTS:
-        return f"{select} WHERE programme = :programme OR programme IS NULL"
+        return f"{select} WHERE aggregate_id IN ({records_sql('live')})"
     return f"{select} WHERE programme = :programme"
 
 
@@ -109,12 +121,7 @@ def _copy(conn: sqlite3.Connection, ledger: Ledger, programme: str, position: in
     ).fetchone()
     if reached is None or reached[0] < position or reached[1] != SCHEMA_VERSION:
         return None
-    records = [
-        r[0]
-        for r in conn.execute(
-            "SELECT aggregate_id FROM live.subjects WHERE programme = ? OR programme IS NULL", (programme,)
-        )
-    ]
+    records = [r[0] for r in conn.execute(records_sql("live"), {"programme": programme})]
     positions = record_positions(ledger.recorder, records, reached[0])
     replayed = bisect_right(positions, position)
     if replayed < len(positions):  # the programme has changed since: the live rows are later ones
