@@ -3,8 +3,8 @@
 A replay of the programme's records (projections.asat) costs ~0.75 s of CPU at the end
 of a million-event log. When the live projections.db is at the position asked for (the
 usual "as at now", or a date after the last event), or has moved past it with no event
-of the programme's records or of the records of no programme (accounts, scales) since,
-its rows for the programme are exactly what that replay would write. So they are copied,
+since of a record that replay reads (the programme's, those of no programme, and the
+programmes' own), its rows for the programme are those a whole replay to it holds. So they are copied,
 table by table, within one read transaction of the live file, which fixes the position
 they are read at while the projector keeps writing.
 
@@ -76,8 +76,8 @@ def copy_from_live(
     """Write `programme` as at `position` into a new file `out` from the live read model,
     without full-text indexes (as the cache keeps them). Returns the number of events the
     file holds, or None (and writes nothing) if the live file is before `position`, of
-    another schema version, or has projected an event of the programme's records or of
-    no programme's after `position`: then only a replay will do."""
+    another schema version, or has projected an event of a record the replay reads
+    (records_sql) after `position`: then only a replay will do."""
     if _changed_since(projections_db, programme, position):
         return None
     remove_stale(out)
