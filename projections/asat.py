@@ -3,8 +3,9 @@ without replaying the whole log.
 
 A programme's pages are made from the events of its own records (the programme, its
 items, risks, dependencies, indicators, narratives, publications, periods, reviews and
-reminders) and of the records that belong to no programme (accounts, whose names and
-assignments pages show, and status scales). The read model's `subjects` table says
+reminders), of the records that belong to no programme (accounts, whose names and
+assignments pages show, and status scales), and of the other programmes' own records (a
+dependency's side shows the other programme by its name then). The read model's `subjects` table says
 which programme every record belongs to, so those records' events up to the position
 are read through the event store's primary key (ledger.store.events) and replayed by
 the projector's one code path into a new file: the programme's rows there are exactly
@@ -18,7 +19,9 @@ Snapshots are kept in the data directory's cache (`SnapshotCache`, shared by the
 as-at page and `govledger snapshot --programme`), named by programme, position, chain
 head and schema version. A snapshot asked for after the latest cached one of the same
 programme and history starts from a copy of it and replays only the events between:
-the projector's live catch-up on an existing file, which equals a replay from zero.
+the projector's live catch-up on an existing file, which equals a replay from zero. One
+asked for at the live read model's own position (as at now, or a date after the last
+event) is copied from it instead, with nothing replayed (projections.asat_live).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 from ledger.application import Ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import chain_heads_at, positions_reader, record_positions, recorded_time
+from projections.asat_live import copy_from_live, records_sql
 from projections.projector import BUILD_PAGE_SIZE, PROJECTION, Progress
 from projections.queries.audit import get_snapshot_name
 from projections.schema import enable_search
@@ -72,14 +76,9 @@ def stop_position(ledger: Ledger, point: AsAt) -> int:
 
 
 def programme_records(projections_db: Path, programme: str) -> list[str]:
-    """The ids of the programme's records and of the records of no programme."""
+    """The ids of the records a programme's snapshot replays (asat_live.records_sql)."""
     with closing(sqlite3.connect(f"file:{projections_db}?mode=ro", uri=True)) as conn:
-        return [
-            r[0]
-            for r in conn.execute(
-                "SELECT aggregate_id FROM subjects WHERE programme = ? OR programme IS NULL", (programme,)
-            )
-        ]
+        return [r[0] for r in conn.execute(records_sql(), {"programme": programme})]
 
 
 def _read_position(path: Path) -> int:
@@ -178,19 +177,25 @@ class SnapshotCache:
         return self.directory / (_prefix(programme) + get_snapshot_name(projections_db, position))
 
     def snapshot(self, ledger: Ledger, projections_db: Path, programme: str, position: int) -> Snapshot:
-        """The programme replayed up to `position`: the cached file, or one built now from
-        the latest cached snapshot before it (or from zero) and kept."""
+        """The programme replayed up to `position`: the cached file, or one made now and
+        kept: copied from the live read model if it holds the same rows there
+        (projections.asat_live), else replayed from the latest cached snapshot before it
+        (or from zero). `Snapshot.events` counts the events replayed."""
         path = self.path(projections_db, programme, position)
+        label = parse_as_at(position).label
         if _mark_used(path):  # not waiting for another page's build
-            return Snapshot(path, f"position {position}", position, 0)
+            return Snapshot(path, label, position, 0)
         with _building:
             if _mark_used(path):  # built while this one waited
-                return Snapshot(path, f"position {position}", position, 0)
+                return Snapshot(path, label, position, 0)
             self.directory.mkdir(parents=True, exist_ok=True)
-            base = self.base(projections_db, programme, position)
-            shot = programme_snapshot_with(
-                ledger, projections_db, path, programme, position, base=base, search=False
-            )
+            if copy_from_live(ledger, projections_db, path, programme, position, label) is not None:
+                shot = Snapshot(path, label, position, 0)
+            else:
+                base = self.base(projections_db, programme, position)
+                shot = programme_snapshot_with(
+                    ledger, projections_db, path, programme, position, base=base, search=False
+                )
             self.prune(keep=path)
         return shot
 

@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from contextlib import closing
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,17 @@ from test_projections_replay import PROLOGUE, apply, operation
 from test_projections_support import dump
 
 from govledger.commands.projections import snapshot_command
-from projections.asat import SnapshotCache, position_at, programme_snapshot, programme_snapshot_with
+from ledger.store.events import record_positions
+from projections.asat import (
+    SnapshotCache,
+    position_at,
+    programme_records,
+    programme_snapshot,
+    programme_snapshot_with,
+)
+from projections.asat_live import NOT_COPIED, copy_from_live
 from projections.queries.flags import register_flags_function
+from projections.schema import TABLES
 from projections.system import build, open_system
 
 PROGRAMMES = ("plan", "send", "trust")
@@ -83,6 +93,18 @@ def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
                 system.ledger, system.projections_db, data / "tail.db", programme, stop,
                 page_size=3, base=data / "base.db",
             )  # fmt: skip
+            # Copied from the live read model: at its own position always, and at `stop`
+            # when none of the programme's records (nor of no programme) changed since.
+            ledger, live, end = system.ledger, system.projections_db, system.ledger.get_log_position()
+            copies = {
+                at: copy_from_live(ledger, live, data / f"copy-{at}.db", programme, at, "x")
+                for at in {end, stop}
+            }
+            replays = {
+                at: programme_snapshot_with(ledger, live, data / f"r-{at}.db", programme, at) for at in copies
+            }
+            if end != stop:
+                build(ledger, data / f"whole-{end}.db", stop=end)
         whole, one = programme_rows(data / "whole.db", programme), programme_rows(data / "one.db", programme)
         assert one == whole
         assert shot.position == position_of(data / "one.db") == stop
@@ -91,6 +113,17 @@ def test_one_programme_as_at_equals_a_whole_replay_to_that_position(
         assert programme_rows(data / "tail.db", programme) == whole
         assert position_of(data / "tail.db") == stop
         assert tail.events == shot.events - _events_held(data / "base.db")
+        assert copies[end] is not None
+        for at, held in copies.items():
+            copied = data / f"copy-{at}.db"
+            if held is None:  # the programme changed after `stop`: a replay's work
+                assert not copied.exists()
+                assert at < end
+                continue
+            whole_then = data / ("whole.db" if at == stop else f"whole-{at}.db")
+            assert programme_rows(copied, programme) == programme_rows(whole_then, programme)
+            assert position_of(copied) == at
+            assert held == replays[at].events == _events_held(copied)
 
 
 def _events_held(path: Path) -> int:
@@ -147,8 +180,10 @@ def test_the_snapshot_command_writes_one_programme(history: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "programme send" in result.output
     with closing(sqlite3.connect(out)) as conn:
-        # Only accounts' events (an access granted to plan, say) are about another programme.
-        others = "SELECT DISTINCT programme FROM audit_log WHERE aggregate_kind != 'Account'"
+        # Only accounts' events (an access granted to plan, say) and the programmes' own
+        # (their names, which a dependency's side shows) are about another programme.
+        kinds = "('Account', 'Programme')"
+        others = f"SELECT DISTINCT programme FROM audit_log WHERE aggregate_kind NOT IN {kinds}"
         assert {r[0] for r in conn.execute(others)} <= {"send", None}
         assert conn.execute("SELECT count(*) FROM items WHERE programme = 'send'").fetchone()[0] > 0
         # Searchable as projections.db is (the cache's copy is not: its pages don't search).
@@ -173,22 +208,83 @@ def test_the_cache_catches_up_from_the_latest_earlier_snapshot_of_the_same_histo
     with open_system(history) as system:
         ledger, live = system.ledger, system.projections_db
         last = ledger.get_log_position()
+        # Before plan's last change: the live read model has plan's later rows, so a replay.
+        before = record_positions(ledger.recorder, programme_records(live, "plan"), last)[-1] - 1
         cache = SnapshotCache.of(history)
         first = cache.snapshot(ledger, live, "plan", 20)
         assert first.events == _events_held(first.path) > 0  # from zero
-        # A file named as plan's at 30 but holding 25 with 20's chain head: another history.
+        # A file named as plan's at 21 but holding 25 with 20's chain head: another history.
         other = programme_snapshot_with(ledger, live, history / "25.db", "plan", 25).path
-        misnamed = cache.directory / first.path.name.replace("-position-20-", "-position-30-")
+        misnamed = cache.directory / first.path.name.replace("-position-20-", "-position-21-")
         misnamed.write_bytes(other.read_bytes())
-        assert cache.base(live, "plan", last) == first.path
+        assert cache.base(live, "plan", before) == first.path
         assert cache.base(live, "plan", 19) is None  # nothing cached at or before 19
-        later = cache.snapshot(ledger, live, "plan", last)
+        later = cache.snapshot(ledger, live, "plan", before)
         assert later.events == _events_held(later.path) - _events_held(first.path) > 0
-        build(ledger, history / "whole.db", stop=last)
-        assert programme_rows(later.path, "plan") == programme_rows(history / "whole.db", "plan")
-        again = cache.snapshot(ledger, live, "plan", last)
+        build(ledger, history / "before.db", stop=before)
+        assert programme_rows(later.path, "plan") == programme_rows(history / "before.db", "plan")
+        again = cache.snapshot(ledger, live, "plan", before)
         assert (again.path, again.events) == (later.path, 0)
+        # At the live read model's position: copied from it, nothing replayed.
+        now = cache.snapshot(ledger, live, "plan", last)
+        assert now.events == 0 and _events_held(now.path) > _events_held(later.path)
+        build(ledger, history / "whole.db", stop=last)
+        assert programme_rows(now.path, "plan") == programme_rows(history / "whole.db", "plan")
         # Never another programme's file.
-        send = cache.snapshot(ledger, live, "send", last)
+        send = cache.snapshot(ledger, live, "send", before)
         assert send.events == _events_held(send.path)
-        assert programme_rows(send.path, "send") == programme_rows(history / "whole.db", "send")
+        assert programme_rows(send.path, "send") == programme_rows(history / "before.db", "send")
+
+
+def test_a_copy_from_the_live_read_model_takes_relative_paths(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(history)
+    with open_system(history) as system:
+        last = system.ledger.get_log_position()
+        held = copy_from_live(system.ledger, Path("projections.db"), Path("plan.db"), "plan", last, "now")
+        build(system.ledger, history / "whole.db", stop=last)
+    assert held == _events_held(history / "plan.db") > 0
+    assert programme_rows(history / "plan.db", "plan") == programme_rows(history / "whole.db", "plan")
+
+
+# After PROLOGUE: something in every table plan's snapshot holds (generated histories
+# reach some tables only now and then), so a table the copy left out is missed here.
+EVERY_TABLE: list[tuple[Any, ...]] = [
+    ("status", "plan", "A1.1", 0, "Green", "on track", "", ""),
+    ("indicator", "plan", "VAC", "higher"),
+    ("value", "plan", "FTE", 0, Decimal("410"), "", ""),
+    ("link_indicators", "plan", "A1.1", ["FTE"]),
+    ("note", "plan", "A1.10", 1, "withdrawn"),
+    ("retire", "plan", "WS12", 1, ""),
+    ("narrative", "plan", 0, "achievements", "on track"),
+    ("risk", "plan", "risk", "R1", "Red", "Amber"),
+    ("dependency", "plan", "D1", "yes"),
+    ("sides", "plan", "D1", "send", "Highways team"),
+    ("confirm", "plan", "D1", "provider", "yes", "High", 0),
+    ("open", "plan", 0, 30),
+    ("remind", "plan", "jo", 0, "A1.1"),
+    ("publish", "plan", 0, "pack"),
+    ("define_scale", "outcomes", 0),
+    ("adopt", "plan", "outcomes", True),
+    ("status", "send", "WS7", 0, "Green", "on track", "", ""),  # another programme's
+]
+
+
+def test_one_programme_as_at_holds_every_table_as_a_whole_replay_does(history: Path) -> None:
+    with open_system(history) as system:
+        cadences: dict[str, str] = {}
+        for op in EVERY_TABLE:
+            apply(system.ledger, cadences, op)
+        ledger, live, last = system.ledger, system.projections_db, system.ledger.get_log_position()
+        held = copy_from_live(ledger, live, history / "copy.db", "plan", last, "now")
+        replay = programme_snapshot_with(ledger, live, history / "replay.db", "plan", last)
+        build(ledger, history / "whole.db", stop=last)
+    whole = programme_rows(history / "whole.db", "plan")
+    empty = [t.name for t in TABLES if t.name not in NOT_COPIED and not whole[t.name]]
+    assert not empty, f"Extend EVERY_TABLE so plan has rows in {empty}"
+    # The replay too: a dependency's side named by another programme reads as that
+    # programme's name, so its record is replayed.
+    assert programme_rows(replay.path, "plan") == whole
+    assert programme_rows(history / "copy.db", "plan") == whole
+    assert held == replay.events == _events_held(history / "copy.db")

@@ -102,11 +102,16 @@ def test_one_programme_as_at_on_postgres_equals_the_whole_replay(
     from test_asat import programme_rows
 
     from projections.asat import position_at, programme_snapshot_with
+    from projections.asat_live import copy_from_live
 
     with open_system(tmp_path / "data") as system:
         record_plan(system.ledger)
         system.ledger.register_programme("other", "Other", cadence="monthly", actor="setup")
-        stop = system.ledger.get_log_position() - 3
+        last = system.ledger.get_log_position()
+        build(system.ledger, tmp_path / "end.db", stop=last)
+        # As at now: copied from the read model, its positions read from PostgreSQL.
+        copied = copy_from_live(system.ledger, system.projections_db, tmp_path / "now.db", PLAN, last, "now")
+        stop = last - 3
         build(system.ledger, tmp_path / "whole.db", stop=stop)
         shot = programme_snapshot_with(
             system.ledger, system.projections_db, tmp_path / "one.db", PLAN, stop, page_size=4
@@ -114,6 +119,8 @@ def test_one_programme_as_at_on_postgres_equals_the_whole_replay(
         times = [r["recorded_at"] for r in queries.get_audit_log(system.projections_db, limit=100)]
         assert position_at(system.ledger, datetime.fromisoformat(min(times))) == 1
     assert shot.position == stop and shot.events > 0
+    assert copied is not None and copied > shot.events
+    assert programme_rows(tmp_path / "now.db", PLAN) == programme_rows(tmp_path / "end.db", PLAN)
     one = programme_rows(tmp_path / "one.db", PLAN)
     assert one == programme_rows(tmp_path / "whole.db", PLAN)
     head_at = AUDIT_COLUMNS.index("chain_head")

@@ -60,8 +60,9 @@ def rebuild_command(ctx: click.Context) -> None:
     "--programme",
     metavar="PROGRAMME",
     help=(
-        "Only this programme (its id, like plan): replays its events and those of accounts "
-        "and scales, not the whole log, so it takes seconds on a log of millions."
+        "Only this programme (its id, like plan): replays its events and those of accounts, "
+        "scales and programmes' names, not the whole log, so it takes seconds on a log of "
+        "millions; as at now it copies the programme's rows from the read model instead."
     ),
 )
 @click.pass_context

@@ -439,9 +439,12 @@ def test_as_at_snapshots_are_one_programme_and_the_cache_is_bounded(
         assert "As it stood" in page(client, f"{AS_AT}?when={position}")
     kept = sorted(p.name for p in cache.glob("*.db"))
     assert len(kept) == 2 and all(f"-position-{n}-" in " ".join(kept) for n in (last - 1, last))
-    # Only the programme's records were replayed: nothing of another programme is there.
+    # Only the programme's records were replayed: nothing of another programme is there
+    # but its own record (its name, which a dependency's side shows).
     with closing(sqlite3.connect(cache / kept[0])) as conn:
-        assert {r[0] for r in conn.execute("SELECT programme FROM programmes")} == {PROGRAMME}
+        assert {r[0] for r in conn.execute("SELECT programme FROM items")} == {PROGRAMME}
+        others = "SELECT programme FROM subjects WHERE aggregate_kind != 'Programme'"
+        assert {r[0] for r in conn.execute(others)} <= {PROGRAMME, None}
 
 
 def test_a_later_as_at_is_caught_up_from_the_earlier_cached_snapshot(
@@ -458,9 +461,18 @@ def test_a_later_as_at_is_caught_up_from_the_earlier_cached_snapshot(
         return built(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(projections.asat, "programme_snapshot_with", recording)
+    # A later change, so the live read model no longer holds the programme as at position + 1.
+    plan.ledger.correct_status(
+        PROGRAMME, "A1.1.1", period=Q1, status="Red", update="Late.", mitigation="Escalated.",
+        actor=MANAGER, reason="Slipped after all",
+    )  # fmt: skip
     html = page(client, f"{AS_AT}?when={position + 1}")
     assert "Green: 0, Amber: 2" in html  # the correction, replayed onto the earlier file
     assert len(bases) == 1 and f"-position-{position}-" in str(bases[0])
+    # As at the live read model's position: its rows copied, nothing replayed.
+    html = page(client, f"{AS_AT}?when={plan.ledger.get_log_position()}")
+    assert "Green: 0, Amber: 1, Red: 2" in html
+    assert len(bases) == 1
 
 
 # ---------------------------------------------------------------- changed after publication
