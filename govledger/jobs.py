@@ -64,6 +64,9 @@ from projections.system import System, build_into_place, open_system
 LEASE_ENV = "GOVLEDGER_JOB_LEASE"
 PARENT_ENV = "GOVLEDGER_JOB_PARENT"  # the pid of the worker loop that started a job's process
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+# Added to the first lease when a job runs in its own process: the time that process may
+# take to start and record its first progress (imports, opening the ledger) on a busy host.
+CHILD_START = 30.0
 LEASE = 30.0
 POLL = 0.5  # seconds between looks at the queue while it is empty
 MAX_PROBLEMS = 1_000  # problems kept in a job's result; the count says how many in all
@@ -192,7 +195,8 @@ class Worker:
         for job, file_sha256, stored in get_jobs_waiting(self.system.projections_db):
             if not holds(self.system.data_dir, file_sha256, stored):
                 continue  # uploaded to another node: its workers run it
-            if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=self.lease):
+            first_lease = self.lease + (CHILD_START if self.in_child else 0)
+            if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=first_lease):
                 (self.run_child if self.in_child else self.run_job)(UUID(job))
                 return True
         return False
