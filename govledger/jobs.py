@@ -222,6 +222,10 @@ class Worker:
         except Exception as error:
             log.exception("Job %s failed", job_id)
             message = getattr(error, "message", None) or f"The job could not be run ({type(error).__name__})."
+            if isinstance(error, MemoryError):  # its memory is freed by now: say so, and what is left
+                left = NOTHING_PARTIAL[job["kind"]]
+                message = (f"The job ran out of memory. {left}; retry it when the server is less busy, "
+                           "or split the file.")
             ledger.fail_job(job_id, worker=self.name, problem=message)
         else:
             ledger.finish_job(job_id, worker=self.name, result=result)

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from click.testing import CliRunner
 
+import govledger.jobs
 from govledger.cli import main
 from govledger.jobs import PARENT_ENV, Worker
 from ledger.transfer.kinds import COLUMNS
@@ -118,3 +120,17 @@ def test_a_jobs_process_whose_worker_has_gone_runs_nothing(system: System) -> No
     assert system.ledger.get_job(job)["state"] == "running"
     assert items_recorded(system) == 0
     assert Path(system.data_dir, FOLDER, system.ledger.get_job(job)["file_sha256"]).is_dir()  # kept
+
+
+def test_a_job_that_runs_out_of_memory_says_so(system: System, monkeypatch: pytest.MonkeyPatch) -> None:
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(govledger.jobs, "prepare", out_of_memory)
+    job = queue_import(system)
+    assert Worker(system, name="w1").run_once()
+    [failed] = [e for e in system.ledger.events.get(job) if type(e).__name__ == "Failed"]
+    assert failed.problem == (
+        "The job ran out of memory. Nothing from the file was recorded; retry it when the server is "
+        "less busy, or split the file."
+    )
