@@ -153,8 +153,12 @@ def child_ended(kind: str, returncode: int) -> str:
     """What a job's page says when the process running it ended before recording how
     the job went: never its traceback, which stays in the worker's log."""
     if returncode < 0:
-        how = f"was stopped by {signal.Signals(-returncode).name}"
-        if -returncode == signal.SIGKILL:
+        number = -returncode
+        try:
+            how = f"was stopped by {signal.Signals(number).name}"
+        except ValueError:  # a real-time signal: no name
+            how = f"was stopped by signal {number}"
+        if number == signal.SIGKILL:
             how += " (the system may have run out of memory)"
     else:
         how = f"ended with exit status {returncode}"

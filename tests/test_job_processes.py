@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,20 +43,32 @@ def items_recorded(system: System) -> int:
 
 
 class CrashingWorker(Worker):
-    """Its job's process fails as a real one can: an exception before anything is recorded."""
+    """Its job's process ends as a real one can, before anything is recorded."""
+
+    def __init__(self, system: System, code: str) -> None:
+        super().__init__(system, name="w1", in_child=True)
+        self.code = code
 
     def child_command(self, job_id: UUID) -> list[str]:
-        return [sys.executable, "-c", "raise RuntimeError('secret detail of the crash')"]
+        return [sys.executable, "-c", self.code]
 
 
-def test_a_jobs_process_that_crashes_leaves_the_job_failed_with_a_clear_message(system: System) -> None:
+@pytest.mark.parametrize(("code", "how"), [
+    ("raise RuntimeError('secret detail of the crash')", "ended with exit status 1"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "was stopped by SIGTERM"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGRTMIN + 1)",  # a signal with no name
+     f"was stopped by signal {signal.SIGRTMIN + 1}"),
+])
+def test_a_jobs_process_that_crashes_leaves_the_job_failed_with_a_clear_message(
+    system: System, code: str, how: str
+) -> None:
     job = queue_import(system)
-    assert CrashingWorker(system, name="w1", in_child=True).run_once()
+    assert CrashingWorker(system, code).run_once()
     ended = system.ledger.get_job(job)
     assert ended["state"] == "failed"
     failed = [e for e in system.ledger.events.get(job) if type(e).__name__ == "Failed"]
     assert [e.problem for e in failed] == [
-        "The process running it ended with exit status 1 before it finished. "
+        f"The process running it {how} before it finished. "
         "Nothing from the file was recorded; retry the job to run it again."
     ]
     assert items_recorded(system) == 0
