@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "demo": "govledger.commands.demo:demo",
     "export": "govledger.commands.transfer:export_command",
     "import": "govledger.commands.transfer:import_command",
+    "job": "govledger.commands.jobs:job",
     "keygen": "govledger.commands.keys:keygen",
     "proof": "govledger.commands.proofs:proof",
     "project": "govledger.commands.project:project_command",

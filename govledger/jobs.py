@@ -16,14 +16,28 @@ and installs it in one step, as `govledger rebuild` does (a killed one leaves th
 model in use as it was); a report is built in memory and kept only when complete.
 
 A rebuild or report job's "file" is its request (web.jobs), so it runs on the node that
-asked: the read model rebuilt, and the built report kept, are that node's."""
+asked: the read model rebuilt, and the built report kept, are that node's.
+
+The loop that serves (`run_in_thread`) runs each job it claims in a short-lived process
+of its own (`govledger job run JOB --worker NAME`), so however large the file, the
+serving process stays near its idle size: Python seldom gives freed memory back to the
+system, and a 135k-row import once left `govledger serve` at 550 MB. The child renews the
+lease and records how the job ended; if it dies first (killed, out of memory, a crash),
+the loop records the job failed at once. The child dies with its parent (Linux's
+PR_SET_PDEATHSIG), so a killed worker leaves no job running unseen."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import importlib
 import io
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -31,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from ledger.domain.jobs import NOTHING_PARTIAL, JobRefused
 from ledger.errors import LedgerError
 from ledger.transfer.importing import prepare, record, unassigned_programmes
 from ledger.transfer.results import ImportResult
@@ -42,12 +57,14 @@ from projections.queries.jobs import (
     get_jobs_waiting,
     get_reports_built_before,
 )
-from projections.reports.publish import build_as_at
-from projections.reports.word import render_docx
-from projections.reports.xlsx import render_xlsx
 from projections.system import System, build_into_place, open_system
 
 LEASE_ENV = "GOVLEDGER_JOB_LEASE"
+PARENT_ENV = "GOVLEDGER_JOB_PARENT"  # the pid of the worker loop that started a job's process
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+# Added to the first lease when a job runs in its own process: the time that process may
+# take to start and record its first progress (imports, opening the ledger) on a busy host.
+CHILD_START = 30.0
 LEASE = 30.0
 POLL = 0.5  # seconds between looks at the queue while it is empty
 MAX_PROBLEMS = 1_000  # problems kept in a job's result; the count says how many in all
@@ -58,9 +75,11 @@ FIRST_STAGE = {
     "report": "building the report",
 }
 REPORT_KEPT = timedelta(days=7)  # how long a built report waits to be downloaded
-REPORT_FORMATS: dict[str, tuple[str, Callable[[Any], bytes]]] = {
-    "xlsx": ("spreadsheet (XLSX)", render_xlsx),
-    "docx": ("Word committee paper (DOCX)", render_docx),
+# Format -> what it is, and its renderer ("module:function", loaded only by a report job:
+# openpyxl and python-docx would add ~0.25 s to the start of every job's process).
+REPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "xlsx": ("spreadsheet (XLSX)", "projections.reports.xlsx:render_xlsx"),
+    "docx": ("Word committee paper (DOCX)", "projections.reports.word:render_docx"),
 }
 log = logging.getLogger(__name__)
 
@@ -130,11 +149,43 @@ class _Heartbeat:
                 log.exception("Job %s: could not renew the lease", self.job)
 
 
+def child_ended(kind: str, returncode: int) -> str:
+    """What a job's page says when the process running it ended before recording how
+    the job went: never its traceback, which stays in the worker's log."""
+    if returncode < 0:
+        number = -returncode
+        try:
+            how = f"was stopped by {signal.Signals(number).name}"
+        except ValueError:  # a real-time signal: no name
+            how = f"was stopped by signal {number}"
+        if number == signal.SIGKILL:
+            how += " (the system may have run out of memory)"
+    else:
+        how = f"ended with exit status {returncode}"
+    left = NOTHING_PARTIAL[kind]
+    return f"The process running it {how} before it finished. {left}; retry the job to run it again."
+
+
+def die_with_parent(parent: int) -> bool:
+    """Have this job's process killed when the worker loop that started it ends, however
+    it ends (SIGKILL included), so no job goes on unseen; False if that loop has already
+    gone. Elsewhere than Linux an orphaned job runs on to its end, whole."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    return os.getppid() == parent
+
+
 class Worker:
-    def __init__(self, system: System, *, name: str | None = None, lease: float | None = None) -> None:
+    """Claims queued jobs and runs them: here (`run_job`), or with `in_child` each in a
+    process of its own (`run_child`), as the worker loop does."""
+
+    def __init__(
+        self, system: System, *, name: str | None = None, lease: float | None = None, in_child: bool = False
+    ) -> None:
         self.system = system
         self.name = name or worker_name()
         self.lease = lease if lease is not None else lease_seconds()
+        self.in_child = in_child
 
     def expire_lost(self) -> int:
         """Record as failed every running job whose worker's lease has passed."""
@@ -148,8 +199,9 @@ class Worker:
         for job, file_sha256, stored in get_jobs_waiting(self.system.projections_db):
             if not holds(self.system.data_dir, file_sha256, stored):
                 continue  # uploaded to another node: its workers run it
-            if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=self.lease):
-                self.run_job(UUID(job))
+            first_lease = self.lease + (CHILD_START if self.in_child else 0)
+            if self.system.ledger.start_job(UUID(job), worker=self.name, lease_seconds=first_lease):
+                (self.run_child if self.in_child else self.run_job)(UUID(job))
                 return True
         return False
 
@@ -174,6 +226,10 @@ class Worker:
         except Exception as error:
             log.exception("Job %s failed", job_id)
             message = getattr(error, "message", None) or f"The job could not be run ({type(error).__name__})."
+            if isinstance(error, MemoryError):  # its memory is freed by now: say so, and what is left
+                left = NOTHING_PARTIAL[job["kind"]]
+                message = (f"The job ran out of memory. {left}; retry it when the server is less busy, "
+                           "or split the file.")
             ledger.fail_job(job_id, worker=self.name, problem=message)
         else:
             ledger.finish_job(job_id, worker=self.name, result=result)
@@ -182,6 +238,31 @@ class Worker:
                 discard(self.system.data_dir, job["file_sha256"])
             if job["kind"] == "report":
                 self.forget_old_reports()
+
+    def child_command(self, job_id: UUID) -> list[str]:
+        data_dir = str(self.system.data_dir)
+        return [sys.executable, "-m", "govledger", "--data-dir", data_dir, "job", "run", str(job_id),
+                "--worker", self.name]
+
+    def run_child(self, job_id: UUID) -> None:
+        """Run a job this worker has claimed in a process of its own, which records its
+        progress and how it ended; if the process ends without doing so, record it failed."""
+        env = {**os.environ, LEASE_ENV: str(self.lease), PARENT_ENV: str(os.getpid())}
+        try:
+            child = subprocess.Popen(self.child_command(job_id), env=env, stdin=subprocess.DEVNULL)
+            returncode = child.wait()
+        except OSError as error:
+            log.exception("Job %s: could not start its process", job_id)
+            message = f"The job's process could not be started ({error.strerror or type(error).__name__})."
+            returncode = None
+        if returncode == 0:
+            return
+        ledger = self.system.ledger
+        if returncode is not None:
+            log.error("Job %s: its process %s ended with %s", job_id, child.pid, returncode)
+            message = child_ended(ledger.get_job(job_id)["kind"], returncode)
+        with contextlib.suppress(JobRefused):  # it recorded the job done or failed before it ended
+            ledger.fail_job(job_id, worker=self.name, problem=message)
 
     def forget_old_reports(self, now: datetime | None = None) -> int:
         """Remove built reports that no job has finished building for REPORT_KEPT, and
@@ -221,8 +302,12 @@ class Worker:
 
     def _report(self, job: dict[str, Any], heartbeat: _Heartbeat) -> dict[str, Any]:
         """Build the report, then keep the document in the job store for its download."""
+        from projections.reports.publish import build_as_at
+
         o = job["options"]
-        what, render = REPORT_FORMATS[o["format"]]
+        what, renderer = REPORT_FORMATS[o["format"]]
+        module, name = renderer.split(":")
+        render: Callable[[Any], bytes] = getattr(importlib.import_module(module), name)
         heartbeat.reporting("building the report")(0, 2)
         report = build_as_at(self.system, o["programme"], o["report"], o["period"], o.get("as_at"))
         heartbeat.reporting(f"writing the {what}")(1, 2)
@@ -238,10 +323,11 @@ class Worker:
 
 
 def run_in_thread(data_dir: Any, stop: threading.Event) -> threading.Thread:
-    """A worker with its own system (its saves project themselves), until `stop`."""
+    """A worker with its own system (its saves project themselves), until `stop`; each job
+    in a process of its own. `stop` lets a running job finish first."""
     def work() -> None:
         with open_system(data_dir) as system:
-            Worker(system).run(stop)
+            Worker(system, in_child=True).run(stop)
 
     thread = threading.Thread(target=work, name="job-worker", daemon=True)
     thread.start()

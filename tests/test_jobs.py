@@ -192,10 +192,12 @@ def test_govledger_serve_runs_jobs_when_there_is_no_projector_service(tmp_path: 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "GOVLEDGER_DATA_DIR": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "govledger", "serve", "--port", str(port), "--insecure-cookies"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "govledger", "serve", "--port", str(port), "--insecure-cookies"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90  # a bound, not a timing assertion
         while row(tmp_path, job)["state"] != "done":
@@ -206,3 +208,5 @@ def test_govledger_serve_runs_jobs_when_there_is_no_projector_service(tmp_path: 
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     assert row(tmp_path, job)["result"]["summary"] == "Recorded 30 events (items: 30)."
+    # Run in a process of its own (only `govledger job run` says this), not in the server's.
+    assert f"Job {job} (import): done in" in log.read_text()

@@ -57,8 +57,9 @@ def test_a_job_runs_once_on_the_node_that_keeps_its_file(pg_database: Database, 
         # Node B does not keep the file: its worker leaves the job for node A's.
         assert not Worker(b, name="b1").run_once()
         assert a.ledger.get_job(job)["state"] == "queued"
-        # Two workers on node A race for it: one claims and runs it, the other finds none.
-        workers = [Worker(a, name=f"a{n}") for n in (1, 2)]
+        # Two workers on node A race for it: one claims and runs it (in a process of its
+        # own, as the worker loop does), the other finds none.
+        workers = [Worker(a, name=f"a{n}", in_child=True) for n in (1, 2)]
         ran: list[bool] = []
         threads = [threading.Thread(target=lambda w=w: ran.append(w.run_once())) for w in workers]
         for thread in threads:

@@ -35,7 +35,8 @@ def project_command(ctx: click.Context, follow: bool, idle_max: float) -> None:
     LISTEN/NOTIFY as soon as any node records an event; on SQLite it polls, pausing
     longer while nothing happens. Run one per node, and start the node's web server
     with `govledger serve --projector-service` so its workers only read. It also runs
-    background jobs (imports over the size threshold).
+    background jobs (imports over the size threshold), each in a short-lived process of
+    its own (`govledger job run`).
 
     Exit status: 0 stopped cleanly, 1 an event could not be projected (nothing of its
     page was written; fix the cause and start again).
