@@ -115,6 +115,10 @@ class State:
         self.position = 0
         self.recorded_at = ""
         self.aggregate_id = ""
+        # Counts puts into `watched` tables and every delete: a reader that remembers
+        # what it derived from those rows knows it is still true while this stands still.
+        self.watched: frozenset[str] = frozenset()
+        self.watched_writes = 0
 
     # ------------------------------------------------------------- for handlers
 
@@ -135,12 +139,15 @@ class State:
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = row
+        if table in self.watched:
+            self.watched_writes += 1
 
     def delete(self, table: str, *key: Any) -> None:
         k = (table, key)
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = None
+        self.watched_writes += 1
 
     def append(self, table: str, row: Row) -> None:
         """A row that is only ever inserted (log tables): never read back by handlers."""
@@ -197,6 +204,7 @@ class State:
 
     def discard(self) -> None:
         """The page was rolled back: put back what its writes replaced."""
+        self.watched_writes += 1
         for k, old in self._undo.items():
             if old is _MISSING:
                 self._rows.pop(k, None)
@@ -209,6 +217,7 @@ class State:
     def forget(self) -> None:
         """Drop the cache: someone else has written the database, or a page failed."""
         self.complete = False
+        self.watched_writes += 1
         self._evicted.clear()
         self._rows.clear()
         self._undo.clear()

@@ -179,6 +179,7 @@ def build(
         projector = Projector(
             ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
             page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
+            appliers=ratings.appliers(ledger.mapper) if ratings else None,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
