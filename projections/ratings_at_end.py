@@ -5,7 +5,7 @@ through projections.handlers.items, each reads and rewrites its period's rating,
 rag_summary counts and its item row: in a rebuild those lookups and writes were about
 half the time. A rebuild from zero instead writes each status event's audit row only (as
 if it were the first rating of its period) and notes its status's place on the scale in
-force. At the end, one pass over those audit rows in (programme, period, ref, position)
+force. At the end, one pass over those audit rows in (programme, period, position)
 order derives period_ratings, rag_summary and the items' latest period and version, and
 rewords the audit rows of re-ratings and revised updates, as the handlers would have.
 
@@ -30,6 +30,7 @@ from ledger.store.events import StoredRow
 from projections.decoding import EventDecoder
 from projections.handlers.items import RatingLookups, rated
 from projections.projector import ID_TEXT_LIMIT, RowApplier, audit_values
+from projections.schema import TABLES_BY_NAME, create_index
 from projections.state import Change, Handler, State, check_columns, insert_statement
 
 # period_ratings' columns, in the order the pass writes them (checked on import).
@@ -54,8 +55,13 @@ _IN_ORDER = """
            version, event_type, period_start
     FROM audit_log
     WHERE aggregate_kind = 'Item' AND event_type IN ('StatusRecorded', 'StatusCorrected')
-    ORDER BY programme, period, subject_ref, position
+    ORDER BY programme, period, position
 """
+# audit_log's index, built first, so the pass reads the rows in that order from it
+# rather than sorting them.
+_BY_PERIOD = ("programme", "period", "position")
+if _BY_PERIOD not in TABLES_BY_NAME["audit_log"].indexes:
+    raise ImportError(f"audit_log has no index on {_BY_PERIOD}")
 _STATUS_CHANGED = "UPDATE audit_log SET from_value = ? WHERE position = ?"
 _UPDATE_REVISED = """
     UPDATE audit_log SET summary = summary || ': update revised', field = 'update',
@@ -149,6 +155,7 @@ class RatingsAtEnd:
         """Write period_ratings, rag_summary and the items' latest period and version from
         the status events' audit rows, in the build's transaction."""
         pass_ = _Pass(self._place_rows, self._place_at)
+        create_index(conn, TABLES_BY_NAME["audit_log"], _BY_PERIOD)
         conn.executemany(insert_statement("period_ratings"), pass_.ratings(conn.execute(_IN_ORDER)))
         conn.executemany(_STATUS_CHANGED, pass_.status_changed)
         conn.executemany(_UPDATE_REVISED, pass_.update_revised)
@@ -190,15 +197,17 @@ class _Pass:
             entry[3], entry[4] = position, start
 
     def ratings(self, rows: sqlite3.Cursor) -> Iterator[tuple[Any, ...]]:
-        """period_ratings' rows, one per (programme, period, ref), noting the rest on the way."""
-        group: tuple[str, str, str] | None = None
-        row: tuple[Any, ...] | None = None
+        """period_ratings' rows, one per (programme, period, ref), noting the rest on the way.
+        `rows` come a period at a time, in log order within it."""
+        group: tuple[str, str] | None = None
+        # The period's rows so far, by ref. Nothing below depends on the order of refs.
+        rated: dict[str, tuple[Any, ...]] = {}
         for programme, period, ref, position, status, category, at, reason, version, kind, start in rows:
             place = self.places[self.place_at[position]]
-            if (programme, period, ref) != group:
-                if row is not None:
-                    yield row
-                group, row = (programme, period, ref), None
+            if (programme, period) != group:
+                yield from rated.values()
+                group, rated = (programme, period), {}
+            row = rated.get(ref)
             changed = row is None or row[5] != status
             if row is None:
                 first, restated, restated_reason, restated_at, count = at, 0, "", None, 1
@@ -216,7 +225,7 @@ class _Pass:
                 if row is not None:
                     self._count((programme, period, row[5]), -1, position, start, None)
                 self._count((programme, period, status), +1, position, start, place)
-            row = (
+            rated[ref] = (
                 programme, ref, period, start, place[_PREVIOUS], status, category, place[_RANK],
                 place[_ORDER], first, restated, restated_reason, restated_at, count, version, position,
             )  # fmt: skip
@@ -230,8 +239,7 @@ class _Pass:
                 )
             elif version > latest[3]:
                 self.items[(programme, ref)] = (*latest[:3], version)
-        if row is not None:
-            yield row
+        yield from rated.values()
 
     def rag_rows(self) -> Iterator[tuple[Any, ...]]:
         for (programme, period, status), (count, _, place, _, start) in self.counts.items():

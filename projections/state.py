@@ -115,9 +115,9 @@ class State:
         self.position = 0
         self.recorded_at = ""
         self.aggregate_id = ""
-        # Counts puts into `watched` tables and every delete: a reader that remembers
-        # what it derived from those rows knows it is still true while this stands still.
-        self.watched: frozenset[str] = frozenset()
+        # Counts writes to the rows `watch`ed: a reader that remembers what it derived
+        # from those rows knows it is still true while this stands still.
+        self._watched: set[tuple[str, tuple[Any, ...]]] = set()
         self.watched_writes = 0
 
     # ------------------------------------------------------------- for handlers
@@ -139,7 +139,7 @@ class State:
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = row
-        if table in self.watched:
+        if k in self._watched:
             self.watched_writes += 1
 
     def delete(self, table: str, *key: Any) -> None:
@@ -147,7 +147,15 @@ class State:
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = None
-        self.watched_writes += 1
+        if k in self._watched:
+            self.watched_writes += 1
+
+    def watch(self, table: str, *key: Any) -> None:
+        """Count writes to this row from now on (`watched_writes`)."""
+        self._watched.add((table, key))
+
+    def unwatch(self) -> None:
+        self._watched.clear()
 
     def append(self, table: str, row: Row) -> None:
         """A row that is only ever inserted (log tables): never read back by handlers."""

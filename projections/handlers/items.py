@@ -136,10 +136,9 @@ def rating_of(e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
 
 class RatingLookups:
     """rating_of for a replay of many status events: it remembers each item, period and
-    status it looked up, for as long as no event writes the rows they came from
-    (State.watched_writes). A period's row, once noted, is only ever kept."""
+    status it looked up for as long as nothing writes the rows they came from (it
+    watches them: State.watch). A period's row, once noted, is only ever kept."""
 
-    WATCHED = frozenset(("items", "subjects", "programmes", "statuses"))
     LIMIT = 100_000  # remembered items, so a huge estate can't grow it without bound
 
     def __init__(self) -> None:
@@ -150,7 +149,7 @@ class RatingLookups:
 
     def __call__(self, e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
         if state.watched_writes != self._seen or len(self._items) >= self.LIMIT:
-            state.watched = self.WATCHED
+            state.unwatch()
             self._items.clear()
             self._periods.clear()
             self._statuses.clear()
@@ -158,15 +157,21 @@ class RatingLookups:
         item = self._items.get(state.aggregate_id)
         if item is None:
             item = self._items[state.aggregate_id] = _item(state, state.aggregate_id)
+            state.watch("subjects", state.aggregate_id)
+            state.watch("items", item["programme"], item["ref"])
         programme = item["programme"]
         period = self._periods.get((programme, e.period))
         if period is None:
             period = note_period(state, find_programme(state, programme), e.period)
             self._periods[(programme, e.period)] = period
+            state.watch("programmes", programme)
+            state.watch("periods", programme, period.label)
         status = self._statuses.get((programme, e.status, period.start))
         if status is None:
             status = status_on_scale(state, programme, e.status, period.start)
             self._statuses[(programme, e.status, period.start)] = status
+            state.watch("programmes", programme)
+            state.watch("statuses", programme, e.status)
         return item, period, status
 
 
