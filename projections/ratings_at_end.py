@@ -84,6 +84,7 @@ class RatingsAtEnd:
         # Position -> index of its status's place: 4 bytes an event, not a row each.
         self._place_at = array("I")
         self._rating_of = RatingLookups()
+        self._last_place: dict[tuple[int, int], tuple[Any, Any, int]] = {}
 
     def handlers(self, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
         return {**handlers, "Item.StatusRecorded": self._recorded, "Item.StatusCorrected": self._corrected}
@@ -133,14 +134,22 @@ class RatingsAtEnd:
 
     def _note(self, e: Any, state: State, corrected: bool) -> Change:
         item, period, status = self._rating_of(e, state)
-        place = (
-            period.previous, status["rank"], status["sort_order"], status["category"],
-            status["status_category"], status["status_group"], status["colour"],
-        )  # fmt: skip
-        index = self._places.get(place)
-        if index is None:
-            index = self._places[place] = len(self._place_rows)
-            self._place_rows.append(place)
+        # The lookups give the same objects while they hold: remember their place's index.
+        last = self._last_place.get((id(period), id(status)))
+        if last is not None and last[0] is period and last[1] is status:
+            index = last[2]
+        else:
+            place = (
+                period.previous, status["rank"], status["sort_order"], status["category"],
+                status["status_category"], status["status_group"], status["colour"],
+            )  # fmt: skip
+            index = self._places.get(place)
+            if index is None:
+                index = self._places[place] = len(self._place_rows)
+                self._place_rows.append(place)
+            if len(self._last_place) >= 10_000:
+                self._last_place.clear()
+            self._last_place[(id(period), id(status))] = (period, status, index)
         at, position = self._place_at, state.position
         if len(at) <= position:
             at.frombytes(bytes(4 * max(position + 1 - len(at), 65_536)))
