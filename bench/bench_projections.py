@@ -389,7 +389,10 @@ def breakdown(directory: Path) -> dict[str, float]:
     import projections.system as system_module
 
     spent: dict[str, float] = dict.fromkeys(
-        ("pull", "decode", "handlers", "writes", "commit", "chain heads", "ratings at end", "indexes at end"),
+        (
+            *("pull", "decode", "handlers", "status rows", "writes", "commit", "chain heads"),
+            *("ratings at end", "indexes at end"),
+        ),
         0.0,
     )
     originals: list[tuple[Any, str, Any]] = []
@@ -426,6 +429,27 @@ def breakdown(directory: Path) -> dict[str, float]:
 
         setattr(owner, name, make)
 
+    def timing_appliers(part: str) -> None:
+        """Time the status rows a build applies from their stored fields (RatingsAtEnd.appliers)."""
+        owner, name = system_module.RatingsAtEnd, "appliers"
+        original = getattr(owner, name)
+        originals.append((owner, name, original))
+
+        def appliers(self: Any, mapper: Any) -> dict[str, Any]:
+            def timed(apply: Callable[..., Any]) -> Callable[..., Any]:
+                def run(*args: Any) -> Any:
+                    started = time.process_time()
+                    try:
+                        return apply(*args)
+                    finally:
+                        spent[part] += time.process_time() - started
+
+                return run
+
+            return {topic: timed(apply) for topic, apply in original(self, mapper).items()}
+
+        setattr(owner, name, appliers)
+
     ledger = open_ledger(directory)
     target = OUT / "breakdown.db"
     discard(target)
@@ -438,6 +462,7 @@ def breakdown(directory: Path) -> dict[str, float]:
         timing_made(projector_module, "_chain_heads", "chain heads")
         timing(system_module, "finish_bulk_load", "indexes at end")
         timing(system_module.RatingsAtEnd, "finish", "ratings at end")
+        timing_appliers("status rows")
         started = time.process_time()
         events = system_module.build(ledger, target, ratings_at_end=True)
         total = time.process_time() - started

@@ -35,6 +35,9 @@ from ledger.store.events import StoredRow
 # event with any float in it goes through the mapper (the ledger's events hold none).
 _FLOATS = "a number orjson may read otherwise than json: the mapper decodes it"
 
+# Values orjson reads as json does, and the transcoder leaves as they are.
+_PLAIN_KINDS = frozenset((str, int, bool, type(None)))
+
 Decode = Callable[[StoredRow], tuple[Any, str]]
 
 
@@ -63,6 +66,30 @@ class EventDecoder:
                 pass  # let the mapper decode it, or say why it can't
         event = self.mapper.to_domain_event(StoredEvent(row[1], row[2], row[3], row[4]))
         return event, event.timestamp.isoformat()
+
+    def plain(self, row: StoredRow, class_version: int) -> tuple[dict[str, Any], str] | None:
+        """The stored state of an event whose values are all plain (text, integers, true,
+        false, null) but its time: its event's attributes but for the originator's id,
+        version and time, with the time as ISO text. A rebuild reads the fields of most
+        events (a status) without building the event. None when the event needs decoding:
+        another transcoded, nested or float value, or stored by another class version."""
+        if not self._iso_times:
+            return None
+        try:
+            state: dict[str, Any] = orjson.loads(row[4])
+        except orjson.JSONDecodeError:
+            return None
+        recorded = state.pop("timestamp", None)
+        if (
+            type(recorded) is not dict
+            or len(recorded) != 2
+            or recorded.get("_type_") != "datetime_iso"
+            or type(recorded.get("_data_")) is not str
+            or state.pop("class_version", 1) != class_version
+            or not _PLAIN_KINDS.issuperset(map(type, state.values()))
+        ):
+            return None
+        return state, recorded["_data_"]
 
     def _decode(self, row: StoredRow) -> tuple[Any, str]:
         _, originator_id, version, topic, stored = row

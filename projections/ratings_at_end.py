@@ -5,7 +5,7 @@ through projections.handlers.items, each reads and rewrites its period's rating,
 rag_summary counts and its item row: in a rebuild those lookups and writes were about
 half the time. A rebuild from zero instead writes each status event's audit row only (as
 if it were the first rating of its period) and notes its status's place on the scale in
-force. At the end, one pass over those audit rows in (programme, period, ref, position)
+force. At the end, one pass over those audit rows in (programme, period, position)
 order derives period_ratings, rag_summary and the items' latest period and version, and
 rewords the audit rows of re-ratings and revised updates, as the handlers would have.
 
@@ -20,8 +20,17 @@ import sqlite3
 from array import array
 from collections.abc import Iterator, Mapping
 from typing import Any
+from uuid import UUID
 
-from projections.handlers.items import rated, rating_of
+from eventsourcing.persistence import Mapper
+from eventsourcing.utils import get_topic
+
+from ledger.domain import Item
+from ledger.store.events import StoredRow
+from projections.decoding import EventDecoder
+from projections.handlers.items import RatingLookups, rated
+from projections.projector import ID_TEXT_LIMIT, RowApplier, audit_values
+from projections.schema import TABLES_BY_NAME, create_index
 from projections.state import Change, Handler, State, check_columns, insert_statement
 
 # period_ratings' columns, in the order the pass writes them (checked on import).
@@ -46,8 +55,13 @@ _IN_ORDER = """
            version, event_type, period_start
     FROM audit_log
     WHERE aggregate_kind = 'Item' AND event_type IN ('StatusRecorded', 'StatusCorrected')
-    ORDER BY programme, period, subject_ref, position
+    ORDER BY programme, period, position
 """
+# audit_log's index, built first, so the pass reads the rows in that order from it
+# rather than sorting them.
+_BY_PERIOD = ("programme", "period", "position")
+if _BY_PERIOD not in TABLES_BY_NAME["audit_log"].indexes:
+    raise ImportError(f"audit_log has no index on {_BY_PERIOD}")
 _STATUS_CHANGED = "UPDATE audit_log SET from_value = ? WHERE position = ?"
 _UPDATE_REVISED = """
     UPDATE audit_log SET summary = summary || ': update revised', field = 'update',
@@ -69,9 +83,48 @@ class RatingsAtEnd:
         self._place_rows: list[tuple[Any, ...]] = []
         # Position -> index of its status's place: 4 bytes an event, not a row each.
         self._place_at = array("I")
+        self._rating_of = RatingLookups()
+        self._last_place: dict[tuple[int, int], tuple[Any, Any, int]] = {}
 
     def handlers(self, handlers: Mapping[str, Handler]) -> dict[str, Handler]:
         return {**handlers, "Item.StatusRecorded": self._recorded, "Item.StatusCorrected": self._corrected}
+
+    def appliers(self, mapper: Mapper[Any]) -> dict[str, RowApplier]:
+        """The status events' rows applied straight from their stored fields, as the
+        handlers below apply them, without building each event (most of a log's decoding)."""
+        plain = EventDecoder(mapper).plain
+        ids: dict[UUID, str] = {}
+
+        def applier(cls: type, corrected: bool) -> RowApplier:
+            version, name = getattr(cls, "class_version", 1), cls.__name__
+
+            def apply(row: StoredRow, head: bytes | None, state: State) -> tuple[Any, ...] | None:
+                originator_id = row[1]
+                found = plain(row, version) if type(originator_id) is UUID else None
+                if found is None:
+                    return None
+                fields, recorded_at = found
+                aggregate_id = ids.get(originator_id)
+                if aggregate_id is None:
+                    if len(ids) >= ID_TEXT_LIMIT:
+                        ids.clear()
+                    aggregate_id = ids[originator_id] = str(originator_id)
+                position = state.position = row[0]
+                state.recorded_at, state.aggregate_id = recorded_at, aggregate_id
+                event = _Fields()
+                event.__dict__ = fields
+                change = self._note(event, state, corrected)
+                return audit_values(
+                    position, recorded_at, fields.get("actor", ""), "Item", name, change,
+                    fields.get("reason", ""), aggregate_id, row[2], head,
+                )  # fmt: skip
+
+            return apply
+
+        return {
+            get_topic(Item.StatusRecorded): applier(Item.StatusRecorded, False),
+            get_topic(Item.StatusCorrected): applier(Item.StatusCorrected, True),
+        }
 
     def _recorded(self, e: Any, state: State) -> Change:
         return self._note(e, state, False)
@@ -80,15 +133,23 @@ class RatingsAtEnd:
         return self._note(e, state, True)
 
     def _note(self, e: Any, state: State, corrected: bool) -> Change:
-        item, period, status = rating_of(e, state)
-        place = (
-            period.previous, status["rank"], status["sort_order"], status["category"],
-            status["status_category"], status["status_group"], status["colour"],
-        )  # fmt: skip
-        index = self._places.get(place)
-        if index is None:
-            index = self._places[place] = len(self._place_rows)
-            self._place_rows.append(place)
+        item, period, status = self._rating_of(e, state)
+        # The lookups give the same objects while they hold: remember their place's index.
+        last = self._last_place.get((id(period), id(status)))
+        if last is not None and last[0] is period and last[1] is status:
+            index = last[2]
+        else:
+            place = (
+                period.previous, status["rank"], status["sort_order"], status["category"],
+                status["status_category"], status["status_group"], status["colour"],
+            )  # fmt: skip
+            index = self._places.get(place)
+            if index is None:
+                index = self._places[place] = len(self._place_rows)
+                self._place_rows.append(place)
+            if len(self._last_place) >= 10_000:
+                self._last_place.clear()
+            self._last_place[(id(period), id(status))] = (period, status, index)
         at, position = self._place_at, state.position
         if len(at) <= position:
             at.frombytes(bytes(4 * max(position + 1 - len(at), 65_536)))
@@ -103,6 +164,7 @@ class RatingsAtEnd:
         """Write period_ratings, rag_summary and the items' latest period and version from
         the status events' audit rows, in the build's transaction."""
         pass_ = _Pass(self._place_rows, self._place_at)
+        create_index(conn, TABLES_BY_NAME["audit_log"], _BY_PERIOD)
         conn.executemany(insert_statement("period_ratings"), pass_.ratings(conn.execute(_IN_ORDER)))
         conn.executemany(_STATUS_CHANGED, pass_.status_changed)
         conn.executemany(_UPDATE_REVISED, pass_.update_revised)
@@ -114,6 +176,11 @@ class RatingsAtEnd:
                 for (programme, ref), (start, _, label, version) in pass_.items.items()
             ),
         )
+
+
+class _Fields:
+    """A status event's stored fields as attributes, which is how rating_of and rated read
+    an event."""
 
 
 class _Pass:
@@ -139,15 +206,17 @@ class _Pass:
             entry[3], entry[4] = position, start
 
     def ratings(self, rows: sqlite3.Cursor) -> Iterator[tuple[Any, ...]]:
-        """period_ratings' rows, one per (programme, period, ref), noting the rest on the way."""
-        group: tuple[str, str, str] | None = None
-        row: tuple[Any, ...] | None = None
+        """period_ratings' rows, one per (programme, period, ref), noting the rest on the way.
+        `rows` come a period at a time, in log order within it."""
+        group: tuple[str, str] | None = None
+        # The period's rows so far, by ref. Nothing below depends on the order of refs.
+        rated: dict[str, tuple[Any, ...]] = {}
         for programme, period, ref, position, status, category, at, reason, version, kind, start in rows:
             place = self.places[self.place_at[position]]
-            if (programme, period, ref) != group:
-                if row is not None:
-                    yield row
-                group, row = (programme, period, ref), None
+            if (programme, period) != group:
+                yield from rated.values()
+                group, rated = (programme, period), {}
+            row = rated.get(ref)
             changed = row is None or row[5] != status
             if row is None:
                 first, restated, restated_reason, restated_at, count = at, 0, "", None, 1
@@ -165,7 +234,7 @@ class _Pass:
                 if row is not None:
                     self._count((programme, period, row[5]), -1, position, start, None)
                 self._count((programme, period, status), +1, position, start, place)
-            row = (
+            rated[ref] = (
                 programme, ref, period, start, place[_PREVIOUS], status, category, place[_RANK],
                 place[_ORDER], first, restated, restated_reason, restated_at, count, version, position,
             )  # fmt: skip
@@ -179,8 +248,7 @@ class _Pass:
                 )
             elif version > latest[3]:
                 self.items[(programme, ref)] = (*latest[:3], version)
-        if row is not None:
-            yield row
+        yield from rated.values()
 
     def rag_rows(self) -> Iterator[tuple[Any, ...]]:
         for (programme, period, status), (count, _, place, _, start) in self.counts.items():

@@ -115,6 +115,10 @@ class State:
         self.position = 0
         self.recorded_at = ""
         self.aggregate_id = ""
+        # Counts writes to the rows `watch`ed: a reader that remembers what it derived
+        # from those rows knows it is still true while this stands still.
+        self._watched: set[tuple[str, tuple[Any, ...]]] = set()
+        self.watched_writes = 0
 
     # ------------------------------------------------------------- for handlers
 
@@ -135,12 +139,23 @@ class State:
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = row
+        if k in self._watched:
+            self.watched_writes += 1
 
     def delete(self, table: str, *key: Any) -> None:
         k = (table, key)
         if k not in self._undo:
             self._undo[k] = self._rows.get(k, _MISSING)
         self._rows[k] = None
+        if k in self._watched:
+            self.watched_writes += 1
+
+    def watch(self, table: str, *key: Any) -> None:
+        """Count writes to this row from now on (`watched_writes`)."""
+        self._watched.add((table, key))
+
+    def unwatch(self) -> None:
+        self._watched.clear()
 
     def append(self, table: str, row: Row) -> None:
         """A row that is only ever inserted (log tables): never read back by handlers."""
@@ -197,6 +212,7 @@ class State:
 
     def discard(self) -> None:
         """The page was rolled back: put back what its writes replaced."""
+        self.watched_writes += 1
         for k, old in self._undo.items():
             if old is _MISSING:
                 self._rows.pop(k, None)
@@ -209,6 +225,7 @@ class State:
     def forget(self) -> None:
         """Drop the cache: someone else has written the database, or a page failed."""
         self.complete = False
+        self.watched_writes += 1
         self._evicted.clear()
         self._rows.clear()
         self._undo.clear()

@@ -134,6 +134,47 @@ def rating_of(e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
     return item, period, status_on_scale(state, item["programme"], e.status, period.start)
 
 
+class RatingLookups:
+    """rating_of for a replay of many status events: it remembers each item, period and
+    status it looked up for as long as nothing writes the rows they came from (it
+    watches them: State.watch). A period's row, once noted, is only ever kept."""
+
+    LIMIT = 100_000  # remembered items, so a huge estate can't grow it without bound
+
+    def __init__(self) -> None:
+        self._items: dict[str, Row] = {}
+        self._periods: dict[tuple[str, str], PeriodInfo] = {}
+        self._statuses: dict[tuple[str, str, str], Row] = {}
+        self._seen = -1
+
+    def __call__(self, e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
+        if state.watched_writes != self._seen or len(self._items) >= self.LIMIT:
+            state.unwatch()
+            self._items.clear()
+            self._periods.clear()
+            self._statuses.clear()
+            self._seen = state.watched_writes
+        item = self._items.get(state.aggregate_id)
+        if item is None:
+            item = self._items[state.aggregate_id] = _item(state, state.aggregate_id)
+            state.watch("subjects", state.aggregate_id)
+            state.watch("items", item["programme"], item["ref"])
+        programme = item["programme"]
+        period = self._periods.get((programme, e.period))
+        if period is None:
+            period = note_period(state, find_programme(state, programme), e.period)
+            self._periods[(programme, e.period)] = period
+            state.watch("programmes", programme)
+            state.watch("periods", programme, period.label)
+        status = self._statuses.get((programme, e.status, period.start))
+        if status is None:
+            status = status_on_scale(state, programme, e.status, period.start)
+            self._statuses[(programme, e.status, period.start)] = status
+            state.watch("programmes", programme)
+            state.watch("statuses", programme, e.status)
+        return item, period, status
+
+
 def rated(e: Event, corrected: bool, period: PeriodInfo, status: Row) -> tuple[str, tuple[Any, ...]]:
     """The audit summary's first words ("recorded Amber for 2024/25 Q1") and the event's
     own audit columns (state.RATING_COLUMNS), which the status_events view reads."""

@@ -77,13 +77,20 @@ def finish_bulk_load(conn: sqlite3.Connection, *, search: bool = True) -> None:
     for table in TABLES:
         indexes = [*((c, False) for c in table.indexes), *((c, True) for c in table.unique_indexes)]
         for cols, unique in indexes:
-            conn.execute(
-                f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
-                f'"idx_{table.name}_{"_".join(cols)}" '
-                f'ON "{table.name}" ({", ".join(cols)})'
-            )
+            create_index(conn, table, cols, unique=unique)
     if search:
         enable_search(conn)
+
+
+def create_index(
+    conn: sqlite3.Connection, table: Table, cols: tuple[str, ...], *, unique: bool = False
+) -> None:
+    """One of `table`'s secondary indexes, unless it is there already."""
+    conn.execute(
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
+        f'"idx_{table.name}_{"_".join(cols)}" '
+        f'ON "{table.name}" ({", ".join(cols)})'
+    )
 
 
 def enable_search(conn: sqlite3.Connection) -> None:
