@@ -15,10 +15,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-import bench_projections  # noqa: E402
+import bench_projections
 
-from ledger.application import open_ledger  # noqa: E402
-from ledger.domain import Indicator, Item  # noqa: E402
+from ledger.application import open_ledger
+from ledger.domain import Indicator, Item
 
 
 def _written(directory: Path, events: int) -> list[tuple[Any, ...]]:
@@ -39,7 +39,9 @@ def _written(directory: Path, events: int) -> list[tuple[Any, ...]]:
     return written
 
 
-def test_forgetting_earlier_periods_writes_the_same_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forgetting_earlier_periods_writes_the_same_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     streamed = _written(tmp_path / "streamed", 3000)
     monkeypatch.setattr(bench_projections, "forget_earlier_periods", lambda items, indicators: None)
     kept = _written(tmp_path / "kept", 3000)
