@@ -111,7 +111,7 @@ class PhaseSampler(threading.Thread):
             time.sleep(0.5)
 
     def summary(self, top: int = 6) -> str:
-        largest = sorted(self.peaks.items(), key=lambda kv: -kv[1][0])[:top]
+        largest = sorted(self.peaks.items(), key=lambda kv: (-kv[1][0], -kv[1][2]))[:top]  # MB, then time
         return "; ".join(
             f"{where} {mb:.0f} MB (from {first:.0f} s, {n} samples)" for where, (mb, first, n) in largest
         )
