@@ -11,7 +11,8 @@ bench/out/scale/, and removed at the end with everything else the run wrote.
 
 Each step runs as its own process, so its peak RSS is its own (VmHWM, which each child
 writes to a file as it exits; not wait4's ru_maxrss, which a child inherits from its
-parent): the generator (batched `ledger.save(*aggregates)`, 1,000 events a save), verify,
+parent): the generator (batched `ledger.save(*aggregates)`, 1,000 events a save, flat in
+memory: it keeps only the current period's ratings), verify,
 rebuild, the follower, and the paced writer (one `record_status` command a write, as a
 web worker started with --projector-service makes it). Raw baselines run in this process,
 in the same run: psycopg inserting the same stored rows 1,000 a transaction; a raw read
@@ -21,6 +22,9 @@ of the log with a SHA-256 per row (verify's floor); a raw read plus sqlite-utils
 Lag: for each write, from its commit (the writer's clock, CLOCK_MONOTONIC, which all
 processes share) to the moment this process, polling projections.db's tracking row every
 millisecond, sees the follower's position reach it.
+
+Each measured child also prints where its memory went: its RSS, twice a second, against
+the innermost project function it is in (scale_lag.PhaseSampler).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ BENCH_SCALE = Path(__file__).resolve().with_name("bench_scale.py")
 OUT = BENCH_SCALE.parent / "out" / "scale"
 PEAK_FILE_ENV = "BENCH_SCALE_PEAK_FILE"  # where a child writes its VmHWM (MB) as it exits
 POLL = 0.001  # seconds between the lag observer's reads of the tracking row
+PROJECT = ("ledger", "projections", "govledger")  # the packages PhaseSampler attributes memory to
 
 
 def load() -> str:
@@ -41,6 +42,7 @@ class Child:
             text=True,
         )
         self.cpu = float("nan")
+        self.phases = ""  # PhaseSampler's summary: peak RSS per function of the project
         self.stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
 
     def finish(self) -> tuple[int, float, float]:
@@ -49,30 +51,70 @@ class Child:
         wall = time.perf_counter() - self.started
         written = self.peak_file.read_text().split() if self.peak_file.exists() else ["nan", "nan"]
         peak, self.cpu = float(written[0]), float(written[1])  # MB, CPU seconds
+        phases = Path(f"{self.peak_file}.phases")
+        self.phases = phases.read_text() if phases.exists() else ""
         return status, wall, peak
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[str, float, float]:
-    """Run a child to its end: (stdout, wall seconds, peak RSS in MB)."""
+    """Run a child to its end: (stdout, wall seconds, peak RSS in MB). Prints where its
+    memory went (PhaseSampler)."""
     child = Child(args, env)
     out = child.stdout.read()
     status, wall, peak = child.finish()
     if status != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit status {status}:\n{out}")
+    print(f"         RSS by function ({' '.join(args)}): {child.phases}")
     return out, wall, peak
 
 
 def record_peak_at_exit() -> None:
-    """Write this process's VmHWM (MB) and CPU seconds to $BENCH_SCALE_PEAK_FILE as it exits."""
+    """Write this process's VmHWM (MB) and CPU seconds to $BENCH_SCALE_PEAK_FILE as it exits,
+    and beside it (.phases) the peak RSS seen in each of the project's functions."""
     path = os.environ.get(PEAK_FILE_ENV)
     if path:
+        phases = PhaseSampler()
+        phases.start()
         atexit.register(lambda: Path(path).write_text(f"{own_peak_mb():.1f} {time.process_time():.3f}"))
+        atexit.register(lambda: Path(f"{path}.phases").write_text(phases.summary()))
 
 
-def own_peak_mb() -> float:
-    """This process's VmHWM in MB (Linux)."""
+def own_peak_mb(field: str = "VmHWM") -> float:
+    """This process's VmHWM (or another /proc status field, VmRSS) in MB (Linux)."""
     status = Path("/proc/self/status").read_text()
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    return int(status.split(f"{field}:")[1].split()[0]) / 1024
+
+
+class PhaseSampler(threading.Thread):
+    """Where the memory goes: twice a second, the RSS and the innermost function of the
+    project (ledger/, projections/, govledger/) the main thread is in; per function, the
+    largest RSS seen there. Costs nothing measurable, so every measured child runs it."""
+
+    PACKAGES = tuple(str(BENCH_SCALE.parent.parent / package) + os.sep for package in PROJECT)
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.main = threading.main_thread().ident
+        self.peaks: dict[str, tuple[float, float, int]] = {}  # function -> (MB, first seen s, samples)
+        self.started = time.monotonic()
+
+    def run(self) -> None:
+        while True:
+            frame = sys._current_frames().get(self.main)  # type: ignore[arg-type]
+            while frame is not None and not frame.f_code.co_filename.startswith(self.PACKAGES):
+                frame = frame.f_back
+            if frame is not None:
+                code = frame.f_code
+                where = f"{Path(code.co_filename).stem}.{code.co_name}"
+                mb, first, samples = self.peaks.get(where, (0.0, time.monotonic() - self.started, 0))
+                self.peaks[where] = (max(mb, own_peak_mb("VmRSS")), first, samples + 1)
+            time.sleep(0.5)
+
+    def summary(self, top: int = 6) -> str:
+        largest = sorted(self.peaks.items(), key=lambda kv: (-kv[1][0], -kv[1][2]))[:top]  # MB, then time
+        return "; ".join(
+            f"{where} {mb:.0f} MB (from {first:.0f} s, {n} samples)" for where, (mb, first, n) in largest
+        )
 
 
 # --- the lag run ----------------------------------------------------------------------------
