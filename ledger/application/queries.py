@@ -16,6 +16,14 @@ from ledger.errors import ChangeSummary, UnknownRef
 StatusHistory = dict[str, list[tuple[str, str, str]]]
 
 
+def add_statuses(periods: StatusHistory, events: Iterable[Any]) -> StatusHistory:
+    """Add an item's statuses among `events` to `periods`, per period, oldest first."""
+    for e in events:
+        if isinstance(e, Item.StatusRecorded | Item.StatusCorrected):
+            periods.setdefault(e.period, []).append((e.status, e.update, e.mitigation))
+    return periods
+
+
 class Queries(LedgerBase):
     def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
         try:
@@ -108,9 +116,7 @@ class Queries(LedgerBase):
 
         def project(aggregate: Any, events: Iterable[Any]) -> Any:
             events = list(events)
-            for e in events:
-                if isinstance(e, Item.StatusRecorded | Item.StatusCorrected):
-                    periods.setdefault(e.period, []).append((e.status, e.update, e.mitigation))
+            add_statuses(periods, events)
             return project_aggregate(aggregate, events)
 
         try:

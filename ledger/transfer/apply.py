@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.application import Batch, Ledger, StatusHistory
+from ledger.application.queries import add_statuses
 from ledger.domain import Item, LeadDirectory, Programme, Review
 from ledger.errors import LedgerError, UnknownRef
 from ledger.transfer.check import Checked
@@ -23,6 +24,19 @@ from ledger.transfer.results import ImportResult, Outcome, RowOutcome
 from ledger.transfer.table import Row, key
 
 
+class Histories(dict[UUID, StatusHistory]):
+    """Each item's statuses per period; one let go (`Applier.spill`) is rebuilt from the
+    item's events when asked for."""
+
+    def __init__(self, recorded: Callable[[UUID], Iterable[Any]]) -> None:
+        super().__init__()
+        self._recorded = recorded
+
+    def __missing__(self, item_id: UUID) -> StatusHistory:
+        periods = self[item_id] = add_statuses({}, self._recorded(item_id))
+        return periods
+
+
 class Applier:
     """Applies typed rows through the ledger's commands into one batch."""
 
@@ -32,7 +46,7 @@ class Applier:
     ) -> None:
         self.ledger, self.batch, self.actor, self.result = ledger, batch, actor, result
         self.source_name = source_name  # what the person called the file, if not its own name
-        self.history: dict[UUID, StatusHistory] = {}  # item -> period -> every update recorded
+        self.history = Histories(self._recorded)  # item -> period -> every update recorded
         self.before_import: dict[UUID, frozenset[str]] = {}  # periods rated before this import
         self.broken_items = set(checked.broken_items)
         self.broken_programmes = set(checked.broken_programmes)
@@ -46,6 +60,17 @@ class Applier:
         self._outcome_at: dict[int, int] = {}
         self._later_rows: set[int] = set()
         self._event_names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct
+
+    def _recorded(self, item_id: UUID) -> list[Any]:
+        return self.batch.recorded_events(item_id, stored=item_id in self.before_import)
+
+    def spill(self) -> None:
+        """Let the batch write out what the rows so far changed (see Batch.spill), and let
+        go of what is kept per item: each is rebuilt when a later row names the item."""
+        self.batch.spill()
+        self._pending_seen.clear()
+        self.history.clear()
+        self._item_ids.clear()
 
     def item_id(self, programme: str, ref: str) -> UUID:
         """Item ids, memoised: a uuid5 per row is a measurable share of a 50k-row import."""

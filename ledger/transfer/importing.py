@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.application import Batch, Ledger
+from ledger.application import Batch, Ledger, spill
 from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
 from ledger.transfer.check import Checked, Checker, name_programme
@@ -141,42 +141,52 @@ def record(
     result = ImportResult(
         path=prepared.path, dry_run=dry_run, problems=list(prepared.problems), notes=list(prepared.notes)
     )
+    total = len(prepared.checked.rows)
+    batch = Batch(ledger)
+    try:
+        applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
+        _apply(applier, prepared, once, progress)
+        if not result.problems and not dry_run:
+            try:
+                ledger.save_batch(batch)  # in one transaction
+            except LedgerError as error:  # a Conflict while saving: someone else wrote meanwhile
+                result.problems.append(Problem(
+                    prepared.path.name, "was not recorded, because someone else changed the ledger "
+                    f"while it was being imported. {error.message} Import the file again to apply it "
+                    "to their change.",
+                ))
+            else:
+                result.recorded = result.event_count > 0
+    finally:
+        batch.close()  # its scratch file, if it spilled
+    result.problems.sort(key=_problem_order(prepared.tables))
+    if progress:
+        progress(total, total)
+    return result
+
+
+def _apply(applier: Applier, prepared: Prepared, once: bool, progress: Progress | None) -> None:
+    """Apply every checked row, letting the batch spill every SPILL_ROWS rows (a big
+    file's changes are then never all in memory), and note the rows skipped."""
     rows = prepared.checked.rows
     total = len(rows)
     step = max(1, total // 200)
-    batch = Batch(ledger)
-    applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
     applier.preload_items(rows)
     if once:
         prepared.checked.rows = []
     for done, row in enumerate(_taken(rows) if once else rows, 1):
         applier.apply(row)
+        if done % spill.SPILL_ROWS == 0 and done < total:
+            applier.spill()
         if progress and done % step == 0:
             progress(done, total)
     applier.apply_later()
     skipped = prepared.checked.skipped + applier.skipped
     if skipped:
-        result.notes.append(
+        applier.result.notes.append(
             f"{plural(skipped, 'row')} could not be checked because a row they depend on "
             "(their programme, item or parent item) has a problem."
         )
-    if not result.problems and not dry_run:
-        try:
-            with ledger.batch() as saving:  # saves them in one transaction on leaving
-                for aggregate in batch.aggregates():
-                    saving.add(aggregate)
-        except LedgerError as error:  # a Conflict while saving: someone else wrote meanwhile
-            result.problems.append(Problem(
-                prepared.path.name, "was not recorded, because someone else changed the ledger while "
-                f"it was being imported. {error.message} Import the file again to apply it to their "
-                "change.",
-            ))
-        else:
-            result.recorded = result.event_count > 0
-    result.problems.sort(key=_problem_order(prepared.tables))
-    if progress:
-        progress(total, total)
-    return result
 
 
 def import_file(
