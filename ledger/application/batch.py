@@ -151,17 +151,28 @@ class Batch:
         held = self._aggregates
         self._spill.write(held, (to_stored(e) for a in held.values() for e in a.collect_events()))
         held.clear()
+        self._absent.clear()  # asked again if named again: kept, a big file's ids add up
+
+    def stored_events(self, aggregate_id: UUID) -> list[Any]:
+        """An aggregate's events in the log, up to this batch's first change to it."""
+        spilled = self._spill.events_of([aggregate_id]).get(aggregate_id) if self._spill else None
+        last = spilled[0].originator_version - 1 if spilled else None
+        return list(self.ledger.events.get(aggregate_id, lte=last))
 
     def recorded_events(self, aggregate_id: UUID, *, stored: bool) -> list[Any]:
         """Every event of an aggregate as this batch has it: the log's (if `stored`: it
         was there before the batch) up to the batch's first change, the spilled, then
         the pending."""
-        spilled = self._spill.events_of([aggregate_id]).get(aggregate_id, []) if self._spill else []
-        last = spilled[0].originator_version - 1 if spilled else None
-        events = list(self.ledger.events.get(aggregate_id, lte=last)) if stored else []
-        events += [self.ledger.mapper.to_domain_event(s) for s in spilled]
+        events = self.stored_events(aggregate_id) if stored else []
+        if self._spill is not None:
+            to_domain = self.ledger.mapper.to_domain_event
+            events += [to_domain(s) for s in self._spill.events_of([aggregate_id]).get(aggregate_id, ())]
         held = self._aggregates.get(aggregate_id)
         return events + (list(held.pending_events) if held is not None else [])
+
+    def spilled_ids(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of `ids` this batch changed and spilled (none held now)."""
+        return self._spill.holds(i for i in ids if i not in self._aggregates) if self._spill else set()
 
     def spilled(self) -> Spill | None:
         """The batch's spilled events (all of them once `spill` ran last), or None."""

@@ -2,13 +2,14 @@
 
 An import applies every row into one `Batch` and saves it whole at the end. Holding every
 changed aggregate with every pending event until then costs ~1.2 KB a row (2.7 GB at a
-million rows), so past `SPILL_ROWS` rows the batch writes its pending events, as the
-stored events the save would insert, to a scratch SQLite file and lets the aggregates go;
-one a later row names is rebuilt from the log plus its spilled events. The save then
-reads the spill back in chunks, in the order one save of the whole batch would have put
-them (each aggregate's events together, aggregates in the order the batch first met
-them), and inserts them through the hash-chained recorder in ONE transaction: the same
-events, positions, chain and Merkle tree as a batch that never spilled.
+million rows), so between lists of rows (ledger.transfer.spool's SPOOL_ROWS) the batch
+writes its pending events, as the stored events the save would insert, to a scratch
+SQLite file and lets the aggregates go; one a later row names is rebuilt from the log
+(as it was when the batch changed it) plus its spilled events. The save then reads the
+spill back in chunks, in the order one save of the whole batch would have put them
+(each aggregate's events together, aggregates in the order the batch first met them),
+and inserts them through the hash-chained recorder in ONE transaction: the same events,
+positions, chain and Merkle tree as a batch that never spilled.
 
 The scratch file is deleted when the batch is saved or dropped; it never holds anything
 the log would not (the events are only written to it, never read back into the ledger
@@ -26,8 +27,6 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-# Rows an import applies between spills: ~60 MB of aggregates and events at ~2.7 KB a row.
-SPILL_ROWS = 20_000
 # Events the save reads back and inserts at a time.
 INSERT_CHUNK = 5_000
 
@@ -82,6 +81,17 @@ class Spill:
             if rows:
                 found[aggregate_id] = [StoredEvent(aggregate_id, v, t, s) for v, t, s in rows]
         return found
+
+    def holds(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of `ids` have spilled events."""
+        held = set()
+        for aggregate_id in ids:
+            if self._conn.execute(
+                "SELECT 1 FROM met JOIN events AS e USING (rank) WHERE met.originator_id = ? LIMIT 1",
+                (aggregate_id.bytes,),
+            ).fetchone():
+                held.add(aggregate_id)
+        return held
 
     def first_versions(self) -> Iterator[tuple[UUID, int]]:
         """Each spilled aggregate with the first version this batch gave it."""

@@ -80,20 +80,28 @@ class Applier:
         return self._item_ids[cached]
 
     def preload_items(self, rows: Iterable[Row]) -> None:
-        """Load every item the file names, once, with its whole status history.
+        """Load every item `rows` name, once, with its whole status history.
 
-        Done before any command runs, so nothing pending in the batch can be replaced."""
+        Done before any command of those rows runs, so nothing pending in the batch can be
+        replaced. An item already met (a big file applies its rows a list at a time) is
+        left as it is: one the batch changed and spilled has its history rebuilt as asked."""
         named = (ItemRow, StatusRow, HistoryRow, RetirementRow)
         rows = list(rows)
         ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, named)}
+        ids -= self.before_import.keys()
         # One query for which items, and which statuses' reviews, exist: most rows of a
         # big file are new, and loading each to learn that costs a transaction.
         reviews = {
             Review.create_id(Programme.create_id(row.programme), row.ref, row.period)
             for row in rows if isinstance(row, StatusRow)
         }
-        missing = self.batch.note_missing(ids | reviews)
-        for item_id in ids - missing:
+        spilled = self.batch.spilled_ids(ids)
+        missing = self.batch.note_missing((ids - spilled) | reviews)
+        for item_id in spilled:  # in the log before this import if it has events there
+            stored = self.batch.stored_events(item_id)
+            if stored:
+                self.before_import[item_id] = frozenset(add_statuses({}, stored))
+        for item_id in ids - spilled - missing:
             periods = self.ledger.get_status_history(item_id, self.batch)
             if periods is None:
                 continue  # a new item

@@ -21,12 +21,13 @@ its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.application import Batch, Ledger, spill
+from ledger.application import Batch, Ledger
 from ledger.errors import LedgerError
 from ledger.transfer.apply import Applier
 from ledger.transfer.check import Checked, Checker, name_programme
@@ -34,6 +35,7 @@ from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
+from ledger.transfer.spool import RowSpool
 from ledger.transfer.table import Row, Table
 
 Progress = Callable[[int, int], None]
@@ -53,9 +55,7 @@ class Prepared:
         """Give every history grid row without a `restate` reason of its own this one, so a
         cell that disagrees with the ledger is restated with it instead of refused."""
         if reason.strip():
-            for row in self.checked.rows:
-                if isinstance(row, HistoryRow) and not row.restate:
-                    row.restate = reason.strip()
+            self.checked.rows.edit(functools.partial(_give_reason, reason.strip()))
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -88,10 +88,15 @@ class Prepared:
             )
             for row in data["rows"]
         ]
-        checked = Checked(rows, set(), set(), 0)
+        checked = Checked(RowSpool(rows), set(), set(), 0)
         for row in rows:  # every row passed, so the rows name every programme
             name_programme(checked.named, row.table, row.number, row.programme)
         return cls(Path(data["path"]), tables, checked, [], list(data["notes"]))
+
+
+def _give_reason(reason: str, row: Row) -> None:
+    if isinstance(row, HistoryRow) and not row.restate:
+        row.restate = reason
 
 
 # A row's values that are themselves records (a dependency's two sides) are kept as JSON
@@ -166,20 +171,24 @@ def record(
 
 
 def _apply(applier: Applier, prepared: Prepared, once: bool, progress: Progress | None) -> None:
-    """Apply every checked row, letting the batch spill every SPILL_ROWS rows (a big
-    file's changes are then never all in memory), and note the rows skipped."""
+    """Apply every checked row, a spool's list (SPOOL_ROWS) at a time: each list's items
+    are loaded in one go, and the batch spills between lists (a big file's changes are
+    then never all in memory). Then note the rows skipped."""
     rows = prepared.checked.rows
     total = len(rows)
     step = max(1, total // 200)
-    applier.preload_items(rows)
-    if once:
-        prepared.checked.rows = []
-    for done, row in enumerate(_taken(rows) if once else rows, 1):
-        applier.apply(row)
-        if done % spill.SPILL_ROWS == 0 and done < total:
+    if once:  # let go of each list of rows once applied
+        prepared.checked.rows = RowSpool()
+    done = 0
+    for some in rows.lists():
+        if done:
             applier.spill()
-        if progress and done % step == 0:
-            progress(done, total)
+        applier.preload_items(some)
+        for row in some:
+            applier.apply(row)
+            done += 1
+            if progress and done % step == 0:
+                progress(done, total)
     applier.apply_later()
     skipped = prepared.checked.skipped + applier.skipped
     if skipped:
@@ -212,13 +221,6 @@ def import_file(
         ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
         progress=progress, source_name=source_name, once=True,
     )
-
-
-def _taken(rows: list[Row]) -> Iterator[Row]:
-    """The rows in order, each gone from `rows` once given."""
-    rows.reverse()
-    while rows:
-        yield rows.pop()
 
 
 def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[Problem]:
