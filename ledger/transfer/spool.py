@@ -6,8 +6,10 @@ list to an anonymous temporary file (gone when the spool is); iterating reads th
 in order, a list at a time. A file of fewer rows never touches the disk.
 
 Rows refer to their `Table`; each table is pickled once, by its index in the spool, so
-every row read back shares the one table object. A change to the rows (`edit`) applies
-to those held now and to each stored row as it is read back.
+every row read back shares the one table object. A row whose check goes on filling it
+after it is appended (`Row.spooled` False: a scale's rows share its list of statuses)
+stays in memory and is pickled by reference. A change to the rows (`edit`) applies to
+those held now and to each stored row as it is read back.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ class RowSpool:
         self._file: IO[bytes] | None = None
         self._stored_lists = 0
         self._stored_rows = 0
-        self._tables: list[Table] = []
-        self._table_index: dict[int, int] = {}
+        self._kept: list[Table | Row] = []  # tables, and rows not spooled: by reference
+        self._kept_index: dict[int, int] = {}
         self._edits: list[Callable[[Row], None]] = []
         for row in rows:
             self.append(row)
@@ -54,7 +56,7 @@ class RowSpool:
         if self._file is not None:
             self._file.seek(0)
             for _ in range(self._stored_lists):  # one unpickler a list: each has its own memo
-                rows: list[Row] = _Unpickler(self._file, self._tables).load()
+                rows: list[Row] = _Unpickler(self._file, self._kept).load()
                 for edit in self._edits:
                     for row in rows:
                         edit(row)
@@ -79,11 +81,11 @@ class RowSpool:
         self._stored_rows += len(self._held)
         self._held = []
 
-    def table_id(self, table: Table) -> int:
-        index = self._table_index.get(id(table))
+    def kept_id(self, kept: Table | Row) -> int:
+        index = self._kept_index.get(id(kept))
         if index is None:
-            index = self._table_index[id(table)] = len(self._tables)
-            self._tables.append(table)
+            index = self._kept_index[id(kept)] = len(self._kept)
+            self._kept.append(kept)
         return index
 
 
@@ -93,13 +95,14 @@ class _Pickler(pickle.Pickler):
         self._spool = spool
 
     def persistent_id(self, obj: Any) -> int | None:
-        return self._spool.table_id(obj) if isinstance(obj, Table) else None
+        by_reference = isinstance(obj, Table) or (isinstance(obj, Row) and not obj.spooled)
+        return self._spool.kept_id(obj) if by_reference else None
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: IO[bytes], tables: list[Table]) -> None:
+    def __init__(self, file: IO[bytes], kept: list[Table | Row]) -> None:
         super().__init__(file)
-        self._tables = tables
+        self._kept = kept
 
-    def persistent_load(self, pid: Any) -> Table:
-        return self._tables[pid]
+    def persistent_load(self, pid: Any) -> Table | Row:
+        return self._kept[pid]
