@@ -49,17 +49,18 @@ class Batch:
         # row's review, and almost none exist. A record made meanwhile by someone else
         # is still refused at save by the store's unique (originator_id, version).
         self._absent: set[UUID] = set()
+        # Read ahead (`keep`), taken into the batch when first found: the batch's order
+        # is then the order commands first name its records, however they were read.
+        self._read_ahead: dict[UUID, Aggregate] = {}
         # Pending events written out by `spill` (a big import's), saved with the rest.
         self._spill: Spill | None = None
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self._aggregates:
-            if aggregate_id in self._absent:
-                return None
-            self._fetch([aggregate_id])
-            if aggregate_id not in self._aggregates:
-                return None
-        aggregate = self._aggregates[aggregate_id]
+            self.load(aggregate_id)
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is None:
+            return None
         if not isinstance(aggregate, cls):
             raise DuplicateRef(f"That id already belongs to a {type(aggregate).__name__}.")
         return aggregate
@@ -97,13 +98,23 @@ class Batch:
             self._absent |= asked - existing_ids(asked)
         return self._absent
 
+    def keep(self, aggregate: Aggregate) -> None:
+        """Hold an aggregate read ahead of the commands that will find it."""
+        if aggregate.id not in self._aggregates:
+            self._read_ahead[aggregate.id] = aggregate
+            self._absent.discard(aggregate.id)
+
     def add(self, aggregate: A) -> A:
+        self._read_ahead.pop(aggregate.id, None)
         self._aggregates[aggregate.id] = aggregate
         self._absent.discard(aggregate.id)
         return aggregate
 
     def load(self, *ids: UUID) -> None:
         """Load, in one read, records the commands will `find` (missing ones too)."""
+        for aggregate_id in ids:
+            if aggregate_id in self._read_ahead and aggregate_id not in self._aggregates:
+                self._aggregates[aggregate_id] = self._read_ahead.pop(aggregate_id)
         wanted = [i for i in ids if i not in self._aggregates and i not in self._absent]
         if wanted:
             self._fetch(wanted)
@@ -151,6 +162,7 @@ class Batch:
         held = self._aggregates
         self._spill.write(held, (to_stored(e) for a in held.values() for e in a.collect_events()))
         held.clear()
+        self._read_ahead.clear()
         self._absent.clear()  # asked again if named again: kept, a big file's ids add up
 
     def stored_events(self, aggregate_id: UUID) -> list[Any]:

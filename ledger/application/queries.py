@@ -110,7 +110,7 @@ class Queries(LedgerBase):
     def get_status_history(self, item_id: UUID, batch: Batch) -> StatusHistory | None:
         """Every status recorded for an item, per period; None if there is no such item.
 
-        The item is read once and put into `batch`, so the commands that follow change
+        The item is read once and kept by `batch`, so the commands that follow change
         exactly the version whose history was read (an import checks its rows this way)."""
         periods: StatusHistory = {}
 
@@ -125,5 +125,5 @@ class Queries(LedgerBase):
             return None
         if not isinstance(item, Item):
             return None
-        batch.add(item)
+        batch.keep(item)
         return periods
