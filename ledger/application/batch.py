@@ -89,13 +89,16 @@ class Batch:
             else:
                 self._absent.add(aggregate_id)
 
+    def note_existing(self, ids: set[UUID]) -> set[UUID]:
+        """Which of `ids` the store may hold: one query where it can, else all of them."""
+        existing_ids = getattr(self.ledger.recorder, "existing_ids", None)
+        return existing_ids(ids) if ids and existing_ids is not None else set(ids)
+
     def note_missing(self, ids: Iterable[UUID]) -> set[UUID]:
         """Ask the store once which of `ids` have no record yet (so `find` need not load
         each to learn it), and return those. A store without the query: none known."""
         asked = {i for i in ids if i not in self._aggregates and i not in self._absent}
-        existing_ids = getattr(self.ledger.recorder, "existing_ids", None)
-        if asked and existing_ids is not None:
-            self._absent |= asked - existing_ids(asked)
+        self._absent |= asked - self.note_existing(asked)
         return self._absent
 
     def keep(self, aggregate: Aggregate) -> None:
@@ -144,10 +147,6 @@ class Batch:
         if aggregate is None:
             raise UnknownRef(missing, field=field)
         return aggregate
-
-    @property
-    def pending_events(self) -> int:
-        return sum(len(a.pending_events) for a in self._aggregates.values())
 
     def aggregates(self) -> list[Aggregate]:
         return list(self._aggregates.values())

@@ -97,7 +97,7 @@ class Applier:
         }
         spilled = self.batch.spilled_ids(ids)
         missing = self.batch.note_missing((ids - spilled) | reviews)
-        for item_id in spilled:  # in the log before this import if it has events there
+        for item_id in self.batch.note_existing(spilled):  # in the log before this import?
             stored = self.batch.stored_events(item_id)
             if stored:
                 self.before_import[item_id] = frozenset(add_statuses({}, stored))

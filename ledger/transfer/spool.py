@@ -5,20 +5,22 @@ apply are ~400 MB. `RowSpool` keeps the last `SPOOL_ROWS` in a list and pickles 
 list to an anonymous temporary file (gone when the spool is); iterating reads them back
 in order, a list at a time. A file of fewer rows never touches the disk.
 
-Rows refer to their `Table`; each table is pickled once, by its index in the spool, so
-every row read back shares the one table object. A row whose check goes on filling it
-after it is appended (`Row.spooled` False: a scale's rows share its list of statuses)
-stays in memory and is pickled by reference. A change to the rows (`edit`) applies to
-those held now and to each stored row as it is read back.
+Each row is stored as a tuple: its class's and its table's index in the spool, then
+its other fields, so every row read back shares the one table object. A row whose check
+goes on filling it after it is appended (`Row.spooled` False: a scale's rows share its
+list of statuses) stays in memory and is stored by its index. A change to the rows
+(`edit`) applies to those held now and to each stored row as it is read back.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import pickle
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ledger.transfer.table import Row, Table
 
@@ -33,8 +35,9 @@ class RowSpool:
         self._file: IO[bytes] | None = None
         self._stored_lists = 0
         self._stored_rows = 0
-        self._kept: list[Table | Row] = []  # tables, and rows not spooled: by reference
+        self._kept: list[object] = []  # row classes, tables and rows not spooled
         self._kept_index: dict[int, int] = {}
+        self._fields: dict[type[Row], Callable[[Row], Any]] = {}
         self._edits: list[Callable[[Row], None]] = []
         for row in rows:
             self.append(row)
@@ -55,8 +58,8 @@ class RowSpool:
         """The rows a list at a time (up to SPOOL_ROWS each), in order."""
         if self._file is not None:
             self._file.seek(0)
-            for _ in range(self._stored_lists):  # one unpickler a list: each has its own memo
-                rows: list[Row] = _Unpickler(self._file, self._kept).load()
+            for _ in range(self._stored_lists):
+                rows = [self._row(stored) for stored in pickle.load(self._file)]
                 for edit in self._edits:
                     for row in rows:
                         edit(row)
@@ -76,33 +79,31 @@ class RowSpool:
             self._file = tempfile.TemporaryFile(prefix="govledger-rows-")  # noqa: SIM115 - closed below
             weakref.finalize(self, self._file.close)  # with the spool, and warning-free
         self._file.seek(0, 2)
-        _Pickler(self._file, self).dump(self._held)
+        pickle.dump([self._stored(row) for row in self._held], self._file, pickle.HIGHEST_PROTOCOL)
         self._stored_lists += 1
         self._stored_rows += len(self._held)
         self._held = []
 
-    def kept_id(self, kept: Table | Row) -> int:
+    def _stored(self, row: Row) -> tuple[Any, ...]:
+        if not row.spooled:
+            return (-1, self._index(row))
+        cls = type(row)
+        fields = self._fields.get(cls)
+        if fields is None:
+            names = [f.name for f in dataclasses.fields(row) if f.name != "table"]
+            fields = self._fields[cls] = operator.attrgetter(*names)
+        return (self._index(cls), self._index(row.table), *fields(row))
+
+    def _row(self, stored: tuple[Any, ...]) -> Row:
+        if stored[0] == -1:
+            return cast(Row, self._kept[stored[1]])
+        cls = cast(type[Row], self._kept[stored[0]])
+        return cls(cast(Table, self._kept[stored[1]]), *stored[2:])
+
+    def _index(self, kept: object) -> int:
+        """A class, table or unspooled row's index among those kept."""
         index = self._kept_index.get(id(kept))
         if index is None:
             index = self._kept_index[id(kept)] = len(self._kept)
             self._kept.append(kept)
         return index
-
-
-class _Pickler(pickle.Pickler):
-    def __init__(self, file: IO[bytes], spool: RowSpool) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._spool = spool
-
-    def persistent_id(self, obj: Any) -> int | None:
-        by_reference = isinstance(obj, Table) or (isinstance(obj, Row) and not obj.spooled)
-        return self._spool.kept_id(obj) if by_reference else None
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: IO[bytes], kept: list[Table | Row]) -> None:
-        super().__init__(file)
-        self._kept = kept
-
-    def persistent_load(self, pid: Any) -> Table | Row:
-        return self._kept[pid]
