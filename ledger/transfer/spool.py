@@ -3,7 +3,8 @@
 A checked status row is ~400 bytes, so a million rows held between the check and the
 apply are ~400 MB. `RowSpool` keeps the last `SPOOL_ROWS` in a list and pickles each full
 list to an anonymous temporary file (gone when the spool is); iterating reads them back
-in order, a list at a time. A file of fewer rows never touches the disk.
+in order, a list at a time. A file of up to SPOOL_ROWS rows never touches the disk, and
+is applied and saved as one list, as before (ledger.transfer.importing).
 
 Each row is stored as a tuple: its class's and its table's index in the spool, then
 its other fields, so every row read back shares the one table object. A row whose check
@@ -24,7 +25,7 @@ from typing import IO, Any, cast
 
 from ledger.transfer.table import Row, Table
 
-SPOOL_ROWS = 20_000
+SPOOL_ROWS = 50_000
 
 
 class RowSpool:
@@ -43,9 +44,9 @@ class RowSpool:
             self.append(row)
 
     def append(self, row: Row) -> None:
-        self._held.append(row)
-        if len(self._held) >= SPOOL_ROWS:
+        if len(self._held) >= SPOOL_ROWS:  # stored once a row follows: a file of one list stays put
             self._store()
+        self._held.append(row)
 
     def __len__(self) -> int:
         return self._stored_rows + len(self._held)
