@@ -26,7 +26,9 @@ and nine quarters of statuses per item (50,000 rows = 1 programme + 5,000 items 
 scratch folder first: the original is never opened) in a fresh process.
 
 Scratch files go in bench/out/ (git-ignored) and are removed unless --keep.
-`--profile` prints where the first import spends its time.
+`--profile` prints where the first import spends its time. `--list-rows N` applies the
+timed imports N rows at a time (ledger.transfer.spool.SPOOL_ROWS, 50,000 by default, so a
+50,000-row file is one list): with N below the file's rows, the batch spills between lists.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 
 from ledger.application import open_ledger
 from ledger.config import EVENTS_DB
+from ledger.transfer import spool
 from ledger.transfer.export import export
 from ledger.transfer.importing import import_file
 from ledger.transfer.kinds import COLUMNS
@@ -206,7 +209,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile the first import")
     parser.add_argument("--memory-only", action="store_true", help="only the raw baseline and peak RSS")
     parser.add_argument("--export-ledger", type=Path, help="a data directory whose log to export too")
+    parser.add_argument("--list-rows", type=int, help="rows applied at a time by the timed imports")
     args = parser.parse_args()
+    if args.list_rows:
+        spool.SPOOL_ROWS = args.list_rows
     os.environ.pop("PERSISTENCE_MODULE", None)  # always the SQLite event store
 
     out = Path(__file__).resolve().parent / "out"
@@ -243,7 +249,7 @@ def main() -> None:
     print(f"# bench_import {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
           f"SQLite {sqlite3.sqlite_version}, eventsourcing {version('eventsourcing')}, "
           f"openpyxl {version('openpyxl')}, {os.cpu_count()} CPUs")
-    print(f"rows: {n:,} ({result.events_by_kind})")
+    print(f"rows: {n:,} ({result.events_by_kind}), applied {spool.SPOOL_ROWS:,} at a time")
     print(f"raw sqlite3 executemany, 1 txn:   {raw:7.3f} s  {raw_rate:>10,.0f} rows/s")
     print(f"import (CSV folder, empty ledger): {first:7.3f} s  {import_rate:>10,.0f} rows/s  "
           f"= {import_rate / raw_rate:.1%} of raw; target < {target:.0f} s: "

@@ -21,8 +21,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from ledger.application.spill import Spill
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
@@ -48,42 +49,78 @@ class Batch:
         # row's review, and almost none exist. A record made meanwhile by someone else
         # is still refused at save by the store's unique (originator_id, version).
         self._absent: set[UUID] = set()
+        # Read ahead (`keep`), taken into the batch when first found: the batch's order
+        # is then the order commands first name its records, however they were read.
+        self._read_ahead: dict[UUID, Aggregate] = {}
+        # Pending events written out by `spill` (a big import's), saved with the rest.
+        self._spill: Spill | None = None
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         if aggregate_id not in self._aggregates:
-            if aggregate_id in self._absent:
-                return None
-            try:
-                self._aggregates[aggregate_id] = self.ledger.check_out(aggregate_id)
-            except AggregateNotFoundError:
-                self._absent.add(aggregate_id)
-                return None
-        aggregate = self._aggregates[aggregate_id]
+            self.load(aggregate_id)
+        aggregate = self._aggregates.get(aggregate_id)
+        if aggregate is None:
+            return None
         if not isinstance(aggregate, cls):
             raise DuplicateRef(f"That id already belongs to a {type(aggregate).__name__}.")
         return aggregate
+
+    def _fetch(self, ids: list[UUID]) -> None:
+        """Bring `ids` (none held, none known missing) into the batch, in the order given:
+        as the store holds them, or one this batch spilled as the store held it when the
+        batch changed it (a later change by someone else then fails the save) plus its
+        spilled events."""
+        spilled = self._spill.events_of(ids) if self._spill is not None else {}
+        rest = [i for i in ids if i not in spilled]
+        found: dict[UUID, Aggregate] = {}
+        if len(rest) == 1:
+            with suppress(AggregateNotFoundError):
+                found[rest[0]] = self.ledger.check_out(rest[0])
+        elif rest:
+            found = self.ledger.check_out_many(rest)
+        to_domain = self.ledger.mapper.to_domain_event
+        for aggregate_id, events in spilled.items():
+            first = events[0].originator_version
+            base = self.ledger.repository.get(aggregate_id, version=first - 1) if first > 1 else None
+            found[aggregate_id] = project_aggregate(base, (to_domain(e) for e in events))
+        for aggregate_id in ids:
+            if aggregate_id in found:
+                self._aggregates[aggregate_id] = found[aggregate_id]
+            else:
+                self._absent.add(aggregate_id)
+
+    def note_existing(self, ids: set[UUID]) -> set[UUID]:
+        """Which of `ids` the store may hold: one query where it can, else all of them."""
+        existing_ids = getattr(self.ledger.recorder, "existing_ids", None)
+        return existing_ids(ids) if ids and existing_ids is not None else set(ids)
 
     def note_missing(self, ids: Iterable[UUID]) -> set[UUID]:
         """Ask the store once which of `ids` have no record yet (so `find` need not load
         each to learn it), and return those. A store without the query: none known."""
         asked = {i for i in ids if i not in self._aggregates and i not in self._absent}
-        existing_ids = getattr(self.ledger.recorder, "existing_ids", None)
-        if asked and existing_ids is not None:
-            self._absent |= asked - existing_ids(asked)
+        self._absent |= asked - self.note_existing(asked)
         return self._absent
 
+    def keep(self, aggregate: Aggregate) -> None:
+        """Hold an aggregate read ahead of the commands that will find it."""
+        if aggregate.id not in self._aggregates:
+            self._read_ahead[aggregate.id] = aggregate
+            self._absent.discard(aggregate.id)
+
     def add(self, aggregate: A) -> A:
+        self._read_ahead.pop(aggregate.id, None)
         self._aggregates[aggregate.id] = aggregate
         self._absent.discard(aggregate.id)
         return aggregate
 
     def load(self, *ids: UUID) -> None:
         """Load, in one read, records the commands will `find` (missing ones too)."""
+        for aggregate_id in ids:
+            if aggregate_id in self._read_ahead and aggregate_id not in self._aggregates:
+                self._aggregates[aggregate_id] = self._read_ahead.pop(aggregate_id)
         wanted = [i for i in ids if i not in self._aggregates and i not in self._absent]
         if wanted:
-            found = self.ledger.check_out_many(wanted)
-            self._aggregates.update(found)
-            self._absent.update(set(wanted) - found.keys())
+            self._fetch(wanted)
 
     def rated_item(self, slug: str, ref: str, period: str) -> Item:
         """The item a rating changes, read at once with its programme and the period's
@@ -111,12 +148,52 @@ class Batch:
             raise UnknownRef(missing, field=field)
         return aggregate
 
-    @property
-    def pending_events(self) -> int:
-        return sum(len(a.pending_events) for a in self._aggregates.values())
-
     def aggregates(self) -> list[Aggregate]:
         return list(self._aggregates.values())
+
+    def spill(self) -> None:
+        """Write every pending event out to the batch's scratch file, as the stored events
+        the save will insert, and let every aggregate go (`find` rebuilds one from the
+        log plus its spilled events). Only between commands: none holds an aggregate."""
+        if self._spill is None:
+            self._spill = Spill()
+        to_stored = self.ledger.mapper.to_stored_event
+        held = self._aggregates
+        self._spill.write(held, (to_stored(e) for a in held.values() for e in a.collect_events()))
+        held.clear()
+        self._read_ahead.clear()
+        self._absent.clear()  # asked again if named again: kept, a big file's ids add up
+
+    def stored_events(self, aggregate_id: UUID) -> list[Any]:
+        """An aggregate's events in the log, up to this batch's first change to it."""
+        spilled = self._spill.events_of([aggregate_id]).get(aggregate_id) if self._spill else None
+        last = spilled[0].originator_version - 1 if spilled else None
+        return list(self.ledger.events.get(aggregate_id, lte=last))
+
+    def recorded_events(self, aggregate_id: UUID, *, stored: bool) -> list[Any]:
+        """Every event of an aggregate as this batch has it: the log's (if `stored`: it
+        was there before the batch) up to the batch's first change, the spilled, then
+        the pending."""
+        events = self.stored_events(aggregate_id) if stored else []
+        if self._spill is not None:
+            to_domain = self.ledger.mapper.to_domain_event
+            events += [to_domain(s) for s in self._spill.events_of([aggregate_id]).get(aggregate_id, ())]
+        held = self._aggregates.get(aggregate_id)
+        return events + (list(held.pending_events) if held is not None else [])
+
+    def spilled_ids(self, ids: Iterable[UUID]) -> set[UUID]:
+        """Which of `ids` this batch changed and spilled (none held now)."""
+        return self._spill.holds(i for i in ids if i not in self._aggregates) if self._spill else set()
+
+    def spilled(self) -> Spill | None:
+        """The batch's spilled events (all of them once `spill` ran last), or None."""
+        return self._spill
+
+    def close(self) -> None:
+        """Delete the scratch file, if any (the batch is saved or dropped)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
 class LedgerBase(Application[UUID]):
@@ -134,7 +211,14 @@ class LedgerBase(Application[UUID]):
     def batch(self) -> Iterator[Batch]:
         """Run several commands and save them in one transaction, or none if any fails."""
         batch = Batch(self)
-        yield batch
+        try:
+            yield batch
+            self.save_batch(batch)
+        finally:
+            batch.close()
+
+    def save_batch(self, batch: Batch) -> None:
+        """Save what `batch` changed in one transaction (nothing while only checking)."""
         if not _checking.get():
             self._save_batch(batch)
             self._check_in(batch.aggregates())
@@ -227,28 +311,58 @@ class LedgerBase(Application[UUID]):
         return aggregate.id
 
     def _save_batch(self, batch: Batch) -> None:
+        if batch.spilled() is not None:
+            self._save_spilled(batch)
+            return
         aggregates = [a for a in batch.aggregates() if a.pending_events]
         if not aggregates:
             return
         # Saving collects the pending events, so note first which version each change is on.
-        seen = {a.id: a.pending_events[0].originator_version - 1 for a in aggregates}
+        seen = [(a.id, a.pending_events[0].originator_version - 1) for a in aggregates]
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
-            raise self._race_conflict(aggregates, seen) from None
+            raise self._race_conflict(seen) from None
         if recordings:
-            position = recordings[-1].notification.id
-            for listener in self.after_save:
-                listener(position)
+            self._saved(recordings[-1].notification.id)
 
-    def _race_conflict(self, aggregates: list[Aggregate], seen: dict[UUID, int]) -> Conflict:
-        """Someone saved first: find whose record moved on, and what they did."""
-        for aggregate in aggregates:
-            changes = self._changes_since(aggregate.id, seen[aggregate.id])
+    def _save_spilled(self, batch: Batch) -> None:
+        """A batch that spilled (see ledger.application.spill): the rest spilled too, then
+        every event inserted through the recorder in chunks, in one transaction."""
+        batch.spill()
+        spill = batch.spilled()
+        assert spill is not None
+        if not spill.events:
+            return
+        try:
+            last = self._insert_chunks(spill.chunks())
+        except IntegrityError:
+            raise self._race_conflict((i, first - 1) for i, first in spill.first_versions()) from None
+        if last is not None:
+            self._saved(last)
+
+    def _insert_chunks(self, chunks: Iterator[list[StoredEvent]]) -> int | None:
+        """Insert stored events in one transaction, a chunk at a time where the recorder
+        can (ledger.store's); the last position."""
+        insert = getattr(self.recorder, "insert_event_chunks", None)
+        if insert is not None:
+            return cast(int | None, insert(chunks))
+        positions = self.recorder.insert_events([stored for chunk in chunks for stored in chunk])
+        return positions[-1] if positions else None
+
+    def _saved(self, position: int) -> None:
+        for listener in self.after_save:
+            listener(position)
+
+    def _race_conflict(self, seen: Iterable[tuple[UUID, int]]) -> Conflict:
+        """Someone saved first: find whose record moved on past the version this batch
+        changed it from (`seen`), and what they did."""
+        for aggregate_id, version in seen:
+            changes = self._changes_since(aggregate_id, version)
             if changes:
                 return Conflict(
-                    subject=_subject(aggregate),
-                    seen_version=seen[aggregate.id],
+                    subject=_subject(self.repository.get(aggregate_id)),
+                    seen_version=version,
                     current_version=changes[-1].version,
                     changes=changes,
                 )

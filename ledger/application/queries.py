@@ -16,6 +16,14 @@ from ledger.errors import ChangeSummary, UnknownRef
 StatusHistory = dict[str, list[tuple[str, str, str]]]
 
 
+def add_statuses(periods: StatusHistory, events: Iterable[Any]) -> StatusHistory:
+    """Add an item's statuses among `events` to `periods`, per period, oldest first."""
+    for e in events:
+        if isinstance(e, Item.StatusRecorded | Item.StatusCorrected):
+            periods.setdefault(e.period, []).append((e.status, e.update, e.mitigation))
+    return periods
+
+
 class Queries(LedgerBase):
     def _get(self, cls: type[A], aggregate_id: UUID, missing: str) -> A:
         try:
@@ -102,15 +110,13 @@ class Queries(LedgerBase):
     def get_status_history(self, item_id: UUID, batch: Batch) -> StatusHistory | None:
         """Every status recorded for an item, per period; None if there is no such item.
 
-        The item is read once and put into `batch`, so the commands that follow change
+        The item is read once and kept by `batch`, so the commands that follow change
         exactly the version whose history was read (an import checks its rows this way)."""
         periods: StatusHistory = {}
 
         def project(aggregate: Any, events: Iterable[Any]) -> Any:
             events = list(events)
-            for e in events:
-                if isinstance(e, Item.StatusRecorded | Item.StatusCorrected):
-                    periods.setdefault(e.period, []).append((e.status, e.update, e.mitigation))
+            add_statuses(periods, events)
             return project_aggregate(aggregate, events)
 
         try:
@@ -119,5 +125,5 @@ class Queries(LedgerBase):
             return None
         if not isinstance(item, Item):
             return None
-        batch.add(item)
+        batch.keep(item)
         return periods

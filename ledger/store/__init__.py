@@ -6,6 +6,7 @@ Merkle tree.
     merkle.py         the RFC 9162 Merkle tree over the same leaf inputs: roots,
                       inclusion and consistency proofs (`merkle_log`), and its backfill
     sqlite.py         the hash-chained SQLite recorder, and reading its file read-only
+    chunked.py        its insert of a big batch a chunk at a time, in one transaction
     aggregate_reads.py  its reads of several aggregates' events in one query
     postgres.py       the hash-chained PostgreSQL recorder, and reading it in a snapshot
     postgres_merkle.py  its Merkle tree tables (SQLite's are in sqlite.py)

@@ -126,24 +126,39 @@ class HashChainedPostgresApplicationRecorder(
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return None
+        return self._insert_chunks([stored_events], **kwargs)
+
+    def insert_event_chunks(self, chunks: Iterable[Sequence[StoredEvent]]) -> int | None:
+        """Insert every chunk's events in ONE transaction, each chunk chained and added to
+        the tree after the one before (a big import's spilled batch, ledger.application.
+        spill: never all in memory at once); the last position, or None if none. Not
+        retried: the chunks are read once."""
+        positions = self._insert_chunks(chunks)
+        return positions[-1] if positions else None
+
+    def _insert_chunks(self, chunks: Iterable[Sequence[StoredEvent]], **kwargs: Any) -> Sequence[int] | None:
         # The base class's insert_events, restructured for one reason: it catches errors
         # inside its transaction block, so an error after the events were inserted would
         # still COMMIT them. Here the transaction encloses the pipeline and the error is
         # re-raised inside it: events and chain rows commit together or not at all.
-        if not stored_events:
-            return None
+        # Returns the last non-empty chunk's positions.
         error: Exception | None = None
         positions: Sequence[int] | None = None
         with self.datastore.get_connection() as conn, conn.transaction():
             with conn.pipeline() as pipeline, conn.cursor() as curs:
                 try:
-                    self._insert_events(curs, stored_events, **kwargs)
-                    # Takes the EXCLUSIVE table lock, then inserts: ids in commit order.
-                    self._insert_stored_events(curs, stored_events, **kwargs)
-                    pipeline.sync()
-                    positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                    self._insert_chain_rows(curs, positions, stored_events)
-                    pipeline.sync()  # surface a failed chain insert here, not at COMMIT
+                    for stored_events in chunks:
+                        if not stored_events:
+                            continue
+                        self._insert_events(curs, stored_events, **kwargs)
+                        # Takes the EXCLUSIVE table lock, then inserts: ids in commit order.
+                        self._insert_stored_events(curs, stored_events, **kwargs)
+                        pipeline.sync()
+                        positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                        self._insert_chain_rows(curs, positions, stored_events)
+                        pipeline.sync()  # surface a failed chain insert here, not at COMMIT
                 except Exception as e:  # re-raised outside the pipeline, as the base class does
                     error = e
             if error is not None:

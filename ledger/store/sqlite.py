@@ -47,6 +47,7 @@ from ledger.store.chain import (
     leaf_input,
     link,
 )
+from ledger.store.chunked import ChunkedInserts
 from ledger.store.merkle import (
     EventRow,
     Frontier,
@@ -67,7 +68,6 @@ TREE_TABLE = "merkle_tree"
 # The tree's earlier layout, left unused in files written before this one (see above).
 EARLIER_TREE_TABLES = {"merkle_leaves", "merkle_nodes"}
 
-
 # The most events of one save kept for the catch-up after it (see `_committed`).
 KEEP_COMMITTED = 64
 
@@ -81,7 +81,7 @@ def _append_only_triggers(table: str) -> list[str]:
     ]
 
 
-class HashChainedSQLiteApplicationRecorder(AggregateReads, SQLiteApplicationRecorder):
+class HashChainedSQLiteApplicationRecorder(ChunkedInserts, AggregateReads, SQLiteApplicationRecorder):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
     # Fixed names: ledger.store.verification verifies exactly these tables.

@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ledger.application import Batch, Ledger, StatusHistory
+from ledger.application.queries import add_statuses
 from ledger.domain import Item, LeadDirectory, Programme, Review
 from ledger.errors import LedgerError, UnknownRef
 from ledger.transfer.check import Checked
@@ -23,6 +24,19 @@ from ledger.transfer.results import ImportResult, Outcome, RowOutcome
 from ledger.transfer.table import Row, key
 
 
+class Histories(dict[UUID, StatusHistory]):
+    """Each item's statuses per period; one let go (`Applier.spill`) is rebuilt from the
+    item's events when asked for."""
+
+    def __init__(self, recorded: Callable[[UUID], Iterable[Any]]) -> None:
+        super().__init__()
+        self._recorded = recorded
+
+    def __missing__(self, item_id: UUID) -> StatusHistory:
+        periods = self[item_id] = add_statuses({}, self._recorded(item_id))
+        return periods
+
+
 class Applier:
     """Applies typed rows through the ledger's commands into one batch."""
 
@@ -32,7 +46,7 @@ class Applier:
     ) -> None:
         self.ledger, self.batch, self.actor, self.result = ledger, batch, actor, result
         self.source_name = source_name  # what the person called the file, if not its own name
-        self.history: dict[UUID, StatusHistory] = {}  # item -> period -> every update recorded
+        self.history = Histories(self._recorded)  # item -> period -> every update recorded
         self.before_import: dict[UUID, frozenset[str]] = {}  # periods rated before this import
         self.broken_items = set(checked.broken_items)
         self.broken_programmes = set(checked.broken_programmes)
@@ -47,6 +61,17 @@ class Applier:
         self._later_rows: set[int] = set()
         self._event_names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct
 
+    def _recorded(self, item_id: UUID) -> list[Any]:
+        return self.batch.recorded_events(item_id, stored=item_id in self.before_import)
+
+    def spill(self) -> None:
+        """Let the batch write out what the rows so far changed (see Batch.spill), and let
+        go of what is kept per item: each is rebuilt when a later row names the item."""
+        self.batch.spill()
+        self._pending_seen.clear()
+        self.history.clear()
+        self._item_ids.clear()
+
     def item_id(self, programme: str, ref: str) -> UUID:
         """Item ids, memoised: a uuid5 per row is a measurable share of a 50k-row import."""
         cached = (programme, ref)
@@ -55,20 +80,28 @@ class Applier:
         return self._item_ids[cached]
 
     def preload_items(self, rows: Iterable[Row]) -> None:
-        """Load every item the file names, once, with its whole status history.
+        """Load every item `rows` name, once, with its whole status history.
 
-        Done before any command runs, so nothing pending in the batch can be replaced."""
+        Done before any command of those rows runs, so nothing pending in the batch can be
+        replaced. An item already met (a big file applies its rows a list at a time) is
+        left as it is: one the batch changed and spilled has its history rebuilt as asked."""
         named = (ItemRow, StatusRow, HistoryRow, RetirementRow)
         rows = list(rows)
         ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, named)}
+        ids -= self.before_import.keys()
         # One query for which items, and which statuses' reviews, exist: most rows of a
         # big file are new, and loading each to learn that costs a transaction.
         reviews = {
             Review.create_id(Programme.create_id(row.programme), row.ref, row.period)
             for row in rows if isinstance(row, StatusRow)
         }
-        missing = self.batch.note_missing(ids | reviews)
-        for item_id in ids - missing:
+        spilled = self.batch.spilled_ids(ids)
+        missing = self.batch.note_missing((ids - spilled) | reviews)
+        for item_id in self.batch.note_existing(spilled):  # in the log before this import?
+            stored = self.batch.stored_events(item_id)
+            if stored:
+                self.before_import[item_id] = frozenset(add_statuses({}, stored))
+        for item_id in ids - spilled - missing:
             periods = self.ledger.get_status_history(item_id, self.batch)
             if periods is None:
                 continue  # a new item

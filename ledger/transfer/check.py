@@ -16,7 +16,8 @@ from ledger.periods import Calendar
 from ledger.scales import Scale, Status, scale_id
 from ledger.transfer.kinds import BY_NAME, COLUMNS, OPTIONAL_COLUMNS, scale_key
 from ledger.transfer.results import Problem
-from ledger.transfer.table import Row, Table, key
+from ledger.transfer.spool import RowSpool
+from ledger.transfer.table import Table, key
 
 # casefolded programme -> (table, row number, text) of the first row naming it, and a count
 Named = dict[str, tuple[Table, int, str, int]]
@@ -34,7 +35,7 @@ class ProgrammeInfo:
 class Checked:
     """The rows that passed, and what a later apply needs to know of those that did not."""
 
-    rows: list[Row]
+    rows: RowSpool  # past SPOOL_ROWS, in a scratch file
     broken_programmes: set[str]  # named by a programmes row with a problem
     broken_items: set[tuple[str, str]]  # (programme, ref) of item rows with a problem
     skipped: int  # rows of a programme whose own row has a problem
@@ -80,7 +81,7 @@ class Checker:
         self.named: Named = {}
 
     def check(self, tables: Sequence[Table]) -> Checked:
-        rows: list[Row] = []
+        rows = RowSpool()
         for table in tables:
             kind = BY_NAME[table.kind]
             header_ok = all(name in table.columns or name in kind.may_omit for name in COLUMNS[table.kind])

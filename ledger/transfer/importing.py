@@ -21,7 +21,8 @@ its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from ledger.transfer.kinds import ROW_TYPES, HistoryRow
 from ledger.transfer.kinds.sides import Sides
 from ledger.transfer.read import read_tables
 from ledger.transfer.results import ImportResult, Problem, plural
+from ledger.transfer.spool import RowSpool
 from ledger.transfer.table import Row, Table
 
 Progress = Callable[[int, int], None]
@@ -53,9 +55,7 @@ class Prepared:
         """Give every history grid row without a `restate` reason of its own this one, so a
         cell that disagrees with the ledger is restated with it instead of refused."""
         if reason.strip():
-            for row in self.checked.rows:
-                if isinstance(row, HistoryRow) and not row.restate:
-                    row.restate = reason.strip()
+            self.checked.rows.edit(functools.partial(_give_reason, reason.strip()))
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -88,10 +88,15 @@ class Prepared:
             )
             for row in data["rows"]
         ]
-        checked = Checked(rows, set(), set(), 0)
+        checked = Checked(RowSpool(rows), set(), set(), 0)
         for row in rows:  # every row passed, so the rows name every programme
             name_programme(checked.named, row.table, row.number, row.programme)
         return cls(Path(data["path"]), tables, checked, [], list(data["notes"]))
+
+
+def _give_reason(reason: str, row: Row) -> None:
+    if isinstance(row, HistoryRow) and not row.restate:
+        row.restate = reason
 
 
 # A row's values that are themselves records (a dependency's two sides) are kept as JSON
@@ -141,42 +146,56 @@ def record(
     result = ImportResult(
         path=prepared.path, dry_run=dry_run, problems=list(prepared.problems), notes=list(prepared.notes)
     )
-    rows = prepared.checked.rows
-    total = len(rows)
-    step = max(1, total // 200)
+    total = len(prepared.checked.rows)
     batch = Batch(ledger)
-    applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
-    applier.preload_items(rows)
-    if once:
-        prepared.checked.rows = []
-    for done, row in enumerate(_taken(rows) if once else rows, 1):
-        applier.apply(row)
-        if progress and done % step == 0:
-            progress(done, total)
-    applier.apply_later()
-    skipped = prepared.checked.skipped + applier.skipped
-    if skipped:
-        result.notes.append(
-            f"{plural(skipped, 'row')} could not be checked because a row they depend on "
-            "(their programme, item or parent item) has a problem."
-        )
-    if not result.problems and not dry_run:
-        try:
-            with ledger.batch() as saving:  # saves them in one transaction on leaving
-                for aggregate in batch.aggregates():
-                    saving.add(aggregate)
-        except LedgerError as error:  # a Conflict while saving: someone else wrote meanwhile
-            result.problems.append(Problem(
-                prepared.path.name, "was not recorded, because someone else changed the ledger while "
-                f"it was being imported. {error.message} Import the file again to apply it to their "
-                "change.",
-            ))
-        else:
-            result.recorded = result.event_count > 0
+    try:
+        applier = Applier(ledger, batch, actor, result, prepared.checked, source_name)
+        _apply(applier, prepared, once, progress)
+        if not result.problems and not dry_run:
+            try:
+                ledger.save_batch(batch)  # in one transaction
+            except LedgerError as error:  # a Conflict while saving: someone else wrote meanwhile
+                result.problems.append(Problem(
+                    prepared.path.name, "was not recorded, because someone else changed the ledger "
+                    f"while it was being imported. {error.message} Import the file again to apply it "
+                    "to their change.",
+                ))
+            else:
+                result.recorded = result.event_count > 0
+    finally:
+        batch.close()  # its scratch file, if it spilled
     result.problems.sort(key=_problem_order(prepared.tables))
     if progress:
         progress(total, total)
     return result
+
+
+def _apply(applier: Applier, prepared: Prepared, once: bool, progress: Progress | None) -> None:
+    """Apply every checked row, a spool's list (SPOOL_ROWS) at a time: each list's items
+    are loaded in one go, and the batch spills between lists (a big file's changes are
+    then never all in memory). Then note the rows skipped."""
+    rows = prepared.checked.rows
+    total = len(rows)
+    step = max(1, total // 200)
+    if once:  # let go of each list of rows once applied
+        prepared.checked.rows = RowSpool()
+    done = 0
+    for some in rows.lists():
+        if done:
+            applier.spill()
+        applier.preload_items(some)
+        for row in some:
+            applier.apply(row)
+            done += 1
+            if progress and done % step == 0:
+                progress(done, total)
+    applier.apply_later()
+    skipped = prepared.checked.skipped + applier.skipped
+    if skipped:
+        applier.result.notes.append(
+            f"{plural(skipped, 'row')} could not be checked because a row they depend on "
+            "(their programme, item or parent item) has a problem."
+        )
 
 
 def import_file(
@@ -202,13 +221,6 @@ def import_file(
         ledger, prepare(ledger, path).restating(restate_reason), actor=actor, dry_run=dry_run,
         progress=progress, source_name=source_name, once=True,
     )
-
-
-def _taken(rows: list[Row]) -> Iterator[Row]:
-    """The rows in order, each gone from `rows` once given."""
-    rows.reverse()
-    while rows:
-        yield rows.pop()
 
 
 def unassigned_programmes(prepared: Prepared, assigned: Iterable[str]) -> list[Problem]:

@@ -3,10 +3,15 @@ outcome per row."""
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar, overload
+
+T = TypeVar("T")
 
 
 def plural(n: int, word: str) -> str:
@@ -68,13 +73,70 @@ class RowOutcome:
         return f"{where} row {self.row}: {self.outcome}{what}"
 
 
+class RowOutcomes(Sequence[RowOutcome]):
+    """One RowOutcome per row, kept in compact arrays: a million rows take ~13 MB, not
+    the ~100 MB of a list of RowOutcome objects. The (file, sheet, kind) and the event
+    names are kept once per distinct value; each is a RowOutcome again when read."""
+
+    _OUTCOMES = tuple(Outcome)
+
+    def __init__(self) -> None:
+        self._where: list[tuple[str, str | None, str]] = []
+        self._events: list[tuple[str, ...]] = []
+        self._where_at: dict[tuple[str, str | None, str], int] = {}
+        self._events_at: dict[tuple[str, ...], int] = {}
+        self._at = array("I")  # per row: its where, number, outcome and events
+        self._number = array("I")
+        self._outcome = array("B")
+        self._names = array("I")
+
+    @staticmethod
+    def _place(values: list[T], places: dict[T, int], value: T) -> int:
+        """`value`'s place in `values`, added if new."""
+        found = places.get(value)
+        if found is None:
+            found = places[value] = len(values)
+            values.append(value)
+        return found
+
+    def append(self, row: RowOutcome) -> None:
+        self._at.append(self._place(self._where, self._where_at, (row.file, row.sheet, row.kind)))
+        self._number.append(row.row)
+        self._outcome.append(self._OUTCOMES.index(row.outcome))
+        self._names.append(self._place(self._events, self._events_at, row.events))
+
+    def __len__(self) -> int:
+        return len(self._number)
+
+    @overload
+    def __getitem__(self, index: int) -> RowOutcome: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RowOutcome]: ...
+
+    def __getitem__(self, index: int | slice) -> RowOutcome | list[RowOutcome]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        file, sheet, kind = self._where[self._at[index]]
+        return RowOutcome(
+            file, sheet, kind, self._number[index], self._OUTCOMES[self._outcome[index]],
+            self._events[self._names[index]],
+        )
+
+    def __setitem__(self, index: int, row: RowOutcome) -> None:
+        self._at[index] = self._place(self._where, self._where_at, (row.file, row.sheet, row.kind))
+        self._number[index] = row.row
+        self._outcome[index] = self._OUTCOMES.index(row.outcome)
+        self._names[index] = self._place(self._events, self._events_at, row.events)
+
+
 @dataclass
 class ImportResult:
     path: Path
     dry_run: bool
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    rows: list[RowOutcome] = field(default_factory=list)  # rows that were checked
+    rows: RowOutcomes = field(default_factory=RowOutcomes)  # rows that were checked
     events_by_kind: dict[str, int] = field(default_factory=dict)
     events_by_type: Counter[str] = field(default_factory=Counter)
     recorded: bool = False  # True once the events are saved

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ledger.transfer.results import Problem
 
@@ -47,3 +48,7 @@ class Row:
     table: Table
     number: int
     programme: str
+
+    # False for a kind whose check goes on filling a row after it passed (ledger.transfer.
+    # spool keeps such rows in memory).
+    spooled: ClassVar[bool] = True

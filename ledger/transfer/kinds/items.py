@@ -176,7 +176,7 @@ def apply_status(applier: Applying, row: StatusRow) -> Applied:
             f"{programme.name} has no item {row.ref!r}: add it to items.csv (or the items "
             "sheet), or check the ref.", field="ref",
         )
-    recorded = applier.history.setdefault(item.id, {}).setdefault(row.period, [])
+    recorded = applier.history[item.id].setdefault(row.period, [])
     content = (row.status, row.update, row.mitigation)
     if content in recorded:  # identical to ANY update recorded for this item and period
         return Applied(item.id, Outcome.UNCHANGED)

@@ -22,6 +22,8 @@ class PeriodRow(Row):
     defined: list[list[str]]
     reason: str
 
+    spooled = False  # `defined` fills up as later rows are checked
+
 
 def check(v: RowCells) -> PeriodRow | None:
     programme = v.programme()

@@ -237,7 +237,7 @@ def apply_history(applier: Applying, row: HistoryRow) -> Applied:
         )
         applier.history[item_id] = {}
         outcome = Outcome.NEW
-    history = applier.history.setdefault(item_id, {})
+    history = applier.history[item_id]
     for period, column, what, value in row.cells:
         try:
             if what == "note":

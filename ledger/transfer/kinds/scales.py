@@ -26,6 +26,8 @@ class ScaleRow(Row):
     first: bool
     reason: str
 
+    spooled = False  # `statuses` fills up as later rows are checked
+
 
 def _aliases(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(ALIAS_SEPARATOR) if a.strip())
