@@ -62,9 +62,10 @@ def create_schema(conn: sqlite3.Connection, *, bulk_load: bool = False) -> None:
     for table in TABLES:
         columns = ", ".join(f'"{c.name}" {_sql_type(c.type)}' for c in table.columns)
         pk = ", ".join(f'"{c}"' for c in table.pk)
-        # Rowid tables throughout: rows arrive in log order, so appending by rowid with a
+        # Rowid tables but one: rows arrive in log order, so appending by rowid with a
         # narrow key index measured ~2x faster than WITHOUT ROWID tables for wide rows.
-        conn.execute(f'CREATE TABLE IF NOT EXISTS "{table.name}" ({columns}, PRIMARY KEY ({pk}))')
+        layout = " WITHOUT ROWID" if table.without_rowid else ""
+        conn.execute(f'CREATE TABLE IF NOT EXISTS "{table.name}" ({columns}, PRIMARY KEY ({pk})){layout}')
     for view in VIEWS:
         conn.execute(f'CREATE VIEW IF NOT EXISTS "{view.name}" AS {view.sql}')
     if not bulk_load:
