@@ -209,12 +209,13 @@ class _Pass:
         """period_ratings' rows, one per (programme, period, ref), noting the rest on the way.
         `rows` come a period at a time, in log order within it."""
         group: tuple[str, str] | None = None
-        # The period's rows so far, by ref. Nothing below depends on the order of refs.
+        # The period's rows so far, by ref. Nothing below depends on the order of refs;
+        # they are written in ref order, period_ratings' key order.
         rated: dict[str, tuple[Any, ...]] = {}
         for programme, period, ref, position, status, category, at, reason, version, kind, start in rows:
             place = self.places[self.place_at[position]]
             if (programme, period) != group:
-                yield from rated.values()
+                yield from (rated[r] for r in sorted(rated))
                 group, rated = (programme, period), {}
             row = rated.get(ref)
             changed = row is None or row[5] != status
@@ -248,7 +249,7 @@ class _Pass:
                 )
             elif version > latest[3]:
                 self.items[(programme, ref)] = (*latest[:3], version)
-        yield from rated.values()
+        yield from (rated[r] for r in sorted(rated))
 
     def rag_rows(self) -> Iterator[tuple[Any, ...]]:
         for (programme, period, status), (count, _, place, _, start) in self.counts.items():

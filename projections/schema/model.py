@@ -26,6 +26,9 @@ class Table:
     # doesn't rewrite their index entries on every update.
     fixed: tuple[str, ...] = ()
     hidden: bool = False  # internal to the projector: hidden in Datasette
+    # Rows kept in the key's b-tree alone (no rowid and no separate key index): for
+    # narrow rows written in key order, one b-tree to fill instead of two.
+    without_rowid: bool = False
     facets: tuple[str, ...] = ()
     sort: str | None = None
     sort_desc: str | None = None

@@ -168,6 +168,8 @@ RATING_TABLES: tuple[Table, ...] = (
         # Period before ref: the key's index also serves "everything for a period".
         pk=("programme", "period", "ref"),
         hidden=True,
+        # A rebuild writes it in key order (ratings_at_end): 146 -> 116 bytes an event.
+        without_rowid=True,
     ),
     Table(
         "rag_summary",
