@@ -130,6 +130,9 @@ def open_system(data_dir: str | os.PathLike[str] | None = None, *, catch_up: boo
 # ---------------------------------------------------------------- building files
 
 
+END_PASS_CACHE_KB = 8192
+
+
 def build(
     ledger: Ledger,
     target: Path,
@@ -184,6 +187,10 @@ def build(
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
+            # The end pass and the index builds read and sort whole tables once: a big
+            # page cache only holds pages they never revisit (1M events: 249 -> 203 MB
+            # peak, the same CPU; PostgreSQL's 4M-event rebuild peaked here).
+            conn.execute(f"PRAGMA cache_size=-{END_PASS_CACHE_KB}")
             if ratings is not None:
                 ratings.finish(conn)
             finish_bulk_load(conn, search=search)
