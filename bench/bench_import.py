@@ -98,6 +98,11 @@ def generate(folder: Path, rows: int) -> list[tuple[str, ...]]:
 
 def raw_insert(db: Path, rows: list[tuple[str, ...]]) -> float:
     """Seconds to insert the rows (padded to one width) in one transaction."""
+    return raw_insert_timed(db, rows)[0]
+
+
+def raw_insert_timed(db: Path, rows: list[tuple[str, ...]]) -> tuple[float, float]:
+    """(wall s, CPU s) to insert the rows (padded to one width) in one transaction."""
     width = max(len(r) for r in rows)
     padded = [r + ("",) * (width - len(r)) for r in rows]
     conn = sqlite3.connect(db, isolation_level=None)
@@ -106,14 +111,14 @@ def raw_insert(db: Path, rows: list[tuple[str, ...]]) -> float:
     columns = ", ".join(f"c{i} TEXT" for i in range(width))
     conn.execute(f"CREATE TABLE rows (id INTEGER PRIMARY KEY, {columns})")
     marks = ", ".join("?" * width)
-    start = time.perf_counter()
-    conn.execute("BEGIN")
     names = ", ".join(f"c{i}" for i in range(width))
+    start, cpu = time.perf_counter(), time.process_time()
+    conn.execute("BEGIN")
     conn.executemany(f"INSERT INTO rows ({names}) VALUES ({marks})", padded)
     conn.execute("COMMIT")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
-    return seconds
+    return seconds, cpu
 
 
 def timed_import(

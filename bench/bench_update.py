@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from projections.system import System, open_system
@@ -80,6 +81,20 @@ def seed(system: System, items: int, history: int) -> dict[str, int]:
     return versions
 
 
+def officer_update(system: System, ref: str, n: int, history: int, seen_version: int) -> None:
+    """What the update POST runs (web.updates.items): the officer's Save (the n-th
+    update, in the quarter after `history`), then the review's state for the message
+    shown after the redirect."""
+    status = STATUSES[n % len(STATUSES)]
+    system.ledger.save_update(
+        PROGRAMME, ref, period=quarter(history), status=status,
+        update=f"Bench update {n}. {UPDATE_TEXT}",
+        mitigation="Recovery plan agreed." if status != "Green" else "",
+        actor="officer", reason="Re-rated after review.", seen_version=seen_version,
+    )
+    system.ledger.get_review(PROGRAMME, ref, quarter(history))
+
+
 def raw_connection(path: Path, synchronous: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -119,22 +134,9 @@ def run(directory: Path, items: int, history: int, updates: int, profile: bool) 
         for _ in range(ROUNDS):
             for _ in range(per_round):
                 ref = refs[n % len(refs)]
-                status = STATUSES[n % len(STATUSES)]
-
-                def update(ref: str = ref, status: str = status, n: int = n) -> None:
-                    # What the update POST runs (web.updates.items): the officer's Save,
-                    # then the review's state for the message shown after the redirect.
-                    system.ledger.save_update(
-                        PROGRAMME, ref, period=quarter(history), status=status,
-                        update=f"Bench update {n}. {UPDATE_TEXT}",
-                        mitigation="Recovery plan agreed." if status != "Green" else "",
-                        actor="officer", reason="Re-rated after review.", seen_version=versions[ref],
-                    )
-                    system.ledger.get_review(PROGRAMME, ref, quarter(history))
-
                 if profiler is not None:
                     profiler.enable()
-                timings["update"].add(update)
+                timings["update"].add(partial(officer_update, system, ref, n, history, versions[ref]))
                 if profiler is not None:
                     profiler.disable()
                 versions[ref] += 1
