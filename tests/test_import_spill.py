@@ -79,13 +79,13 @@ def tables(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
-def changed(folder: Path) -> Path:
-    """The file with each item's last period's update reworded: 100 updates that change
-    what an earlier import of the unchanged file recorded."""
+def changed(folder: Path, period: str = "2024/25 Q1") -> Path:
+    """The file with each item's update for `period` (by default its last) reworded: 100
+    updates that change what an earlier import of the unchanged file recorded."""
     path = folder / "statuses.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text(
-        "".join(line.replace("Update", "Revised update") if "2024/25 Q1" in line else line for line in lines),
+        "".join(line.replace("Update", "Revised update") if period in line else line for line in lines),
         encoding="utf-8",
     )
     return folder

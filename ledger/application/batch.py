@@ -23,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, LRUCa
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.application.spill import Spill
+from ledger.application.spill import Recalled, Spill, recall
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
 
@@ -70,19 +70,14 @@ class Batch:
         as the store holds them, or one this batch spilled as the store held it when the
         batch changed it (a later change by someone else then fails the save) plus its
         spilled events."""
-        spilled = self._spill.events_of(ids) if self._spill is not None else {}
+        spilled = recall(self.ledger, self._spill, ids) if self._spill is not None else {}
         rest = [i for i in ids if i not in spilled]
-        found: dict[UUID, Aggregate] = {}
+        found: dict[UUID, Aggregate] = {i: r.aggregate for i, r in spilled.items()}
         if len(rest) == 1:
             with suppress(AggregateNotFoundError):
                 found[rest[0]] = self.ledger.check_out(rest[0])
         elif rest:
-            found = self.ledger.check_out_many(rest)
-        to_domain = self.ledger.mapper.to_domain_event
-        for aggregate_id, events in spilled.items():
-            first = events[0].originator_version
-            base = self.ledger.repository.get(aggregate_id, version=first - 1) if first > 1 else None
-            found[aggregate_id] = project_aggregate(base, (to_domain(e) for e in events))
+            found.update(self.ledger.check_out_many(rest))
         for aggregate_id in ids:
             if aggregate_id in found:
                 self._aggregates[aggregate_id] = found[aggregate_id]
@@ -181,9 +176,15 @@ class Batch:
         held = self._aggregates.get(aggregate_id)
         return events + (list(held.pending_events) if held is not None else [])
 
-    def spilled_ids(self, ids: Iterable[UUID]) -> set[UUID]:
-        """Which of `ids` this batch changed and spilled (none held now)."""
-        return self._spill.holds(i for i in ids if i not in self._aggregates) if self._spill else set()
+    def recall(self, ids: Iterable[UUID]) -> dict[UUID, Recalled]:
+        """Those of `ids` this batch changed and spilled (none held now), rebuilt and read
+        ahead, each with the events it was rebuilt from (spill.recall): one read each."""
+        if self._spill is None:
+            return {}
+        found = recall(self.ledger, self._spill, [i for i in ids if i not in self._aggregates])
+        for recalled in found.values():
+            self.keep(recalled.aggregate)
+        return found
 
     def spilled(self) -> Spill | None:
         """The batch's spilled events (all of them once `spill` ran last), or None."""

@@ -23,8 +23,11 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 from uuid import UUID
 
+from eventsourcing.application import Application, project_aggregate
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 # Events the save reads back and inserts at a time.
@@ -82,17 +85,6 @@ class Spill:
                 found[aggregate_id] = [StoredEvent(aggregate_id, v, t, s) for v, t, s in rows]
         return found
 
-    def holds(self, ids: Iterable[UUID]) -> set[UUID]:
-        """Which of `ids` have spilled events."""
-        held = set()
-        for aggregate_id in ids:
-            if self._conn.execute(
-                "SELECT 1 FROM met JOIN events AS e USING (rank) WHERE met.originator_id = ? LIMIT 1",
-                (aggregate_id.bytes,),
-            ).fetchone():
-                held.add(aggregate_id)
-        return held
-
     def first_versions(self) -> Iterator[tuple[UUID, int]]:
         """Each spilled aggregate with the first version this batch gave it."""
         for key, version in self._conn.execute(
@@ -111,6 +103,29 @@ class Spill:
     def close(self) -> None:
         self._conn.close()
         self._path.unlink(missing_ok=True)
+
+
+class Recalled(NamedTuple):
+    """A spilled aggregate rebuilt, with the events it was rebuilt from: the log's, up to
+    the batch's first change to it, then the spilled ones."""
+
+    aggregate: Aggregate
+    stored: list[Any]
+    spilled: list[Any]
+
+
+def recall(app: Application[UUID], spill: Spill, ids: Iterable[UUID]) -> dict[UUID, Recalled]:
+    """Each of `ids` with spilled events, rebuilt from ONE read of the log (none for a
+    record the batch created) and its spilled events, so whoever needs its events as
+    well (an import's status history) need not read them again."""
+    to_domain = app.mapper.to_domain_event
+    recalled = {}
+    for aggregate_id, events in spill.events_of(ids).items():
+        first = events[0].originator_version
+        stored = list(app.events.get(aggregate_id, lte=first - 1)) if first > 1 else []
+        spilled = [to_domain(e) for e in events]
+        recalled[aggregate_id] = Recalled(project_aggregate(None, [*stored, *spilled]), stored, spilled)
+    return recalled
 
 
 def _key(originator_id: UUID | str) -> bytes:

@@ -80,33 +80,37 @@ class Applier:
         return self._item_ids[cached]
 
     def preload_items(self, rows: Iterable[Row]) -> None:
-        """Load every item `rows` name, once, with its whole status history.
+        """Load every item `rows` name, once, with its whole status history: the item and
+        its history from the same one read of its events.
 
         Done before any command of those rows runs, so nothing pending in the batch can be
-        replaced. An item already met (a big file applies its rows a list at a time) is
-        left as it is: one the batch changed and spilled has its history rebuilt as asked."""
+        replaced. An item an earlier list met (a big file applies its rows a list at a
+        time, letting go of each between) is read again, once: one the batch changed
+        comes back from the log as it stood plus the events the batch spilled."""
         named = (ItemRow, StatusRow, HistoryRow, RetirementRow)
         rows = list(rows)
         ids = {self.item_id(row.programme, row.ref) for row in rows if isinstance(row, named)}
-        ids -= self.before_import.keys()
+        ids -= self.history.keys()
+        met = ids & self.before_import.keys()  # in the log before this import: not missing
         # One query for which items, and which statuses' reviews, exist: most rows of a
         # big file are new, and loading each to learn that costs a transaction.
         reviews = {
             Review.create_id(Programme.create_id(row.programme), row.ref, row.period)
             for row in rows if isinstance(row, StatusRow)
         }
-        spilled = self.batch.spilled_ids(ids)
-        missing = self.batch.note_missing((ids - spilled) | reviews)
-        for item_id in self.batch.note_existing(spilled):  # in the log before this import?
-            stored = self.batch.stored_events(item_id)
-            if stored:
-                self.before_import[item_id] = frozenset(add_statuses({}, stored))
-        for item_id in ids - spilled - missing:
+        recalled = self.batch.recall(ids)
+        for item_id, (_, stored, spilled) in recalled.items():
+            if stored:  # in the log before this import
+                self.before_import.setdefault(item_id, frozenset(add_statuses({}, stored)))
+            self.history[item_id] = add_statuses({}, [*stored, *spilled])
+        rest = ids - recalled.keys()
+        missing = self.batch.note_missing((rest - met) | reviews)
+        for item_id in rest - missing:
             periods = self.ledger.get_status_history(item_id, self.batch)
             if periods is None:
                 continue  # a new item
             self.history[item_id] = periods
-            self.before_import[item_id] = frozenset(periods)
+            self.before_import.setdefault(item_id, frozenset(periods))
 
     def lead_account(self, lead_officer: str) -> str | None:
         """The account a lead's text names, if exactly one (the accounts read once)."""
