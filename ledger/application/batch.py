@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, LRUCache, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from ledger.application.replay import replay
 from ledger.application.spill import Recalled, Spill, recall
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
@@ -177,11 +179,9 @@ class Batch:
         return events + (list(held.pending_events) if held is not None else [])
 
     def recall(self, ids: Iterable[UUID]) -> dict[UUID, Recalled]:
-        """Those of `ids` this batch changed and spilled (none held now), rebuilt and read
-        ahead, each with the events it was rebuilt from (spill.recall): one read each."""
-        if self._spill is None:
-            return {}
-        found = recall(self.ledger, self._spill, [i for i in ids if i not in self._aggregates])
+        """Those of `ids` this batch spilled, read ahead, with their events (spill.recall)."""
+        spill, held = self._spill, self._aggregates
+        found = recall(self.ledger, spill, [i for i in ids if i not in held]) if spill else {}
         for recalled in found.values():
             self.keep(recalled.aggregate)
         return found
@@ -202,6 +202,7 @@ class LedgerBase(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        self.repository.get = partial(self.repository.get, projector_func=replay)  # type: ignore[method-assign]
         size = int(self.env.get(CACHE_SIZE_ENV) or CACHE_SIZE)
         self._kept: LRUCache[UUID, Aggregate] | None = LRUCache(size) if size > 0 else None
         # Called with the last log position after every save; the projector subscribes here
@@ -231,7 +232,7 @@ class LedgerBase(Application[UUID]):
         kept = self._take_kept(aggregate_id)
         if kept is None:
             return self.repository.get(aggregate_id)
-        return cast(Aggregate, project_aggregate(kept, self.events.get(aggregate_id, gt=kept.version)))
+        return cast(Aggregate, replay(kept, self.events.get(aggregate_id, gt=kept.version)))
 
     def check_out_many(self, ids: Iterable[UUID]) -> dict[UUID, Aggregate]:
         """Several aggregates as `check_out` gives them, in one read where the store can
@@ -247,7 +248,7 @@ class LedgerBase(Application[UUID]):
         events: dict[UUID, list[Any]] = {aggregate_id: [] for aggregate_id in kept}
         for stored in select({i: 0 if k is None else k.version for i, k in kept.items()}):
             events[stored.originator_id].append(self.mapper.to_domain_event(stored))
-        loaded = {i: project_aggregate(kept[i], events[i]) for i in kept}
+        loaded = {i: replay(kept[i], events[i]) for i in kept}
         return {i: aggregate for i, aggregate in loaded.items() if aggregate is not None}
 
     def _take_kept(self, aggregate_id: UUID) -> Aggregate | None:

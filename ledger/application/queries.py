@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import AggregateNotFoundError
 
 from ledger.application.batch import A, Batch, LedgerBase
+from ledger.application.replay import replay
 from ledger.domain import Account, Item, Programme, Publication
 from ledger.errors import ChangeSummary, UnknownRef
 
@@ -117,7 +118,7 @@ class Queries(LedgerBase):
         def project(aggregate: Any, events: Iterable[Any]) -> Any:
             events = list(events)
             add_statuses(periods, events)
-            return project_aggregate(aggregate, events)
+            return replay(aggregate, events)
 
         try:
             item = self.repository.get(item_id, projector_func=project)

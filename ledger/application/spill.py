@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.application import Application, project_aggregate
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
+
+from ledger.application.replay import replay
 
 # Events the save reads back and inserts at a time.
 INSERT_CHUNK = 5_000
@@ -124,7 +126,7 @@ def recall(app: Application[UUID], spill: Spill, ids: Iterable[UUID]) -> dict[UU
         first = events[0].originator_version
         stored = list(app.events.get(aggregate_id, lte=first - 1)) if first > 1 else []
         spilled = [to_domain(e) for e in events]
-        recalled[aggregate_id] = Recalled(project_aggregate(None, [*stored, *spilled]), stored, spilled)
+        recalled[aggregate_id] = Recalled(replay(None, [*stored, *spilled]), stored, spilled)
     return recalled
 
 
