@@ -1,5 +1,5 @@
 """Loading an aggregate replays its events without a runtime Protocol check per event
-(ledger.application.replay): eventsourcing's own projector asserts one, ~30 µs an event
+(ledger.application.lean): eventsourcing's own projector asserts one, ~30 µs an event
 on Python 3.11, over half of loading an item with a long history. The aggregate a load
 gives is the one the library's projector gives."""
 
@@ -75,3 +75,11 @@ def test_a_replayed_item_is_the_one_the_library_projector_gives(ledger: Ledger) 
     assert ours.__dict__ == theirs.__dict__ and ours.version == len(events)
     fifth = ledger.repository.get(item_id(), version=5)
     assert fifth.__dict__ == project_aggregate(None, events[:5]).__dict__
+
+
+def test_saving_a_rating_checks_no_protocol(ledger: Ledger, protocol_checks: list[type]) -> None:
+    ledger.save_update(PLAN, "A1", period=quarter(RATINGS), status="Amber", update="Slipping",
+                       mitigation="Recovery plan", actor="alice", reason="", seen_version=1 + RATINGS)
+    item = ledger.repository.get(item_id())
+    assert item.version == 2 + RATINGS and item.ratings[quarter(RATINGS)]["status"] == "Amber"
+    assert protocol_checks == []

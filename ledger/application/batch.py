@@ -24,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, LRUCa
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.application.replay import replay
+from ledger.application.lean import replay, save_pending
 from ledger.application.spill import Recalled, Spill, recall
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
@@ -322,7 +322,7 @@ class LedgerBase(Application[UUID]):
         # Saving collects the pending events, so note first which version each change is on.
         seen = [(a.id, a.pending_events[0].originator_version - 1) for a in aggregates]
         try:
-            recordings = self.save(*aggregates)
+            recordings = save_pending(self, aggregates)
         except IntegrityError:
             raise self._race_conflict(seen) from None
         if recordings:

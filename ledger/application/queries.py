@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.application.batch import A, Batch, LedgerBase
-from ledger.application.replay import replay
+from ledger.application.lean import replay
 from ledger.domain import Account, Item, Programme, Publication
 from ledger.errors import ChangeSummary, UnknownRef
 

@@ -30,7 +30,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
-from ledger.application.replay import replay
+from ledger.application.lean import replay
 
 # Events the save reads back and inserts at a time.
 INSERT_CHUNK = 5_000
