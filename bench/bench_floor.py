@@ -17,13 +17,16 @@ time and the load average beside them:
   (`PERSISTENCE_MODULE=eventsourcing.sqlite`, a file, WAL, the library's synchronous: FULL,
   as ours). No chain, no Merkle tree, no projections, no checks. Broken down on another
   fresh file: triggering alone, the mapper's `to_stored_event` alone, the recorder's
-  `insert_events` alone. Then our import (`import_file`) of the same file, unless --no-ours.
+  `insert_events` alone. Also the save as `events.put` of the collected events
+  (ledger.application.lean.save_pending: what `Application.save` does, without its two
+  runtime Protocol checks per aggregate). Then our import (`import_file`), unless --no-ours.
 - update floor: raw BEGIN/INSERT/COMMIT of one row (bench_update's baseline, the event
   store's synchronous) against eventsourcing's minimum for one event on an aggregate of
   --history events: (a) the aggregate held in hand, trigger, `Application.save`; (b) the
   same after `repository.get` from the library's own cache (AGGREGATE_CACHE_MAXSIZE, fast-
-  forwarded by one read, no deep copy), so no replay. Then our own update (bench_update's
-  path: `save_update`, the projector's catch-up, `get_review`).
+  forwarded by one read, no deep copy), so no replay; (c) as (a), saved by `events.put`
+  (lean.save_pending). Then our own update (bench_update's path: `save_update`, the
+  projector's catch-up, `get_review`).
 
 Scratch files go in bench/out/ and are removed.
 """
@@ -60,6 +63,7 @@ from bench_update import raw_insert as raw_commit
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+from ledger.application.lean import save_pending
 from projections.system import open_system
 
 
@@ -125,6 +129,10 @@ def import_round(
     wall, cpu, _ = clocked(lambda: app.save(*trigger(rows)))
     figures["eventsourcing: trigger + one save"] = (wall, cpu)
     app.close()
+    lean = floor_app(scratch / "lean.db")
+    wall, cpu, _ = clocked(lambda: save_pending(lean, trigger(rows)))
+    figures["eventsourcing: trigger + events.put (no Protocol checks)"] = (wall, cpu)
+    lean.close()
     parts = floor_app(scratch / "parts.db")
     wall, cpu, aggregates = clocked(lambda: trigger(rows))
     figures["  of which trigger (no save)"] = (wall, cpu)
@@ -137,7 +145,7 @@ def import_round(
     if ours:
         wall, cpu, _ = clocked(lambda: timed_import(scratch / "ours", source))
         figures["ours: import_file"] = (wall, cpu)
-    for name in ("raw.db", "floor.db", "parts.db", "ours"):
+    for name in ("raw.db", "floor.db", "lean.db", "parts.db", "ours"):
         shutil.rmtree(scratch / name, ignore_errors=True)
         for suffix in ("", "-wal", "-shm"):
             (scratch / f"{name}{suffix}").unlink(missing_ok=True)
@@ -197,12 +205,16 @@ def update_floor(scratch: Path, items: int, history: int, updates: int, ours: bo
     sync = event_store_synchronous(system) if system else synchronous(held_app)
     raw = raw_connection(scratch / "raw-update.db", sync)
     state = os.urandom(400)  # about a status event's stored size, as bench_update
-    timings = {name: Timings() for name in ("raw", "held", "cached", "ours")}
+    timings = {name: Timings() for name in ("raw", "held", "lean", "cached", "ours")}
 
     def record(a: Rated, n: int) -> None:
         status = STATUSES[n % len(STATUSES)]
         a.record(quarter(history), status, f"Bench update {n}. {UPDATE_TEXT}",
                  "Recovery plan agreed." if status != "Green" else "", "officer", "Re-rated after review.")
+
+    def lean_update(n: int) -> None:
+        record(held[n % items], n)
+        save_pending(held_app, [held[n % items]])
 
     def cached_update(n: int) -> None:
         a = cached_app.repository.get(cached_ids[n % items])
@@ -222,6 +234,7 @@ def update_floor(scratch: Path, items: int, history: int, updates: int, ours: bo
                 i = n + k
                 timings["raw"].add(lambda i=i: raw_commit(raw, i, state))
                 timings["held"].add(lambda i=i: (record(held[i % items], i), held_app.save(held[i % items])))
+                timings["lean"].add(lambda i=i: lean_update(i))
                 timings["cached"].add(lambda i=i: cached_update(i))
                 if system is not None:
                     timings["ours"].add(lambda i=i: our_update(i))
@@ -238,6 +251,7 @@ def update_floor(scratch: Path, items: int, history: int, updates: int, ours: bo
     names = {
         "raw": "raw BEGIN/INSERT/COMMIT, one row",
         "held": "eventsourcing: aggregate in hand, trigger, save",
+        "lean": "eventsourcing: in hand, trigger, events.put (no Protocol checks)",
         "cached": "eventsourcing: repository.get (cached), trigger, save",
         "ours": "ours: save_update + catch-up + get_review",
     }
