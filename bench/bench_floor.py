@@ -27,6 +27,9 @@ time and the load average beside them:
   forwarded by one read, no deep copy), so no replay; (c) as (a), saved by `events.put`
   (lean.save_pending). Then our own update (bench_update's path: `save_update`, the
   projector's catch-up, `get_review`).
+- replay: one aggregate of 180 events (an item of the 1M ledger's shape) rebuilt from its
+  decoded events by eventsourcing's `project_aggregate` and by `lean.replay`, beside
+  decoding them.
 
 Scratch files go in bench/out/ and are removed.
 """
@@ -60,10 +63,10 @@ from bench_update import (
     seed,
 )
 from bench_update import raw_insert as raw_commit
-from eventsourcing.application import Application
+from eventsourcing.application import Application, project_aggregate
 from eventsourcing.domain import Aggregate, event
 
-from ledger.application.lean import save_pending
+from ledger.application.lean import replay, save_pending
 from projections.system import open_system
 
 
@@ -267,6 +270,33 @@ def update_floor(scratch: Path, items: int, history: int, updates: int, ours: bo
     print(f"({load()})")
 
 
+def replay_floor(scratch: Path, history: int, repeat: int = 50) -> None:
+    """One aggregate of `history` events loaded from its decoded events: eventsourcing's
+    projector (a runtime Protocol check per event) against lean.replay, and decoding."""
+    app = floor_app(scratch / "replay.db")
+    aggregate = Rated("A1")
+    for n in range(history - 1):
+        aggregate.record(quarter(n), STATUSES[n % 3], UPDATE_TEXT, "", "bench", "")
+    app.save(aggregate)
+    stored = list(app.recorder.select_events(aggregate.id))
+    events = [app.mapper.to_domain_event(s) for s in stored]
+    ways: dict[str, Callable[[], object]] = {
+        "decode the stored events (mapper)": lambda: [app.mapper.to_domain_event(s) for s in stored],
+        "eventsourcing's project_aggregate": lambda: project_aggregate(None, events),
+        "lean.replay": lambda: replay(None, events),
+    }
+    timings = {name: Timings() for name in ways}
+    for _ in range(repeat):
+        for name, way in ways.items():
+            timings[name].add(way)
+    app.close()
+    print(f"\n## Replay: one aggregate of {len(events)} events, {repeat} loads each, taking turns\n")
+    print("| per load | wall median (ms) | CPU median (ms) |\n|---|---:|---:|")
+    for name, t in timings.items():
+        print(f"| {name} | {statistics.median(t.wall) * 1000:.3f} | {statistics.median(t.cpu) * 1000:.3f} |")
+    print(f"({load()})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -275,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=40, help="earlier events per aggregate")
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--no-ours", dest="ours", action="store_false", help="only raw and the floors")
-    parser.add_argument("--only", choices=("import", "update"), help="one floor only")
+    parser.add_argument("--only", choices=("import", "update", "replay"), help="one floor only")
     args = parser.parse_args(argv)
     os.environ.pop("PERSISTENCE_MODULE", None)  # always SQLite
     out = Path(__file__).resolve().parent / "out"
@@ -285,10 +315,12 @@ def main(argv: list[str] | None = None) -> int:
           f"SQLite {sqlite3.sqlite_version}, eventsourcing {version('eventsourcing')}, "
           f"{os.cpu_count()} CPUs, {load()}\n")
     try:
-        if args.only != "update":
+        if args.only in (None, "import"):
             import_floor(scratch, args.rows, args.rounds, args.ours)
-        if args.only != "import":
+        if args.only in (None, "update"):
             update_floor(scratch, args.items, args.history, args.updates, args.ours)
+        if args.only in (None, "replay"):
+            replay_floor(scratch, 180)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
