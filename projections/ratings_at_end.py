@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 from array import array
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
@@ -78,7 +79,8 @@ class RatingsAtEnd:
     """The status handlers of a build from zero (`handlers`), then `finish` to derive
     what they left out. One per build."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunk: int = 5_000) -> None:
+        self._chunk = chunk  # period_ratings rows the pass writes at a time
         self._places: dict[tuple[Any, ...], int] = {}
         self._place_rows: list[tuple[Any, ...]] = []
         # Position -> index of its status's place: 4 bytes an event, not a row each.
@@ -165,10 +167,17 @@ class RatingsAtEnd:
         the status events' audit rows, in the build's transaction."""
         pass_ = _Pass(self._place_rows, self._place_at)
         create_index(conn, TABLES_BY_NAME["audit_log"], _BY_PERIOD)
-        conn.executemany(insert_statement("period_ratings"), pass_.ratings(conn.execute(_IN_ORDER)))
+        # Written a chunk at a time as the pass goes, so memory holds one chunk's rows and
+        # one period's counts, not the whole log's (10M events: the pass had grown by 300 MB).
+        ratings = pass_.ratings(conn.execute(_IN_ORDER))
+        insert_rating, insert_rag = insert_statement("period_ratings"), insert_statement("rag_summary")
+        while chunk := list(islice(ratings, self._chunk)):
+            conn.executemany(insert_rating, chunk)
+            conn.executemany(insert_rag, pass_.take_rag_rows())
+        conn.executemany(insert_rag, pass_.take_rag_rows())
+        # Rewording audit rows waits for the pass: it reads audit_log while it runs.
         conn.executemany(_STATUS_CHANGED, pass_.status_changed)
         conn.executemany(_UPDATE_REVISED, pass_.update_revised)
-        conn.executemany(insert_statement("rag_summary"), pass_.rag_rows())
         conn.executemany(
             _ITEM,
             (
@@ -190,12 +199,14 @@ class _Pass:
         self.places, self.place_at = place_rows, place_at
         self.status_changed: list[tuple[str, int]] = []  # (status before, position)
         self.update_revised: list[tuple[int, int]] = []  # (position before, position)
-        # (programme, period, status) -> [count, last +1 position, its place, last position, its start]
-        self.counts: dict[tuple[str, str, str], list[Any]] = {}
+        # The current period's counts: status -> [count, last +1 position, its place,
+        # last position, its start]; its rag_summary rows go to rag_done when it ends.
+        self.counts: dict[str, list[Any]] = {}
+        self.rag_done: list[tuple[Any, ...]] = []
         # (programme, ref) -> (latest period's start, first position rating it, label, version)
         self.items: dict[tuple[str, str], tuple[str, int, str, int]] = {}
 
-    def _count(self, key: tuple[str, str, str], delta: int, position: int, start: str, place: Any) -> None:
+    def _count(self, key: str, delta: int, position: int, start: str, place: Any) -> None:
         entry = self.counts.get(key)
         if entry is None:
             entry = self.counts[key] = [0, -1, None, -1, ""]
@@ -216,6 +227,7 @@ class _Pass:
             place = self.places[self.place_at[position]]
             if (programme, period) != group:
                 yield from (rated[r] for r in sorted(rated))
+                self._period_done(group)
                 group, rated = (programme, period), {}
             row = rated.get(ref)
             changed = row is None or row[5] != status
@@ -233,8 +245,8 @@ class _Pass:
                     self.update_revised.append((row[15], position))
             if changed:
                 if row is not None:
-                    self._count((programme, period, row[5]), -1, position, start, None)
-                self._count((programme, period, status), +1, position, start, place)
+                    self._count(row[5], -1, position, start, None)
+                self._count(status, +1, position, start, place)
             rated[ref] = (
                 programme, ref, period, start, place[_PREVIOUS], status, category, place[_RANK],
                 place[_ORDER], first, restated, restated_reason, restated_at, count, version, position,
@@ -250,11 +262,22 @@ class _Pass:
             elif version > latest[3]:
                 self.items[(programme, ref)] = (*latest[:3], version)
         yield from (rated[r] for r in sorted(rated))
+        self._period_done(group)
 
-    def rag_rows(self) -> Iterator[tuple[Any, ...]]:
-        for (programme, period, status), (count, _, place, _, start) in self.counts.items():
+    def _period_done(self, group: tuple[str, str] | None) -> None:
+        """The period's rag_summary rows, now its counts are final."""
+        if group is None:
+            return
+        programme, period = group
+        for status, (count, _, place, _, start) in self.counts.items():
             if count > 0:
-                yield (
+                self.rag_done.append((
                     programme, period, start, status, place[_CATEGORY], place[_ORDER], count,
                     place[_STATUS_CATEGORY], place[_GROUP], place[_COLOUR],
-                )  # fmt: skip
+                ))  # fmt: skip
+        self.counts = {}
+
+    def take_rag_rows(self) -> list[tuple[Any, ...]]:
+        """The rag_summary rows of the periods ended since the last call."""
+        done, self.rag_done = self.rag_done, []
+        return done

@@ -157,7 +157,7 @@ def build(
     partial = stop is not None or include is not None or read_page is not None or base is not None
     if ratings_at_end and partial:
         raise ValueError("Only a build of the whole log from zero can derive its ratings at the end.")
-    ratings = RatingsAtEnd() if ratings_at_end else None
+    ratings = RatingsAtEnd(page_size) if ratings_at_end else None
     _bind_none_quickly()
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
