@@ -110,6 +110,12 @@ def _fail_on_call(n: int, error: Exception, real: Any) -> Any:
     return failing
 
 
+def _index_fails(monkeypatch: pytest.MonkeyPatch, page: int, message: str) -> None:
+    """The search thread fails on its `page`-th page, as SQLite would."""
+    failing = _fail_on_call(page, sqlite3.OperationalError(message), SearchBehind._index)
+    monkeypatch.setattr(SearchBehind, "_index", failing)
+
+
 def _rebuild_small_pages(data_dir: Path) -> int:
     """`govledger rebuild` in pages of 5 events, so the thread has several to index."""
     ledger = open_ledger(data_dir)
@@ -122,11 +128,7 @@ def _rebuild_small_pages(data_dir: Path) -> int:
 def test_the_search_thread_failing_mid_build_fails_it_and_leaves_the_live_file(
     data_dir: Path, built: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        SearchBehind,
-        "_index",
-        _fail_on_call(3, sqlite3.OperationalError("disk I/O error"), SearchBehind._index),
-    )
+    _index_fails(monkeypatch, 3, "disk I/O error")
     with pytest.raises(
         ProjectionFailed, match=r"Indexing the text of positions 11 to 15 failed: disk I/O error"
     ):
@@ -139,11 +141,7 @@ def test_the_search_thread_failing_mid_build_fails_it_and_leaves_the_live_file(
 def test_the_command_reports_the_search_threads_error_and_replaces_nothing(
     data_dir: Path, built: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        SearchBehind,
-        "_index",
-        _fail_on_call(1, sqlite3.OperationalError("database or disk is full"), SearchBehind._index),
-    )
+    _index_fails(monkeypatch, 1, "database or disk is full")
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "rebuild"])
     assert result.exit_code == 1
     assert "The rebuild stopped and nothing was replaced" in result.output
