@@ -35,6 +35,12 @@ _POSITION = "UPDATE projection_position SET position = ? WHERE projection = ?"
 Write = tuple[str, Any, bool]
 
 
+def spare_core() -> bool:
+    """Whether this process may run on more than one CPU: with one, a writer process
+    would only take turns with the build."""
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
+
+
 class PageWriteFailed(Exception):
     """The writer process could not write a page: the build fails with this message."""
 

@@ -31,7 +31,7 @@ from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import EventPageReader
 from projections.handlers import HANDLERS
-from projections.pipeline import PageWriter
+from projections.pipeline import PageWriter, spare_core
 from projections.projector import (
     BUILD_PAGE_SIZE,
     PROJECTION,
@@ -173,7 +173,7 @@ def build(
     collecting = gc.isenabled()
     gc.disable()
     # A whole build's pages are written by a second process, on the second core.
-    writer = PageWriter(target, search=search) if ratings is not None else None
+    writer = PageWriter(target, search=search) if ratings is not None and spare_core() else None
     try:
         # A scratch file until it is installed: if the machine dies it is thrown away, so
         # no fsyncs and no rollback journal: a page that fails fails the whole build, and
