@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -334,7 +333,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
     conn.close()
     # Baseline and rebuild alternate, best of `repeat` each: the machine is shared and
     # noisy, and the best run is the one least disturbed by other work.
-    baseline = baseline_cpu = rebuild_rate = rebuild_cpu = floor = fast_floor = writer_share = 0.0
+    baseline = baseline_cpu = rebuild_rate = rebuild_cpu = floor = fast_floor = 0.0
     rebuild_seconds = float("inf")
     for _ in range(repeat):
         wall, cpu = raw_baseline(events_db, total, OUT / "baseline.db")
@@ -343,19 +342,14 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
         try:
             floor = max(floor, pull_and_decode(ledger))
             fast_floor = max(fast_floor, fast_pull_and_decode(ledger))
-            started, cpu_started, writer_started = time.perf_counter(), time.process_time(), _writer_cpu()
+            started, cpu_started = time.perf_counter(), time.process_time()
             applied = build_into_place(ledger, projections_path(directory))
             seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-            # The writer process's CPU counts too (projections.pipeline): the CPU figure
-            # is all the work a rebuild costs, on whichever core.
-            writer_seconds = _writer_cpu() - writer_started
-            cpu_seconds += writer_seconds
         finally:
             ledger.close()
         rebuild_seconds = min(rebuild_seconds, seconds)
         rebuild_rate = max(rebuild_rate, applied / seconds)
         rebuild_cpu = max(rebuild_cpu, applied / cpu_seconds)
-        writer_share = writer_seconds / cpu_seconds
 
     # Catch-up after one command: the read-your-own-write path through open_system.
     system = open_system(directory)
@@ -388,12 +382,10 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
     finally:
         system.close()
     read_seconds, exceptions = summary_read_time(projections_path(directory))
-    alone_seconds, peak_rss_mb, writer_rss_mb = rebuild_peak_rss(directory)
+    alone_seconds, peak_rss_mb = rebuild_peak_rss(directory)
     return {
         "alone_seconds": alone_seconds,
         "peak_rss_mb": peak_rss_mb,
-        "writer_rss_mb": writer_rss_mb,
-        "writer_share": writer_share,
         "label": label,
         "events": total,
         "baseline_rate": baseline,
@@ -415,14 +407,14 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
 
 
 def breakdown(directory: Path) -> dict[str, float]:
-    """CPU microseconds per event spent in each part of one build into a new file."""
+    """CPU microseconds per event spent in each part of one build into a new file (the main
+    thread's; the search thread's apart)."""
     import projections.projector as projector_module
     import projections.system as system_module
 
     spent: dict[str, float] = dict.fromkeys(
         (
-            *("pull", "decode", "handlers", "status rows", "writes", "pages to the writer", "commit"),
-            "chain heads",
+            *("pull", "decode", "handlers", "status rows", "writes", "commit", "chain heads"),
             *("ratings at end", "indexes at end"),
         ),
         0.0,
@@ -434,11 +426,11 @@ def breakdown(directory: Path) -> dict[str, float]:
         originals.append((owner, name, original))
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.process_time()
+            started = time.thread_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                spent[part] += time.process_time() - started
+                spent[part] += time.thread_time() - started
 
         setattr(owner, name, timed)
 
@@ -451,11 +443,11 @@ def breakdown(directory: Path) -> dict[str, float]:
             made = original(*args, **kwargs)
 
             def timed(*args: Any, **kwargs: Any) -> Any:
-                started = time.process_time()
+                started = time.thread_time()
                 try:
                     return made(*args, **kwargs)
                 finally:
-                    spent[part] += time.process_time() - started
+                    spent[part] += time.thread_time() - started
 
             return timed
 
@@ -470,11 +462,11 @@ def breakdown(directory: Path) -> dict[str, float]:
         def appliers(self: Any, mapper: Any) -> dict[str, Any]:
             def timed(apply: Callable[..., Any]) -> Callable[..., Any]:
                 def run(*args: Any) -> Any:
-                    started = time.process_time()
+                    started = time.thread_time()
                     try:
                         return apply(*args)
                     finally:
-                        spent[part] += time.process_time() - started
+                        spent[part] += time.thread_time() - started
 
                 return run
 
@@ -490,15 +482,16 @@ def breakdown(directory: Path) -> dict[str, float]:
         timing(projector_module.EventDecoder, "__call__", "decode")
         timing(projector_module.Projector, "_apply", "handlers")
         timing(projector_module.State, "flush", "writes")
-        timing(projector_module.PageWriter, "page_ready", "pages to the writer")
         timing(projector_module.State, "commit", "commit")
         timing_made(projector_module, "_chain_heads", "chain heads")
         timing(system_module, "finish_bulk_load", "indexes at end")
         timing(system_module.RatingsAtEnd, "finish", "ratings at end")
         timing_appliers("status rows")
-        started, writer_started = time.process_time(), _writer_cpu()
+        # The main thread's CPU, part by part; the search thread's (projections.pipeline)
+        # runs beside it and is given apart.
+        started, process_started = time.thread_time(), time.process_time()
         events = system_module.build(ledger, target, ratings_at_end=True)
-        total, writer = time.process_time() - started, _writer_cpu() - writer_started
+        total, process = time.thread_time() - started, time.process_time() - process_started
     finally:
         for owner, name, original in reversed(originals):
             setattr(owner, name, original)
@@ -507,34 +500,25 @@ def breakdown(directory: Path) -> dict[str, float]:
     per_event = {part: seconds / events * 1e6 for part, seconds in spent.items()}
     per_event["other"] = total / events * 1e6 - sum(per_event.values())
     per_event["total"] = total / events * 1e6
-    # Beside the total, on the other core: writing, committing and indexing the pages.
-    per_event["writer process"] = writer / events * 1e6
+    per_event["search thread"] = (process - total) / events * 1e6
     return per_event
 
 
-def _writer_cpu() -> float:
-    """CPU seconds of this process's finished children: a rebuild's writer process."""
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
-
-
-def rebuild_peak_rss(directory: Path) -> tuple[float, float, float]:
-    """(seconds, peak RSS in MB, the writer process's peak RSS in MB) of `govledger
-    rebuild`'s work (projections.system.rebuild) in a process of its own, so nothing
-    else this benchmark holds counts in its peak."""
+def rebuild_peak_rss(directory: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `govledger rebuild`'s work (projections.system.rebuild)
+    in a process of its own, so nothing else this benchmark holds counts in its peak."""
     script = (
-        "import re, resource, sys, time; sys.path.insert(0, sys.argv[1])\n"
+        "import re, sys, time; sys.path.insert(0, sys.argv[1])\n"
         "from projections.system import rebuild\n"
         "started = time.perf_counter(); rebuild(sys.argv[2]); seconds = time.perf_counter() - started\n"
         "status = open('/proc/self/status').read()\n"
-        "writer = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(seconds, int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) / 1024, writer)\n"
+        "print(seconds, int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) / 1024)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(ROOT), str(directory)], capture_output=True, text=True, check=True
     )
-    seconds, megabytes, writer = done.stdout.split()
-    return float(seconds), float(megabytes), float(writer)
+    seconds, megabytes = done.stdout.split()
+    return float(seconds), float(megabytes)
 
 
 def report(result: dict[str, Any]) -> None:
@@ -551,7 +535,7 @@ def report(result: dict[str, Any]) -> None:
     )
     print(
         f"  rebuild / baseline                {result['ratio']:>9.0%}           "
-        f"CPU {result['cpu_ratio']:>9.0%}  (writer process: {result['writer_share']:.0%} of the CPU)"
+        f"CPU {result['cpu_ratio']:>9.0%}"
     )
     print(
         f"  catch-up after one command        {result['catch_up_ms']:>9.2f} ms median of 21 "
@@ -563,7 +547,7 @@ def report(result: dict[str, Any]) -> None:
     )
     print(
         f"  rebuild in its own process        {result['alone_seconds']:>9.1f} s, "
-        f"peak RSS (VmHWM) {result['peak_rss_mb']:,.0f} MB, its writer's {result['writer_rss_mb']:,.0f} MB"
+        f"peak RSS (VmHWM) {result['peak_rss_mb']:,.0f} MB"
     )
     print(
         f"  projections.db                    {result['size_mb']:>9.1f} MB "

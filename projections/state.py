@@ -131,8 +131,8 @@ class State:
         # from those rows knows it is still true while this stands still.
         self._watched: set[tuple[str, tuple[Any, ...]]] = set()
         self.watched_writes = 0
-        # Called before reading the database: a rebuild waits here for its writer
-        # process to have written every page sent (projections.pipeline).
+        # Called before reading the database: a rebuild waits here for the connection
+        # to be back from its search thread (projections.pipeline).
         self.settle: Callable[[], None] | None = None
 
     # ------------------------------------------------------------- for handlers
@@ -200,12 +200,6 @@ class State:
 
     def flush(self) -> None:
         """Write the page's rows in batches, in the caller's transaction."""
-        execute = self._conn.executemany
-        for sql, rows, _ in self.writes():
-            execute(sql, rows)
-
-    def writes(self) -> list[tuple[str, list[tuple[Any, ...]], bool]]:
-        """The page's writes as (statement, rows, True: one per row), valid until `commit`."""
         deletes: dict[str, list[tuple[Any, ...]]] = {}
         upserts: dict[str, list[Row]] = {}
         rows = self._rows
@@ -215,12 +209,15 @@ class State:
                 deletes.setdefault(k[0], []).append(k[1])
             else:
                 upserts.setdefault(k[0], []).append(row)
-        found = [(_OPS[table].delete, keys, True) for table, keys in deletes.items()]
+        execute = self._conn.executemany
+        for table, keys in deletes.items():
+            execute(_OPS[table].delete, keys)
         for table, changed in upserts.items():
             ops = _OPS[table]
-            found.append((ops.upsert, list(map(ops.values, changed)), True))
-        found += [(_OPS[table].insert, added, True) for table, added in self._appended.items() if added]
-        return found
+            execute(ops.upsert, list(map(ops.values, changed)))
+        for table, appended in self._appended.items():
+            if appended:
+                execute(_OPS[table].insert, appended)
 
     def commit(self) -> None:
         """The page is committed: its writes are now the cached view of the database."""

@@ -31,7 +31,7 @@ from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import EventPageReader
 from projections.handlers import HANDLERS
-from projections.pipeline import PageWriter, spare_core
+from projections.pipeline import SearchBehind
 from projections.projector import (
     BUILD_PAGE_SIZE,
     PROJECTION,
@@ -172,8 +172,8 @@ def build(
     # collector's passes over them were ~10% of a million-event rebuild.
     collecting = gc.isenabled()
     gc.disable()
-    # A whole build's pages are written by a second process, on the second core.
-    writer = PageWriter(target, search=search) if ratings is not None and spare_core() else None
+    # A whole build's audit_log text is indexed a page behind, on the second core.
+    behind = SearchBehind(conn) if ratings is not None and search else None
     try:
         # A scratch file until it is installed: if the machine dies it is thrown away, so
         # no fsyncs and no rollback journal: a page that fails fails the whole build, and
@@ -184,11 +184,9 @@ def build(
         projector = Projector(
             ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
             page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
-            appliers=ratings.appliers(ledger.mapper) if ratings else None, writer=writer,
+            appliers=ratings.appliers(ledger.mapper) if ratings else None, search_behind=behind,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
-        if writer is not None:
-            writer.close()  # all written: its memory back before the end pass
         with conn:
             # The end pass and index builds read whole tables once: 8 MB of page cache
             # serves them as well as 64 (1M events: peak 249 -> 203 MB, the same CPU).
@@ -213,8 +211,8 @@ def build(
                 )
         conn.execute("PRAGMA journal_mode=WAL")  # as the live database runs
     finally:
-        if writer is not None:
-            writer.close()
+        if behind is not None:
+            behind.close()
         conn.close()
         if collecting:
             gc.enable()

@@ -97,7 +97,7 @@ def create_index(
 def enable_search(conn: sqlite3.Connection) -> None:
     """Full-text indexes (FTS5, kept current by triggers) over updates, mitigation and
     narratives. Populates them from the rows already there; an index created and filled
-    as its rows were written (`search_index_sql`, a rebuild's audit_log) only gets
+    as its rows were written (`create_search_index`, a rebuild's audit_log) only gets
     its triggers.
 
     External-content tables (the texts are held once, in their own rows) with
@@ -117,7 +117,7 @@ def enable_search(conn: sqlite3.Connection) -> None:
         delete = f"INSERT INTO {fts} ({fts}, rowid, {columns}) VALUES ('delete', old.rowid, {old});"
         insert = f"INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});"
         if f"{table.name}_fts" not in present:
-            conn.execute(search_index_sql(table))
+            create_search_index(conn, table)
             conn.execute(search_fill(table))
         # The triggers sqlite-utils' enable_fts(create_triggers=True) writes, by its names.
         triggers = (("ai", "INSERT", insert), ("ad", "DELETE", delete), ("au", "UPDATE", delete + insert))
@@ -126,11 +126,11 @@ def enable_search(conn: sqlite3.Connection) -> None:
             conn.execute(f"CREATE TRIGGER {trigger} AFTER {when} ON {name} BEGIN {body} END")
 
 
-def search_index_sql(table: Table) -> str:
-    """The CREATE of `table`'s full-text index, empty and without the triggers that keep it current."""
+def create_search_index(conn: sqlite3.Connection, table: Table) -> None:
+    """`table`'s full-text index, empty and without the triggers that keep it current."""
     columns = ", ".join(_quoted(c) for c in table.fts)
     # content="..." double-quoted: Datasette finds a table's index by that text.
-    return (
+    conn.execute(
         f"CREATE VIRTUAL TABLE {_quoted(f'{table.name}_fts')} USING FTS5 "
         f"({columns}, content={_quoted(table.name)}, columnsize=0)"
     )
