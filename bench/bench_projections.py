@@ -407,8 +407,7 @@ def measure(directory: Path, label: str, repeat: int) -> dict[str, Any]:
 
 
 def breakdown(directory: Path) -> dict[str, float]:
-    """CPU microseconds per event spent in each part of one build into a new file (the main
-    thread's; the search thread's apart)."""
+    """CPU microseconds per event spent in each part of one build into a new file."""
     import projections.projector as projector_module
     import projections.system as system_module
 
@@ -426,11 +425,11 @@ def breakdown(directory: Path) -> dict[str, float]:
         originals.append((owner, name, original))
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.thread_time()
+            started = time.process_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                spent[part] += time.thread_time() - started
+                spent[part] += time.process_time() - started
 
         setattr(owner, name, timed)
 
@@ -443,11 +442,11 @@ def breakdown(directory: Path) -> dict[str, float]:
             made = original(*args, **kwargs)
 
             def timed(*args: Any, **kwargs: Any) -> Any:
-                started = time.thread_time()
+                started = time.process_time()
                 try:
                     return made(*args, **kwargs)
                 finally:
-                    spent[part] += time.thread_time() - started
+                    spent[part] += time.process_time() - started
 
             return timed
 
@@ -462,11 +461,11 @@ def breakdown(directory: Path) -> dict[str, float]:
         def appliers(self: Any, mapper: Any) -> dict[str, Any]:
             def timed(apply: Callable[..., Any]) -> Callable[..., Any]:
                 def run(*args: Any) -> Any:
-                    started = time.thread_time()
+                    started = time.process_time()
                     try:
                         return apply(*args)
                     finally:
-                        spent[part] += time.thread_time() - started
+                        spent[part] += time.process_time() - started
 
                 return run
 
@@ -487,11 +486,9 @@ def breakdown(directory: Path) -> dict[str, float]:
         timing(system_module, "finish_bulk_load", "indexes at end")
         timing(system_module.RatingsAtEnd, "finish", "ratings at end")
         timing_appliers("status rows")
-        # The main thread's CPU, part by part; the search thread's (projections.pipeline)
-        # runs beside it and is given apart.
-        started, process_started = time.thread_time(), time.process_time()
+        started = time.process_time()
         events = system_module.build(ledger, target, ratings_at_end=True)
-        total, process = time.thread_time() - started, time.process_time() - process_started
+        total = time.process_time() - started
     finally:
         for owner, name, original in reversed(originals):
             setattr(owner, name, original)
@@ -500,7 +497,6 @@ def breakdown(directory: Path) -> dict[str, float]:
     per_event = {part: seconds / events * 1e6 for part, seconds in spent.items()}
     per_event["other"] = total / events * 1e6 - sum(per_event.values())
     per_event["total"] = total / events * 1e6
-    per_event["search thread"] = (process - total) / events * 1e6
     return per_event
 
 

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from ledger.store import chain_reader
 from ledger.store.events import EventPageReader, StoredRow, event_page_reader
 from projections.decoding import EventDecoder
-from projections.pipeline import SearchBehind, SearchIndexFailed
 from projections.schema import PROJECTION, SCHEMA_VERSION, create_schema
 from projections.state import RATING_COLUMNS, Change, Handler, Row, State, check_columns
 
@@ -88,13 +87,10 @@ class Projector:
         read_page: EventPageReader | None = None,
         chain_heads: ChainHeads | None = None,
         appliers: Mapping[str, RowApplier] | None = None,
-        search_behind: SearchBehind | None = None,
     ) -> None:
         """`read_page` and `chain_heads` replace the whole log's readers with a chosen
         part's (one programme's events, projections.asat). `appliers`: by stored topic,
-        what applies a row without decoding it (projections.ratings_at_end).
-        `search_behind`: a build from zero's audit_log text indexed a page behind, on
-        a second thread (projections.pipeline)."""
+        what applies a row without decoding it (projections.ratings_at_end)."""
         self.ledger = ledger
         self.path = Path(path)
         self.page_size = page_size
@@ -114,11 +110,6 @@ class Projector:
         self._state = State(self.conn, complete=created)
         if created:
             self._cached_position = 0
-        self._behind = search_behind
-        if search_behind is not None:
-            if not created:
-                raise ValueError("Only a build into a new file can index its text behind the replay.")
-            self._state.settle = search_behind.settle
 
     def _ensure_schema(self, bulk_load: bool) -> bool:
         """Create the tables in a new file (True), or check an existing file's version."""
@@ -175,28 +166,25 @@ class Projector:
                 if progress is not None and seen:
                     progress(self._cached_position or 0, self.ledger.recorder.max_notification_id() or 0)
                 if seen < self.page_size:
-                    if self._behind is not None:
-                        self._settle()
                     return applied
 
     def _run_page(self, stop: int | None, include: Callable[[Any], bool] | None) -> tuple[int, int]:
         """One page in one transaction: (notifications seen, events applied)."""
-        conn, state, behind = self.conn, self._state, self._behind
-        if behind is None:
-            conn.execute("BEGIN IMMEDIATE")
-            position = self._locked_position()
-        else:
-            # A new file of our own: nobody else moves its position. The transaction
-            # starts at the flush, so the page is applied while the search thread has
-            # the connection.
-            position = self._cached_position or 0
+        conn, state = self.conn, self._state
+        conn.execute("BEGIN IMMEDIATE")
         try:
+            position = conn.execute(
+                "SELECT position FROM projection_position WHERE projection = ?", (PROJECTION,)
+            ).fetchone()[0]
+            if position != self._cached_position:
+                state.forget()  # another projector moved it on: our cache is stale
+                self._cached_position = None
             if stop is not None and position >= stop:
-                self._rollback()
+                conn.rollback()
                 return 0, 0
             rows = self._read_page(position, self.page_size, stop)
             if not rows:
-                self._rollback()
+                conn.rollback()
                 self._cached_position = position
                 return 0, 0
             last = rows[-1][0]
@@ -222,15 +210,10 @@ class Projector:
                     continue
                 apply(event, row[0], heads.get(row[0]), recorded_at)
                 applied += 1
-            if behind is not None:
-                self._settle()
-                conn.execute("BEGIN")
             state.flush()
             self._write_position(last)
             conn.commit()
         except BaseException as error:
-            if behind is not None:
-                behind.close()  # the connection back from the search thread, for good
             conn.rollback()
             state.forget()
             self._cached_position = None
@@ -241,30 +224,7 @@ class Projector:
             ) from error
         state.commit()
         self._cached_position = last
-        if behind is not None:
-            behind.page_written(position, last)
         return len(rows), applied
-
-    def _locked_position(self) -> int:
-        """The position, read in the page's transaction; a stale cache is dropped."""
-        position: int = self.conn.execute(
-            "SELECT position FROM projection_position WHERE projection = ?", (PROJECTION,)
-        ).fetchone()[0]
-        if position != self._cached_position:
-            self._state.forget()  # another projector moved it on: our cache is stale
-            self._cached_position = None
-        return position
-
-    def _rollback(self) -> None:
-        if self._behind is None:
-            self.conn.rollback()
-
-    def _settle(self) -> None:
-        """The connection back from the search thread; its error fails the build."""
-        try:
-            self._behind.settle()  # type: ignore[union-attr]
-        except SearchIndexFailed as error:
-            raise ProjectionFailed(str(error)) from error
 
     def _write_position(self, position: int) -> None:
         self.conn.execute(

@@ -31,7 +31,6 @@ from ledger.application import Ledger, open_ledger
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import EventPageReader
 from projections.handlers import HANDLERS
-from projections.pipeline import SearchBehind
 from projections.projector import (
     BUILD_PAGE_SIZE,
     PROJECTION,
@@ -43,7 +42,6 @@ from projections.projector import (
 from projections.ratings_at_end import RatingsAtEnd
 from projections.schema import finish_bulk_load
 from projections.scratch import remove_sidecars, remove_stale, scratch_file
-from projections.state import bind_none_quickly
 
 
 @dataclass
@@ -160,7 +158,7 @@ def build(
     if ratings_at_end and partial:
         raise ValueError("Only a build of the whole log from zero can derive its ratings at the end.")
     ratings = RatingsAtEnd() if ratings_at_end else None
-    bind_none_quickly()
+    _bind_none_quickly()
     if target.exists() and target.stat().st_size:
         raise FileExistsError(target)
     remove_sidecars(target)
@@ -172,8 +170,6 @@ def build(
     # collector's passes over them were ~10% of a million-event rebuild.
     collecting = gc.isenabled()
     gc.disable()
-    # A whole build's audit_log text is indexed a page behind, on the second core.
-    behind = SearchBehind(conn) if ratings is not None and search else None
     try:
         # A scratch file until it is installed: if the machine dies it is thrown away, so
         # no fsyncs and no rollback journal: a page that fails fails the whole build, and
@@ -184,7 +180,7 @@ def build(
         projector = Projector(
             ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
             page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
-            appliers=ratings.appliers(ledger.mapper) if ratings else None, search_behind=behind,
+            appliers=ratings.appliers(ledger.mapper) if ratings else None,
         )
         applied = projector.catch_up(stop=stop, include=include, progress=progress)
         with conn:
@@ -211,12 +207,22 @@ def build(
                 )
         conn.execute("PRAGMA journal_mode=WAL")  # as the live database runs
     finally:
-        if behind is not None:
-            behind.close()
         conn.close()
         if collecting:
             gc.enable()
     return applied
+
+
+def _bind_none_quickly() -> None:
+    """sqlite3 looks for a way to adapt each None it binds (two failed attribute lookups)
+    unless an adapter is registered for it: this one hands None back, so it is still
+    NULL. A build binds a few Nones an event (empty audit and rating columns); this takes
+    ~40% off each (measured on Python 3.11). Process-wide, which changes nothing else."""
+    sqlite3.register_adapter(type(None), _same)
+
+
+def _same(value: None) -> None:
+    return value
 
 
 def build_into_place(

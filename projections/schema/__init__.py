@@ -96,19 +96,15 @@ def create_index(
 
 def enable_search(conn: sqlite3.Connection) -> None:
     """Full-text indexes (FTS5, kept current by triggers) over updates, mitigation and
-    narratives. Populates them from the rows already there; an index created and filled
-    as its rows were written (`create_search_index`, a rebuild's audit_log) only gets
-    its triggers.
+    narratives. Populates them from the rows already there.
 
     External-content tables (the texts are held once, in their own rows) with
     `columnsize=0`: no per-row token counts are stored, so bm25 counts a matched row's
     tokens when a search ranks it. That took ~30% off building the index in a rebuild
     (2.3 -> 1.6 µs an event) for the same results in the same order (BENCHMARKS.md)."""
-    present = {
-        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
-    }
+    present = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for table in TABLES:
-        if not table.fts or f"{table.name}_ai" in present:
+        if not table.fts or f"{table.name}_fts" in present:
             continue
         name, fts = _quoted(table.name), _quoted(f"{table.name}_fts")
         columns = ", ".join(_quoted(c) for c in table.fts)
@@ -116,35 +112,14 @@ def enable_search(conn: sqlite3.Connection) -> None:
         new = ", ".join(f"new.{_quoted(c)}" for c in table.fts)
         delete = f"INSERT INTO {fts} ({fts}, rowid, {columns}) VALUES ('delete', old.rowid, {old});"
         insert = f"INSERT INTO {fts} (rowid, {columns}) VALUES (new.rowid, {new});"
-        if f"{table.name}_fts" not in present:
-            create_search_index(conn, table)
-            conn.execute(search_fill(table))
+        # content="..." double-quoted: Datasette finds a table's index by that text.
+        conn.execute(f"CREATE VIRTUAL TABLE {fts} USING FTS5 ({columns}, content={name}, columnsize=0)")
+        conn.execute(f"INSERT INTO {fts} (rowid, {columns}) SELECT rowid, {columns} FROM {name}")
         # The triggers sqlite-utils' enable_fts(create_triggers=True) writes, by its names.
         triggers = (("ai", "INSERT", insert), ("ad", "DELETE", delete), ("au", "UPDATE", delete + insert))
         for suffix, when, body in triggers:
             trigger = _quoted(f"{table.name}_{suffix}")
             conn.execute(f"CREATE TRIGGER {trigger} AFTER {when} ON {name} BEGIN {body} END")
-
-
-def create_search_index(conn: sqlite3.Connection, table: Table) -> None:
-    """`table`'s full-text index, empty and without the triggers that keep it current."""
-    columns = ", ".join(_quoted(c) for c in table.fts)
-    # content="..." double-quoted: Datasette finds a table's index by that text.
-    conn.execute(
-        f"CREATE VIRTUAL TABLE {_quoted(f'{table.name}_fts')} USING FTS5 "
-        f"({columns}, content={_quoted(table.name)}, columnsize=0)"
-    )
-
-
-def search_fill(table: Table, *, by_rowid: bool = False) -> str:
-    """The INSERT that indexes `table`'s rows: all, or (`by_rowid`) those with
-    after < rowid <= last, given as (after, last)."""
-    columns = ", ".join(_quoted(c) for c in table.fts)
-    where = " WHERE rowid > ? AND rowid <= ?" if by_rowid else ""
-    return (
-        f"INSERT INTO {_quoted(f'{table.name}_fts')} (rowid, {columns}) "
-        f"SELECT rowid, {columns} FROM {_quoted(table.name)}{where}"
-    )
 
 
 def _quoted(name: str) -> str:
