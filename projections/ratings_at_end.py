@@ -83,8 +83,8 @@ class RatingsAtEnd:
         self._chunk = chunk  # period_ratings rows the pass writes at a time
         self._places: dict[tuple[Any, ...], int] = {}
         self._place_rows: list[tuple[Any, ...]] = []
-        # Position -> index of its status's place: 4 bytes an event, not a row each.
-        self._place_at = array("I")
+        # Position -> index of its status's place: 2 bytes an event (4 past 65,535 places).
+        self._place_at = array("H")
         self._rating_of = RatingLookups()
         self._last_place: dict[tuple[int, int], tuple[Any, Any, int]] = {}
 
@@ -152,15 +152,20 @@ class RatingsAtEnd:
             if len(self._last_place) >= 10_000:
                 self._last_place.clear()
             self._last_place[(id(period), id(status))] = (period, status, index)
-        at, position = self._place_at, state.position
-        if len(at) <= position:
-            at.frombytes(bytes(4 * max(position + 1 - len(at), 65_536)))
-        at[position] = index
+        self._place_is(state.position, index)
         summary, rating = rated(e, corrected, period, status)
         # As the first rating of its period; `finish` rewords it if it was not.
         return Change(
             item["programme"], item["ref"], summary, "status", None, status["status"], period.label, rating
         )
+
+    def _place_is(self, position: int, index: int) -> None:
+        at = self._place_at
+        if index > 0xFFFF and at.typecode == "H":
+            at = self._place_at = array("I", at)
+        if len(at) <= position:
+            at.frombytes(bytes(at.itemsize * max(position + 1 - len(at), 65_536)))
+        at[position] = index
 
     def finish(self, conn: sqlite3.Connection) -> None:
         """Write period_ratings, rag_summary and the items' latest period and version from

@@ -152,3 +152,13 @@ def test_only_a_whole_log_derives_its_ratings_at_the_end(tmp_path: Path) -> None
     handlers = RatingsAtEnd().handlers(HANDLERS)
     changed = {name for name, handler in handlers.items() if HANDLERS[name] is not handler}
     assert changed == {"Item.StatusRecorded", "Item.StatusCorrected"}
+
+
+def test_places_past_what_two_bytes_hold_widen_the_index_and_keep_the_earlier_ones() -> None:
+    ratings = RatingsAtEnd()
+    ratings._place_is(3, 7)
+    ratings._place_is(70_000, 65_535)
+    assert ratings._place_at.typecode == "H"
+    ratings._place_is(70_001, 65_536)  # one more than two bytes hold
+    assert ratings._place_at.typecode == "I"
+    assert (ratings._place_at[3], ratings._place_at[70_000], ratings._place_at[70_001]) == (7, 65_535, 65_536)

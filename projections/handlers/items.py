@@ -139,7 +139,7 @@ class RatingLookups:
     status it looked up for as long as nothing writes the rows they came from (it
     watches them: State.watch). A period's row, once noted, is only ever kept."""
 
-    LIMIT = 100_000  # remembered items, so a huge estate can't grow it without bound
+    LIMIT = 100_000  # remembered of each, so a long log or a huge estate can't grow them without bound
 
     def __init__(self) -> None:
         self._items: dict[str, Row] = {}
@@ -148,7 +148,7 @@ class RatingLookups:
         self._seen = -1
 
     def __call__(self, e: Event, state: State) -> tuple[Row, PeriodInfo, Row]:
-        if state.watched_writes != self._seen or len(self._items) >= self.LIMIT:
+        if state.watched_writes != self._seen or self._full():
             state.unwatch()
             self._items.clear()
             self._periods.clear()
@@ -173,6 +173,11 @@ class RatingLookups:
             state.watch("programmes", programme)
             state.watch("statuses", programme, e.status)
         return item, period, status
+
+    def _full(self) -> bool:
+        # Periods and statuses grow with the log's length, items with the estate's size.
+        limit = self.LIMIT
+        return len(self._items) >= limit or len(self._periods) >= limit or len(self._statuses) >= limit
 
 
 def rated(e: Event, corrected: bool, period: PeriodInfo, status: Row) -> tuple[str, tuple[Any, ...]]:
