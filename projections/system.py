@@ -176,7 +176,8 @@ def build(
         # its callers discard the file.
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-65536")
+        # 16 MB of page cache: 64 bought no CPU (1M events: 27.0-27.2 s) and cost 48 MB.
+        conn.execute("PRAGMA cache_size=-16384")
         projector = Projector(
             ledger, target, handlers=ratings.handlers(HANDLERS) if ratings else HANDLERS, conn=conn,
             page_size=page_size, bulk_load=True, read_page=read_page, chain_heads=chain_heads,
