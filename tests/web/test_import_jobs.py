@@ -158,7 +158,8 @@ def test_an_import_over_the_threshold_is_queued_and_run_by_a_worker(
     assert "http-equiv" not in page  # finished: no more reloading
     assert projected_items(system, "J") == [f"J{n:05d}" for n in range(60)]
     assert item_events(data_dir, "J") == 60
-    assert not kept.parent.exists()  # done: the file is not kept any longer
+    # Done: the file is not kept any longer (removed just after the job is marked done).
+    wait_until(lambda: not kept.parent.exists(), "the finished job's file to be removed", worker)
     assert job_row(system, job)["worker"].endswith(tuple("0123456789abcdef"))
 
 
