@@ -139,7 +139,7 @@ class RatingLookups:
     status it looked up for as long as nothing writes the rows they came from (it
     watches them: State.watch). A period's row, once noted, is only ever kept."""
 
-    LIMIT = 100_000  # remembered of each, so a long log or a huge estate can't grow them without bound
+    LIMIT = 100_000  # entries each map keeps, so neither a long log nor a huge estate grows them unbounded
 
     def __init__(self) -> None:
         self._items: dict[str, Row] = {}
