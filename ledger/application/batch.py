@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -24,7 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, LRUCa
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger.application.lean import replay, save_pending
+from ledger.application.lean import replay, replay_by_default, save_pending
 from ledger.application.spill import Recalled, Spill, recall
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
@@ -202,7 +201,7 @@ class LedgerBase(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self.repository.get = partial(self.repository.get, projector_func=replay)  # type: ignore[method-assign]
+        replay_by_default(self.repository)
         size = int(self.env.get(CACHE_SIZE_ENV) or CACHE_SIZE)
         self._kept: LRUCache[UUID, Aggregate] | None = LRUCache(size) if size > 0 else None
         # Called with the last log position after every save; the projector subscribes here

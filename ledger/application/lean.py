@@ -13,10 +13,11 @@ event here is eventsourcing's `Aggregate` and `Aggregate.Event`, which have `mut
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
@@ -35,3 +36,9 @@ def save_pending(app: Application[UUID], aggregates: Sequence[Aggregate]) -> lis
     does for the ledger, which takes no snapshots, has no followers and does not use the
     library's aggregate cache (LedgerBase keeps its own)."""
     return app.events.put([event for aggregate in aggregates for event in aggregate.collect_events()])
+
+
+def replay_by_default(repository: Repository[UUID]) -> None:
+    """Make `replay` the projector of the repository's loads (the library's default is its
+    `project_aggregate`, with the Protocol check); a caller's own projector still wins."""
+    repository.get = partial(repository.get, projector_func=replay)  # type: ignore[method-assign]
