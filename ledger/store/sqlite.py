@@ -18,9 +18,8 @@ Triggers refuse UPDATE and DELETE on all three tables. They are a guard against 
 not a security boundary: anyone with write access to the file can drop them, which is
 why the chain exists and why verification never trusts the triggers.
 
-It is plugged in by topic (APPLICATION_RECORDER_TOPIC, see ledger.config), so nothing
-else in the application knows it is there. Verification reads the file through
-`open_read_only` and `log_pages` (ledger.store.verification).
+Plugged in by topic (APPLICATION_RECORDER_TOPIC, ledger.config); its connections cache
+statements (ledger.store.connections). Verification reads it with `open_read_only`, `log_pages`.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteCursor
 
 from ledger.store.aggregate_reads import AggregateReads
 from ledger.store.chain import (
@@ -48,6 +47,7 @@ from ledger.store.chain import (
     link,
 )
 from ledger.store.chunked import ChunkedInserts
+from ledger.store.connections import CachedStatements
 from ledger.store.merkle import (
     EventRow,
     Frontier,
@@ -81,7 +81,7 @@ def _append_only_triggers(table: str) -> list[str]:
     ]
 
 
-class HashChainedSQLiteApplicationRecorder(ChunkedInserts, AggregateReads, SQLiteApplicationRecorder):
+class HashChainedSQLiteApplicationRecorder(CachedStatements, ChunkedInserts, AggregateReads):
     """SQLiteApplicationRecorder that appends a hash-chain row for every event."""
 
     # Fixed names: ledger.store.verification verifies exactly these tables.
