@@ -189,11 +189,17 @@ def report(timings: dict[str, Timings], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def update_arguments(description: str) -> argparse.ArgumentParser:
+    """The shape of the timed updates, as bench_update and bench_update_sql take it."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--history", type=int, default=40, help="earlier ratings per item")
     parser.add_argument("--updates", type=int, default=300)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = update_arguments(__doc__.split("\n")[0])
     parser.add_argument("--profile", action="store_true", help="cProfile the updates (skews their time)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args(argv)

@@ -38,6 +38,7 @@ from bench_update import (
     raw_connection,
     raw_insert,
     seed,
+    update_arguments,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,11 +220,7 @@ def report(timings: dict[str, Timings], counts: dict[str, int], args: argparse.N
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--history", type=int, default=40, help="earlier ratings per item")
-    parser.add_argument("--updates", type=int, default=300)
-    args = parser.parse_args(argv)
+    args = update_arguments(__doc__.split("\n")[0]).parse_args(argv)
     directory = ROOT / "bench" / "out" / f"update-sql-{os.getpid()}"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
