@@ -164,7 +164,7 @@ def run(directory: Path, items: int, history: int, updates: int) -> tuple[dict[s
         sqlite3.connect = REAL_CONNECT  # type: ignore[misc]
     try:
         synchronous = event_store_synchronous(ours)
-        timings = {"ours": Timings(), "replay": Timings(), "raw": Timings()}
+        timings = {name: Timings() for name in ("ours", "replay", EVENTS_DB, PROJECTIONS_DB, "raw")}
         raw = raw_connection(directory / "raw.db", synchronous)
         state = os.urandom(400)
         refs = sorted(versions)
@@ -183,7 +183,12 @@ def run(directory: Path, items: int, history: int, updates: int) -> tuple[dict[s
                 timings["ours"].add(partial(officer_update, ours, ref, k, history, versions[ref]))
                 versions[ref] += 1
             for calls in recorded:
-                timings["replay"].add(partial(replay, replayed, calls))
+                parts = {file: [c for c in calls if c[0] == file] for file in (EVENTS_DB, PROJECTIONS_DB)}
+                for file, part in parts.items():
+                    timings[file].add(partial(replay, replayed, part))
+                # The whole floor: the two files' parts of this update, one after the other.
+                timings["replay"].wall.append(timings[EVENTS_DB].wall[-1] + timings[PROJECTIONS_DB].wall[-1])
+                timings["replay"].cpu.append(timings[EVENTS_DB].cpu[-1] + timings[PROJECTIONS_DB].cpu[-1])
                 counts["statements"] += sum(1 for c in calls if c[1].startswith("execute"))
                 counts["commits"] += sum(1 for c in calls if c[1] == "commit")
             n += per_round
@@ -224,6 +229,8 @@ def report(timings: dict[str, Timings], counts: dict[str, int], args: argparse.N
     for name, label in (
         ("raw", "raw one-row transaction"),
         ("replay", "SQLite floor: the update's own statements replayed"),
+        (EVENTS_DB, "of which the event store's (its read, the events, chain, tree; get_review's read)"),
+        (PROJECTIONS_DB, "of which the read model's (rows, audit and search index, position)"),
         ("ours", "ours, end to end (bench_update's path, unrecorded)"),
     ):
         t = timings[name]
