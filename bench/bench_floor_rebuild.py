@@ -247,18 +247,26 @@ def report(
         print(f"| {name} | {rounds_of(cpu, '.2f')} | {rounds_of(wall, '.2f')} | "
               f"{rounds_of([n / w for w, _ in figures], ',.0f')} | {rounds_of(cpu_ratio, '.0%')} | "
               f"{rounds_of(wall_ratio, '.0%')} |")
-    base_cpu = statistics.median(c for _, c in base) * per
-    floor_cpu = statistics.median(c for _, c in totals[FLOOR]) * per
-    install_cpu = statistics.median(c for _, c in totals[INSTALL]) * per
-    print(f"\nAt 50% of the baseline a rebuild may spend {2 * base_cpu:.2f} µs CPU an event (2 x "
-          f"{base_cpu:.2f}); the SQL floor alone takes {floor_cpu:.2f} "
-          f"({floor_cpu / base_cpu / 2:.0%} of that), "
-          f"leaving {2 * base_cpu - floor_cpu:.2f} µs an event for everything else (medians); "
-          f"{2 * base_cpu - floor_cpu - install_cpu:.2f} after the install ({install_cpu:.2f}).")
+    budget(totals, per)
     by_table(prep, parts)
     real, floor = prep.live.stat().st_size, (scratch / "floor.db").stat().st_size
     print(f"\nEvents {n:,}; file bytes per event: the rebuild's {real / n:.0f}, the floor's "
           f"{floor / n:.0f} ({load()})\n")
+
+
+def budget(totals: dict[str, list[Clock]], per: float) -> None:
+    """What the floor leaves, round by round, of the 2 x baseline CPU a rebuild at 50% may spend."""
+    cpu = {name: [c * per for _, c in figures] for name, figures in totals.items()}
+    pairs = list(zip(cpu[BASELINE], cpu[FLOOR], cpu[INSTALL], strict=True))
+    print(f"\nRound by round (CPU): the SQL floor costs {rounds_of([f / b for b, f, _ in pairs], '.2f')} "
+          f"x the baseline, {rounds_of([f / b / 2 for b, f, _ in pairs], '.0%')} of the 2 x baseline "
+          f"({rounds_of([2 * b for b, _, _ in pairs], '.2f')} µs an event) a rebuild at 50% may spend; "
+          f"that leaves {rounds_of([2 * b - f for b, f, _ in pairs], '.2f')} µs an event for all the rest, "
+          f"{rounds_of([2 * b - f - i for b, f, i in pairs], '.2f')} after the install.")
+    if OURS in cpu:
+        beyond = [o - f - i for (_, f, i), o in zip(pairs, cpu[OURS], strict=True)]
+        print(f"Ours spends {rounds_of(beyond, '.2f')} µs an event beyond the floor and the install "
+              "(reading chain heads, decoding, handlers, the end pass and its read back, row caches).")
 
 
 def by_table(prep: Prepared, parts: dict[str, list[Clock]]) -> None:
