@@ -2,6 +2,7 @@
 
     python bench/bench_floor.py                       # both floors, 3 import rounds, 10 update rounds
     python bench/bench_floor.py --rows 50000 --rounds 3 --updates 300 [--no-ours]
+    python bench/bench_floor.py --only rebuild --events 100000 [--ledger DIR]  # bench_floor_rebuild
 
 The product must keep eventsourcing as its event store, so before cutting more of our own
 code this settles whether the targets (an import >= 10% of raw `executemany`, one update
@@ -30,6 +31,9 @@ time and the load average beside them:
 - replay: one aggregate of 180 events (an item of the 1M ledger's shape) rebuilt from its
   decoded events by eventsourcing's `project_aggregate` and by `lean.replay`, beside
   decoding them.
+
+- rebuild (only with --only rebuild; bench/bench_floor_rebuild.py): the SQL a rebuild's
+  file costs with no Python per event, beside the rebuild's raw baseline and our rebuild.
 
 Scratch files go in bench/out/ and are removed.
 """
@@ -300,12 +304,14 @@ def replay_floor(scratch: Path, history: int, repeat: int = 50) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=3, help="import rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="import and rebuild rounds")
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--history", type=int, default=40, help="earlier events per aggregate")
     parser.add_argument("--updates", type=int, default=300)
     parser.add_argument("--no-ours", dest="ours", action="store_false", help="only raw and the floors")
-    parser.add_argument("--only", choices=("import", "update", "replay"), help="one floor only")
+    parser.add_argument("--events", type=int, default=100_000, help="rebuild: events in a generated ledger")
+    parser.add_argument("--ledger", type=Path, help="rebuild: an existing data directory instead")
+    parser.add_argument("--only", choices=("import", "update", "replay", "rebuild"), help="one floor only")
     args = parser.parse_args(argv)
     os.environ.pop("PERSISTENCE_MODULE", None)  # always SQLite
     out = Path(__file__).resolve().parent / "out"
@@ -321,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             update_floor(scratch, args.items, args.history, args.updates, args.ours)
         if args.only in (None, "replay"):
             replay_floor(scratch, 180)
+        if args.only == "rebuild":  # a ledger of its own to generate: not in the default run
+            from bench_floor_rebuild import rebuild_floor  # it imports this module's neighbours
+
+            rebuild_floor(args.ledger, args.events, args.rounds, args.ours)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

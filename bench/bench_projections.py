@@ -228,6 +228,12 @@ def ledger_with_history(directory: Path, events: int, *, keep: bool) -> tuple[Pa
     return directory, rate
 
 
+# The baseline's read: the first rows of the event store, in log order.
+READ_STORED = (
+    "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid LIMIT ?"
+)
+
+
 def raw_baseline(events_db: Path, rows: int, scratch: Path) -> tuple[float, float]:
     """rows/s (wall, CPU): read `rows` stored events with raw sqlite3 and insert_all them
     into a new table with sqlite-utils, in one transaction."""
@@ -236,11 +242,7 @@ def raw_baseline(events_db: Path, rows: int, scratch: Path) -> tuple[float, floa
     source = sqlite3.connect(str(events_db))
     target = sqlite_utils.Database(str(scratch))
     target.execute("PRAGMA journal_mode=WAL")
-    cursor = source.execute(
-        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-        "ORDER BY rowid LIMIT ?",
-        (rows,),
-    )
+    cursor = source.execute(READ_STORED, (rows,))
     copied = 0
     with target.atomic():
         while page := cursor.fetchmany(1000):
