@@ -40,8 +40,11 @@ class StatementCachingPool(SQLiteConnectionPool):
             cached_statements=STATEMENT_CACHE_SIZE,
             timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
         )
-        conn.execute("PRAGMA journal_mode=WAL")  # as the library sets it (a no-op once set)
-        self.is_journal_mode_wal = True
+        if not self.is_journal_mode_wal:  # as the library does: asked once per pool
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
         conn.row_factory = sqlite3.Row
         return SQLiteConnection(sqlite_conn=conn, max_age=self.max_age)
 
