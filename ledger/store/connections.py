@@ -2,11 +2,11 @@
 
 eventsourcing 9.5.6 opens each pooled connection with `cached_statements=True`, which
 sqlite3 reads as a cache of ONE prepared statement: every statement that differs from
-the one before it is compiled again. One officer's update runs about eight different
-statements per commit (BEGIN, the aggregates' read, the chain head, three inserts...),
-and compiling them was measured at most of the event store's SQLite time for a save
-(a three-aggregate read: 40 µs on the pool's connection, 8 µs on one with the
-standard cache; bench/bench_update.py). Connections made here keep sqlite3's usual
+the one before it is compiled again. An officer's update runs about ten different
+statements (BEGIN, the aggregates' read, the chain head, the inserts...), each compiled
+every time: the three-aggregate read took 40 µs on the pool's connection against 8 µs
+with the standard cache, and an update's CPU fell from 1.31-1.38 to 1.12-1.28 ms with
+it (bench/bench_update.py; BENCHMARKS.md). Connections made here keep sqlite3's usual
 cache; everything else about them is as the library makes them.
 """
 
