@@ -155,6 +155,20 @@ class State:
         if k in self._watched:
             self.watched_writes += 1
 
+    def keys(self, table: str, *prefix: Any) -> list[tuple[Any, ...]]:
+        """The keys of `table`'s rows whose key starts with `prefix`, in key order: the
+        database's, with this page's writes over them. Rare (an indicator redefined
+        restates all its values), so it asks SQLite and scans the cache."""
+        ops, n = _OPS[table], len(prefix)
+        pk = ops.table.pk
+        where = " AND ".join(f'"{k}" = ?' for k in pk[:n])
+        select = f'SELECT {", ".join(pk)} FROM "{table}" WHERE {where}'
+        found = set(self._conn.execute(select, prefix).fetchall())
+        for (name, key), row in self._rows.items():
+            if name == table and key[:n] == prefix:
+                (found.discard if row is None else found.add)(key)
+        return sorted(found)
+
     def watch(self, table: str, *key: Any) -> None:
         """Count writes to this row from now on (`watched_writes`)."""
         self._watched.add((table, key))

@@ -140,6 +140,14 @@ operation = st.one_of(
         st.sampled_from(("FTE", "VAC")),
         st.sampled_from(("higher", "lower", "neither")),
     ),
+    # A corrected definition restates every value's direction of travel.
+    st.tuples(
+        st.just("redefine"),
+        slug,
+        st.sampled_from(("FTE", "VAC")),
+        st.sampled_from(("higher", "lower", "neither")),
+        st.sampled_from(("", "%")),
+    ),
     st.tuples(
         st.just("value"),
         slug,
@@ -319,6 +327,11 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
             case "indicator":
                 s, r, better = args
                 ledger.define_indicator(s, r, name=r, better=better, actor="hr")
+            case "redefine":
+                s, r, better, unit = args
+                ledger.redefine_indicator(
+                    s, r, name=f"{r} {unit}".strip(), unit=unit, better=better, actor="hr", reason="restated"
+                )
             case "value":
                 s, r, p, value, breakdown, reason = args
                 ledger.record_indicator_value(
@@ -588,6 +601,8 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("indicator", "plan", "FTE", "higher"),
                 ("value", "plan", "FTE", 0, 1, "", ""),
                 ("value", "plan", "FTE", 0, 2, "", "fix"),
+                ("value", "plan", "FTE", 1, 3, "", ""),
+                ("redefine", "plan", "FTE", "lower", "%"),
                 ("narrative", "plan", 0, "achievements", "x"),
                 ("risk", "plan", "risk", "R1", "Red", ""),
                 ("rerate", "plan", "risk", "R1", "Amber", "Green", 1),

@@ -1,4 +1,5 @@
-"""Commands on indicators: define one, record (or correct) its value for a period."""
+"""Commands on indicators: define one, correct its definition, record (or correct) its
+value for a period."""
 
 from __future__ import annotations
 
@@ -36,6 +37,30 @@ class IndicatorCommands(LedgerBase):
                 reason=reason,
             ),
             lambda indicator, _: f"Indicator {ref} already exists.",
+        )
+
+    def redefine_indicator(
+        self,
+        programme: str,
+        ref: str,
+        *,
+        name: str,
+        unit: str,
+        better: str,
+        description: str = "",
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """Correct an indicator's name, unit, direction or description (with a reason)."""
+        return self._change(
+            batch,
+            lambda b: self._indicator(b, b.programme(programme), ref),
+            lambda indicator, _: indicator.redefine(
+                name=name, unit=unit, better=better, description=description, actor=actor, reason=reason
+            ),
+            seen_version,
         )
 
     def record_indicator_value(

@@ -29,6 +29,15 @@ def parse_number(value: str | int | float | Decimal, field: str = "value") -> st
     return str(number)
 
 
+def _direction(better: str) -> str:
+    better = (better or "").strip().lower() or "neither"
+    if better not in BETTER_DIRECTIONS:
+        raise InvalidValue(
+            f"{better!r} is not a direction: use {', '.join(BETTER_DIRECTIONS)}.", field="better"
+        )
+    return better
+
+
 class Indicator(LedgerAggregate):
     """A measured figure per period, optionally broken down (e.g. by directorate)."""
 
@@ -51,17 +60,12 @@ class Indicator(LedgerAggregate):
     ) -> Indicator:
         ref = required_text(ref, "Enter a ref for the indicator, like FTE.", "ref", InvalidValue)
         name = required_text(name, f"Enter a name for indicator {ref}.", "name")
-        better = (better or "").strip().lower() or "neither"
-        if better not in BETTER_DIRECTIONS:
-            raise InvalidValue(
-                f"{better!r} is not a direction: use {', '.join(BETTER_DIRECTIONS)}.", field="better"
-            )
         return cls(
             programme_id=programme.id,
             ref=ref,
             name=name,
             unit=(unit or "").strip(),
-            better=better,
+            better=_direction(better),
             description=(description or "").strip(),
             actor=actor,
             reason=(reason or "").strip(),
@@ -87,6 +91,31 @@ class Indicator(LedgerAggregate):
         self.description = description
         # "period|breakdown" -> {"value": str, "version": int}
         self.values: dict[str, dict[str, Any]] = {}
+
+    def redefine(
+        self, *, name: str, unit: str, better: str, description: str, actor: str, reason: str
+    ) -> bool:
+        """Correct the definition: name, unit, which direction is better, description.
+
+        Every value keeps its number, but its direction of travel is judged again by the
+        new `better`, so what past reports called good can now read bad: a restatement,
+        which needs a reason. Returns False if nothing differs."""
+        name = required_text(name, f"Enter a name for indicator {self.ref}.", "name")
+        unit, better = (unit or "").strip(), _direction(better)
+        description = (description or "").strip()
+        if (name, unit, better, description) == (self.name, self.unit, self.better, self.description):
+            return False
+        reason = require_reason(reason, f"why indicator {self.ref}'s definition changes")
+        self._redefined(
+            name=name, unit=unit, better=better, description=description, actor=actor, reason=reason
+        )
+        return True
+
+    @event("Redefined")
+    def _redefined(
+        self, name: str, unit: str, better: str, description: str, actor: str, reason: str
+    ) -> None:
+        self.name, self.unit, self.better, self.description = name, unit, better, description
 
     def record_value(
         self,

@@ -85,6 +85,7 @@ ADDED_TOPICS = (
     "ledger.domain:Item.IndicatorsLinked",
     "ledger.domain:Dependency.SidesNamed",
     "ledger.domain:Dependency.SideConfirmed",
+    "ledger.domain:Indicator.Redefined",
 )
 
 

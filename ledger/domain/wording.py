@@ -43,6 +43,9 @@ def describe_event(event: Any) -> str:
         text = f"value {f['value']}{breakdown}"
     elif name == "ValueCorrected":
         text = f"value corrected to {f['value']}{breakdown}"
+    elif name == "Redefined":
+        unit = f" ({f['unit']})" if f["unit"] else ""
+        text = f"redefined as {f['name']!r}{unit}, {f['better']} is better"
     elif name == "SectionWritten":
         text = f"wrote {NARRATIVE_SECTIONS.get(f['section'], f['section'])}"
     elif name == "Reviewed":

@@ -60,6 +60,8 @@ class Applier:
         self._outcome_at: dict[int, int] = {}
         self._later_rows: set[int] = set()
         self._event_names: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct
+        # Indicators a row of this import defined or redefined: later rows must agree.
+        self.defined: set[UUID] = set()
 
     def _recorded(self, item_id: UUID) -> list[Any]:
         return self.batch.recorded_events(item_id, stored=item_id in self.before_import)

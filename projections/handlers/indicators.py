@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from ledger.domain import describe_event
 from projections.handlers.support import (
     Event,
     find_programme,
@@ -52,6 +53,32 @@ def indicator_defined(e: Event, state: State) -> Change:
     )
     state.put("subjects", subject_row(e, "Indicator", slug, e.ref))
     return Change(slug, e.ref, f"defined indicator {e.ref}: {e.name}", "name", None, e.name)
+
+
+def _definition_text(name: str, unit: str, better: str, description: str) -> str:
+    unit = f" ({unit})" if unit else ""
+    about = f": {description}" if description else ""
+    return f"{name}{unit}, {better} is better{about}"
+
+
+def indicator_redefined(e: Event, state: State) -> Change:
+    """The definition, and every value's copy of it, with each value's direction of
+    travel judged again by the new `better` (the numbers stay as they are)."""
+    old = _indicator_definition(state, state.aggregate_id)
+    slug, ref = old["programme"], old["ref"]
+    new = {"name": e.name, "unit": e.unit, "better": e.better}
+    state.put(
+        "indicator_definitions",
+        {**old, **new, "description": e.description, "version": e.originator_version},
+    )
+    for key in state.keys("indicators", slug, ref):
+        row = state.get("indicators", *key)
+        assert row is not None  # keys() lists only rows that are there
+        previous = state.get("indicators", slug, ref, row["previous_period"], row["breakdown"])
+        state.put("indicators", {**row, **new, **_movement(e.better, row["value_text"], previous)})
+    before = _definition_text(old["name"], old["unit"], old["better"], old["description"])
+    after = _definition_text(e.name, e.unit, e.better, e.description)
+    return Change(slug, ref, describe_event(e), "definition", before, after)
 
 
 def _value_recorded(e: Event, state: State, corrected: bool) -> Change:
@@ -111,6 +138,7 @@ def indicator_value_corrected(e: Event, state: State) -> Change:
 
 HANDLERS: dict[str, Handler] = {
     "Indicator.Defined": indicator_defined,
+    "Indicator.Redefined": indicator_redefined,
     "Indicator.ValueRecorded": indicator_value_recorded,
     "Indicator.ValueCorrected": indicator_value_corrected,
 }

@@ -123,7 +123,7 @@ RECORD_TABLES: tuple[Table, ...] = (
             column("description", str, "What is measured"),
             column("defined_at", str, "When it was defined (UTC)"),
             column("defined_by", str, "Who defined it"),
-            column("version", int, "Version of the indicator record after its latest value"),
+            column("version", int, "Version of the indicator record after its latest change"),
         ),
         pk=("programme", "ref"),
         facets=("programme", "better"),

@@ -101,6 +101,7 @@ class Applying(Protocol):
     history: dict[UUID, StatusHistory]
     before_import: dict[UUID, frozenset[str]]
     broken_items: set[tuple[str, str]]
+    defined: set[UUID]  # indicators a row of this import defined or redefined
 
     def item_id(self, programme: str, ref: str) -> UUID: ...
 

@@ -1,10 +1,11 @@
-"""indicators.csv: an indicator's definition (which an import cannot change once made)
-and its values per period and breakdown."""
+"""indicators.csv: an indicator's definition and its values per period and breakdown.
+
+The first row naming an indicator defines it, or corrects the ledger's definition (a
+restatement, recorded with the import as its reason); its other rows must agree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ledger.domain import Indicator, parse_number
 from ledger.transfer.kinds.base import Applied, Applying, Kind, RowCells, Unique, fixed_values, same_spelling
@@ -66,14 +67,22 @@ def apply(applier: Applying, row: IndicatorRow) -> Applied:
         outcome = Outcome.NEW
     else:
         same_spelling(row.ref, existing.ref)
-        fixed: list[tuple[str, Any, Any]] = [
-            ("name", existing.name, row.name), ("unit", existing.unit, row.unit),
-        ]
-        if row.better is not None:
-            fixed.append(("better", existing.better, row.better))
-        if row.description is not None:
-            fixed.append(("description", existing.description, row.description))
-        fixed_values(f"Indicator {existing.ref} is already defined", fixed)
+        wanted = {
+            "name": row.name, "unit": row.unit,
+            "better": existing.better if row.better is None else row.better,
+            "description": existing.description if row.description is None else row.description,
+        }
+        if indicator_id in applier.defined:
+            # Defined or redefined by an earlier row of this import: the rest must agree.
+            fixed_values(
+                f"Indicator {existing.ref} is defined by an earlier row of this import",
+                [(column, getattr(existing, column), value) for column, value in wanted.items()],
+            )
+        else:  # the first row this import names it on may correct its definition
+            applier.ledger.redefine_indicator(
+                row.programme, row.ref, **wanted, **applier.command_kwargs(applier.reason(row, row.reason)),
+            )
+    applier.defined.add(indicator_id)
     if row.period:
         indicator = applier.batch.find(Indicator, indicator_id)
         assert indicator is not None  # defined above if it was not already
