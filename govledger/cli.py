@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "project": "govledger.commands.project:project_command",
     "merge": "govledger.commands.register:merge_command",
     "merkle-backfill": "govledger.commands.merkle:merkle_backfill",
+    "move": "govledger.commands.register:move_command",
     "rebuild": "govledger.commands.projections:rebuild_command",
     "reinstate": "govledger.commands.register:reinstate_command",
     "remind": "govledger.commands.remind:remind_command",

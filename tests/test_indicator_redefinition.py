@@ -7,6 +7,7 @@ its number, and its direction of travel is judged again by the new direction.
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,7 @@ from test_cycle_projections import table
 from test_import import base, write_folder
 from test_projections_support import PLAN, Q1, Q4, dump
 
-from ledger.application import Ledger
-from ledger.config import event_store_env
+from ledger.application import Ledger, open_ledger
 from ledger.domain import Indicator, Programme
 from ledger.errors import EmptyTitle, InvalidValue, ReasonRequired
 from ledger.transfer.importing import import_file
@@ -69,14 +69,11 @@ def test_a_redefinition_restates_every_values_direction(system: System, tmp_path
     )
 
     # The read model is what defining it right in the first place would have given.
-    right = Ledger(env=event_store_env(tmp_path / "right"))
-    try:
+    with closing(open_ledger(tmp_path / "right")) as right:
         _define_vacancies(right, better="lower")
         right.redefine_indicator(PLAN, "VAC", name="Vacancy rate", unit="%", better="lower",
                                  description="Posts unfilled", actor="pm", reason="Named")
         build(right, tmp_path / "right-projections.db")
-    finally:
-        right.close()
     assert _indicator_rows(tmp_path / "right-projections.db") == _indicator_rows(system.projections_db)
 
     # And a rebuild from zero equals the live read model.

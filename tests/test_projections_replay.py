@@ -132,6 +132,8 @@ operation = st.one_of(
     st.tuples(st.just("status"), slug, ref, period, st.sampled_from(STATUSES), words, words, words),
     st.tuples(st.just("correct"), slug, ref, period, st.sampled_from(STATUSES), words, words, words),
     st.tuples(st.just("retitle"), slug, ref, words),
+    # Moves re-file whole branches (a move under its own branch is refused).
+    st.tuples(st.just("move"), slug, ref, st.sampled_from(("", *REFS))),
     st.tuples(st.just("lead"), slug, ref, person),
     st.tuples(st.just("committee"), slug, ref, st.sampled_from(("CPC", "E+C", ""))),
     st.tuples(
@@ -320,6 +322,8 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
             case "retitle":
                 s, r, title = args
                 ledger.retitle_item(s, r, title or "Untitled", actor="admin")
+            case "move":
+                ledger.move_item(args[0], args[1], args[2], actor="admin", reason="re-filed")
             case "lead":
                 ledger.reassign_lead(args[0], args[1], args[2], actor="admin")
             case "committee":
@@ -596,6 +600,8 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("status", "plan", "A1.1", 0, "Amber", "u", "m", ""),
                 ("correct", "plan", "A1.1", 0, "Red", "u", "m", "r"),
                 ("retitle", "plan", "A1.1", "new"),
+                ("item", "plan", "A2", ""),
+                ("move", "plan", "A1.1", "A2"),
                 ("lead", "plan", "A1.1", "sam"),
                 ("committee", "plan", "A1.1", "CPC"),
                 ("indicator", "plan", "FTE", "higher"),

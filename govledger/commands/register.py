@@ -1,5 +1,6 @@
 """`govledger retire`, `merge` and `reinstate`: take an item off the register from a
-period on (or merge it into another item) and put it back, each with a reason."""
+period on (or merge it into another item) and put it back; `govledger move`: file it
+under another parent. Each with a reason."""
 
 from __future__ import annotations
 
@@ -17,18 +18,27 @@ from ledger.errors import LedgerError
 EXIT_REFUSED = 1
 
 
-def _options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """What every one of these commands takes: the item, the period, the reason, who."""
-    for option in reversed((
-        click.argument("programme"),
-        click.argument("ref"),
-        click.option("--period", required=True, help="The first period it applies to, e.g. '2024/25 Q3'"),
-        click.option("--reason", required=True, help="Why: recorded with the event"),
-        click.option("--as", "actor", metavar="USERNAME",
-                     help="Whose name the change carries  [default: your login name]"),
-    )):
-        command = option(command)
-    return command
+def _item_options(*middle: Callable[..., Any]) -> Callable[..., Any]:
+    """What every one of these commands takes: the item, its own options, the reason, who."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed((
+            click.argument("programme"),
+            click.argument("ref"),
+            *middle,
+            click.option("--reason", required=True, help="Why: recorded with the event"),
+            click.option("--as", "actor", metavar="USERNAME",
+                         help="Whose name the change carries  [default: your login name]"),
+        )):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+_options = _item_options(
+    click.option("--period", required=True, help="The first period it applies to, e.g. '2024/25 Q3'")
+)
 
 
 def _run(ctx: click.Context, actor: str | None, change: Callable[[Ledger, str], object], done: str) -> None:
@@ -86,3 +96,27 @@ def reinstate_command(
     _run(ctx, actor, lambda ledger, who: ledger.reinstate_item(
         programme, ref, period=period, reason=reason, actor=who
     ), f"{ref} is back on the register from {period}.")
+
+
+@click.command("move")
+@_item_options(
+    click.option("--under", "parent_ref", metavar="REF", help="The item it moves under"),
+    click.option("--top", is_flag=True, help="Move it to the top of the programme (no parent)"),
+)
+@click.pass_context
+def move_command(
+    ctx: click.Context, programme: str, ref: str, parent_ref: str | None, top: bool, reason: str,
+    actor: str | None,
+) -> None:
+    """Move item REF of PROGRAMME under item --under (or to the --top), with everything
+    filed beneath it. Its history stays under its ref; reports group it under its new
+    parent from then on.
+
+    Exit status: 0 recorded, 1 refused (nothing recorded), 2 neither or both of --under
+    and --top."""
+    if bool(parent_ref) == top:
+        raise click.UsageError("Give either --under REF or --top.")
+    where = f"under {parent_ref}" if parent_ref else "to the top of the programme"
+    _run(ctx, actor, lambda ledger, who: ledger.move_item(
+        programme, ref, parent_ref or "", reason=reason, actor=who
+    ), f"{ref} is moved {where}.")

@@ -159,6 +159,36 @@ class ItemCommands(LedgerBase):
             ),
         )
 
+    def move_item(
+        self,
+        programme: str,
+        ref: str,
+        parent_ref: str,
+        *,
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """File item `ref` under `parent_ref` ("" for the top of the programme)."""
+
+        def move(item: Item, b: Batch) -> None:
+            owner = b.programme(programme)
+            lineage: list[Item] = []
+            above = parent_ref.strip()
+            while above:  # up to the top: moves never make a loop (Item.move refuses one)
+                try:
+                    lineage.append(b.item(owner, above))
+                except UnknownRef as missing:
+                    missing.field = "parent_ref"
+                    raise
+                above = lineage[-1].parent_ref
+                if lineage[-1].id == item.id:
+                    break  # the item itself: Item.move says why it cannot go there
+            item.move(lineage, actor=actor, reason=reason)
+
+        return self._change(batch, lambda b: b.item(b.programme(programme), ref), move, seen_version)
+
     def retitle_item(
         self,
         programme: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -96,6 +97,35 @@ class Item(LedgerAggregate):
     @event("Retitled")
     def _retitled(self, title: str, actor: str, reason: str) -> None:
         self.title = title
+
+    def move(self, lineage: Sequence[Item], *, actor: str, reason: str) -> bool:
+        """File the item under another parent, with its own items beneath it.
+
+        `lineage` is the new parent first, then its parent, up to the top (empty: the top
+        of the programme). Reports group items by their parents, so a move changes where
+        the item is reported and needs a reason. Returns False if it is already there."""
+        parent = lineage[0] if lineage else None
+        if (parent.id if parent else None) == (self._parent_id() if self.parent_ref else None):
+            return False
+        if parent is not None:
+            if any(above.id == self.id for above in lineage):
+                where = "itself" if parent.id == self.id else f"{parent.ref}, which is filed beneath it"
+                raise InvalidValue(f"{self.ref} cannot be moved under {where}.", field="parent_ref")
+            if parent.retired_from:
+                raise InvalidValue(
+                    f"{parent.ref} is retired from {parent.retired_from}: choose a parent on the register.",
+                    field="parent_ref",
+                )
+        reason = require_reason(reason, f"why {self.ref} moves")
+        self._moved(parent_ref=parent.ref if parent else "", actor=actor, reason=reason)
+        return True
+
+    def _parent_id(self) -> UUID:
+        return Item.create_id(self.programme_id, self.parent_ref)
+
+    @event("Moved")
+    def _moved(self, parent_ref: str, actor: str, reason: str) -> None:
+        self.parent_ref = parent_ref
 
     def reassign_lead(self, lead_officer: str, *, actor: str, reason: str) -> None:
         lead_officer = required_text(lead_officer, "Enter the lead officer.", "lead_officer", InvalidValue)

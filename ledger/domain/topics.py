@@ -86,6 +86,7 @@ ADDED_TOPICS = (
     "ledger.domain:Dependency.SidesNamed",
     "ledger.domain:Dependency.SideConfirmed",
     "ledger.domain:Indicator.Redefined",
+    "ledger.domain:Item.Moved",
 )
 
 

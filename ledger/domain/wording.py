@@ -18,6 +18,8 @@ def describe_event(event: Any) -> str:
         text = f"corrected to {f['status'] or 'not rated'}"
     elif name == "Retitled":
         text = f"retitled to {f['title']!r}"
+    elif name == "Moved":
+        text = f"moved under {f['parent_ref']}" if f["parent_ref"] else "moved to the top of the programme"
     elif name == "LeadReassigned":
         text = f"lead reassigned to {f['lead_officer']}"
     elif name == "LeadLinked":

@@ -45,6 +45,7 @@ from ledger.store.events import StoredRow, positions_reader, record_ids, record_
 from ledger.transfer.cells import needs_text_type, number_cell, protect_csv, text_cell
 from ledger.transfer.grid import grid_periods, grid_row, note_periods, retirement_rows
 from ledger.transfer.kinds import KINDS, header, scale_key
+from ledger.transfer.kinds.items import ParentsFirst
 from ledger.transfer.kinds.scale_changes import ScaleChangeRows
 from ledger.transfer.kinds.scales import scale_rows
 
@@ -192,6 +193,7 @@ def _export(ledger: Ledger, sink: _Sink) -> int:
     changes: dict[UUID, tuple[int, ScaleChangeRows]] = {}  # programme id -> (first change, rows)
     gridded: list[Any] = []  # the items the grid has a row for
     starts: dict[str, Any] = {}
+    items = ParentsFirst(lambda row: sink.add("items", row))
     for kind in KINDS:
         if kind != "history":
             sink.head(kind, header(kind))
@@ -203,7 +205,10 @@ def _export(ledger: Ledger, sink: _Sink) -> int:
                 placed = ScaleChangeRows(aggregate, record.scale_changes)
                 changes[aggregate.id] = (record.first_change, placed)
         for kind, row in _rows(record, programmes):
-            sink.add(kind, row)
+            if kind == "items":
+                items.add(row)
+            else:
+                sink.add(kind, row)
         if isinstance(aggregate, Item):
             programme = programmes[aggregate.programme_id]
             if aggregate.programme_id in changes:
@@ -212,6 +217,7 @@ def _export(ledger: Ledger, sink: _Sink) -> int:
             note_periods(aggregate, programme.calendar, starts)
             if aggregate.ratings or aggregate.notes:
                 gridded.append(originator_id)
+    items.finish()
     for _, rows in sorted(changes.values(), key=lambda change: change[0]):  # as they were made
         for row in rows.rows():
             sink.add("scale_changes", row)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from ledger.domain import Item, describe_event
+from ledger.domain import Item, Programme, describe_event
 from ledger.refs import natural_sort_key
 from projections.handlers.support import (
     Event,
@@ -86,6 +86,36 @@ def item_committee_changed(e: Event, state: State) -> Change:
 
 def item_due_date_set(e: Event, state: State) -> Change:
     return _item_detail_changed(e, state, "due_date", e.due_date)
+
+
+def _parent(state: State, programme: str, parent_ref: str) -> Row | None:
+    # By id, as at registration: a parent_ref typed in another case names the same item.
+    return _item(state, Item.create_id(Programme.create_id(programme), parent_ref)) if parent_ref else None
+
+
+def item_moved(e: Event, state: State) -> Change:
+    """The item under its new parent, with everything filed beneath it: their paths and
+    depths follow, and each parent's count of children."""
+    old = _item(state, state.aggregate_id)
+    slug = old["programme"]
+    before, after = _parent(state, slug, old["parent_ref"]), _parent(state, slug, e.parent_ref)
+    if before is not None:
+        state.put("items", {**before, "child_count": before["child_count"] - 1})
+    if after is not None:
+        state.put("items", {**after, "child_count": after["child_count"] + 1})
+    path, depth = (f"{after['path']} > {old['ref']}", after["depth"] + 1) if after else (old["ref"], 0)
+    beneath, shift = old["path"] + " > ", depth - old["depth"]
+    for key in state.keys("items", slug):
+        row = state.get("items", *key)
+        if row is not None and row["path"].startswith(beneath):
+            moved = path + row["path"][len(old["path"]) :]
+            state.put("items", {**row, "path": moved, "depth": row["depth"] + shift})
+    state.put(
+        "items",
+        {**old, "parent_ref": e.parent_ref, "path": path, "depth": depth,
+         "updated_at": state.recorded_at, "version": e.originator_version},
+    )
+    return Change(slug, old["ref"], describe_event(e), "parent_ref", old["parent_ref"], e.parent_ref)
 
 
 def item_indicators_linked(e: Event, state: State) -> Change:
@@ -272,6 +302,7 @@ def item_status_corrected(e: Event, state: State) -> Change:
 HANDLERS: dict[str, Handler] = {
     "Item.Registered": item_registered,
     "Item.Retitled": item_retitled,
+    "Item.Moved": item_moved,
     "Item.LeadReassigned": item_lead_reassigned,
     "Item.CommitteeChanged": item_committee_changed,
     "Item.DueDateSet": item_due_date_set,

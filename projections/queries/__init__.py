@@ -47,6 +47,7 @@ from projections.queries.items import (
     get_item,
     get_item_history,
     get_item_timeline,
+    get_possible_parents,
     get_timeline_position_after,
 )
 from projections.queries.programmes import (
@@ -99,6 +100,7 @@ __all__ = [
     "get_period_openings",
     "get_periods",
     "get_position_as_at",
+    "get_possible_parents",
     "get_programme",
     "get_programme_summaries",
     "get_programmes",

@@ -18,6 +18,21 @@ def get_item(db: Db, programme: str, ref: str) -> Row | None:
     return one(db, "SELECT * FROM items WHERE programme = ? AND ref = ?", (programme, ref))
 
 
+def get_possible_parents(db: Db, programme: str, ref: str) -> list[Row]:
+    """The items `ref` could be moved under: every item of the programme on the register
+    but itself and those filed beneath it (ref, title, kind, path, depth), in outline order."""
+    return rows(
+        db,
+        "SELECT i.ref, i.title, i.kind, i.path, i.depth FROM items i "
+        "JOIN items moving ON moving.programme = i.programme AND moving.ref = :ref "
+        "WHERE i.programme = :programme AND i.ref != moving.ref "
+        "AND substr(i.path, 1, length(moving.path) + 3) != moving.path || ' > ' "
+        "AND NOT EXISTS (SELECT 1 FROM item_retirements r WHERE r.programme = i.programme "
+        "AND r.ref = i.ref AND r.reinstated_from = '') ORDER BY i.path",
+        {"programme": programme, "ref": ref},
+    )
+
+
 def get_item_history(db: Db, programme: str, ref: str) -> list[Row]:
     """Every status and update recorded or corrected for an item, oldest first
     (status_events columns): both texts of a period stay visible."""

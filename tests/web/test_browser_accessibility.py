@@ -142,6 +142,8 @@ CASES = [
     Case("due date and indicators form", MANAGER, f"{P}/items/A1.2.1/measures"),
     Case("due date and indicators error", MANAGER, f"{P}/items/A1.2.1/measures",
          submit("Save", Day="31", Month="2", Year="2024"), errors=True),
+    Case("move form", MANAGER, f"{P}/items/A1.2.1/move"),
+    Case("move form error", MANAGER, f"{P}/items/A1.2.1/move", submit("Move it"), errors=True),
     Case("changed after publication", AUDITOR, f"{P}/changed-after-publication"),
     Case("narrative compared", AUDITOR, f"{P}/narrative-diff"),
     Case("verify", AUDITOR, "/audit/verify"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
+from web_helpers import OTHER_PROGRAMME, PROGRAMME, AuthActions
 
 from ledger.domain import Item, Programme
 from web.backend import System
@@ -125,11 +125,7 @@ class TestWithCsrf:
     def test_a_post_without_the_token_is_refused_and_records_nothing(
         self, client: FlaskClient, plan: System
     ) -> None:
-        login = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login)[1]
-        client.post("/login", data={
-            "username": DEMO_USERS["programme manager"], "password": DEMO_PASSWORD, "csrf_token": token,
-        })
+        AuthActions(client).login_with_csrf("programme manager")
         data = {"due_date": ["1", "1", "2025"], "seen_version": str(item(plan, "A1").version)}
         before = plan.ledger.get_log_position()
         assert client.post(MEASURES, data=data).status_code == 400

@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 from flask.testing import FlaskClient
-from web_helpers import DEMO_PASSWORD, DEMO_USERS, PROGRAMME, AuthActions
+from web_helpers import PROGRAMME, AuthActions
 
 from web.backend import System
 
@@ -131,11 +131,7 @@ class TestWithCsrf:
         return {"WTF_CSRF_ENABLED": True}
 
     def test_a_post_without_the_token_records_nothing(self, client: FlaskClient, register: System) -> None:
-        login = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login)[1]
-        client.post("/login", data={
-            "username": DEMO_USERS["programme manager"], "password": DEMO_PASSWORD, "csrf_token": token,
-        })
+        AuthActions(client).login_with_csrf("programme manager")
         before = register.ledger.get_log_position()
         response = client.post(FORM, data={"action": "retire", "period": Q2, "reason": "Forged"})
         assert response.status_code == 400 and register.ledger.get_log_position() == before

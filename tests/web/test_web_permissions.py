@@ -128,6 +128,8 @@ MATRIX: list[Row] = [
     # Retire, merge or reinstate an item (issue 11): programme managers; no items are seeded.
     Row("updates.retire_item", f"{UPDATES}/items/A1/retire", get=only("programme manager", status=404),
         post=only("programme manager", status=404)),
+    Row("updates.move_item", f"{UPDATES}/items/A1/move", get=only("programme manager", status=404),
+        post=only("programme manager", status=404)),
     Row("updates.risks", f"{UPDATES}/risks", get=WRITERS, post=NO_POST),
     Row("updates.raise_risk", f"{UPDATES}/risks/new", get=WRITERS, post=WRITERS),
     Row("updates.rerate_risk", f"{UPDATES}/risks/risk/R1/rerate", get=WRITERS_404, post=WRITERS_404),

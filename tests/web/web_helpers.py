@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ class AuthActions:
         """Sign in as the demo account for `role` (or as a username, if not a role)."""
         username = DEMO_USERS.get(role, role)
         return self._client.post("/login", data={"username": username, "password": password})
+
+    def login_with_csrf(self, role: str = "administrator") -> TestResponse:
+        """Sign in with the token the sign-in page gives, for an app with CSRF on."""
+        page = self._client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token is not None, "the sign-in page has no CSRF token"
+        username = DEMO_USERS.get(role, role)
+        return self._client.post(
+            "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token[1]}
+        )
 
     def logout(self) -> TestResponse:
         return self._client.post("/logout")

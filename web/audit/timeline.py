@@ -136,8 +136,11 @@ def timeline(programme: str, ref: str) -> str:
     spans = [s for s in queries.get_retirements(db(), slug) if s["ref"] == item_ref]
     retired = spans[-1] if spans and not spans[-1]["reinstated_from"] else None
     page["off_register"] = f"{retired['words']} from {retired['retired_from']}" if retired else None
+    writer = can_write(current_user, slug)
     retire_url = url_if_allowed("updates.retire_item", programme=slug, ref=item_ref)
-    page["retire_url"] = retire_url if can_write(current_user, slug) else None
+    page["retire_url"] = retire_url if writer else None
+    move_url = url_if_allowed("updates.move_item", programme=slug, ref=item_ref)
+    page["move_url"] = move_url if writer else None
     return render_template("audit/timeline.html", **page)
 
 

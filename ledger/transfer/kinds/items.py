@@ -3,6 +3,8 @@ update per period (its whole history, corrections marked)."""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.domain import ITEM_KINDS, Item, yes_no
@@ -93,14 +95,16 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
     programme = applier.batch.programme(row.programme)
     item_id = Item.create_id(programme.id, row.ref)
     existing = applier.batch.find(Item, item_id)
+    filing = existing is None or key(existing.parent_ref) != key(row.parent_ref)  # new, or moved
+    parent_id = Item.create_id(programme.id, row.parent_ref)
+    if filing and row.parent_ref and applier.batch.find(Item, parent_id) is None:
+        if (key(row.programme), key(row.parent_ref)) in applier.broken_items:
+            return SKIPPED
+        raise UnknownRef(
+            f"{programme.name} has no item {row.parent_ref!r}: a parent must be in the "
+            "ledger already or on an earlier row.", field="parent_ref",
+        )
     if existing is None:
-        if row.parent_ref and applier.batch.find(Item, Item.create_id(programme.id, row.parent_ref)) is None:
-            if (key(row.programme), key(row.parent_ref)) in applier.broken_items:
-                return SKIPPED
-            raise UnknownRef(
-                f"{programme.name} has no item {row.parent_ref!r}: a parent must be in the "
-                "ledger already or on an earlier row.", field="parent_ref",
-            )
         applier.ledger.register_item(
             row.programme, row.ref, kind=row.kind, title=row.title, parent_ref=row.parent_ref,
             lead_officer=row.lead_officer, committee=row.committee,
@@ -110,7 +114,7 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
         _link_lead(applier, row, "")
         _measures(applier, row, applier.reason(row))
         return Applied(item_id, Outcome.NEW)
-    # The same ref in the ledger must be the same item: an import cannot re-file it.
+    # The same ref in the ledger must be the same item, spelt and kinded the same.
     if existing.ref != row.ref:
         raise DuplicateRef(
             f"{row.ref!r} is already in the ledger as {existing.ref!r}: refs ignore case, so "
@@ -123,14 +127,9 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
             "refs are unique within a programme, and an import cannot change an item's "
             f"kind. Use kind {existing.kind!r}, or a new ref.", field="kind",
         )
-    if key(existing.parent_ref) != key(row.parent_ref):
-        raise DuplicateRef(
-            f"{existing.ref} is already in the ledger under {existing.parent_ref or 'no parent'}"
-            f", not {row.parent_ref or 'no parent'}: refs are unique within a programme, and "
-            f"an import cannot move an item. Use parent_ref {existing.parent_ref!r}, or a "
-            "new ref.", field="parent_ref",
-        )
     kwargs = applier.command_kwargs(applier.reason(row))
+    if key(existing.parent_ref) != key(row.parent_ref):  # re-filed: its branch moves with it
+        applier.ledger.move_item(row.programme, row.ref, row.parent_ref, **kwargs)
     if row.title != existing.title:
         applier.ledger.retitle_item(row.programme, row.ref, row.title, **kwargs)
     if row.lead_officer != existing.lead_officer:
@@ -202,3 +201,38 @@ STATUSES = Kind(
     "statuses", ("programme", "ref", "period", "status", "update", "mitigation", "reason"),
     check_status, apply_status, optional=("correction",),
 )
+
+
+class ParentsFirst:
+    """items.csv rows written with every parent before its children, as an import reads
+    them (a parent must be in the ledger already or on an earlier row).
+
+    An export meets records in the order they were first recorded, which is that order
+    until an item moves under one recorded after it: such a row waits for its parent's.
+    Only moved items ever wait; the rest cost a key each."""
+
+    def __init__(self, write: Callable[[list[str]], None]) -> None:
+        self._write = write
+        self._written: set[tuple[str, str]] = set()
+        self._waiting: dict[tuple[str, str], list[list[str]]] = {}
+
+    def add(self, row: list[str]) -> None:
+        programme, parent_ref = row[0], row[_PARENT]
+        if parent_ref and (programme, key(parent_ref)) not in self._written:
+            self._waiting.setdefault((programme, key(parent_ref)), []).append(row)
+            return
+        ready = deque([row])
+        while ready:  # the row, then whatever waited for it, and for those, in turn
+            row = ready.popleft()
+            self._write(row)
+            self._written.add((row[0], key(row[1])))
+            ready.extend(self._waiting.pop((row[0], key(row[1])), []))
+
+    def finish(self) -> None:
+        """Rows whose parent never came (none, while the ledger refuses a missing parent)."""
+        for rows in self._waiting.values():
+            for row in rows:
+                self._write(row)
+
+
+_PARENT = ITEMS.columns.index("parent_ref")

@@ -1,0 +1,72 @@
+"""Moving an item under another parent: a programme manager re-files an item (and
+everything beneath it) when the plan is restructured, with a reason. Its history stays
+under its own ref; reports group it under its new parent from then on."""
+
+from __future__ import annotations
+
+from flask import abort, url_for
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from werkzeug.wrappers import Response
+from wtforms import Field, SelectChoice, SelectField, ValidationError
+
+from projections import queries
+from web.backend import ledger
+from web.permissions import PROGRAMME_MANAGER, requires_role
+from web.updates.forms import VersionedForm, textarea
+from web.updates.support import actor, bp, db, fill, submit, writable_programme
+
+TOP = "(top)"  # the select's value for the top of the programme: no ref contains brackets
+
+
+class MoveForm(VersionedForm):
+    parent_ref = SelectField(
+        "Move it under",
+        description="Items filed beneath it move with it. It cannot go under itself or one of them.",
+        widget=GovSelect(),
+        invalid_choice_message="Select an item of this programme from the list",
+    )
+    reason = textarea(
+        "Reason", "Auditors will see this with your name and the time.",
+        required="Enter why the item moves",
+    )
+    now_under = TOP  # the item's parent now, set by the view
+
+    def validate_parent_ref(self, field: Field) -> None:
+        if (field.data or "").casefold() == self.now_under.casefold():
+            raise ValidationError("It is already there: select where it moves to")
+
+
+@bp.route("/programmes/<programme>/items/<ref>/move", methods=["GET", "POST"])
+@requires_role(PROGRAMME_MANAGER)
+def move_item(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    item = queries.get_item(db(), p.slug, ref)
+    if item is None:
+        abort(404)
+    form = MoveForm()
+    form.parent_ref.choices = [SelectChoice(TOP, "The top of the programme (no parent)")] + [
+        SelectChoice(i["ref"], f"{'— ' * i['depth']}{i['ref']}: {i['title']}")
+        for i in queries.get_possible_parents(db(), p.slug, item["ref"])
+    ]
+    form.now_under = item["parent_ref"] or TOP
+    fill(form, parent_ref=form.now_under, seen_version=str(item["version"]))
+
+    def parent() -> str:
+        return "" if form.parent_ref.data == TOP else form.parent_ref.data or ""
+
+    def saved() -> str:
+        where = f"under {parent()}" if parent() else "to the top of the programme"
+        return f"{item['ref']} is moved {where}."
+
+    return submit(
+        form,
+        lambda: ledger().move_item(
+            p.slug, item["ref"], parent(), reason=form.reason.data, actor=actor(), seen_version=form.seen
+        ),
+        saved=saved,
+        back=url_for("audit.timeline", programme=p.slug, ref=item["ref"]),
+        template="updates/move_item.html",
+        current=lambda: queries.get_item(db(), p.slug, item["ref"]),
+        programme=p,
+        item=item,
+    )
