@@ -146,6 +146,8 @@ MATRIX: list[Row] = [
         post=WRITERS_404),
     Row("updates.indicators", f"{UPDATES}/indicators", get=WRITERS, post=NO_POST),
     Row("updates.record_indicator", f"{UPDATES}/indicators/FTE/record", get=WRITERS_404, post=WRITERS_404),
+    Row("updates.define_indicator", f"{UPDATES}/indicators/FTE/definition",
+        get=only("programme manager", status=404), post=only("programme manager", status=404)),
     Row("updates.narrative", f"{UPDATES}/narrative", get=WRITERS, post=WRITERS),
     # Opening a period and extending it: programme managers of the programme.
     Row("updates.periods", f"{UPDATES}/periods", get=PUBLISHERS, post=PUBLISHERS),

@@ -214,6 +214,47 @@ class IndicatorValueForm(VersionedForm):
     reason = textarea("Reason (if you change a value already recorded)", REASON_HINT)
 
 
+BETTER_CHOICES = [
+    SelectChoice("higher", "Higher is better"),
+    SelectChoice("lower", "Lower is better"),
+    SelectChoice("neither", "Neither: it is watched, not judged"),
+]
+
+
+class IndicatorDefinitionForm(VersionedForm):
+    name = StringField(
+        "Name", widget=GovTextInput(),
+        validators=[InputRequired("Enter the indicator's name"), Length(max=200)],
+    )
+    unit = StringField(
+        "Unit (optional)", description="For example FTE, % or £m.", widget=GovTextInput(),
+        validators=[Length(max=50)],
+    )
+    better = RadioField(
+        "Which direction is better",
+        description="Every value's direction of travel (better or worse) is judged by this.",
+        choices=BETTER_CHOICES,
+        widget=RadioInput(),
+        validators=[InputRequired("Select which direction is better")],
+        invalid_choice_message="Select higher, lower or neither",
+    )
+    description = textarea("Description (optional)", "What is measured, and where the figure comes from.")
+    reason = textarea(
+        "Reason", "Past values' directions of travel are judged again: auditors will see this with your "
+        "name and the time.", required="Enter why the definition changes",
+    )
+    now: dict[str, str] = {}  # the definition as it stands, set by the view
+
+    def validate_name(self, field: Field) -> None:
+        if self.now and all((self[k].data or "").strip() == self.now[k] for k in DEFINITION):
+            raise ValidationError(
+                "This is the definition already: change the name, unit, direction or description"
+            )
+
+
+DEFINITION = ("name", "unit", "better", "description")  # what a redefinition sets
+
+
 class NarrativeForm(VersionedForm):
     """One textarea per report section, named by the section's key."""
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from flask import render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ledger.domain import NARRATIVE_SECTIONS
 from projections import queries
 from web.backend import ledger
+from web.permissions import PROGRAMME_MANAGER, may_view, requires_role
 from web.updates.forms import (
+    DEFINITION,
+    IndicatorDefinitionForm,
     IndicatorValueForm,
     NarrativeForm,
     RegisterDependencyForm,
@@ -117,6 +121,7 @@ def indicators(programme: str) -> str:
         period=period,
         definitions=queries.get_indicator_definitions(db(), p.slug),
         values=queries.get_indicators(db(), p.slug, period),
+        may_define=may_view(current_user, "updates.define_indicator"),
     )
 
 
@@ -161,6 +166,30 @@ def record_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
         back=back,
         template="updates/record_indicator.html",
         current=lambda: _value(p, indicator["ref"], form.period.data, form.breakdown.data or ""),
+        programme=p,
+        indicator=indicator,
+    )
+
+
+@bp.route("/programmes/<programme>/indicators/<ref>/definition", methods=["GET", "POST"])
+@requires_role(PROGRAMME_MANAGER)
+def define_indicator(programme: str, ref: str) -> tuple[str, int] | Response:
+    """Correct an indicator's definition: a restatement of every value's direction."""
+    p = writable_programme(programme)
+    indicator = find(queries.get_indicator_definitions(db(), p.slug), ref)
+    form = IndicatorDefinitionForm()
+    form.now = {k: indicator[k] for k in DEFINITION}
+    fill(form, **form.now, seen_version=str(indicator["version"]))
+    return submit(
+        form,
+        lambda: ledger().redefine_indicator(
+            p.slug, indicator["ref"], **{k: getattr(form, k).data or "" for k in DEFINITION},
+            reason=form.reason.data, actor=actor(), seen_version=form.seen,
+        ),
+        saved=lambda: f"{indicator['ref']}: definition saved. Every value's direction of travel follows it.",
+        back=url_for("updates.indicators", programme=p.slug),
+        template="updates/define_indicator.html",
+        current=lambda: find(queries.get_indicator_definitions(db(), p.slug), indicator["ref"]),
         programme=p,
         indicator=indicator,
     )
