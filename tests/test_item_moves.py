@@ -23,6 +23,7 @@ from ledger.domain import Item, Programme
 from ledger.errors import InvalidValue, ReasonRequired, UnknownRef
 from ledger.transfer.export import export
 from ledger.transfer.importing import import_file
+from projections import queries
 from projections.system import System, build, open_system
 
 PLAN = "plan"
@@ -193,3 +194,14 @@ def test_the_cli_moves_an_item_and_refuses_plainly(tmp_path: Path) -> None:
         assert outline["A1.1.1"] == ("P1.1", "Aim 2 > P1.1 > A1.1.1")
         assert outline["A1.1.2"] == ("", "A1.1.2")
         assert _events(system.ledger, "P1.1")[-1].actor == "jo"
+
+
+def test_the_parents_offered_are_in_outline_order_without_its_own_branch(system: System) -> None:
+    _plant(system.ledger, {**TREE, "P1.10": "Aim 1", "P1.2": "Aim 1"})
+    system.ledger.retire_item(PLAN, "Aim 2", period="2024/25 Q1", reason="Dropped", actor="pm")
+
+    def offered(ref: str) -> list[str]:
+        return [row["ref"] for row in queries.get_possible_parents(system.projections_db, PLAN, ref)]
+
+    assert offered("A1.1.1") == ["Aim 1", "P1.1", "A1.1.2", "P1.2", "P1.10"]  # not retired Aim 2
+    assert offered("P1.1") == ["Aim 1", "P1.2", "P1.10"]  # nothing of its own branch

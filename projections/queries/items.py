@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.refs import natural_sort_key
 from projections.queries.connection import Db, Row, one, rows
 
 
@@ -21,16 +22,18 @@ def get_item(db: Db, programme: str, ref: str) -> Row | None:
 def get_possible_parents(db: Db, programme: str, ref: str) -> list[Row]:
     """The items `ref` could be moved under: every item of the programme on the register
     but itself and those filed beneath it (ref, title, kind, path, depth), in outline order."""
-    return rows(
+    found = rows(
         db,
         "SELECT i.ref, i.title, i.kind, i.path, i.depth FROM items i "
         "JOIN items moving ON moving.programme = i.programme AND moving.ref = :ref "
         "WHERE i.programme = :programme AND i.ref != moving.ref "
         "AND substr(i.path, 1, length(moving.path) + 3) != moving.path || ' > ' "
         "AND NOT EXISTS (SELECT 1 FROM item_retirements r WHERE r.programme = i.programme "
-        "AND r.ref = i.ref AND r.reinstated_from = '') ORDER BY i.path",
+        "AND r.ref = i.ref AND r.reinstated_from = '')",
         {"programme": programme, "ref": ref},
     )
+    # Outline order: each ref in the path as a person counts (P1.2 before P1.10).
+    return sorted(found, key=lambda row: [natural_sort_key(part) for part in row["path"].split(" > ")])
 
 
 def get_item_history(db: Db, programme: str, ref: str) -> list[Row]:
