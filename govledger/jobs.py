@@ -286,7 +286,9 @@ class Worker:
         refused = unassigned_programmes(prepared, assigned)
         result = record(
             ledger, prepared, actor=job["requested_by"], dry_run=bool(refused),
-            progress=heartbeat.reporting("recording"), source_name=job["file_name"], once=True,
+            progress=heartbeat.reporting("recording"), saving=heartbeat.reporting("saving events"),
+            projecting=heartbeat.reporting("updating the read model"), source_name=job["file_name"],
+            once=True,
         )
         result.problems[:0] = refused
         return import_result(result, job["file_name"], options["stored"])

@@ -51,27 +51,39 @@ def data_dir_of(ctx: click.Context) -> Path:
 def progress_bar(label: str, *, threshold: int = 0) -> Iterator[Progress]:
     """A `progress(done, total)` callback drawing a rich bar on stderr (so stdout stays
     clean for scripts). Jobs of `threshold` steps or fewer finish too fast for a bar."""
+    with progress_bars(label, threshold=threshold) as (report,):
+        yield report
+
+
+@contextmanager
+def progress_bars(*labels: str, threshold: int = 0) -> Iterator[tuple[Progress, ...]]:
+    """One callback per stage of a job (say, rows applied, then the save), each a bar
+    under the one before it in a single display (rich draws one live display at a time)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
-    bars: list[Bar] = []  # started on the first report, when the total is known
+    bars: list[Bar] = []  # started on the first report, when a total is known
+    tasks: dict[str, Any] = {}
 
-    def report(done: int, total: int) -> None:
-        if total <= threshold:
-            return
-        if not bars:
-            bar = Bar(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
-            )
-            bar.add_task(label, total=total)
-            bar.start()
-            bars.append(bar)
-        bars[0].update(bars[0].task_ids[0], completed=min(done, total), total=max(total, done))
+    def reporter(label: str) -> Progress:
+        def report(done: int, total: int) -> None:
+            if total <= threshold:
+                return
+            if not bars:
+                bars.append(Bar(
+                    "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                ))
+                bars[0].start()
+            if label not in tasks:
+                tasks[label] = bars[0].add_task(label, total=total)
+            bars[0].update(tasks[label], completed=min(done, total), total=max(total, done))
+
+        return report
 
     try:
-        yield report
+        yield tuple(reporter(label) for label in labels)
     finally:
         for bar in bars:
             bar.stop()

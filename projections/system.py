@@ -28,6 +28,7 @@ from time import monotonic, sleep
 from typing import Any
 
 from ledger.application import Ledger, open_ledger
+from ledger.application.progress import projecting
 from ledger.config import EVENTS_DB, projections_path, resolve_data_dir
 from ledger.store.events import EventPageReader
 from projections.handlers import HANDLERS
@@ -118,10 +119,9 @@ def open_system(data_dir: str | os.PathLike[str] | None = None, *, catch_up: boo
         return System(ledger, projector, path, directory)
 
     def catch_up_after_save(position: int) -> None:
-        # Up to the save just made (the user reads their own write): the store hands its
-        # rows and chain links back without a read. A later save by another process is
-        # projected by that process, or by the next catch-up here.
-        projector.catch_up(stop=position)
+        # Up to the save just made, its rows handed back by the store without a read (users
+        # read their own writes); another process's saves: that process, or the next catch-up.
+        projector.catch_up(stop=position, progress=projecting(position))
 
     ledger.after_save.append(catch_up_after_save)
     return System(ledger, projector, path, directory, catch_up_after_save)

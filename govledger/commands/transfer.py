@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from govledger.support import data_dir_of, progress_bar
+from govledger.support import data_dir_of, progress_bars
 from govledger.system import opened_ledger
 from ledger.transfer.export import ExportError, export
 from ledger.transfer.importing import prepare, record
@@ -21,6 +21,8 @@ from ledger.transfer.results import ImportResult
 
 MAX_LISTED = 100  # problems or rows printed before "... and N more"
 PROGRESS_THRESHOLD = 2_000  # rows: smaller files import faster than a bar can draw
+# An import's bars: rows checked and applied, then (in events) the save and the read model.
+IMPORT_STAGES = ("Importing rows", "Recording events", "Updating the read model")
 
 EXIT_PROBLEMS = 1
 
@@ -103,10 +105,13 @@ def import_command(
     try:
         with (
             opened_ledger(data_dir_of(ctx)) as ledger,
-            progress_bar("Importing", threshold=PROGRESS_THRESHOLD) as progress,
+            progress_bars(*IMPORT_STAGES, threshold=PROGRESS_THRESHOLD) as (rows, saving, projecting),
         ):
             prepared = prepare(ledger, path).restating(restate_reason)
-            result = record(ledger, prepared, actor=actor, dry_run=dry_run, progress=progress)
+            result = record(
+                ledger, prepared, actor=actor, dry_run=dry_run, progress=rows, saving=saving,
+                projecting=projecting,
+            )
             onboarding = preview(ledger, prepared, result).lines() if dry_run else []
     except Exception as error:  # never a traceback: the batch was not saved, so say so
         click.echo(f"Import failed: {error}\nNothing was recorded.", err=True)

@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger.application.lean import replay, replay_by_default, save_pending
+from ledger.application.progress import counted
 from ledger.application.spill import Recalled, Spill, recall
 from ledger.domain import Item, Programme, Review, describe_event
 from ledger.errors import ChangeSummary, Conflict, DuplicateRef, UnknownRef
@@ -336,7 +337,7 @@ class LedgerBase(Application[UUID]):
         if not spill.events:
             return
         try:
-            last = self._insert_chunks(spill.chunks())
+            last = self._insert_chunks(counted(spill.chunks()))
         except IntegrityError:
             raise self._race_conflict((i, first - 1) for i, first in spill.first_versions()) from None
         if last is not None:
