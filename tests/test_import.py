@@ -411,12 +411,10 @@ def test_rows_that_depend_on_a_bad_row_are_not_reported_again(ledger: Ledger, tm
     [
         (_set("items", 2, ref="a1.1.1"),
          "items.csv row 4, column ref: 'a1.1.1' is already in the ledger as 'A1.1.1'"),
-        (_set("items", 2, kind="priority"),
-         "items.csv row 4, column kind: A1.1.1 is already in the ledger as an action, not a priority"),
         (_set("programmes", 0, cadence="monthly"),
          "programmes.csv row 2, column cadence: Test plan is already registered with cadence 'quarterly'"),
     ],
-    ids=["ref differing only in case", "another kind", "another cadence"],
+    ids=["ref differing only in case", "another cadence"],
 )
 def test_a_ref_already_in_the_ledger_cannot_be_refiled(
     imported: Ledger, tmp_path: Path, change: Any, expected: str

@@ -112,6 +112,27 @@ def test_a_move_needs_a_reason_and_a_parent_on_the_register(ledger: Ledger) -> N
     assert ledger.get_log_position() == position
 
 
+def test_an_item_called_another_kind_is_reported_as_one(system: System) -> None:
+    _plant(system.ledger, TREE)
+    position = system.ledger.get_log_position()
+    with pytest.raises(ReasonRequired, match=r"why A1\.1\.1 becomes 'priority'"):
+        system.ledger.change_item_kind(PLAN, "A1.1.1", "priority", actor="pm", reason="")
+    with pytest.raises(InvalidValue, match="'task' is not a kind of item"):
+        system.ledger.change_item_kind(PLAN, "A1.1.1", "task", actor="pm", reason="x")
+    system.ledger.change_item_kind(PLAN, "A1.1.1", "Action", actor="pm", reason="")  # already one
+    assert system.ledger.get_log_position() == position
+
+    system.ledger.change_item_kind(PLAN, "A1.1.1", "Priority", actor="pm", reason="Now a priority")
+
+    assert _events(system.ledger, "A1.1.1")[-1].kind == "priority"
+    assert table(
+        system.projections_db,
+        "SELECT i.kind, a.summary, a.from_value, a.to_value FROM items i JOIN audit_log a "
+        "ON a.subject_ref = i.ref AND a.event_type = 'KindChanged' WHERE i.ref = 'A1.1.1'",
+    ) == [{"kind": "priority", "summary": "kind changed to priority", "from_value": "action",
+           "to_value": "priority"}]
+
+
 # --------------------------------------------------------------------------- import and export
 
 
@@ -127,6 +148,19 @@ def test_an_import_re_files_an_item_whose_parent_changed(ledger: Ledger, tmp_pat
     assert result.events_by_type == {"Registered": 1, "Moved": 1}
     moved = _events(ledger, "P1.1")[-1]
     assert (moved.parent_ref, moved.reason, moved.actor) == ("Aim 2", "Imported from items.csv", "bob")
+
+
+def test_an_import_records_a_changed_kind(ledger: Ledger, tmp_path: Path) -> None:
+    assert import_file(ledger, write_folder(tmp_path / "first", base()), actor="alice").ok
+    tables = base()
+    tables["items"][2]["kind"] = "priority"  # A1.1.1 was an action
+
+    result = import_file(ledger, write_folder(tmp_path / "again", tables), actor="bob")
+
+    assert result.ok, result.problems
+    assert result.events_by_type == {"KindChanged": 1}
+    changed = _events(ledger, "A1.1.1")[-1]
+    assert (changed.kind, changed.reason) == ("priority", "Imported from items.csv")
 
 
 def test_an_import_that_would_file_an_item_beneath_itself_is_refused(ledger: Ledger, tmp_path: Path) -> None:

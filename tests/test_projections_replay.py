@@ -134,6 +134,7 @@ operation = st.one_of(
     st.tuples(st.just("retitle"), slug, ref, words),
     # Moves re-file whole branches (a move under its own branch is refused).
     st.tuples(st.just("move"), slug, ref, st.sampled_from(("", *REFS))),
+    st.tuples(st.just("kind"), slug, ref, st.sampled_from(("action", "priority"))),
     st.tuples(st.just("lead"), slug, ref, person),
     st.tuples(st.just("committee"), slug, ref, st.sampled_from(("CPC", "E+C", ""))),
     st.tuples(
@@ -324,6 +325,8 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 ledger.retitle_item(s, r, title or "Untitled", actor="admin")
             case "move":
                 ledger.move_item(args[0], args[1], args[2], actor="admin", reason="re-filed")
+            case "kind":
+                ledger.change_item_kind(args[0], args[1], args[2], actor="admin", reason="re-filed")
             case "lead":
                 ledger.reassign_lead(args[0], args[1], args[2], actor="admin")
             case "committee":
@@ -602,6 +605,7 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("retitle", "plan", "A1.1", "new"),
                 ("item", "plan", "A2", ""),
                 ("move", "plan", "A1.1", "A2"),
+                ("kind", "plan", "A1.1", "priority"),
                 ("lead", "plan", "A1.1", "sam"),
                 ("committee", "plan", "A1.1", "CPC"),
                 ("indicator", "plan", "FTE", "higher"),

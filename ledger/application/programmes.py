@@ -189,6 +189,25 @@ class ItemCommands(LedgerBase):
 
         return self._change(batch, lambda b: b.item(b.programme(programme), ref), move, seen_version)
 
+    def change_item_kind(
+        self,
+        programme: str,
+        ref: str,
+        kind: str,
+        *,
+        actor: str,
+        reason: str,
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """Call item `ref` another kind of item (an action becomes a priority, say)."""
+        return self._change(
+            batch,
+            lambda b: b.item(b.programme(programme), ref),
+            lambda item, _: item.change_kind(kind, actor=actor, reason=reason),
+            seen_version,
+        )
+
     def retitle_item(
         self,
         programme: str,

@@ -12,10 +12,19 @@ from eventsourcing.domain import event
 from ledger.domain.accounts import Account
 from ledger.domain.base import LedgerAggregate, natural_id, require_reason, required_text
 from ledger.domain.programmes import Programme
-from ledger.domain.register import check_on_register, check_reinstate, check_retire
+from ledger.domain.register import check_move, check_on_register, check_reinstate, check_retire
 from ledger.errors import InvalidValue, NothingToCorrect, ReasonRequired, raise_all
 
 ITEM_KINDS = ("vision", "aim", "priority", "action", "workstream", "core area", "objective")
+
+
+def _kind(kind: str) -> str:
+    kind = (kind or "").strip().lower()
+    if kind not in ITEM_KINDS:
+        raise InvalidValue(
+            f"{kind!r} is not a kind of item: use one of {', '.join(ITEM_KINDS)}.", field="kind"
+        )
+    return kind
 
 
 class Item(LedgerAggregate):
@@ -40,12 +49,7 @@ class Item(LedgerAggregate):
         reason: str = "",
     ) -> Item:
         ref = required_text(ref, "Enter a ref for the item, like A1.1.1.", "ref", InvalidValue)
-        kind = (kind or "").strip().lower()
-        if kind not in ITEM_KINDS:
-            raise InvalidValue(
-                f"{kind!r} is not a kind of item: use one of {', '.join(ITEM_KINDS)}.",
-                field="kind",
-            )
+        kind = _kind(kind)
         title = required_text(title, f"Enter a title for {ref}.", "title")
         return cls(
             programme_id=programme.id,
@@ -108,17 +112,24 @@ class Item(LedgerAggregate):
         if (parent.id if parent else None) == (self._parent_id() if self.parent_ref else None):
             return False
         if parent is not None:
-            if any(above.id == self.id for above in lineage):
-                where = "itself" if parent.id == self.id else f"{parent.ref}, which is filed beneath it"
-                raise InvalidValue(f"{self.ref} cannot be moved under {where}.", field="parent_ref")
-            if parent.retired_from:
-                raise InvalidValue(
-                    f"{parent.ref} is retired from {parent.retired_from}: choose a parent on the register.",
-                    field="parent_ref",
-                )
+            check_move(self, lineage)
         reason = require_reason(reason, f"why {self.ref} moves")
         self._moved(parent_ref=parent.ref if parent else "", actor=actor, reason=reason)
         return True
+
+    def change_kind(self, kind: str, *, actor: str, reason: str) -> bool:
+        """Call the item another kind (an action becomes a priority, say): reports lay out
+        aims and priorities as headings, so it needs a reason. False if already that kind."""
+        kind = _kind(kind)
+        if kind == self.kind:
+            return False
+        reason = require_reason(reason, f"why {self.ref} becomes {kind!r}")
+        self._kind_changed(kind=kind, actor=actor, reason=reason)
+        return True
+
+    @event("KindChanged")
+    def _kind_changed(self, kind: str, actor: str, reason: str) -> None:
+        self.kind = kind
 
     def _parent_id(self) -> UUID:
         return Item.create_id(self.programme_id, self.parent_ref)

@@ -1,8 +1,10 @@
 """The rules for taking an item off the register and back (retire, merge, reinstate),
-kept beside `Item` (ledger.domain.items), whose events record them."""
+and for where it may be filed (move), kept beside `Item` (ledger.domain.items), whose
+events record them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -84,4 +86,18 @@ def check_reinstate(item: OnRegister, programme: Programme, label: str) -> None:
         raise InvalidValue(
             f"{item.ref} is retired from {item.retired_from}: reinstate it from a later period.",
             field="period",
+        )
+
+
+def check_move(item: OnRegister, lineage: Sequence[OnRegister]) -> None:
+    """An item goes under its new parent (`lineage[0]`, then up to the top) only if that
+    is neither itself nor anything filed beneath it (a loop), and is on the register."""
+    parent = lineage[0]
+    if any(above.id == item.id for above in lineage):
+        where = "itself" if parent.id == item.id else f"{parent.ref}, which is filed beneath it"
+        raise InvalidValue(f"{item.ref} cannot be moved under {where}.", field="parent_ref")
+    if parent.retired_from:
+        raise InvalidValue(
+            f"{parent.ref} is retired from {parent.retired_from}: choose a parent on the register.",
+            field="parent_ref",
         )

@@ -87,6 +87,7 @@ ADDED_TOPICS = (
     "ledger.domain:Dependency.SideConfirmed",
     "ledger.domain:Indicator.Redefined",
     "ledger.domain:Item.Moved",
+    "ledger.domain:Item.KindChanged",
 )
 
 

@@ -7,6 +7,11 @@ from typing import Any
 from ledger.domain.narratives import NARRATIVE_SECTIONS
 
 
+def with_article(noun: str) -> str:
+    """"an action", "a workstream"."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def describe_event(event: Any) -> str:
     """A one-line description of what an event changed, for conflicts and the audit trail."""
     name = type(event).__name__
@@ -20,6 +25,8 @@ def describe_event(event: Any) -> str:
         text = f"retitled to {f['title']!r}"
     elif name == "Moved":
         text = f"moved under {f['parent_ref']}" if f["parent_ref"] else "moved to the top of the programme"
+    elif name == "KindChanged":
+        text = f"kind changed to {f['kind']}"
     elif name == "LeadReassigned":
         text = f"lead reassigned to {f['lead_officer']}"
     elif name == "LeadLinked":

@@ -76,6 +76,10 @@ def item_retitled(e: Event, state: State) -> Change:
     return _item_detail_changed(e, state, "title", e.title)
 
 
+def item_kind_changed(e: Event, state: State) -> Change:
+    return _item_detail_changed(e, state, "kind", e.kind)
+
+
 def item_lead_reassigned(e: Event, state: State) -> Change:
     return _item_detail_changed(e, state, "lead_officer", e.lead_officer)
 
@@ -303,6 +307,7 @@ HANDLERS: dict[str, Handler] = {
     "Item.Registered": item_registered,
     "Item.Retitled": item_retitled,
     "Item.Moved": item_moved,
+    "Item.KindChanged": item_kind_changed,
     "Item.LeadReassigned": item_lead_reassigned,
     "Item.CommitteeChanged": item_committee_changed,
     "Item.DueDateSet": item_due_date_set,

@@ -97,3 +97,41 @@ def test_officers_see_where_it_sits_but_no_link_to_move_it(
     page = client.get(f"/programmes/{PROGRAMME}/items/P1/timeline").get_data(as_text=True)
     assert "Sits under Aim 1 > P1" in words(page) and FORM not in page
     assert client.get(FORM).status_code == 403
+
+
+# ---------------------------------------------------------------- another kind
+
+KIND_FORM = f"/programmes/{PROGRAMME}/items/P1/kind"
+
+
+def test_a_programme_manager_calls_an_item_another_kind(
+    client: FlaskClient, auth: AuthActions, outline: System
+) -> None:
+    auth.login("programme manager")
+    page = client.get(f"/programmes/{PROGRAMME}/items/P1/timeline").get_data(as_text=True)
+    assert f'href="{KIND_FORM}"' in page and "Kind Priority" in words(page)
+    before = outline.ledger.get_log_position()
+    same = client.post(KIND_FORM, data={"kind": "priority", "reason": "Tidy <i>up</i>", "seen_version": "1"})
+    assert "It is already a priority: select another kind" in same.get_data(as_text=True)
+    assert "Tidy &lt;i&gt;up&lt;/i&gt;" in same.get_data(as_text=True)
+    unknown = client.post(KIND_FORM, data={"kind": "task", "reason": "x", "seen_version": "1"})
+    assert "Select a kind of item from the list" in unknown.get_data(as_text=True)
+    assert "Enter why the item becomes another kind" in client.post(
+        KIND_FORM, data={"kind": "aim", "seen_version": "1"}
+    ).get_data(as_text=True)
+    assert outline.ledger.get_log_position() == before
+
+    saved = client.post(KIND_FORM, data={"kind": "aim", "reason": "Promoted", "seen_version": "1"})
+
+    assert saved.status_code == 302
+    after = timeline(client, "P1")
+    assert "P1 is now an aim." in after and "Kind Aim" in after and "kind changed to aim" in after
+    assert outline.ledger.get_item(PROGRAMME, "P1")["kind"] == "aim"
+
+
+def test_officers_cannot_change_an_items_kind(
+    client: FlaskClient, auth: AuthActions, outline: System
+) -> None:
+    auth.login("officer")
+    assert KIND_FORM not in client.get(f"/programmes/{PROGRAMME}/items/P1/timeline").get_data(as_text=True)
+    assert client.get(KIND_FORM).status_code == 403

@@ -130,6 +130,8 @@ MATRIX: list[Row] = [
         post=only("programme manager", status=404)),
     Row("updates.move_item", f"{UPDATES}/items/A1/move", get=only("programme manager", status=404),
         post=only("programme manager", status=404)),
+    Row("updates.change_item_kind", f"{UPDATES}/items/A1/kind", get=only("programme manager", status=404),
+        post=only("programme manager", status=404)),
     Row("updates.risks", f"{UPDATES}/risks", get=WRITERS, post=NO_POST),
     Row("updates.raise_risk", f"{UPDATES}/risks/new", get=WRITERS, post=WRITERS),
     Row("updates.rerate_risk", f"{UPDATES}/risks/risk/R1/rerate", get=WRITERS_404, post=WRITERS_404),

@@ -137,10 +137,12 @@ def timeline(programme: str, ref: str) -> str:
     retired = spans[-1] if spans and not spans[-1]["reinstated_from"] else None
     page["off_register"] = f"{retired['words']} from {retired['retired_from']}" if retired else None
     writer = can_write(current_user, slug)
-    retire_url = url_if_allowed("updates.retire_item", programme=slug, ref=item_ref)
-    page["retire_url"] = retire_url if writer else None
-    move_url = url_if_allowed("updates.move_item", programme=slug, ref=item_ref)
-    page["move_url"] = move_url if writer else None
+    for name, endpoint in (
+        ("retire_url", "updates.retire_item"), ("move_url", "updates.move_item"),
+        ("kind_url", "updates.change_item_kind"),
+    ):  # the programme managers' changes to the item, for those who may make them
+        url = url_if_allowed(endpoint, programme=slug, ref=item_ref)
+        page[name] = url if writer else None
     return render_template("audit/timeline.html", **page)
 
 

@@ -1,6 +1,7 @@
-"""Moving an item under another parent: a programme manager re-files an item (and
-everything beneath it) when the plan is restructured, with a reason. Its history stays
-under its own ref; reports group it under its new parent from then on."""
+"""Re-filing an item when the plan is restructured, each with a reason: a programme
+manager moves it under another parent (with everything beneath it), or calls it another
+kind (an action becomes a priority). Its history stays under its own ref; reports lay it
+out by its new place from then on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice, SelectField, ValidationError
 
+from ledger.domain import ITEM_KINDS
+from ledger.domain.wording import with_article
 from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
@@ -66,6 +69,50 @@ def move_item(programme: str, ref: str) -> tuple[str, int] | Response:
         saved=saved,
         back=url_for("audit.timeline", programme=p.slug, ref=item["ref"]),
         template="updates/move_item.html",
+        current=lambda: queries.get_item(db(), p.slug, item["ref"]),
+        programme=p,
+        item=item,
+    )
+
+
+class KindForm(VersionedForm):
+    kind = SelectField(
+        "Kind of item",
+        description="Reports lay out visions, aims and priorities as headings over the items beneath them.",
+        widget=GovSelect(),
+        choices=[SelectChoice(kind, kind.capitalize()) for kind in ITEM_KINDS],
+        invalid_choice_message="Select a kind of item from the list",
+    )
+    reason = textarea(
+        "Reason", "Auditors will see this with your name and the time.",
+        required="Enter why the item becomes another kind",
+    )
+    now = ""  # the item's kind now, set by the view
+
+    def validate_kind(self, field: Field) -> None:
+        if field.data == self.now:
+            raise ValidationError(f"It is already {with_article(self.now)}: select another kind")
+
+
+@bp.route("/programmes/<programme>/items/<ref>/kind", methods=["GET", "POST"])
+@requires_role(PROGRAMME_MANAGER)
+def change_item_kind(programme: str, ref: str) -> tuple[str, int] | Response:
+    p = writable_programme(programme)
+    item = queries.get_item(db(), p.slug, ref)
+    if item is None:
+        abort(404)
+    form = KindForm()
+    form.now = item["kind"]
+    fill(form, kind=item["kind"], seen_version=str(item["version"]))
+    return submit(
+        form,
+        lambda: ledger().change_item_kind(
+            p.slug, item["ref"], form.kind.data or "", reason=form.reason.data, actor=actor(),
+            seen_version=form.seen,
+        ),
+        saved=lambda: f"{item['ref']} is now {with_article(form.kind.data or '')}.",
+        back=url_for("audit.timeline", programme=p.slug, ref=item["ref"]),
+        template="updates/item_kind.html",
         current=lambda: queries.get_item(db(), p.slug, item["ref"]),
         programme=p,
         item=item,

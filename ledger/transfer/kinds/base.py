@@ -133,11 +133,6 @@ class Kind:
     period_columns: bool = False
 
 
-def with_article(noun: str) -> str:
-    """"an action", "a workstream"."""
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
 def yes_or_no(flag: bool) -> str:
     return "yes" if flag else "no"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ledger.domain import ITEM_KINDS, Item, yes_no
 from ledger.domain.items import parse_due_date
 from ledger.errors import DuplicateRef, InvalidValue, UnknownRef
-from ledger.transfer.kinds.base import SKIPPED, Applied, Applying, Kind, RowCells, Unique, with_article
+from ledger.transfer.kinds.base import SKIPPED, Applied, Applying, Kind, RowCells, Unique
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
 
@@ -114,20 +114,15 @@ def apply_item(applier: Applying, row: ItemRow) -> Applied:
         _link_lead(applier, row, "")
         _measures(applier, row, applier.reason(row))
         return Applied(item_id, Outcome.NEW)
-    # The same ref in the ledger must be the same item, spelt and kinded the same.
+    # The same ref in the ledger must be the same item, spelt the same.
     if existing.ref != row.ref:
         raise DuplicateRef(
             f"{row.ref!r} is already in the ledger as {existing.ref!r}: refs ignore case, so "
             f"this would be a duplicate. Use {existing.ref!r}, or a new ref.", field="ref",
         )
-    if existing.kind != row.kind:
-        raise DuplicateRef(
-            f"{existing.ref} is already in the ledger as {with_article(existing.kind)}, not "
-            f"{with_article(row.kind)}: "
-            "refs are unique within a programme, and an import cannot change an item's "
-            f"kind. Use kind {existing.kind!r}, or a new ref.", field="kind",
-        )
     kwargs = applier.command_kwargs(applier.reason(row))
+    if existing.kind != row.kind:
+        applier.ledger.change_item_kind(row.programme, row.ref, row.kind, **kwargs)
     if key(existing.parent_ref) != key(row.parent_ref):  # re-filed: its branch moves with it
         applier.ledger.move_item(row.programme, row.ref, row.parent_ref, **kwargs)
     if row.title != existing.title:
