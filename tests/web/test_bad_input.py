@@ -37,7 +37,8 @@ COUNTS: Counter[str] = Counter()
 P = f"/programmes/{PROGRAMME}"
 
 # (role, form URL): update, correction, risk, dependency, indicator, narrative, an item's
-# due date and indicators, period, publication, account.
+# due date and indicators, its place and kind, an indicator's definition, period,
+# publication, account.
 FORMS = [
     ("officer", f"{P}/items/A1.1/update"),
     ("officer", f"{P}/items/A1.1/correct"),
@@ -48,6 +49,9 @@ FORMS = [
     ("officer", f"{P}/indicators/FTE/record"),
     ("officer", f"{P}/narrative"),
     ("programme manager", f"{P}/items/A1.1/measures"),
+    ("programme manager", f"{P}/items/A1.1/move"),
+    ("programme manager", f"{P}/items/A1.1/kind"),
+    ("programme manager", f"{P}/indicators/FTE/definition"),
     ("programme manager", f"{P}/periods"),
     ("programme manager", f"/reports/{PROGRAMME}/committee/publish?period={quote(Q1)}"),
     ("administrator", "/admin/accounts/new"),
