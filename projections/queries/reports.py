@@ -98,6 +98,19 @@ def get_changed_after_publication(db: Db, programme: str, period: str | None = N
     return rows(db, sql + " ORDER BY report, position", params)
 
 
+def get_record_changes_after(db: Db, programme: str, position: int) -> list[Row]:
+    """Changes to the programme's records that belong to no period (a retitle, a move, an
+    item registered, an indicator redefined), recorded after log `position`, oldest first
+    (audit_log columns). Every report of the programme built later shows them, so a
+    published edition built at `position` does not; accounts and publications aside."""
+    return rows(
+        db,
+        "SELECT * FROM audit_log WHERE programme = ? AND period IS NULL AND position > ? "
+        "AND aggregate_kind NOT IN ('Publication', 'Account') ORDER BY position",
+        (programme, position),
+    )
+
+
 def get_indicator_definitions(db: Db, programme: str) -> list[Row]:
     """The programme's indicators in ref order: ref, name, unit, better, description,
     version (the seen_version for recording a value)."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
-from test_move_form import words
 from test_updates import error_summary, record_items, seen_version
-from web_helpers import PROGRAMME, AuthActions
+from web_helpers import PROGRAMME, AuthActions, words
 
 from projections import queries
 from web.backend import System

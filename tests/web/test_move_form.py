@@ -5,19 +5,14 @@ nothing recorded until it is right, CSRF; officers see no link and get 403."""
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
-from web_helpers import PROGRAMME, AuthActions
+from web_helpers import PROGRAMME, AuthActions, words
 
 from web.backend import System
 
 FORM = f"/programmes/{PROGRAMME}/items/P1/move"
-
-
-def words(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def timeline(client: FlaskClient, ref: str) -> str:

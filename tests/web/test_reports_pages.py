@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from test_reports_support import Q1, record_plan
-from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions
+from web_helpers import DEMO_PASSWORD, DEMO_USERS, OTHER_PROGRAMME, PROGRAMME, AuthActions, words
 
 import web.reports
 from projections.reports import build_report, publish, render_html, render_xlsx
@@ -252,6 +252,15 @@ def test_changes_after_publication_are_listed(client: FlaskClient, auth: AuthAct
     after = client.get(changes).get_data(as_text=True)
     assert "now differs from this edition" in after
     assert "Item A1.2.1" in after and "demo-officer" in after and "Proposals arrived" in after
+    assert "Changes to the programme's records since" in after
+    assert "None since this edition was built." in after
+
+    # A move belongs to no period: it is listed apart, as every later report shows it.
+    plan.ledger.move_item(PROGRAMME, "A1.2.1", "", actor="demo-programme-manager", reason="Now corporate")
+    moved = words(client.get(changes).get_data(as_text=True))
+    records = moved[moved.index("Changes to the programme's records since"):]
+    assert "Item A1.2.1 moved to the top of the programme Now corporate" in records
+    assert "moved to the top" not in moved[:moved.index("Changes to the programme's records since")]
 
 
 def test_a_tampered_published_copy_is_rebuilt_or_refused(

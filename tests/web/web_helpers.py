@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ def seed(system: System, data_dir: Path) -> None:
         )
     for role in ("officer", "programme manager"):
         ledger.assign_programme(DEMO_USERS[role], PROGRAMME, actor="setup")
+
+
+def words(html: str) -> str:
+    """A page's text, tags dropped and entities read, in single spaces: what a person reads."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 class AuthActions:

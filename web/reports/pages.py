@@ -212,5 +212,8 @@ def changes(programme: str, kind: str) -> str:
         edition=edition,
         editions=editions,
         changes=rows,
+        record_changes=queries.get_record_changes_after(
+            system.projections_db, p["slug"], edition.log_position
+        ),
         live_differs=publish.live_differs(system, edition),
     )
