@@ -259,6 +259,20 @@ def test_changed_risks_dependencies_indicators_and_narratives(imported: Ledger, 
     assert reasons["SectionWritten"] == "Imported from narratives.csv"
 
 
+def test_a_changed_description_and_mitigation_rule_are_recorded(imported: Ledger, tmp_path: Path) -> None:
+    tables = base()
+    tables["programmes"][0].update(description="The council's plan", requires_mitigation="no")
+
+    result = import_file(imported, write_folder(tmp_path / "changed", tables), actor="bob")
+
+    assert result.ok, result.problems
+    assert result.events_by_type == {"DescriptionChanged": 1, "MitigationRuleChanged": 1}
+    programme = imported.get_programme("plan")
+    assert (programme["description"], programme["requires_mitigation"]) == ("The council's plan", False)
+    changed = events_of(imported, programme["id"])[-2:]
+    assert {e.reason for e in changed} == {"Imported from programmes.csv"}
+
+
 def test_a_single_csv_named_for_its_kind(imported: Ledger, tmp_path: Path) -> None:
     row = {**STATUSES[3], "period": "2026-02", "update": "Charter published"}
     path = write_csv(tmp_path / "2026-02 statuses.csv", "statuses", [row])

@@ -135,6 +135,7 @@ operation = st.one_of(
     # Moves re-file whole branches (a move under its own branch is refused).
     st.tuples(st.just("move"), slug, ref, st.sampled_from(("", *REFS))),
     st.tuples(st.just("kind"), slug, ref, st.sampled_from(("action", "priority"))),
+    st.tuples(st.just("details"), slug, words, st.booleans()),
     st.tuples(st.just("lead"), slug, ref, person),
     st.tuples(st.just("committee"), slug, ref, st.sampled_from(("CPC", "E+C", ""))),
     st.tuples(
@@ -327,6 +328,12 @@ def apply(ledger: Ledger, cadences: dict[str, str], op: tuple[Any, ...]) -> None
                 ledger.move_item(args[0], args[1], args[2], actor="admin", reason="re-filed")
             case "kind":
                 ledger.change_item_kind(args[0], args[1], args[2], actor="admin", reason="re-filed")
+            case "details":
+                s, description, mitigation = args
+                ledger.change_programme_details(
+                    s, name=f"Programme {s}", description=description, contact={},
+                    requires_mitigation=mitigation, actor="admin", reason="new rule",
+                )
             case "lead":
                 ledger.reassign_lead(args[0], args[1], args[2], actor="admin")
             case "committee":
@@ -606,6 +613,7 @@ def test_generated_commands_cover_every_handler() -> None:
                 ("item", "plan", "A2", ""),
                 ("move", "plan", "A1.1", "A2"),
                 ("kind", "plan", "A1.1", "priority"),
+                ("details", "plan", "Our plan", True),
                 ("lead", "plan", "A1.1", "sam"),
                 ("committee", "plan", "A1.1", "CPC"),
                 ("indicator", "plan", "FTE", "higher"),

@@ -59,6 +59,30 @@ class ProgrammeCommands(ScaleCommands):
             seen_version,
         )
 
+    def change_programme_details(
+        self,
+        slug: str,
+        *,
+        name: str,
+        description: str,
+        contact: dict[str, str],
+        requires_mitigation: bool,
+        actor: str,
+        reason: str = "",
+        seen_version: int | None = None,
+        batch: Batch | None = None,
+    ) -> UUID:
+        """The programme's name, description, contact and mitigation rule, as given: an
+        event for each that differs, saved together (a change of rule needs a reason)."""
+
+        def change(programme: Programme, _: Batch) -> None:
+            programme.rename(name, actor=actor, reason=reason)
+            programme.describe(description, actor=actor, reason=reason)
+            programme.change_contact(contact, actor=actor, reason=reason)
+            programme.require_mitigation(requires_mitigation, actor=actor, reason=reason)
+
+        return self._change(batch, lambda b: b.programme(slug), change, seen_version)
+
     def change_scale(
         self,
         slug: str,

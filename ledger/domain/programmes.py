@@ -194,6 +194,33 @@ class Programme(LedgerAggregate):
     def _contact_changed(self, contact: dict[str, str], actor: str, reason: str) -> None:
         self.contact = contact
 
+    def describe(self, description: str, *, actor: str, reason: str = "") -> bool:
+        """Say what the programme is (reports print it). False if it already says so."""
+        description = (description or "").strip()
+        if description == self.description:
+            return False
+        self._description_changed(description=description, actor=actor, reason=(reason or "").strip())
+        return True
+
+    @event("DescriptionChanged")
+    def _description_changed(self, description: str, actor: str, reason: str) -> None:
+        self.description = description
+
+    def require_mitigation(self, required: bool, *, actor: str, reason: str) -> bool:
+        """Whether Amber and Red updates must say what mitigation is in hand, from now on
+        (updates already recorded stand as they are). A change of rule needs a reason.
+        False if the rule is already so."""
+        if required == self.requires_mitigation:
+            return False
+        rule = "requires" if required else "no longer requires"
+        reason = require_reason(reason, f"why {self.name} {rule} mitigation for Amber and Red")
+        self._mitigation_rule_changed(requires_mitigation=required, actor=actor, reason=reason)
+        return True
+
+    @event("MitigationRuleChanged")
+    def _mitigation_rule_changed(self, requires_mitigation: bool, actor: str, reason: str) -> None:
+        self.requires_mitigation = requires_mitigation
+
     def change_scale(
         self, scale: Scale, *, actor: str, reason: str, mapping: dict[str, str] | None = None,
         from_period: str = "",

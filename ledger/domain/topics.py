@@ -88,6 +88,8 @@ ADDED_TOPICS = (
     "ledger.domain:Indicator.Redefined",
     "ledger.domain:Item.Moved",
     "ledger.domain:Item.KindChanged",
+    "ledger.domain:Programme.DescriptionChanged",
+    "ledger.domain:Programme.MitigationRuleChanged",
 )
 
 

@@ -25,6 +25,9 @@ def describe_event(event: Any) -> str:
         text = f"retitled to {f['title']!r}"
     elif name == "Moved":
         text = f"moved under {f['parent_ref']}" if f["parent_ref"] else "moved to the top of the programme"
+    elif name == "MitigationRuleChanged":
+        rule = "required" if f["requires_mitigation"] else "no longer required"
+        text = f"mitigation {rule} for Amber and Red"
     elif name == "KindChanged":
         text = f"kind changed to {f['kind']}"
     elif name == "LeadReassigned":

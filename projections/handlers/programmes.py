@@ -68,17 +68,28 @@ def periods_defined(e: Event, state: State) -> Change:
     )
 
 
+def _field_changed(e: Event, state: State, field: str, value: Any, summary: str = "") -> Change:
+    """One column of the programme's row changed, and its audit row (values as text)."""
+    old = _programme_changed(e, state, **{field: value})
+    before = None if old[field] is None else str(old[field])
+    slug = old["programme"]
+    return Change(slug, slug, summary or describe_event(e), field, before, str(value))
+
+
 def programme_renamed(e: Event, state: State) -> Change:
-    old = _programme_changed(e, state, name=e.name)
-    return Change(old["programme"], old["programme"], describe_event(e), "name", old["name"], e.name)
+    return _field_changed(e, state, "name", e.name)
 
 
 def programme_contact_changed(e: Event, state: State) -> Change:
-    contact = json_text(e.contact)
-    old = _programme_changed(e, state, contact=contact)
-    return Change(
-        old["programme"], old["programme"], "contact details changed", "contact", old["contact"], contact
-    )
+    return _field_changed(e, state, "contact", json_text(e.contact), "contact details changed")
+
+
+def programme_description_changed(e: Event, state: State) -> Change:
+    return _field_changed(e, state, "description", e.description)
+
+
+def programme_mitigation_rule_changed(e: Event, state: State) -> Change:
+    return _field_changed(e, state, "requires_mitigation", int(bool(e.requires_mitigation)))
 
 
 def programme_scale_changed(e: Event, state: State) -> Change:
@@ -132,6 +143,8 @@ HANDLERS: dict[str, Handler] = {
     "Programme.Registered": programme_registered,
     "Programme.Renamed": programme_renamed,
     "Programme.ContactChanged": programme_contact_changed,
+    "Programme.DescriptionChanged": programme_description_changed,
+    "Programme.MitigationRuleChanged": programme_mitigation_rule_changed,
     "Programme.ScaleChanged": programme_scale_changed,
     "Programme.ScaleRemapped": programme_scale_changed,
     "Programme.PeriodsDefined": periods_defined,

@@ -37,7 +37,8 @@ COUNTS: Counter[str] = Counter()
 P = f"/programmes/{PROGRAMME}"
 
 # (role, form URL): update, correction, risk, dependency, indicator, narrative, an item's
-# due date and indicators, its place and kind, an indicator's definition, period,
+# due date and indicators, its place and kind, an indicator's definition, the programme's
+# details, period,
 # publication, account.
 FORMS = [
     ("officer", f"{P}/items/A1.1/update"),
@@ -52,6 +53,7 @@ FORMS = [
     ("programme manager", f"{P}/items/A1.1/move"),
     ("programme manager", f"{P}/items/A1.1/kind"),
     ("programme manager", f"{P}/indicators/FTE/definition"),
+    ("programme manager", f"{P}/details"),
     ("programme manager", f"{P}/periods"),
     ("programme manager", f"/reports/{PROGRAMME}/committee/publish?period={quote(Q1)}"),
     ("administrator", "/admin/accounts/new"),

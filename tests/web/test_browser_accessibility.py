@@ -148,6 +148,8 @@ CASES = [
          submit("Save", Day="31", Month="2", Year="2024"), errors=True),
     Case("move form", MANAGER, f"{P}/items/A1.2.1/move"),
     Case("move form error", MANAGER, f"{P}/items/A1.2.1/move", submit("Move it"), errors=True),
+    Case("programme details form", MANAGER, f"{P}/details"),
+    Case("programme details error", MANAGER, f"{P}/details", submit("Save details", Name=""), errors=True),
     Case("kind form", MANAGER, f"{P}/items/A1.2.1/kind"),
     Case("kind form error", MANAGER, f"{P}/items/A1.2.1/kind", submit("Save kind"), errors=True),
     Case("changed after publication", AUDITOR, f"{P}/changed-after-publication"),

@@ -130,6 +130,8 @@ MATRIX: list[Row] = [
         post=only("programme manager", status=404)),
     Row("updates.move_item", f"{UPDATES}/items/A1/move", get=only("programme manager", status=404),
         post=only("programme manager", status=404)),
+    Row("updates.programme_details", f"{UPDATES}/details", get=only("programme manager"),
+        post=only("programme manager")),
     Row("updates.change_item_kind", f"{UPDATES}/items/A1/kind", get=only("programme manager", status=404),
         post=only("programme manager", status=404)),
     Row("updates.risks", f"{UPDATES}/risks", get=WRITERS, post=NO_POST),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.updates import items, measures, moves, periods, records, retirements, review, risks  # noqa: F401  (importing them registers the views)
+from web.updates import details, items, measures, moves, periods, records, retirements, review, risks  # noqa: F401  (importing them registers the views)
 from web.updates.support import bp
 
 

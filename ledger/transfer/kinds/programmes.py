@@ -16,7 +16,6 @@ from ledger.transfer.kinds.base import (
     Unique,
     fixed_values,
     same_spelling,
-    yes_or_no,
 )
 from ledger.transfer.results import Outcome
 from ledger.transfer.table import Row, key
@@ -84,12 +83,11 @@ def apply(applier: Applying, row: ProgrammeRow) -> Applied:
     fixed_values(f"{existing.name} is already registered", [
         ("cadence", existing.cadence, row.cadence),
         ("scale", scale_key(existing.scale), row.scale),
-        ("requires_mitigation", yes_or_no(existing.requires_mitigation), yes_or_no(row.requires_mitigation)),
-        ("description", existing.description, row.description),
     ])
-    kwargs = applier.command_kwargs(applier.reason(row))
-    applier.ledger.rename_programme(row.programme, row.name, **kwargs)
-    applier.ledger.change_contact(row.programme, row.contact, **kwargs)
+    applier.ledger.change_programme_details(
+        row.programme, name=row.name, description=row.description, contact=row.contact,
+        requires_mitigation=row.requires_mitigation, **applier.command_kwargs(applier.reason(row)),
+    )
     return Applied(programme_id, Outcome.CHANGED)
 
 
