@@ -72,6 +72,16 @@ def test_every_problem_at_once_with_what_was_typed_and_nothing_recorded(
     before = system.ledger.get_log_position()
     unchanged = client.post(FORM, data={**DETAILS, "seen_version": version}).get_data(as_text=True)
     assert "These are the details already: change one of them" in error_summary(unchanged)
+    system.ledger.change_programme_details(
+        PROGRAMME, name="Test plan", description="Line one\nLine two", contact={}, requires_mitigation=True,
+        actor="setup",
+    )
+    before = system.ledger.get_log_position()
+    version = seen_version(client.get(FORM).get_data(as_text=True))
+    as_a_browser_sends_it = {**DETAILS, "description": "Line one\r\nLine two", "seen_version": version}
+    assert "These are the details already" in client.post(FORM, data=as_a_browser_sends_it).get_data(
+        as_text=True
+    )
     bad = client.post(FORM, data={
         **DETAILS, "name": "", "contact_email": "jo at council", "requires_mitigation": "maybe",
         "description": "<script>x</script>", "seen_version": version,
