@@ -5,15 +5,15 @@ programmes; each change is an event (a change of the mitigation rule needs a rea
 from __future__ import annotations
 
 from flask import abort, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import Field, RadioField, SelectChoice, StringField, TextAreaField, ValidationError
+from wtforms import Field, RadioField, SelectChoice, StringField, ValidationError
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
-from web.updates.forms import TEXT_LIMIT, VersionedForm, textarea
+from web.updates.forms import VersionedForm, description_area, textarea
 from web.updates.support import actor, bp, db, fill, submit, writable_programme
 from web.widgets import RadioInput
 
@@ -26,14 +26,7 @@ def _text(label: str, hint: str = "", *validators: object, limit: int = 200) -> 
 
 class ProgrammeDetailsForm(VersionedForm):
     name = _text("Name", "", InputRequired("Enter the programme's name"))
-    description = TextAreaField(
-        "Description (optional)",
-        description="What the programme is: reports print it.",
-        widget=GovTextArea(),
-        # Browsers send a textarea's new lines as CRLF: compared as sent, they would differ.
-        filters=[lambda text: text.replace("\r\n", "\n") if text else text],
-        validators=[Length(max=TEXT_LIMIT)],
-    )
+    description = description_area("Description (optional)", "What the programme is: reports print it.")
     contact_name = _text("Contact officer (optional)")
     contact_phone = _text("Contact phone (optional)", "", limit=50)
     contact_email = _text(

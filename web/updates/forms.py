@@ -42,6 +42,18 @@ def textarea(label: str, hint: str = "", *, required: str | None = None) -> Text
     )
 
 
+def _lf(text: str | None) -> str | None:
+    return text.replace("\r\n", "\n") if text else text
+
+
+def description_area(label: str, hint: str) -> TextAreaField:
+    """A record's description, which a form compares with the one stored: browsers send a
+    textarea's new lines as CRLF, so they are read as the LF they were stored with."""
+    return TextAreaField(
+        label, description=hint, widget=GovTextArea(), filters=[_lf], validators=[Length(max=TEXT_LIMIT)]
+    )
+
+
 def period_select(label: str = "Period") -> SelectField:
     return SelectField(
         label,
@@ -238,7 +250,9 @@ class IndicatorDefinitionForm(VersionedForm):
         validators=[InputRequired("Select which direction is better")],
         invalid_choice_message="Select higher, lower or neither",
     )
-    description = textarea("Description (optional)", "What is measured, and where the figure comes from.")
+    description = description_area(
+        "Description (optional)", "What is measured, and where the figure comes from."
+    )
     reason = textarea(
         "Reason", "Past values' directions of travel are judged again: auditors will see this with your "
         "name and the time.", required="Enter why the definition changes",
