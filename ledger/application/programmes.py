@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from ledger.application.batch import Batch, LedgerBase
@@ -211,7 +212,7 @@ class ItemCommands(LedgerBase):
                     break  # the item itself: Item.move says why it cannot go there
             item.move(lineage, actor=actor, reason=reason)
 
-        return self._change(batch, lambda b: b.item(b.programme(programme), ref), move, seen_version)
+        return self._on_item(batch, programme, ref, move, seen_version)
 
     def change_item_kind(
         self,
@@ -225,9 +226,10 @@ class ItemCommands(LedgerBase):
         batch: Batch | None = None,
     ) -> UUID:
         """Call item `ref` another kind of item (an action becomes a priority, say)."""
-        return self._change(
+        return self._on_item(
             batch,
-            lambda b: b.item(b.programme(programme), ref),
+            programme,
+            ref,
             lambda item, _: item.change_kind(kind, actor=actor, reason=reason),
             seen_version,
         )
@@ -243,10 +245,11 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        return self._change(
+        return self._on_item(
             batch,
-            lambda b: b.item(b.programme(programme), ref),
-            lambda item, b: item.retitle(title, actor=actor, reason=reason),
+            programme,
+            ref,
+            lambda item, _: item.retitle(title, actor=actor, reason=reason),
             seen_version,
         )
 
@@ -261,10 +264,11 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        return self._change(
+        return self._on_item(
             batch,
-            lambda b: b.item(b.programme(programme), ref),
-            lambda item, b: item.reassign_lead(lead_officer, actor=actor, reason=reason),
+            programme,
+            ref,
+            lambda item, _: item.reassign_lead(lead_officer, actor=actor, reason=reason),
             seen_version,
         )
 
@@ -279,12 +283,20 @@ class ItemCommands(LedgerBase):
         seen_version: int | None = None,
         batch: Batch | None = None,
     ) -> UUID:
-        return self._change(
+        return self._on_item(
             batch,
-            lambda b: b.item(b.programme(programme), ref),
-            lambda item, b: item.change_committee(committee, actor=actor, reason=reason),
+            programme,
+            ref,
+            lambda item, _: item.change_committee(committee, actor=actor, reason=reason),
             seen_version,
         )
+
+    def _on_item(
+        self, batch: Batch | None, programme: str, ref: str, change: Callable[[Item, Batch], object],
+        seen_version: int | None,
+    ) -> UUID:
+        """The outline of every command on one item of `programme` (see `_change`)."""
+        return self._change(batch, lambda b: b.item(b.programme(programme), ref), change, seen_version)
 
     def _rate(
         self,
