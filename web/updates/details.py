@@ -7,13 +7,13 @@ from __future__ import annotations
 from flask import abort, url_for
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import Field, RadioField, SelectChoice, StringField, ValidationError
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
-from web.updates.forms import VersionedForm, description_area, textarea
+from web.updates.forms import RestatingForm, description_area, textarea
 from web.updates.support import actor, bp, db, fill, submit, writable_programme
 from web.widgets import RadioInput
 
@@ -24,7 +24,7 @@ def _text(label: str, hint: str = "", *validators: object, limit: int = 200) -> 
     )
 
 
-class ProgrammeDetailsForm(VersionedForm):
+class ProgrammeDetailsForm(RestatingForm):
     name = _text("Name", "", InputRequired("Enter the programme's name"))
     description = description_area("Description (optional)", "What the programme is: reports print it.")
     contact_name = _text("Contact officer (optional)")
@@ -43,11 +43,7 @@ class ProgrammeDetailsForm(VersionedForm):
     reason = textarea(
         "Reason (needed to change the mitigation rule)", "Auditors will see this with your name and the time."
     )
-    now: dict[str, str] = {}  # the details as they stand, set by the view
-
-    def validate_name(self, field: Field) -> None:
-        if self.now and all((self[k].data or "").strip() == self.now[k] for k in self.now):
-            raise ValidationError("These are the details already: change one of them")
+    unchanged = "These are the details already: change one of them"
 
 
 @bp.route("/programmes/<programme>/details", methods=["GET", "POST"])

@@ -233,7 +233,19 @@ BETTER_CHOICES = [
 ]
 
 
-class IndicatorDefinitionForm(VersionedForm):
+class RestatingForm(VersionedForm):
+    """A form that gives a record's details again, each prefilled from `now` (set by the
+    view): one that changes none of them is refused with `unchanged`, on its name."""
+
+    now: dict[str, str] = {}
+    unchanged = "Nothing has changed"
+
+    def validate_name(self, field: Field) -> None:
+        if self.now and all((self[k].data or "").strip() == self.now[k] for k in self.now):
+            raise ValidationError(self.unchanged)
+
+
+class IndicatorDefinitionForm(RestatingForm):
     name = StringField(
         "Name", widget=GovTextInput(),
         validators=[InputRequired("Enter the indicator's name"), Length(max=200)],
@@ -257,13 +269,7 @@ class IndicatorDefinitionForm(VersionedForm):
         "Reason", "Past values' directions of travel are judged again: auditors will see this with your "
         "name and the time.", required="Enter why the definition changes",
     )
-    now: dict[str, str] = {}  # the definition as it stands, set by the view
-
-    def validate_name(self, field: Field) -> None:
-        if self.now and all((self[k].data or "").strip() == self.now[k] for k in DEFINITION):
-            raise ValidationError(
-                "This is the definition already: change the name, unit, direction or description"
-            )
+    unchanged = "This is the definition already: change the name, unit, direction or description"
 
 
 DEFINITION = ("name", "unit", "better", "description")  # what a redefinition sets

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, url_for
+from flask import url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -13,16 +13,13 @@ from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
 from web.updates.forms import ItemMeasuresForm
-from web.updates.support import actor, bp, db, fill, submit, writable_programme
+from web.updates.support import actor, bp, db, fill, submit, writable_item
 
 
 @bp.route("/programmes/<programme>/items/<ref>/measures", methods=["GET", "POST"])
 @requires_role(PROGRAMME_MANAGER)
 def item_measures(programme: str, ref: str) -> tuple[str, int] | Response:
-    p = writable_programme(programme)
-    item = queries.get_item(db(), p.slug, ref)
-    if item is None:
-        abort(404)
+    p, item = writable_item(programme, ref)
     form = ItemMeasuresForm()
     form.indicators.choices = [
         SelectChoice(i["ref"], f"{i['ref']}: {i['name']}")

@@ -5,7 +5,7 @@ out by its new place from then on."""
 
 from __future__ import annotations
 
-from flask import abort, url_for
+from flask import url_for
 from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice, SelectField, ValidationError
@@ -16,7 +16,7 @@ from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
 from web.updates.forms import VersionedForm, textarea
-from web.updates.support import actor, bp, db, fill, submit, writable_programme
+from web.updates.support import actor, bp, db, fill, submit, writable_item
 
 TOP = "(top)"  # the select's value for the top of the programme: no ref contains brackets
 
@@ -42,10 +42,7 @@ class MoveForm(VersionedForm):
 @bp.route("/programmes/<programme>/items/<ref>/move", methods=["GET", "POST"])
 @requires_role(PROGRAMME_MANAGER)
 def move_item(programme: str, ref: str) -> tuple[str, int] | Response:
-    p = writable_programme(programme)
-    item = queries.get_item(db(), p.slug, ref)
-    if item is None:
-        abort(404)
+    p, item = writable_item(programme, ref)
     form = MoveForm()
     form.parent_ref.choices = [SelectChoice(TOP, "The top of the programme (no parent)")] + [
         SelectChoice(i["ref"], f"{'— ' * i['depth']}{i['ref']}: {i['title']}")
@@ -97,10 +94,7 @@ class KindForm(VersionedForm):
 @bp.route("/programmes/<programme>/items/<ref>/kind", methods=["GET", "POST"])
 @requires_role(PROGRAMME_MANAGER)
 def change_item_kind(programme: str, ref: str) -> tuple[str, int] | Response:
-    p = writable_programme(programme)
-    item = queries.get_item(db(), p.slug, ref)
-    if item is None:
-        abort(404)
+    p, item = writable_item(programme, ref)
     form = KindForm()
     form.now = item["kind"]
     fill(form, kind=item["kind"], seen_version=str(item["version"]))

@@ -5,7 +5,7 @@ ref; from that period on it is in no count and not missing an update."""
 
 from __future__ import annotations
 
-from flask import abort, url_for
+from flask import url_for
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect
 from werkzeug.wrappers import Response
 from wtforms import Field, RadioField, SelectChoice, SelectField, ValidationError
@@ -15,7 +15,7 @@ from projections import queries
 from web.backend import ledger
 from web.permissions import PROGRAMME_MANAGER, requires_role
 from web.updates.forms import VersionedForm, period_select, textarea
-from web.updates.support import actor, bp, db, fill, submit, writable_programme
+from web.updates.support import actor, bp, db, fill, submit, writable_item
 
 ACTIONS = {
     "retire": "Retire it: take it off the register",
@@ -56,10 +56,7 @@ class RetireForm(VersionedForm):
 @bp.route("/programmes/<programme>/items/<ref>/retire", methods=["GET", "POST"])
 @requires_role(PROGRAMME_MANAGER)
 def retire_item(programme: str, ref: str) -> tuple[str, int] | Response:
-    p = writable_programme(programme)
-    item = queries.get_item(db(), p.slug, ref)
-    if item is None:
-        abort(404)
+    p, item = writable_item(programme, ref)
     spans = [s for s in queries.get_retirements(db(), p.slug) if s["ref"] == item["ref"]]
     form = RetireForm()
     # Reinstating is from a period after the item left the register: offer the next one.

@@ -185,6 +185,16 @@ def writable_programme(slug: str) -> Programme:
     return programme
 
 
+def writable_item(programme: str, ref: str) -> tuple[Programme, Row]:
+    """The programme and its item `ref` (items table columns), if the signed-in person may
+    write to the programme: else 403, or 404 for an item it does not have."""
+    p = writable_programme(programme)
+    item = queries.get_item(db(), p.slug, ref)
+    if item is None:
+        abort(404)
+    return p, item
+
+
 def find(rows: list[Row], ref: str) -> Row:
     """The row with `ref` (refs compare without regard to case), or 404."""
     for row in rows:
